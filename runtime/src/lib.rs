@@ -1,0 +1,37 @@
+//! The runtime of constnet: kernels, initializers, losses, optimizers, data
+//! loading and training for networks declared with `network!`.
+//!
+//! Use it through the `constnet` crate. It also works on its own: every
+//! kernel is a plain const-generic function (`kernels::conv2d::forward`).
+//!
+//! # Features
+//! - `std` (default): data loading, the trainer, persistence, threads and
+//!   run-time CPU feature detection. Implies `alloc`.
+//! - `alloc`: heap-backed parameter storage ([`storage::Heap`]).
+//! - `download`: fetching MNIST over HTTP(S).
+//!
+//! Without default features the crate is `#![no_std]` with no allocator: the
+//! inference path and the training step of every network still work.
+#![no_std]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+#[cfg(feature = "alloc")]
+pub mod boxed;
+pub mod kernels;
+pub mod loss;
+pub mod network;
+pub mod scalar;
+pub mod storage;
+pub mod tensor;
+pub mod view;
+
+pub use network::{Init, LayerInfo, Network, Role, StepCtx, TensorInfo, Trainable, Workspace};
+pub use scalar::Scalar;
+pub use storage::{DefaultStorage, Inline, Storage};
+#[cfg(feature = "alloc")]
+pub use storage::Heap;
+pub use tensor::Tensor;

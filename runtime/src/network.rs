@@ -1,0 +1,208 @@
+//! The contract between code that `network!` generates and the rest of the
+//! runtime: shapes and counts as associated consts, the parameter layout, the
+//! inference pass, and the training passes.
+//!
+//! Optimizers, initializers, persistence and the trainer depend on these
+//! traits only, never on a generated type.
+
+use crate::{Scalar, Tensor};
+
+/// What a parameter tensor is for. Decides whether it is trained and whether
+/// weight decay applies to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// A weight matrix or kernel: trained and decayed.
+    Weight,
+    /// A bias: trained, not decayed.
+    Bias,
+    /// Batch-norm scale (γ): trained, not decayed.
+    Scale,
+    /// Batch-norm shift (β): trained, not decayed.
+    Shift,
+    /// A PReLU slope: trained, not decayed.
+    Slope,
+    /// Batch-norm running mean: updated from batch statistics, not by gradients.
+    RunningMean,
+    /// Batch-norm running variance: updated from batch statistics, not by gradients.
+    RunningVar,
+}
+
+impl Role {
+    /// Whether optimizers update this tensor from its gradient.
+    pub const fn is_trainable(self) -> bool {
+        !matches!(self, Role::RunningMean | Role::RunningVar)
+    }
+
+    /// Whether L2 weight decay applies (weights only, as in the classic material).
+    pub const fn is_decayed(self) -> bool {
+        matches!(self, Role::Weight)
+    }
+}
+
+/// How a tensor is initialized when a network is built from a random generator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Init {
+    /// All zeros.
+    Zeros,
+    /// All equal to the value (PReLU slopes start at 0.25, batch-norm γ at 1).
+    Constant(f64),
+    /// Normal with mean 0 and the given standard deviation (the classic `weight_init_std`).
+    Normal(f64),
+    /// Glorot & Bengio (2010): `U(-a, a)`, `a = sqrt(6 / (fan_in + fan_out))`.
+    XavierUniform,
+    /// Glorot & Bengio (2010): `N(0, 2 / (fan_in + fan_out))`.
+    XavierNormal,
+    /// He et al. (2015): `N(0, 2 / fan_in)`.
+    HeNormal,
+    /// He et al. (2015): `U(-a, a)`, `a = sqrt(6 / fan_in)`.
+    HeUniform,
+}
+
+/// One parameter tensor: a named range of the network's flat parameter array.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TensorInfo {
+    /// Stable name, such as `conv1.weight`; persistence and PyTorch interop use it.
+    pub name: &'static str,
+    /// PyTorch layout: `[out, in, kh, kw]` for convolutions, `[out, in]` for affine.
+    pub shape: &'static [usize],
+    /// First element in the flat array.
+    pub offset: usize,
+    /// Number of elements.
+    pub len: usize,
+    /// What the tensor is for.
+    pub role: Role,
+    /// Inputs feeding one output unit (for initialization).
+    pub fan_in: usize,
+    /// Outputs fed by one input unit (for initialization).
+    pub fan_out: usize,
+    /// The initializer used by `from_rng`.
+    pub init: Init,
+}
+
+impl TensorInfo {
+    /// The tensor's range in the flat parameter array.
+    pub const fn range(&self) -> core::ops::Range<usize> {
+        self.offset..self.offset + self.len
+    }
+}
+
+/// One layer as written in the declaration, for `summary()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayerInfo {
+    /// The layer as written, such as `conv(30, 5)`.
+    pub text: &'static str,
+    /// The parameter prefix (`conv1`), or the layer kind when it has no parameters.
+    pub name: &'static str,
+    /// Output shape in DSL notation: `[30, 24, 24]`.
+    pub output: &'static [usize],
+    /// Number of trainable parameters.
+    pub params: usize,
+}
+
+/// A network declared with `network!`: shapes, parameters and inference.
+pub trait Network: Sized {
+    /// The element type (`f32` or `f64`).
+    type Elem: Scalar;
+    /// One input sample, such as `[[[E; 28]; 28]; 1]`.
+    type Input: Tensor<Elem = Self::Elem>;
+    /// One output, such as `[E; 10]`.
+    type Output: Tensor<Elem = Self::Elem>;
+
+    /// The declared name.
+    const NAME: &'static str;
+    /// Input shape as declared: `[features]` or `[channels, height, width]`.
+    const INPUT_SHAPE: &'static [usize];
+    /// Elements in one input.
+    const INPUT_LEN: usize;
+    /// Elements in one output.
+    const OUTPUT_LEN: usize;
+    /// Trainable parameters.
+    const PARAM_COUNT: usize;
+    /// Elements of the flat parameter array: trainable parameters plus
+    /// running statistics.
+    const STORE_LEN: usize;
+    /// Elements of the scratch arena `predict` uses: the largest pair of
+    /// consecutive activation buffers.
+    const ARENA_LEN: usize;
+    /// Every parameter tensor, in declaration order.
+    const TENSORS: &'static [TensorInfo];
+    /// Every layer, in declaration order.
+    const LAYERS: &'static [LayerInfo];
+    /// A hash of the architecture (input shape, layers, arguments, element
+    /// type excluded); parameter files carry it so a file written for another
+    /// network is rejected.
+    const SIGNATURE: u64;
+
+    /// The flat parameter array.
+    fn params(&self) -> &[Self::Elem];
+    /// The flat parameter array, mutable.
+    fn params_mut(&mut self) -> &mut [Self::Elem];
+    /// Runs one sample in inference mode.
+    fn predict(&self, x: &Self::Input) -> Self::Output;
+}
+
+/// Per-step context for training-mode passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepCtx {
+    /// Seed of this step's dropout masks.
+    pub seed: u64,
+    /// Index of the shard's first sample within the whole batch, so that a
+    /// sample's dropout mask does not depend on how the batch was split.
+    pub first_sample: usize,
+}
+
+/// Borrowed scratch memory of a training-mode pass over a batch.
+#[derive(Debug)]
+pub struct Workspace<'a, E> {
+    /// Activations, gradients and parameter gradients.
+    pub data: &'a mut [E],
+    /// Max-pool argmax indices.
+    pub index: &'a mut [u32],
+}
+
+/// A network that can be trained: every layer has a gradient.
+///
+/// Generated for every network without `step`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be trained",
+    label = "a network declared with `network!` is untrainable only when it contains `step`",
+    note = "`step` has no gradient; use `sigmoid` for a trainable threshold"
+)]
+pub trait Trainable: Network {
+    /// Loss the network is trained with (chosen by its last layer or declared).
+    const LOSS: crate::loss::LossKind;
+
+    /// Scalars of workspace for a batch of `batch` samples.
+    fn workspace_len(batch: usize) -> usize;
+    /// Argmax slots of workspace for a batch of `batch` samples.
+    fn index_len(batch: usize) -> usize;
+
+    /// Runs the batch in training mode and returns the summed (not averaged)
+    /// loss. Outputs and everything backward needs stay in `ws`.
+    fn forward_loss<T: crate::loss::Target<Self::Output>>(
+        &self,
+        xs: &[Self::Input],
+        ts: &[T],
+        ws: &mut Workspace<'_, Self::Elem>,
+        ctx: StepCtx,
+    ) -> Self::Elem;
+
+    /// Runs forward and backward. Writes the gradient of
+    /// `scale * summed loss` into `grads` (length `STORE_LEN`), and for
+    /// running-statistic slots the batch statistic weighted by
+    /// `xs.len() * scale`, so that summing shards yields the batch mean.
+    /// Returns the summed loss.
+    fn forward_backward<T: crate::loss::Target<Self::Output>>(
+        &self,
+        xs: &[Self::Input],
+        ts: &[T],
+        scale: Self::Elem,
+        ws: &mut Workspace<'_, Self::Elem>,
+        grads: &mut [Self::Elem],
+        ctx: StepCtx,
+    ) -> Self::Elem;
+
+    /// Folds reduced batch statistics (see [`Trainable::forward_backward`])
+    /// into the running averages.
+    fn commit_statistics(&mut self, stats: &[Self::Elem]);
+}

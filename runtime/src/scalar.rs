@@ -1,0 +1,182 @@
+//! The element types networks compute in: `f32` and `f64`.
+//!
+//! All transcendental functions go through [`libm`], with or without `std`. That
+//! keeps results bit-identical between a desktop and a microcontroller: the
+//! platform `libm` of a desktop and the soft routines of a Cortex-M would
+//! otherwise round `exp` differently.
+
+use core::fmt::{Debug, Display};
+use core::iter::Sum;
+use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point element type: `f32` or `f64`.
+///
+/// Sealed: kernels rely on IEEE semantics and on the exact list of types.
+pub trait Scalar:
+    sealed::Sealed
+    + Copy
+    + Default
+    + PartialEq
+    + PartialOrd
+    + Debug
+    + Display
+    + Send
+    + Sync
+    + 'static
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + Sum
+{
+    /// Additive identity.
+    const ZERO: Self;
+    /// Multiplicative identity.
+    const ONE: Self;
+    /// Size of one element in bytes.
+    const BYTES: usize;
+    /// The Rust name of the type, as used in file headers and messages.
+    const NAME: &'static str;
+
+    /// Converts from `f64`, rounding to nearest.
+    fn from_f64(v: f64) -> Self;
+    /// Converts to `f64` exactly.
+    fn to_f64(self) -> f64;
+    /// Converts a count, rounding to nearest.
+    fn from_usize(n: usize) -> Self;
+    /// `e^self`.
+    fn exp(self) -> Self;
+    /// Natural logarithm.
+    fn ln(self) -> Self;
+    /// `ln(1 + self)`, accurate near zero.
+    fn ln_1p(self) -> Self;
+    /// Square root.
+    fn sqrt(self) -> Self;
+    /// Hyperbolic tangent.
+    fn tanh(self) -> Self;
+    /// Absolute value.
+    fn abs(self) -> Self;
+    /// The larger of two values; NaN-propagating is not guaranteed.
+    fn max(self, other: Self) -> Self;
+    /// The smaller of two values.
+    fn min(self, other: Self) -> Self;
+    /// Whether the value is neither infinite nor NaN.
+    fn is_finite(self) -> bool;
+    /// `self * a + b` rounded once, through the hardware instruction when the
+    /// caller was compiled with FMA, else through `libm` (slow: kernels choose
+    /// between fused and unfused forms themselves).
+    fn mul_add(self, a: Self, b: Self) -> Self;
+    /// Writes the little-endian bytes of the value into `out[..Self::BYTES]`.
+    fn write_le(self, out: &mut [u8]);
+    /// Reads a value from the little-endian bytes `bytes[..Self::BYTES]`.
+    fn read_le(bytes: &[u8]) -> Self;
+}
+
+macro_rules! impl_scalar {
+    ($t:ident, $bytes:literal, $exp:path, $ln:path, $ln1p:path, $sqrt:path, $tanh:path, $fma:path) => {
+        impl Scalar for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            const BYTES: usize = $bytes;
+            const NAME: &'static str = stringify!($t);
+
+            #[inline(always)]
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self.into()
+            }
+            #[inline(always)]
+            fn from_usize(n: usize) -> Self {
+                n as $t
+            }
+            #[inline(always)]
+            fn exp(self) -> Self {
+                $exp(self)
+            }
+            #[inline(always)]
+            fn ln(self) -> Self {
+                $ln(self)
+            }
+            #[inline(always)]
+            fn ln_1p(self) -> Self {
+                $ln1p(self)
+            }
+            #[inline(always)]
+            fn sqrt(self) -> Self {
+                $sqrt(self)
+            }
+            #[inline(always)]
+            fn tanh(self) -> Self {
+                $tanh(self)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            #[inline(always)]
+            fn max(self, other: Self) -> Self {
+                if self >= other { self } else { other }
+            }
+            #[inline(always)]
+            fn min(self, other: Self) -> Self {
+                if self <= other { self } else { other }
+            }
+            #[inline(always)]
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                $fma(self, a, b)
+            }
+            #[inline(always)]
+            fn write_le(self, out: &mut [u8]) {
+                out[..$bytes].copy_from_slice(&self.to_le_bytes());
+            }
+            #[inline(always)]
+            fn read_le(bytes: &[u8]) -> Self {
+                let mut raw = [0u8; $bytes];
+                raw.copy_from_slice(&bytes[..$bytes]);
+                <$t>::from_le_bytes(raw)
+            }
+        }
+    };
+}
+
+impl_scalar!(f32, 4, libm::expf, libm::logf, libm::log1pf, libm::sqrtf, libm::tanhf, libm::fmaf);
+impl_scalar!(f64, 8, libm::exp, libm::log, libm::log1p, libm::sqrt, libm::tanh, libm::fma);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn le_bytes_round_trip() {
+        let mut buf = [0u8; 8];
+        1.5f32.write_le(&mut buf);
+        assert_eq!(f32::read_le(&buf), 1.5);
+        (-2.25f64).write_le(&mut buf);
+        assert_eq!(f64::read_le(&buf), -2.25);
+    }
+
+    #[test]
+    fn math_goes_through_libm() {
+        assert_eq!(Scalar::exp(1.0f64), libm::exp(1.0));
+        assert!((Scalar::ln(core::f32::consts::E) - 1.0).abs() < 1e-6);
+        assert_eq!(Scalar::max(1.0f32, 2.0), 2.0);
+    }
+}
