@@ -21,9 +21,15 @@ extern crate std;
 
 #[cfg(feature = "alloc")]
 pub mod boxed;
+#[cfg(feature = "std")]
+pub mod data;
+pub mod init;
 pub mod kernels;
 pub mod loss;
 pub mod network;
+pub mod optim;
+#[cfg(feature = "std")]
+pub mod persist;
 pub mod scalar;
 pub mod storage;
 pub mod tensor;

@@ -1,0 +1,1 @@
+//! Datasets, MNIST, CSV, batching, splits and transforms.

@@ -1,0 +1,1 @@
+//! Optimizers, weight decay, gradient clipping and learning-rate schedules.
