@@ -2,4 +2,14 @@
 //!
 //! Every kernel is `no_std` and allocation-free: inputs by shared reference,
 //! outputs as `&mut` buffers the caller owns, all dimensions const generics,
-//! and a `const` shape assertion as the first statement.
+//! and a `const` shape assertion where a size relation must hold. Batches are
+//! slices of fixed-shape samples.
+
+pub mod activation;
+pub mod affine;
+pub mod batchnorm;
+pub mod conv2d;
+pub mod dropout;
+pub mod pool2d;
+pub mod prelu;
+pub mod softmax;

@@ -1,0 +1,424 @@
+//! Surface syntax of `network!`: `TokenStream` → [`Invocation`].
+//!
+//! After parsing, every network has a header (attributes, visibility, name)
+//! and either a body or the syntax error that stopped its body. Every node
+//! keeps its tokens, so later stages can point at exactly what the user wrote.
+//!
+//! An invocation is split into networks before anything is parsed: a network
+//! starts at `#`, `pub` or `struct` once the previous one has passed its own
+//! `struct`, or after a `;`. So a typo in one chain still lets every other
+//! network, and the header of the broken one, reach later stages.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Attribute, Ident, LitFloat, LitInt, Token, Visibility, bracketed, parenthesized};
+
+/// Everything inside one `network! { … }`.
+pub(crate) struct Invocation {
+    /// Networks whose header parsed, each with its body or body error.
+    pub(crate) networks: Vec<NetworkDef>,
+    /// Segments whose header did not parse; they cannot be stubbed.
+    pub(crate) header_errors: Vec<syn::Error>,
+}
+
+/// `#[attrs] vis struct Name:`, the part a stub type needs.
+pub(crate) struct Header {
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) vis: Visibility,
+    pub(crate) name: Ident,
+}
+
+/// One network: its header and what followed it.
+pub(crate) struct NetworkDef {
+    pub(crate) header: Header,
+    pub(crate) body: syn::Result<Body>,
+}
+
+/// `[1, 28, 28] => conv(30, 5) -> … => [10], loss = mse`.
+pub(crate) struct Body {
+    pub(crate) input: ShapeLit,
+    pub(crate) layers: Vec<LayerCall>,
+    pub(crate) output: Option<ShapeLit>,
+    pub(crate) options: Vec<OptionArg>,
+}
+
+/// A bracketed shape such as `[1, 28, 28]`.
+pub(crate) struct ShapeLit {
+    pub(crate) dims: Vec<LitInt>,
+    pub(crate) tokens: TokenStream,
+}
+
+/// One layer: `name` or `name(args…)`.
+pub(crate) struct LayerCall {
+    pub(crate) name: Ident,
+    pub(crate) args: Option<ArgList>,
+    /// The name plus its argument group: what shape errors underline.
+    pub(crate) tokens: TokenStream,
+}
+
+/// A parenthesized argument list.
+pub(crate) struct ArgList {
+    pub(crate) args: Vec<Arg>,
+    /// The parenthesized group, for arity errors.
+    pub(crate) tokens: TokenStream,
+}
+
+/// A positional or named argument.
+pub(crate) enum Arg {
+    Positional(Value),
+    Named { name: Ident, value: Value },
+}
+
+/// An argument value as written.
+pub(crate) enum Value {
+    Int { lit: LitInt, negative: bool, tokens: TokenStream },
+    Float { lit: LitFloat, negative: bool, tokens: TokenStream },
+    Tuple { items: Vec<Value>, tokens: TokenStream },
+    Word(Ident),
+    /// `normal(0.01)`: a named value with arguments.
+    Call { name: Ident, args: Vec<Value>, tokens: TokenStream },
+}
+
+/// A trailing `, key = value` option of a network.
+pub(crate) struct OptionArg {
+    pub(crate) key: Ident,
+    pub(crate) value: Value,
+}
+
+impl Value {
+    /// The tokens of the value, for spans.
+    pub(crate) fn tokens(&self) -> TokenStream {
+        match self {
+            Value::Int { tokens, .. }
+            | Value::Float { tokens, .. }
+            | Value::Tuple { tokens, .. }
+            | Value::Call { tokens, .. } => tokens.clone(),
+            Value::Word(ident) => ident.to_token_stream(),
+        }
+    }
+
+    /// The value as the user wrote it, normalized (`(3, 5)`, `-0.1`).
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Value::Int { lit, negative, .. } => format!("{}{}", if *negative { "-" } else { "" }, lit),
+            Value::Float { lit, negative, .. } => {
+                format!("{}{}", if *negative { "-" } else { "" }, lit)
+            }
+            Value::Tuple { items, .. } => {
+                let parts: Vec<String> = items.iter().map(Value::text).collect();
+                format!("({})", parts.join(", "))
+            }
+            Value::Word(ident) => ident.to_string(),
+            Value::Call { name, args, .. } => {
+                let parts: Vec<String> = args.iter().map(Value::text).collect();
+                format!("{name}({})", parts.join(", "))
+            }
+        }
+    }
+}
+
+impl Arg {
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Arg::Positional(v) => v.text(),
+            Arg::Named { name, value } => format!("{name} = {}", value.text()),
+        }
+    }
+}
+
+impl LayerCall {
+    /// The layer as written, normalized: `conv(30, 5, stride = 2)`.
+    pub(crate) fn text(&self) -> String {
+        match &self.args {
+            None => self.name.to_string(),
+            Some(list) => {
+                let parts: Vec<String> = list.args.iter().map(Arg::text).collect();
+                format!("{}({})", self.name, parts.join(", "))
+            }
+        }
+    }
+}
+
+impl Parse for Invocation {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let tokens: TokenStream = input.parse()?;
+        let mut networks = Vec::new();
+        let mut header_errors = Vec::new();
+        for segment in split_networks(tokens) {
+            match parse_network.parse2(segment) {
+                Ok(def) => networks.push(def),
+                Err(err) => header_errors.push(err),
+            }
+        }
+        if networks.is_empty() && header_errors.is_empty() {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "expected a network: `struct Name: [features] => affine(10)`",
+            ));
+        }
+        Ok(Invocation { networks, header_errors })
+    }
+}
+
+/// Splits an invocation into one token stream per network.
+fn split_networks(tokens: TokenStream) -> Vec<TokenStream> {
+    let mut segments = Vec::new();
+    let mut current: Vec<TokenTree> = Vec::new();
+    let mut seen_struct = false;
+    for tree in tokens {
+        let starts_next = match &tree {
+            TokenTree::Punct(p) => p.as_char() == '#',
+            TokenTree::Ident(i) => i == "pub" || i == "struct",
+            _ => false,
+        };
+        if let TokenTree::Punct(p) = &tree
+            && p.as_char() == ';'
+        {
+            if !current.is_empty() {
+                segments.push(current.drain(..).collect());
+            }
+            seen_struct = false;
+            continue;
+        }
+        if starts_next && seen_struct {
+            segments.push(current.drain(..).collect());
+            seen_struct = false;
+        }
+        if let TokenTree::Ident(i) = &tree
+            && i == "struct"
+        {
+            seen_struct = true;
+        }
+        current.push(tree);
+    }
+    if !current.is_empty() {
+        segments.push(current.into_iter().collect());
+    }
+    segments
+}
+
+/// Parses the header, then the body; a body error is kept, not returned.
+fn parse_network(input: ParseStream) -> syn::Result<NetworkDef> {
+    let attrs = input.call(Attribute::parse_outer)?;
+    let vis: Visibility = input.parse()?;
+    input.parse::<Token![struct]>()?;
+    let name: Ident = input.parse()?;
+    if input.peek(Token![<]) {
+        return Err(input.error(
+            "`network!` types take no generic parameters: the element type `E = f32` \
+             and the storage `S` are added for you",
+        ));
+    }
+    input.parse::<Token![:]>()?;
+    let header = Header { attrs, vis, name };
+    let body = parse_body(input);
+    if body.is_err() {
+        // Swallow the rest so the caller sees the body error, not trailing tokens.
+        input.parse::<TokenStream>()?;
+    }
+    Ok(NetworkDef { header, body })
+}
+
+fn parse_body(input: ParseStream) -> syn::Result<Body> {
+    let input_shape = parse_shape(input)?;
+    input.parse::<Token![=>]>()?;
+    let mut layers = vec![parse_layer(input)?];
+    while input.peek(Token![->]) {
+        input.parse::<Token![->]>()?;
+        layers.push(parse_layer(input)?);
+    }
+    let output = if input.peek(Token![=>]) {
+        input.parse::<Token![=>]>()?;
+        Some(parse_shape(input)?)
+    } else {
+        None
+    };
+    let mut options = Vec::new();
+    while input.peek(Token![,]) {
+        input.parse::<Token![,]>()?;
+        if input.is_empty() {
+            break;
+        }
+        let key: Ident = input.parse()?;
+        input.parse::<Token![=]>()?;
+        let value = parse_value(input)?;
+        options.push(OptionArg { key, value });
+    }
+    if !input.is_empty() {
+        return Err(input.error("expected `->` and a layer, `=> [shape]`, or `, option = value`"));
+    }
+    Ok(Body { input: input_shape, layers, output, options })
+}
+
+fn parse_shape(input: ParseStream) -> syn::Result<ShapeLit> {
+    let content;
+    let bracket = bracketed!(content in input);
+    let dims = Punctuated::<LitInt, Token![,]>::parse_terminated(&content)?;
+    let mut tokens = TokenStream::new();
+    bracket.surround(&mut tokens, |t| dims.to_tokens(t));
+    Ok(ShapeLit { dims: dims.into_iter().collect(), tokens })
+}
+
+fn parse_layer(input: ParseStream) -> syn::Result<LayerCall> {
+    let name: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+    let mut tokens = name.to_token_stream();
+    let args = if input.peek(syn::token::Paren) {
+        let group: proc_macro2::Group = input.parse()?;
+        group.to_tokens(&mut tokens);
+        let args = Punctuated::<Arg, Token![,]>::parse_terminated.parse2(group.stream())?;
+        Some(ArgList { args: args.into_iter().collect(), tokens: group.to_token_stream() })
+    } else {
+        None
+    };
+    Ok(LayerCall { name, args, tokens })
+}
+
+impl Parse for Arg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![=>]) {
+            let name: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let value = parse_value(input)?;
+            return Ok(Arg::Named { name, value });
+        }
+        Ok(Arg::Positional(parse_value(input)?))
+    }
+}
+
+fn parse_value(input: ParseStream) -> syn::Result<Value> {
+    if input.peek(syn::token::Paren) {
+        let content;
+        let paren = parenthesized!(content in input);
+        let items = Punctuated::<Value, Token![,]>::parse_terminated_with(&content, parse_value)?;
+        let mut tokens = TokenStream::new();
+        paren.surround(&mut tokens, |t| items.to_tokens(t));
+        return Ok(Value::Tuple { items: items.into_iter().collect(), tokens });
+    }
+    if input.peek(Ident) {
+        let name: Ident = input.parse()?;
+        if !input.peek(syn::token::Paren) {
+            return Ok(Value::Word(name));
+        }
+        let content;
+        let paren = parenthesized!(content in input);
+        let args = Punctuated::<Value, Token![,]>::parse_terminated_with(&content, parse_value)?;
+        let mut tokens = name.to_token_stream();
+        paren.surround(&mut tokens, |t| args.to_tokens(t));
+        return Ok(Value::Call { name, args: args.into_iter().collect(), tokens });
+    }
+    let mut tokens = TokenStream::new();
+    let negative = if input.peek(Token![-]) {
+        let minus: Token![-] = input.parse()?;
+        minus.to_tokens(&mut tokens);
+        true
+    } else {
+        false
+    };
+    let lookahead = input.lookahead1();
+    if lookahead.peek(LitInt) {
+        let lit: LitInt = input.parse()?;
+        lit.to_tokens(&mut tokens);
+        Ok(Value::Int { lit, negative, tokens })
+    } else if lookahead.peek(LitFloat) {
+        let lit: LitFloat = input.parse()?;
+        lit.to_tokens(&mut tokens);
+        Ok(Value::Float { lit, negative, tokens })
+    } else {
+        Err(lookahead.error())
+    }
+}
+
+impl quote::ToTokens for Value {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(self.tokens());
+    }
+}
+
+/// Span of a token stream's first token, for messages that need a single point.
+pub(crate) fn first_span(tokens: &TokenStream) -> Span {
+    tokens.clone().into_iter().next().map_or_else(Span::call_site, |t| t.span())
+}
+
+impl Header {
+    /// Span of the name, for messages about the whole network.
+    pub(crate) fn span(&self) -> Span {
+        self.name.span()
+    }
+}
+
+impl ShapeLit {
+    pub(crate) fn span(&self) -> Span {
+        self.tokens.span()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proc_macro2::Delimiter;
+
+    fn is_paren(tokens: &TokenStream) -> bool {
+        matches!(
+            tokens.clone().into_iter().next(),
+            Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis
+        )
+    }
+
+    fn parse(src: &str) -> Invocation {
+        syn::parse_str(src).unwrap()
+    }
+
+    #[test]
+    fn simple_conv_net_parses_verbatim() {
+        let inv = parse(
+            "pub struct SimpleConvNet: [1, 28, 28] => \
+             conv(30,5) -> relu -> pool(2) -> affine(100) -> relu -> affine(10) -> softmax",
+        );
+        assert_eq!(inv.networks.len(), 1);
+        let def = &inv.networks[0];
+        assert_eq!(def.header.name, "SimpleConvNet");
+        let body = def.body.as_ref().unwrap();
+        let texts: Vec<String> = body.layers.iter().map(LayerCall::text).collect();
+        assert_eq!(
+            texts,
+            ["conv(30, 5)", "relu", "pool(2)", "affine(100)", "relu", "affine(10)", "softmax"]
+        );
+        assert_eq!(body.input.dims.len(), 3);
+    }
+
+    #[test]
+    fn several_networks_and_options_parse() {
+        let inv = parse(
+            "/// doc\n struct A: [2] => affine(1) -> step\n\
+             pub(crate) struct B: [3] => affine(4, init = xavier_normal) -> tanh => [4], loss = mse;\n\
+             struct C: [1, 8, 8] => conv(2, (3, 1), stride = 1, pad = 0)",
+        );
+        let names: Vec<String> = inv.networks.iter().map(|n| n.header.name.to_string()).collect();
+        assert_eq!(names, ["A", "B", "C"]);
+        let b = inv.networks[1].body.as_ref().unwrap();
+        assert!(b.output.is_some());
+        assert_eq!(b.options[0].key, "loss");
+        assert_eq!(b.layers[0].text(), "affine(4, init = xavier_normal)");
+        let c = inv.networks[2].body.as_ref().unwrap();
+        assert_eq!(c.layers[0].text(), "conv(2, (3, 1), stride = 1, pad = 0)");
+        assert!(is_paren(&c.layers[0].args.as_ref().unwrap().tokens));
+    }
+
+    #[test]
+    fn body_errors_keep_the_header() {
+        let inv = parse("struct Broken: [4] => affine(3) -> -> relu\nstruct Fine: [2] => relu");
+        assert_eq!(inv.networks.len(), 2);
+        assert!(inv.networks[0].body.is_err());
+        assert!(inv.networks[1].body.is_ok());
+    }
+
+    #[test]
+    fn negative_values_parse() {
+        let inv = parse("struct N: [4] => leaky_relu(alpha = -0.5)");
+        let layer = &inv.networks[0].body.as_ref().unwrap().layers[0];
+        assert_eq!(layer.text(), "leaky_relu(alpha = -0.5)");
+    }
+}

@@ -1,0 +1,202 @@
+//! The error collector and the wording of every diagnostic.
+//!
+//! All user-facing text lives here, so ui snapshots, the `network!` docs and
+//! the code use the same words. Messages follow rustc: lowercase, no
+//! trailing period, code in backticks.
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+
+use crate::model::{Layer, Shape};
+
+/// Errors that do not depend on each other, reported together in one compile.
+#[must_use = "call `finish`, or the collected errors are silently dropped"]
+#[derive(Default)]
+pub(crate) struct Errors {
+    combined: Option<syn::Error>,
+}
+
+impl Errors {
+    /// Records an error spanning `tokens`.
+    pub(crate) fn at(&mut self, tokens: impl ToTokens, msg: impl std::fmt::Display) {
+        self.push(syn::Error::new_spanned(tokens, msg));
+    }
+
+    /// Records an already built error.
+    pub(crate) fn push(&mut self, err: syn::Error) {
+        match &mut self.combined {
+            Some(all) => all.combine(err),
+            None => self.combined = Some(err),
+        }
+    }
+
+    /// `value` if nothing was recorded, else every recorded error.
+    pub(crate) fn finish<T>(self, value: T) -> syn::Result<T> {
+        self.combined.map_or(Ok(value), Err)
+    }
+}
+
+/// Frame for every shape failure: which layer, what it received, why it fails.
+pub(crate) fn cannot_take_input(layer: &Layer, input: &Shape, why: &str) -> syn::Error {
+    syn::Error::new_spanned(
+        &layer.tokens,
+        format!("`{}` cannot take input {input}: {why}", layer.text),
+    )
+}
+
+/// An internal invariant broke; never the user's fault.
+pub(crate) fn internal(what: &str) -> syn::Error {
+    syn::Error::new(Span::call_site(), format!("internal error in network!: {what}; please report"))
+}
+
+pub(crate) fn unknown_layer(name: &str, suggestion: Option<&str>, known: &[&str]) -> String {
+    let list = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+    match suggestion {
+        Some(s) => format!("unknown layer `{name}`; expected one of {list} (did you mean `{s}`?)"),
+        None => format!("unknown layer `{name}`; expected one of {list}"),
+    }
+}
+
+pub(crate) fn wrong_arity(layer: &str, expected: &[&str], optional: usize, found: usize) -> String {
+    let plural = if expected.len() == 1 { "" } else { "s" };
+    let names = if expected.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", expected.join(", "))
+    };
+    let count = if optional > 0 {
+        format!("{} to {}", expected.len() - optional, expected.len())
+    } else {
+        expected.len().to_string()
+    };
+    let plural = if optional > 0 { "s" } else { plural };
+    format!("`{layer}` takes {count} positional argument{plural}{names}, found {found}")
+}
+
+pub(crate) fn unknown_argument(name: &str, layer: &str, known: &[&str]) -> String {
+    match known {
+        [] => format!("unknown argument `{name}` for `{layer}`; it takes no named arguments"),
+        [one] => format!("unknown argument `{name}` for `{layer}`; expected `{one}`"),
+        [init @ .., last] => {
+            let list = init.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+            format!("unknown argument `{name}` for `{layer}`; expected {list} or `{last}`")
+        }
+    }
+}
+
+pub(crate) fn duplicate_argument(name: &str, layer: &str) -> String {
+    format!("argument `{name}` of `{layer}` is given twice")
+}
+
+pub(crate) fn positional_after_named(layer: &str) -> String {
+    format!("positional arguments of `{layer}` must come before named ones")
+}
+
+pub(crate) fn expected_integer(what: &str, found: &str) -> String {
+    format!("{what} must be a whole number, found `{found}`")
+}
+
+pub(crate) fn expected_extent(what: &str, found: &str) -> String {
+    format!("{what} must be a whole number or a pair `(height, width)`, found `{found}`")
+}
+
+pub(crate) fn expected_number(what: &str, found: &str) -> String {
+    format!("{what} must be a number, found `{found}`")
+}
+
+pub(crate) fn at_least_one(what: &str, found: usize) -> String {
+    format!("{what} must be at least 1, found {found}")
+}
+
+pub(crate) fn out_of_range(what: &str, range: &str, found: &str) -> String {
+    format!("{what} must be in {range}, found {found}")
+}
+
+pub(crate) fn too_large(what: &str, found: &str) -> String {
+    format!("{what} `{found}` does not fit in usize")
+}
+
+pub(crate) fn pad_not_smaller(axis: &str, pad: usize, kernel: usize) -> String {
+    format!("{axis} padding {pad} must be smaller than the kernel {kernel}")
+}
+
+pub(crate) fn bad_input_rank(found: usize) -> String {
+    format!("input shape must be [features] or [channels, height, width], found {found} dimensions")
+}
+
+pub(crate) fn bad_output_rank(found: usize) -> String {
+    format!("output shape must be [features] or [channels, height, width], found {found} dimensions")
+}
+
+pub(crate) fn zero_dimension(found: &str) -> String {
+    format!("shape dimensions must be at least 1, found {found}")
+}
+
+pub(crate) fn softmax_not_last(next: &str) -> String {
+    format!("`{next}` follows `softmax`; softmax must be the last layer")
+}
+
+pub(crate) fn output_mismatch(asserted: &Shape, found: &Shape, last: &str) -> String {
+    format!("expected output {asserted}, found {found} (the output of `{last}`)")
+}
+
+pub(crate) fn unknown_option(name: &str) -> String {
+    format!("unknown option `{name}`; expected `loss` or `init`")
+}
+
+pub(crate) fn duplicate_option(name: &str) -> String {
+    format!("option `{name}` is given twice")
+}
+
+pub(crate) fn unknown_name(what: &str, found: &str, known: &[&str]) -> String {
+    let list = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+    format!("unknown {what} `{found}`; expected one of {list}")
+}
+
+pub(crate) fn loss_needs_last(loss: &str, needs: &str, last: &str) -> String {
+    format!("`loss = {loss}` needs `{needs}` as the last layer, found `{last}`")
+}
+
+pub(crate) fn spatial_after_flat(producer: Option<&str>) -> String {
+    match producer {
+        Some(p) => format!("it needs [channels, height, width], and `{p}` produced a flat vector"),
+        None => "it needs [channels, height, width], and the network input is a flat vector".into(),
+    }
+}
+
+pub(crate) fn kernel_too_big(what: &str, axis: &str, kernel: usize, input: usize, pad: usize) -> String {
+    let padded = input + 2 * pad;
+    if pad == 0 {
+        format!("{what} {kernel} is larger than the {axis} {input}")
+    } else {
+        format!("{what} {kernel} is larger than the padded {axis} {padded} ({input} + 2*{pad})")
+    }
+}
+
+pub(crate) fn pool_remainder(axis: &str, input: usize, size: usize) -> String {
+    format!(
+        "{axis} {input} is not divisible by pool size {size} ({input} % {size} = {})",
+        input % size
+    )
+}
+
+pub(crate) fn partial_window(axis: &str, input: usize, pad: usize, kernel: usize, stride: usize) -> String {
+    let travel = input + 2 * pad - kernel;
+    format!(
+        "{axis}: ({input} + 2*{pad} - {kernel}) % {stride} = {} leaves a partial window",
+        travel % stride
+    )
+}
+
+pub(crate) fn overflow(what: &str, a: usize, b: usize) -> String {
+    format!("{what} {a} * {b} overflows usize")
+}
+
+pub(crate) fn size_overflow(what: &str) -> String {
+    format!("{what} overflows usize")
+}
+
+/// Span of the first token, for errors that must point at one spot.
+pub(crate) fn span_of(tokens: &TokenStream) -> Span {
+    crate::ast::first_span(tokens)
+}

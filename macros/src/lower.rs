@@ -1,0 +1,215 @@
+//! `ast::NetworkDef` → `model::Network`: layer names, arity, argument values,
+//! the input shape, options, and layer-order rules.
+//!
+//! After `lower`, every layer has a validated kind and every option a value.
+//! Errors here do not depend on each other, so all of them are collected and
+//! reported in one compile.
+
+use quote::ToTokens;
+
+use crate::ast::{Body, Header, ShapeLit, Value};
+use crate::diag::{self, Errors};
+use crate::layers::{self, LayerKind, args};
+use crate::model::{Init, Layer, Loss, Network, Shape};
+
+pub(crate) fn lower<'a>(header: &'a Header, body: &Body) -> syn::Result<Network<'a>> {
+    let mut errs = Errors::default();
+    let input = shape(&body.input, &mut errs, diag::bad_input_rank);
+    let output = body
+        .output
+        .as_ref()
+        .and_then(|o| shape(o, &mut errs, diag::bad_output_rank).map(|s| (s, o.tokens.clone())));
+
+    let mut layers = Vec::with_capacity(body.layers.len());
+    for call in &body.layers {
+        if let Some(kind) = layers::lower(call, &mut errs) {
+            layers.push(Layer { kind, tokens: call.tokens.clone(), text: call.text() });
+        }
+    }
+    // Order rules need every layer; skip them if a layer failed to lower,
+    // since a missing layer would shift what "last" means.
+    let complete = layers.len() == body.layers.len();
+    if complete {
+        for pair in layers.windows(2) {
+            if pair[0].kind == LayerKind::Softmax {
+                errs.at(&pair[1].tokens, diag::softmax_not_last(&pair[1].text));
+            }
+        }
+    }
+
+    let mut loss = None;
+    let mut init = None;
+    for option in &body.options {
+        let key = option.key.to_string();
+        let seen = match key.as_str() {
+            "loss" => loss.is_some(),
+            "init" => init.is_some(),
+            _ => {
+                errs.at(&option.key, diag::unknown_option(&key));
+                continue;
+            }
+        };
+        if seen {
+            errs.at(&option.key, diag::duplicate_option(&key));
+            continue;
+        }
+        if key == "loss" {
+            loss = lower_loss(&option.value, &mut errs).map(|l| (l, option.value.to_token_stream()));
+        } else {
+            init = args::init(&option.value, &mut errs);
+        }
+    }
+    if complete
+        && let (Some((kind, tokens)), Some(last)) = (&loss, layers.last())
+    {
+        let needs = match kind {
+            Loss::CrossEntropy => Some("softmax"),
+            Loss::BinaryCrossEntropy => Some("sigmoid"),
+            Loss::MeanSquaredError => None,
+        };
+        if let Some(needs) = needs
+            && last.kind.word() != needs
+        {
+            let name = Loss::NAMES[*kind as usize];
+            errs.at(tokens, diag::loss_needs_last(name, needs, &last.text));
+        }
+    }
+
+    let net = Network {
+        header,
+        input: input.unwrap_or(Shape::Flat(1)),
+        input_tokens: body.input.tokens.clone(),
+        layers,
+        output,
+        loss,
+        init: init.map(|i: Init| i),
+    };
+    errs.finish(net)
+}
+
+fn lower_loss(value: &Value, errs: &mut Errors) -> Option<Loss> {
+    let found = value.text();
+    match value {
+        Value::Word(w) => match Loss::from_name(&w.to_string()) {
+            Some(l) => Some(l),
+            None => {
+                errs.at(value, diag::unknown_name("loss", &found, &Loss::NAMES));
+                None
+            }
+        },
+        _ => {
+            errs.at(value, diag::unknown_name("loss", &found, &Loss::NAMES));
+            None
+        }
+    }
+}
+
+/// A shape literal: `[features]` or `[channels, height, width]`, all at least 1.
+fn shape(lit: &ShapeLit, errs: &mut Errors, rank_msg: fn(usize) -> String) -> Option<Shape> {
+    let mut dims = Vec::with_capacity(lit.dims.len());
+    let mut ok = true;
+    for dim in &lit.dims {
+        match dim.base10_parse::<usize>() {
+            Ok(0) => {
+                errs.at(dim, diag::zero_dimension(&dim.to_string()));
+                ok = false;
+            }
+            Ok(n) => dims.push(n),
+            Err(_) => {
+                errs.at(dim, diag::too_large("dimension", &dim.to_string()));
+                ok = false;
+            }
+        }
+    }
+    let shape = match lit.dims.len() {
+        1 => dims.first().map(|&n| Shape::Flat(n)),
+        3 if dims.len() == 3 => Some(Shape::Image { c: dims[0], h: dims[1], w: dims[2] }),
+        3 => None,
+        n => {
+            errs.at(&lit.tokens, rank_msg(n));
+            return None;
+        }
+    };
+    if ok {
+        shape
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::Invocation;
+
+    fn lower_src(src: &str) -> Result<Vec<String>, String> {
+        let inv: Invocation = syn::parse_str(src).unwrap();
+        let def = &inv.networks[0];
+        let body = def.body.as_ref().unwrap();
+        match lower(&def.header, body) {
+            Ok(net) => Ok(net.layers.iter().map(|l| l.text.clone()).collect()),
+            Err(e) => Err(e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join(" | ")),
+        }
+    }
+
+    #[test]
+    fn lower_keeps_layers_as_written() {
+        assert_eq!(
+            lower_src("struct N: [1, 28, 28] => conv(30,5) -> relu -> pool(2)").unwrap(),
+            ["conv(30, 5)", "relu", "pool(2)"]
+        );
+    }
+
+    #[test]
+    fn input_rank_is_checked() {
+        assert_eq!(
+            lower_src("struct N: [28, 28] => relu").unwrap_err(),
+            "input shape must be [features] or [channels, height, width], found 2 dimensions"
+        );
+        assert_eq!(
+            lower_src("struct N: [1, 0, 28] => relu").unwrap_err(),
+            "shape dimensions must be at least 1, found 0"
+        );
+    }
+
+    #[test]
+    fn softmax_must_be_last() {
+        assert_eq!(
+            lower_src("struct N: [4] => softmax -> affine(10)").unwrap_err(),
+            "`affine(10)` follows `softmax`; softmax must be the last layer"
+        );
+    }
+
+    #[test]
+    fn independent_errors_are_collected() {
+        assert_eq!(
+            lower_src("struct N: [4] => affine(0) -> relu(2) -> sigmod").unwrap_err(),
+            "outputs must be at least 1, found 0 | \
+             `relu` takes 0 positional arguments, found 1 | \
+             unknown layer `sigmod`; expected one of `affine`, `conv`, `pool`, `avgpool`, `relu`, \
+             `leaky_relu`, `elu`, `prelu`, `sigmoid`, `tanh`, `step`, `identity`, `softmax`, \
+             `dropout`, `batchnorm`, `flatten` (did you mean `sigmoid`?)"
+        );
+    }
+
+    #[test]
+    fn options_are_checked() {
+        assert!(lower_src("struct N: [4] => affine(1), loss = mse, init = he_uniform").is_ok());
+        assert_eq!(
+            lower_src("struct N: [4] => affine(1), loss = hinge").unwrap_err(),
+            "unknown loss `hinge`; expected one of `cross_entropy`, `bce`, `mse`"
+        );
+        assert_eq!(
+            lower_src("struct N: [4] => affine(1), lr = 3").unwrap_err(),
+            "unknown option `lr`; expected `loss` or `init`"
+        );
+        assert_eq!(
+            lower_src("struct N: [4] => affine(2), loss = cross_entropy").unwrap_err(),
+            "`loss = cross_entropy` needs `softmax` as the last layer, found `affine(2)`"
+        );
+        assert_eq!(
+            lower_src("struct N: [4] => affine(1), loss = mse, loss = mse").unwrap_err(),
+            "option `loss` is given twice"
+        );
+    }
+}

@@ -1,0 +1,335 @@
+//! Fusion and buffer plan: [`TypedNetwork`] → [`Plan`]. Cannot fail.
+//!
+//! After `plan`, layers are grouped into steps (an activation folded into the
+//! affine or convolution before it, a max pool into the convolution before
+//! it), each step knows which step it reads from, and both buffer layouts are
+//! fixed: the ping-pong arena of single-sample inference and the per-batch
+//! workspace of training.
+//!
+//! Folding rules:
+//! - An activation folds into the affine or convolution before it when its
+//!   derivative can be computed from its output (every activation but
+//!   `prelu`), unless it is the last layer and the loss works on its input
+//!   (sigmoid with binary cross-entropy).
+//! - A max pool whose windows tile its input folds into the convolution (and
+//!   folded activation) before it: pooling commutes with monotonic
+//!   activations, so backward needs only the argmax and the pooled output.
+//! - `flatten` and a standalone `identity` are views, not steps with buffers.
+
+use crate::infer::TypedNetwork;
+use crate::layers::LayerKind;
+use crate::layers::activation::Act;
+use crate::model::{Loss, Shape};
+
+/// The whole plan.
+pub(crate) struct Plan<'a> {
+    pub(crate) typed: &'a TypedNetwork<'a>,
+    pub(crate) steps: Vec<Step>,
+    pub(crate) head: Head,
+    pub(crate) arena: Arena,
+    /// False when a layer has no gradient (`step`).
+    pub(crate) trainable: bool,
+}
+
+/// A fused group of layers.
+pub(crate) struct Step {
+    pub(crate) op: Op,
+    /// The first layer of the step (indices into `typed.layers`).
+    pub(crate) layer: usize,
+    /// The last layer of the step.
+    pub(crate) last_layer: usize,
+    pub(crate) input: Shape,
+    pub(crate) output: Shape,
+    /// The step whose output this one reads, `None` for the network input.
+    pub(crate) src: Option<usize>,
+    /// Buffer base name: `conv1`, `pool1`, `relu2`.
+    pub(crate) name: String,
+}
+
+/// What a step computes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Op {
+    Affine { act: Act },
+    Conv { act: Act, pool: Option<(usize, usize)> },
+    MaxPool { size: (usize, usize), stride: (usize, usize) },
+    AvgPool { size: (usize, usize), stride: (usize, usize) },
+    Act(Act),
+    Prelu,
+    Softmax,
+    Dropout(f64),
+    BatchNorm { momentum: f64, eps: f64 },
+    /// A view of its input (`flatten`, standalone `identity`).
+    Alias,
+}
+
+impl Op {
+    /// Elementwise ops can run in place in the inference arena.
+    pub(crate) fn in_place(&self) -> bool {
+        matches!(self, Op::Act(_) | Op::Prelu | Op::Softmax | Op::BatchNorm { .. })
+    }
+
+    /// Ops that read their input without a buffer of their own at inference.
+    pub(crate) fn is_view_at_inference(&self) -> bool {
+        matches!(self, Op::Alias | Op::Dropout(_))
+    }
+
+    /// Whether the op owns an output buffer in the training workspace.
+    pub(crate) fn has_train_buffer(&self) -> bool {
+        !matches!(self, Op::Alias)
+    }
+}
+
+/// How the loss attaches to the last step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Head {
+    /// Softmax cross-entropy from the logits, the input of the last step.
+    SoftmaxCrossEntropy,
+    /// Sigmoid binary cross-entropy from the logits, the input of the last step.
+    SigmoidBinaryCrossEntropy,
+    /// Mean squared error on the network output.
+    MeanSquaredError,
+}
+
+/// Where a step's output lives in the inference arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Loc {
+    /// The caller's input sample.
+    Input,
+    /// The first half of the arena.
+    A,
+    /// The second half of the arena.
+    B,
+}
+
+/// The single-sample inference arena: two halves, ping-ponged.
+pub(crate) struct Arena {
+    pub(crate) a_len: usize,
+    pub(crate) b_len: usize,
+    /// Output location of each step.
+    pub(crate) locs: Vec<Loc>,
+}
+
+impl Arena {
+    pub(crate) fn len(&self) -> usize {
+        self.a_len + self.b_len
+    }
+}
+
+pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> Plan<'a> {
+    let layers = &typed.layers;
+    let n = layers.len();
+    let head = match (typed.loss, layers.last().map(|l| &l.layer.kind)) {
+        (Loss::CrossEntropy, Some(LayerKind::Softmax)) => Head::SoftmaxCrossEntropy,
+        (Loss::BinaryCrossEntropy, Some(LayerKind::Act(Act::Sigmoid))) => {
+            Head::SigmoidBinaryCrossEntropy
+        }
+        _ => Head::MeanSquaredError,
+    };
+    let foldable = |i: usize| -> Option<Act> {
+        match layers.get(i).map(|l| &l.layer.kind) {
+            Some(LayerKind::Act(act)) => {
+                let is_head = i + 1 == n && head == Head::SigmoidBinaryCrossEntropy;
+                (!is_head).then_some(*act)
+            }
+            _ => None,
+        }
+    };
+
+    let mut steps: Vec<Step> = Vec::new();
+    let mut src: Option<usize> = None;
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let layer = &layers[i];
+        let start = i;
+        let op = match &layer.layer.kind {
+            LayerKind::Affine(_) => {
+                let act = foldable(i + 1);
+                if act.is_some() {
+                    i += 1;
+                }
+                Op::Affine { act: act.unwrap_or(Act::Identity) }
+            }
+            LayerKind::Conv(_) => {
+                let act = foldable(i + 1);
+                if act.is_some() {
+                    i += 1;
+                }
+                let pool = match layers.get(i + 1).map(|l| &l.layer.kind) {
+                    Some(LayerKind::MaxPool(p)) if p.tiles() => {
+                        i += 1;
+                        Some(p.size)
+                    }
+                    _ => None,
+                };
+                Op::Conv { act: act.unwrap_or(Act::Identity), pool }
+            }
+            LayerKind::MaxPool(p) => Op::MaxPool { size: p.size, stride: p.stride },
+            LayerKind::AvgPool(p) => Op::AvgPool { size: p.size, stride: p.stride },
+            LayerKind::Act(Act::Identity) | LayerKind::Flatten => Op::Alias,
+            LayerKind::Act(act) => Op::Act(*act),
+            LayerKind::Prelu => Op::Prelu,
+            LayerKind::Softmax => Op::Softmax,
+            LayerKind::Dropout(p) => Op::Dropout(*p),
+            LayerKind::BatchNorm { momentum, eps } => Op::BatchNorm { momentum: *momentum, eps: *eps },
+        };
+        let name = match &layer.field {
+            Some(field) => field.clone(),
+            None => {
+                let word = layer.layer.kind.word();
+                let k = match counts.iter_mut().find(|(w, _)| *w == word) {
+                    Some((_, k)) => {
+                        *k += 1;
+                        *k
+                    }
+                    None => {
+                        counts.push((word, 1));
+                        1
+                    }
+                };
+                format!("{word}{k}")
+            }
+        };
+        let is_alias = op == Op::Alias;
+        steps.push(Step {
+            op,
+            layer: start,
+            last_layer: i,
+            input: layers[start].input,
+            output: layers[i].output,
+            src,
+            name,
+        });
+        if !is_alias {
+            src = Some(steps.len() - 1);
+        }
+        i += 1;
+    }
+    let trainable = !layers.iter().any(|l| l.layer.kind == LayerKind::Act(Act::Step));
+    let arena = arena(&steps);
+    Plan { typed, steps, head, arena, trainable }
+}
+
+/// Assigns every step an arena half; elementwise steps work in place.
+fn arena(steps: &[Step]) -> Arena {
+    let (mut a_len, mut b_len) = (0usize, 0usize);
+    let mut locs = Vec::with_capacity(steps.len());
+    let mut cur = Loc::Input;
+    for step in steps {
+        let len = step.output.len().unwrap_or(0);
+        let next = if step.op.is_view_at_inference() {
+            cur
+        } else if step.op.in_place() && cur != Loc::Input {
+            cur
+        } else if cur == Loc::A {
+            Loc::B
+        } else {
+            Loc::A
+        };
+        match next {
+            Loc::A => a_len = a_len.max(len),
+            Loc::B => b_len = b_len.max(len),
+            Loc::Input => {}
+        }
+        locs.push(next);
+        cur = next;
+    }
+    Arena { a_len, b_len, locs }
+}
+
+impl Plan<'_> {
+    /// The step whose output is the network output, `None` when every step
+    /// is a view of the input.
+    pub(crate) fn last_buffer_step(&self) -> Option<usize> {
+        self.steps.iter().rposition(|s| s.op.has_train_buffer())
+    }
+
+    /// Largest activation of any step output, for the gradient ping-pong.
+    pub(crate) fn max_len(&self) -> usize {
+        self.steps.iter().filter_map(|s| s.output.len()).max().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::Invocation;
+
+    fn with_plan<R>(src: &str, f: impl FnOnce(&Plan) -> R) -> R {
+        let inv: Invocation = syn::parse_str(src).unwrap();
+        let def = &inv.networks[0];
+        let net = crate::lower::lower(&def.header, def.body.as_ref().unwrap()).unwrap();
+        let typed = crate::infer::infer(&net).unwrap();
+        f(&plan(&typed))
+    }
+
+    #[test]
+    fn simple_conv_net_fuses_three_steps() {
+        with_plan(
+            "struct N: [1, 28, 28] => conv(30, 5) -> relu -> pool(2) \
+             -> affine(100) -> relu -> affine(10) -> softmax",
+            |p| {
+                let ops: Vec<&Op> = p.steps.iter().map(|s| &s.op).collect();
+                assert_eq!(
+                    ops,
+                    [
+                        &Op::Conv { act: Act::Relu, pool: Some((2, 2)) },
+                        &Op::Affine { act: Act::Relu },
+                        &Op::Affine { act: Act::Identity },
+                        &Op::Softmax,
+                    ]
+                );
+                let names: Vec<&str> = p.steps.iter().map(|s| s.name.as_str()).collect();
+                assert_eq!(names, ["conv1", "affine1", "affine2", "softmax1"]);
+                assert_eq!(p.head, Head::SoftmaxCrossEntropy);
+                assert_eq!(p.arena.locs, [Loc::A, Loc::B, Loc::A, Loc::A]);
+                assert_eq!(p.arena.len(), 4320 + 100);
+                assert!(p.trainable);
+            },
+        );
+    }
+
+    #[test]
+    fn sigmoid_head_is_not_folded() {
+        with_plan("struct N: [2] => affine(2) -> sigmoid -> affine(1) -> sigmoid", |p| {
+            let ops: Vec<&Op> = p.steps.iter().map(|s| &s.op).collect();
+            assert_eq!(
+                ops,
+                [&Op::Affine { act: Act::Sigmoid }, &Op::Affine { act: Act::Identity }, &Op::Act(Act::Sigmoid)]
+            );
+            assert_eq!(p.head, Head::SigmoidBinaryCrossEntropy);
+        });
+    }
+
+    #[test]
+    fn views_and_strided_pools_stay_apart() {
+        with_plan(
+            "struct N: [2, 9, 9] => conv(4, 3) -> pool(3, stride = 2) -> flatten -> dropout(0.5) -> affine(3) -> step",
+            |p| {
+                let ops: Vec<&Op> = p.steps.iter().map(|s| &s.op).collect();
+                assert_eq!(
+                    ops,
+                    [
+                        &Op::Conv { act: Act::Identity, pool: None },
+                        &Op::MaxPool { size: (3, 3), stride: (2, 2) },
+                        &Op::Alias,
+                        &Op::Dropout(0.5),
+                        &Op::Affine { act: Act::Step },
+                    ]
+                );
+                assert_eq!(p.steps[4].src, Some(3));
+                assert_eq!(p.steps[3].src, Some(1));
+                assert!(!p.trainable);
+                assert_eq!(p.arena.locs, [Loc::A, Loc::B, Loc::B, Loc::B, Loc::A]);
+            },
+        );
+    }
+
+    #[test]
+    fn in_place_steps_copy_once_from_the_input() {
+        with_plan("struct N: [4] => softmax", |p| {
+            assert_eq!(p.arena.locs, [Loc::A]);
+            assert_eq!(p.arena.len(), 4);
+        });
+    }
+}
