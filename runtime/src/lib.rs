@@ -19,20 +19,26 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod batch;
 #[cfg(feature = "alloc")]
 pub mod boxed;
 #[cfg(feature = "std")]
 pub mod data;
+pub mod flash;
 pub mod init;
 pub mod kernels;
 pub mod loss;
 pub mod network;
+pub mod params;
 pub mod optim;
 #[cfg(feature = "std")]
 pub mod persist;
 pub mod scalar;
 pub mod storage;
+pub mod summary;
 pub mod tensor;
+#[cfg(feature = "std")]
+pub mod threads;
 pub mod view;
 
 pub use network::{Init, LayerInfo, Network, Role, StepCtx, TensorInfo, Trainable, Workspace};
@@ -41,3 +47,7 @@ pub use storage::{DefaultStorage, Inline, Storage};
 #[cfg(feature = "alloc")]
 pub use storage::Heap;
 pub use tensor::Tensor;
+
+/// The `rand` crate, re-exported so generated code and users name the same
+/// `Rng` trait without a direct dependency.
+pub use rand;

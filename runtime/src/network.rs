@@ -139,6 +139,24 @@ pub trait Network: Sized {
     fn params_mut(&mut self) -> &mut [Self::Elem];
     /// Runs one sample in inference mode.
     fn predict(&self, x: &Self::Input) -> Self::Output;
+
+    /// Scalars of workspace a batch of `batch` samples needs, for
+    /// [`Network::forward_batch`] and the training passes.
+    fn workspace_len(batch: usize) -> usize;
+    /// Argmax slots of workspace a batch of `batch` samples needs.
+    fn index_len(batch: usize) -> usize;
+
+    /// Runs a batch in inference mode through the batched kernels.
+    ///
+    /// # Panics
+    /// If `ys` is not as long as `xs`, or `ws` is smaller than
+    /// [`Network::workspace_len`] and [`Network::index_len`] ask for.
+    fn forward_batch(
+        &self,
+        xs: &[Self::Input],
+        ws: &mut Workspace<'_, Self::Elem>,
+        ys: &mut [Self::Output],
+    );
 }
 
 /// Per-step context for training-mode passes.
@@ -172,13 +190,11 @@ pub trait Trainable: Network {
     /// Loss the network is trained with (chosen by its last layer or declared).
     const LOSS: crate::loss::LossKind;
 
-    /// Scalars of workspace for a batch of `batch` samples.
-    fn workspace_len(batch: usize) -> usize;
-    /// Argmax slots of workspace for a batch of `batch` samples.
-    fn index_len(batch: usize) -> usize;
-
     /// Runs the batch in training mode and returns the summed (not averaged)
     /// loss. Outputs and everything backward needs stay in `ws`.
+    ///
+    /// # Panics
+    /// If `ts` is not as long as `xs`, or `ws` is too small.
     fn forward_loss<T: crate::loss::Target<Self::Output>>(
         &self,
         xs: &[Self::Input],
@@ -192,6 +208,10 @@ pub trait Trainable: Network {
     /// running-statistic slots the batch statistic weighted by
     /// `xs.len() * scale`, so that summing shards yields the batch mean.
     /// Returns the summed loss.
+    ///
+    /// # Panics
+    /// If `ts` is not as long as `xs`, `grads` is not `STORE_LEN` long, or
+    /// `ws` is too small.
     fn forward_backward<T: crate::loss::Target<Self::Output>>(
         &self,
         xs: &[Self::Input],

@@ -81,10 +81,15 @@ pub trait Scalar:
     fn write_le(self, out: &mut [u8]);
     /// Reads a value from the little-endian bytes `bytes[..Self::BYTES]`.
     fn read_le(bytes: &[u8]) -> Self;
+
+    /// Runs `f` with this thread's reusable scratch buffers of this type.
+    #[cfg(feature = "std")]
+    #[doc(hidden)]
+    fn with_scratch<R>(f: impl FnOnce(&mut std::vec::Vec<Self>, &mut std::vec::Vec<u32>) -> R) -> R;
 }
 
 macro_rules! impl_scalar {
-    ($t:ident, $bytes:literal, $exp:path, $ln:path, $ln1p:path, $sqrt:path, $tanh:path, $fma:path) => {
+    ($t:ident, $scratch:ident, $bytes:literal, $exp:path, $ln:path, $ln1p:path, $sqrt:path, $tanh:path, $fma:path) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -153,12 +158,26 @@ macro_rules! impl_scalar {
                 raw.copy_from_slice(&bytes[..$bytes]);
                 <$t>::from_le_bytes(raw)
             }
+
+            #[cfg(feature = "std")]
+            fn with_scratch<R>(
+                f: impl FnOnce(&mut std::vec::Vec<Self>, &mut std::vec::Vec<u32>) -> R,
+            ) -> R {
+                std::thread_local! {
+                    static $scratch: core::cell::RefCell<(std::vec::Vec<$t>, std::vec::Vec<u32>)> =
+                        const { core::cell::RefCell::new((std::vec::Vec::new(), std::vec::Vec::new())) };
+                }
+                $scratch.with(|cell| {
+                    let (data, index) = &mut *cell.borrow_mut();
+                    f(data, index)
+                })
+            }
         }
     };
 }
 
-impl_scalar!(f32, 4, libm::expf, libm::logf, libm::log1pf, libm::sqrtf, libm::tanhf, libm::fmaf);
-impl_scalar!(f64, 8, libm::exp, libm::log, libm::log1p, libm::sqrt, libm::tanh, libm::fma);
+impl_scalar!(f32, SCRATCH_F32, 4, libm::expf, libm::logf, libm::log1pf, libm::sqrtf, libm::tanhf, libm::fmaf);
+impl_scalar!(f64, SCRATCH_F64, 8, libm::exp, libm::log, libm::log1p, libm::sqrt, libm::tanh, libm::fma);
 
 #[cfg(test)]
 mod tests {

@@ -54,6 +54,87 @@ pub fn vector_mut<E, const N: usize>(flat: &mut [E]) -> &mut [E; N] {
     }
 }
 
+/// Views `flat[..F * C * KH * KW]` as a convolution kernel `[F][C][KH][KW]`.
+///
+/// # Panics
+/// If `flat` is too short.
+#[inline(always)]
+pub fn kernel<E, const F: usize, const C: usize, const KH: usize, const KW: usize>(
+    flat: &[E],
+) -> &[[[[E; KW]; KH]; C]; F] {
+    let len = flat.len();
+    let planes = flat.as_chunks::<KW>().0.as_chunks::<KH>().0.as_chunks::<C>().0;
+    match planes.first_chunk::<F>() {
+        Some(k) => k,
+        None => too_short(len, F * C * KH * KW),
+    }
+}
+
+/// Views `flat[..F * C * KH * KW]` as a mutable convolution kernel.
+///
+/// # Panics
+/// If `flat` is too short.
+#[inline(always)]
+pub fn kernel_mut<E, const F: usize, const C: usize, const KH: usize, const KW: usize>(
+    flat: &mut [E],
+) -> &mut [[[[E; KW]; KH]; C]; F] {
+    let len = flat.len();
+    let planes = flat
+        .as_chunks_mut::<KW>()
+        .0
+        .as_chunks_mut::<KH>()
+        .0
+        .as_chunks_mut::<C>()
+        .0;
+    match planes.first_chunk_mut::<F>() {
+        Some(k) => k,
+        None => too_short(len, F * C * KH * KW),
+    }
+}
+
+/// Views a flat buffer as a batch of `[N]` rows; a partial tail is dropped.
+#[inline(always)]
+pub fn rows<T, const N: usize>(flat: &[T]) -> &[[T; N]] {
+    flat.as_chunks::<N>().0
+}
+
+/// Views a flat mutable buffer as a batch of `[N]` rows.
+#[inline(always)]
+pub fn rows_mut<T, const N: usize>(flat: &mut [T]) -> &mut [[T; N]] {
+    flat.as_chunks_mut::<N>().0
+}
+
+/// Views a flat buffer as a batch of `[C][L]` planes.
+#[inline(always)]
+pub fn planes<T, const C: usize, const L: usize>(flat: &[T]) -> &[[[T; L]; C]] {
+    flat.as_chunks::<L>().0.as_chunks::<C>().0
+}
+
+/// Views a flat mutable buffer as a batch of `[C][L]` planes.
+#[inline(always)]
+pub fn planes_mut<T, const C: usize, const L: usize>(flat: &mut [T]) -> &mut [[[T; L]; C]] {
+    flat.as_chunks_mut::<L>().0.as_chunks_mut::<C>().0
+}
+
+/// Views a flat buffer as a batch of `[C][H][W]` images.
+#[inline(always)]
+pub fn images<T, const C: usize, const H: usize, const W: usize>(flat: &[T]) -> &[[[[T; W]; H]; C]] {
+    flat.as_chunks::<W>().0.as_chunks::<H>().0.as_chunks::<C>().0
+}
+
+/// Views a flat mutable buffer as a batch of `[C][H][W]` images.
+#[inline(always)]
+pub fn images_mut<T, const C: usize, const H: usize, const W: usize>(
+    flat: &mut [T],
+) -> &mut [[[[T; W]; H]; C]] {
+    flat.as_chunks_mut::<W>()
+        .0
+        .as_chunks_mut::<H>()
+        .0
+        .as_chunks_mut::<C>()
+        .0
+}
+
 #[cold]
 #[inline(never)]
 #[track_caller]

@@ -128,3 +128,19 @@ pub fn backward<E: Scalar, const C: usize, const L: usize>(
         }
     }
 }
+
+/// Folds a batch statistic into its running average:
+/// `running = momentum * running + (1 - momentum) * batch`.
+pub fn commit<E: Scalar>(momentum: E, running: &mut [E], batch: &[E]) {
+    for (r, &b) in running.iter_mut().zip(batch) {
+        *r = momentum * *r + (E::ONE - momentum) * b;
+    }
+}
+
+/// Writes `weight * stat` into a running-statistic slot of the gradient
+/// array, so that summing the shards of a batch yields the batch statistic.
+pub fn stage<E: Scalar>(slot: &mut [E], stat: &[E], weight: E) {
+    for (g, &s) in slot.iter_mut().zip(stat) {
+        *g = s * weight;
+    }
+}

@@ -95,8 +95,8 @@ pub fn forward<
 /// Forward pass with a folded max pool over tiling windows of
 /// `(OH / QH) × (OW / QW)`: `y = maxpool(act(conv(x, w) + b))`.
 ///
-/// `argmax` receives, per pooled output, the flat index `oy * OW + ox` of the
-/// winning convolution output (the first on ties).
+/// `argmax`, when given (training), receives per pooled output the flat index
+/// `oy * OW + ox` of the winning convolution output (the first on ties).
 ///
 /// # Shapes
 /// - `x`: `[batch, C, H, W]`
@@ -124,7 +124,7 @@ pub fn forward_max_pool<
     b: &[E; F],
     x: &[[[[E; W]; H]; C]],
     y: &mut [[[[E; QW]; QH]; F]],
-    argmax: &mut [[[[u32; QW]; QH]; F]],
+    mut argmax: Option<&mut [[[[u32; QW]; QH]; F]]>,
     act: A,
 ) {
     const {
@@ -136,8 +136,8 @@ pub fn forward_max_pool<
         assert!(OH * OW <= u32::MAX as usize, "conv2d: argmax index overflows u32");
     };
     let (ph_win, pw_win) = (OH / QH, OW / QW);
-    for ((x, y), am) in x.iter().zip(y.iter_mut()).zip(argmax.iter_mut()) {
-        for (((wf, &bf), yf), af) in w.iter().zip(b).zip(y.iter_mut()).zip(am.iter_mut()) {
+    for (s, (x, y)) in x.iter().zip(y.iter_mut()).enumerate() {
+        for (f, ((wf, &bf), yf)) in w.iter().zip(b).zip(y.iter_mut()).enumerate() {
             for qy in 0..QH {
                 for qx in 0..QW {
                     let mut best = E::ZERO;
@@ -153,7 +153,9 @@ pub fn forward_max_pool<
                         }
                     }
                     yf[qy][qx] = best;
-                    af[qy][qx] = best_at as u32;
+                    if let Some(am) = argmax.as_deref_mut() {
+                        am[s][f][qy][qx] = best_at as u32;
+                    }
                 }
             }
         }

@@ -61,6 +61,21 @@ pub fn backward<E: Scalar, const N: usize>(
     forward_train(p, seed, layer, first_sample, dy, dx);
 }
 
+/// Training backward in place: `dy = dy ⊙ mask`.
+pub fn backward_in_place<E: Scalar, const N: usize>(
+    p: f64,
+    seed: u64,
+    layer: u32,
+    first_sample: usize,
+    dy: &mut [[E; N]],
+) {
+    for (s, row) in dy.iter_mut().enumerate() {
+        for (i, v) in row.iter_mut().enumerate() {
+            *v *= factor::<E>(p, seed, layer, first_sample + s, i);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

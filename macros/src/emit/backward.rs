@@ -1,0 +1,246 @@
+//! Backward calls, in reverse step order, over the batch layout.
+//!
+//! The gradient with respect to a step's output is in `__gout`; a step that
+//! needs its input gradient writes it to `__gin` and the two swap. Elementwise
+//! steps work in place and do not swap. The first step with parameters never
+//! computes the gradient of the network input.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+
+use super::forward::{conv_dims, conv_generics, len, offset};
+use super::pass::{input_of, out_buf};
+use super::{act_expr, channels_positions, layer_span, lit, rt};
+use crate::model::Shape;
+use crate::plan::{Op, Plan};
+
+/// The backward section: runs when `grads` is given, from step `from` down.
+pub(crate) fn section(plan: &Plan, from: Option<usize>) -> TokenStream {
+    let rt = rt();
+    let mut body = TokenStream::new();
+    if let Some(from) = from {
+        for s in (0..=from).rev() {
+            body.extend(step(plan, s));
+        }
+    }
+    quote! {
+        if let Some((__scale, grads)) = grads {
+            let __ctx = match __train {
+                Some(ctx) => ctx,
+                None => #rt::StepCtx { seed: 0, first_sample: 0 },
+            };
+            let (mut __gout, mut __gin): (&mut [E], &mut [E]) = (__g0, __g1);
+            #body
+        }
+    }
+}
+
+/// Binds `__dw` and `__db` to a layer's weight and bias gradients.
+fn weight_bias_grads(plan: &Plan, s: usize) -> TokenStream {
+    let step = &plan.steps[s];
+    let range = &plan.typed.layers[step.layer].tensors;
+    let (w, b) = (&plan.typed.tensors[range.start], &plan.typed.tensors[range.start + 1]);
+    let (w_off, w_len, b_end) = (lit(w.offset), lit(w.len), lit(b.offset + b.len));
+    quote!(let (__dw, __db) = grads[#w_off..#b_end].split_at_mut(#w_len);)
+}
+
+fn step(plan: &Plan, s: usize) -> TokenStream {
+    let step = &plan.steps[s];
+    let rt = rt();
+    let (v, k) = (quote!(#rt::view), quote!(#rt::kernels));
+    let span = layer_span(plan, step.layer);
+    let (in_len, out_len) = (lit(len(step.input)), lit(len(step.output)));
+    let input = input_of(plan, s);
+    let out = out_buf(&step.name);
+    let has_src = step.src.is_some();
+    let dout = quote!(&mut __gout[..__b * #out_len]);
+    let swap = quote!(::constnet::__private::core::mem::swap(&mut __gout, &mut __gin););
+    let swap_after = if has_src { swap } else { quote!() };
+    match &step.op {
+        Op::Affine { act } => {
+            let act = act_expr(*act);
+            let split = weight_bias_grads(plan, s);
+            let w_off = lit(offset(plan, step, 0));
+            let dx = if has_src {
+                quote!(Some(#v::rows_mut::<E, #in_len>(&mut __gin[..__b * #in_len])))
+            } else {
+                quote!(None)
+            };
+            quote_spanned! {span=>
+                #k::activation::backward_in_place::<E, _>(&#out[..], #dout, #act);
+                #split
+                #k::affine::backward::<E, #in_len, #out_len>(
+                    #v::mat::<E, #out_len, #in_len>(&p[#w_off..]),
+                    #v::rows::<E, #in_len>(#input),
+                    #v::rows::<E, #out_len>(&__gout[..__b * #out_len]),
+                    #v::mat_mut::<E, #out_len, #in_len>(__dw),
+                    #v::vector_mut::<E, #out_len>(__db),
+                    #dx,
+                );
+                #swap_after
+            }
+        }
+        Op::Conv { act, pool } => {
+            let g = conv_generics(plan, step);
+            let d = conv_dims(plan, step);
+            let (c, h, w, f, kh, kw, oh, ow) = (&d.c, &d.h, &d.w, &d.f, &d.kh, &d.kw, &d.oh, &d.ow);
+            let split = weight_bias_grads(plan, s);
+            let w_off = lit(offset(plan, step, 0));
+            let weights = quote!(#v::kernel::<E, #f, #c, #kh, #kw>(&p[#w_off..]));
+            let dx = if has_src {
+                quote!(Some(#v::images_mut::<E, #c, #h, #w>(&mut __gin[..__b * #in_len])))
+            } else {
+                quote!(None)
+            };
+            let dw = quote!(#v::kernel_mut::<E, #f, #c, #kh, #kw>(__dw));
+            let db = quote!(#v::vector_mut::<E, #f>(__db));
+            let x = quote!(#v::images::<E, #c, #h, #w>(#input));
+            match pool {
+                None => {
+                    let act = act_expr(*act);
+                    quote_spanned! {span=>
+                        #k::activation::backward_in_place::<E, _>(&#out[..], #dout, #act);
+                        #split
+                        #k::conv2d::backward::<E, #g>(
+                            #weights, #x,
+                            #v::images::<E, #f, #oh, #ow>(&__gout[..__b * #out_len]),
+                            #dw, #db, #dx,
+                        );
+                        #swap_after
+                    }
+                }
+                Some(_) => {
+                    let Shape::Image { h: qh, w: qw, .. } = step.output else {
+                        return quote!();
+                    };
+                    let (qh, qw) = (lit(qh), lit(qw));
+                    let act = act_expr(*act);
+                    let argmax = format_ident!("{}_argmax", step.name);
+                    quote_spanned! {span=>
+                        #split
+                        #k::conv2d::backward_max_pool::<E, _, #g, #qh, #qw>(
+                            #weights, #x,
+                            #v::images::<E, #f, #qh, #qw>(&#out[..]),
+                            #v::images::<u32, #f, #qh, #qw>(&#argmax[..]),
+                            #v::images::<E, #f, #qh, #qw>(&__gout[..__b * #out_len]),
+                            #act, #dw, #db, #dx,
+                        );
+                        #swap_after
+                    }
+                }
+            }
+        }
+        Op::MaxPool { size, stride } | Op::AvgPool { size, stride } => {
+            if !has_src {
+                return quote!();
+            }
+            let (Shape::Image { c, h, w }, Shape::Image { h: oh, w: ow, .. }) = (step.input, step.output)
+            else {
+                return quote!();
+            };
+            let [cl, hl, wl, ohl, owl] = [c, h, w, oh, ow].map(lit);
+            let dy = quote!(#v::images::<E, #cl, #ohl, #owl>(&__gout[..__b * #out_len]));
+            let dx = quote!(#v::images_mut::<E, #cl, #hl, #wl>(&mut __gin[..__b * #in_len]));
+            if matches!(step.op, Op::AvgPool { .. }) {
+                let g = [c, h, w, size.0, size.1, stride.0, stride.1, oh, ow].map(lit);
+                quote_spanned! {span=>
+                    #k::pool2d::avg_backward::<E, #(#g),*>(#dy, #dx);
+                    #swap_after
+                }
+            } else {
+                let g = [c, h, w, oh, ow].map(lit);
+                let argmax = format_ident!("{}_argmax", step.name);
+                quote_spanned! {span=>
+                    #k::pool2d::max_backward::<E, #(#g),*>(
+                        #v::images::<u32, #cl, #ohl, #owl>(&#argmax[..]), #dy, #dx,
+                    );
+                    #swap_after
+                }
+            }
+        }
+        Op::Act(act) => {
+            if !has_src {
+                return quote!();
+            }
+            let act = act_expr(*act);
+            quote_spanned! {span=> #k::activation::backward_in_place::<E, _>(&#out[..], #dout, #act); }
+        }
+        Op::Prelu => {
+            let (c, l) = channels_positions(step.input);
+            let a_off = offset(plan, step, 0);
+            let (a_off, a_end) = (lit(a_off), lit(a_off + c));
+            let (c, l) = (lit(c), lit(l));
+            let dx = if has_src {
+                quote!(Some(#v::planes_mut::<E, #c, #l>(&mut __gin[..__b * #in_len])))
+            } else {
+                quote!(None)
+            };
+            quote_spanned! {span=>
+                #k::prelu::backward::<E, #c, #l>(
+                    #v::vector::<E, #c>(&p[#a_off..]),
+                    #v::planes::<E, #c, #l>(#input),
+                    #v::planes::<E, #c, #l>(&__gout[..__b * #out_len]),
+                    #v::vector_mut::<E, #c>(&mut grads[#a_off..#a_end]),
+                    #dx,
+                );
+                #swap_after
+            }
+        }
+        Op::Softmax => {
+            if !has_src {
+                return quote!();
+            }
+            quote_spanned! {span=>
+                #k::softmax::backward::<E, #out_len>(
+                    #v::rows::<E, #out_len>(&#out[..]),
+                    #v::rows::<E, #out_len>(&__gout[..__b * #out_len]),
+                    #v::rows_mut::<E, #in_len>(&mut __gin[..__b * #in_len]),
+                );
+                #swap_after
+            }
+        }
+        Op::Dropout(p) => {
+            if !has_src {
+                return quote!();
+            }
+            let id = lit(s);
+            quote_spanned! {span=>
+                #k::dropout::backward_in_place::<E, #out_len>(
+                    #p, __ctx.seed, #id, __ctx.first_sample, #v::rows_mut::<E, #out_len>(#dout),
+                );
+            }
+        }
+        Op::BatchNorm { eps, .. } => {
+            let (c, l) = channels_positions(step.input);
+            let [g_off, rm_off, rv_off] = [0, 2, 3].map(|t| offset(plan, step, t));
+            let g_end = lit(g_off + 2 * c);
+            let (rm_end, rv_end) = (lit(rm_off + c), lit(rv_off + c));
+            let (g_off, rm_off, rv_off) = (lit(g_off), lit(rm_off), lit(rv_off));
+            let [xhat, mean, var] = ["xhat", "mean", "var"].map(|n| format_ident!("{}_{n}", step.name));
+            let (cl, ll) = (lit(c), lit(l));
+            let dx = if has_src {
+                quote!(Some(#v::planes_mut::<E, #cl, #ll>(&mut __gin[..__b * #in_len])))
+            } else {
+                quote!(None)
+            };
+            quote_spanned! {span=>
+                let __weight = __scale * <E as #rt::Scalar>::from_usize(__b);
+                #k::batchnorm::stage(&mut grads[#rm_off..#rm_end], &#mean[..], __weight);
+                #k::batchnorm::stage(&mut grads[#rv_off..#rv_end], &#var[..], __weight);
+                let (__dgamma, __dbeta) = grads[#g_off..#g_end].split_at_mut(#cl);
+                #k::batchnorm::backward::<E, #cl, #ll>(
+                    #v::vector::<E, #cl>(&p[#g_off..]),
+                    #v::vector::<E, #cl>(&#var[..]),
+                    <E as #rt::Scalar>::from_f64(#eps),
+                    #v::planes::<E, #cl, #ll>(&#xhat[..]),
+                    #v::planes::<E, #cl, #ll>(&__gout[..__b * #out_len]),
+                    #v::vector_mut::<E, #cl>(__dgamma),
+                    #v::vector_mut::<E, #cl>(__dbeta),
+                    #dx,
+                );
+                #swap_after
+            }
+        }
+        Op::Alias => quote!(),
+    }
+}

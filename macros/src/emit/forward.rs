@@ -1,0 +1,309 @@
+//! Forward calls of one step, for either buffer layout.
+//!
+//! The arena form (single-sample `predict`) works in place where it can; the
+//! batch form (workspace) always writes a fresh buffer and branches on the
+//! run-time training flag for dropout and batch norm.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+
+use super::{act_expr, channels_positions, layer_span, lit, rt};
+use crate::model::Shape;
+use crate::plan::{Op, Plan, Step};
+
+/// Where a step reads and writes.
+pub(crate) struct Io {
+    /// `&[E]`: the step's input batch, flat.
+    pub(crate) input: TokenStream,
+    /// `&mut [E]`: the step's output batch, flat.
+    pub(crate) output: TokenStream,
+    /// The output buffer already holds the input (arena, in place).
+    pub(crate) in_place: bool,
+    /// `&mut [u32]` argmax buffer (batch form only).
+    pub(crate) index: Option<TokenStream>,
+    /// `(&mut xhat, &mut mean, &mut var)` of a batch norm (batch form only).
+    pub(crate) norm: Option<(TokenStream, TokenStream, TokenStream)>,
+    /// Batch form: `true`, so dropout and batch norm check `__train`.
+    pub(crate) batch: bool,
+}
+
+/// Offset of tensor `k` of the step's first layer.
+pub(crate) fn offset(plan: &Plan, step: &Step, k: usize) -> usize {
+    let range = &plan.typed.layers[step.layer].tensors;
+    plan.typed.tensors[range.start + k].offset
+}
+
+/// The view of tensor `k` of the step's layer in the flat parameters `p`.
+fn param_vector(plan: &Plan, step: &Step, k: usize, n: usize) -> TokenStream {
+    let rt = rt();
+    let (off, n) = (lit(offset(plan, step, k)), lit(n));
+    quote!(#rt::view::vector::<E, #n>(&p[#off..]))
+}
+
+pub(crate) fn step(plan: &Plan, s: usize, io: &Io) -> TokenStream {
+    let step = &plan.steps[s];
+    let rt = rt();
+    let span = layer_span(plan, step.layer);
+    let v = quote!(#rt::view);
+    let k = quote!(#rt::kernels);
+    let Io { input, output, .. } = io;
+    let (in_len, out_len) = (lit(len(step.input)), lit(len(step.output)));
+    match &step.op {
+        Op::Affine { act } => {
+            let act = act_expr(*act);
+            let (w_off, b) = (lit(offset(plan, step, 0)), param_vector(plan, step, 1, len(step.output)));
+            quote_spanned! {span=>
+                #k::affine::forward::<E, _, #in_len, #out_len>(
+                    #v::mat::<E, #out_len, #in_len>(&p[#w_off..]),
+                    #b,
+                    #v::rows::<E, #in_len>(#input),
+                    #v::rows_mut::<E, #out_len>(#output),
+                    #act,
+                );
+            }
+        }
+        Op::Conv { act, pool } => {
+            let g = conv_generics(plan, step);
+            let ConvDims { c, h, w, f, kh, kw, oh, ow, .. } = conv_dims(plan, step);
+            let act = act_expr(*act);
+            let w_off = lit(offset(plan, step, 0));
+            let weights = quote!(#v::kernel::<E, #f, #c, #kh, #kw>(&p[#w_off..]));
+            let bias = param_vector(plan, step, 1, conv_dims(plan, step).filters);
+            let x = quote!(#v::images::<E, #c, #h, #w>(#input));
+            match pool {
+                None => quote_spanned! {span=>
+                    #k::conv2d::forward::<E, _, #g>(
+                        #weights, #bias, #x, #v::images_mut::<E, #f, #oh, #ow>(#output), #act,
+                    );
+                },
+                Some(_) => {
+                    let Shape::Image { h: qh, w: qw, .. } = step.output else {
+                        return quote!();
+                    };
+                    let (qh, qw) = (lit(qh), lit(qw));
+                    let argmax = match &io.index {
+                        Some(idx) => quote!(Some(#v::images_mut::<u32, #f, #qh, #qw>(#idx))),
+                        None => quote!(None),
+                    };
+                    quote_spanned! {span=>
+                        #k::conv2d::forward_max_pool::<E, _, #g, #qh, #qw>(
+                            #weights, #bias, #x,
+                            #v::images_mut::<E, #f, #qh, #qw>(#output),
+                            #argmax,
+                            #act,
+                        );
+                    }
+                }
+            }
+        }
+        Op::MaxPool { size, stride } | Op::AvgPool { size, stride } => {
+            let (Shape::Image { c, h, w }, Shape::Image { h: oh, w: ow, .. }) = (step.input, step.output)
+            else {
+                return quote!();
+            };
+            let g = [c, h, w, size.0, size.1, stride.0, stride.1, oh, ow].map(lit);
+            let x = quote!(#v::images::<E, #(g[0]), #(g[1]), #(g[2])>(#input));
+            let (c, oh, ow) = (lit(c), lit(oh), lit(ow));
+            let y = quote!(#v::images_mut::<E, #c, #oh, #ow>(#output));
+            if matches!(step.op, Op::AvgPool { .. }) {
+                quote_spanned! {span=> #k::pool2d::avg_forward::<E, #(#g),*>(#x, #y); }
+            } else {
+                let argmax = match &io.index {
+                    Some(idx) => quote!(Some(#v::images_mut::<u32, #c, #oh, #ow>(#idx))),
+                    None => quote!(None),
+                };
+                quote_spanned! {span=> #k::pool2d::max_forward::<E, #(#g),*>(#x, #y, #argmax); }
+            }
+        }
+        Op::Act(act) => {
+            let act = act_expr(*act);
+            if io.in_place {
+                quote_spanned! {span=> #k::activation::forward_in_place::<E, _>(#output, #act); }
+            } else {
+                quote_spanned! {span=> #k::activation::forward::<E, _>(#input, #output, #act); }
+            }
+        }
+        Op::Prelu => {
+            let (c, l) = channels_positions(step.input);
+            let alpha = param_vector(plan, step, 0, c);
+            let (c, l) = (lit(c), lit(l));
+            if io.in_place {
+                quote_spanned! {span=>
+                    #k::prelu::forward_in_place::<E, #c, #l>(#alpha, #v::planes_mut::<E, #c, #l>(#output));
+                }
+            } else {
+                quote_spanned! {span=>
+                    #k::prelu::forward::<E, #c, #l>(
+                        #alpha, #v::planes::<E, #c, #l>(#input), #v::planes_mut::<E, #c, #l>(#output),
+                    );
+                }
+            }
+        }
+        Op::Softmax => {
+            if io.in_place {
+                quote_spanned! {span=> #k::softmax::forward_in_place::<E, #out_len>(#v::rows_mut::<E, #out_len>(#output)); }
+            } else {
+                quote_spanned! {span=>
+                    #k::softmax::forward::<E, #out_len>(#v::rows::<E, #in_len>(#input), #v::rows_mut::<E, #out_len>(#output));
+                }
+            }
+        }
+        Op::Dropout(p) => {
+            if !io.batch {
+                return quote!();
+            }
+            let id = lit(s);
+            quote_spanned! {span=>
+                match __train {
+                    Some(ctx) => #k::dropout::forward_train::<E, #out_len>(
+                        #p, ctx.seed, #id, ctx.first_sample,
+                        #v::rows::<E, #in_len>(#input), #v::rows_mut::<E, #out_len>(#output),
+                    ),
+                    None => #k::dropout::forward_eval::<E, #out_len>(
+                        #v::rows::<E, #in_len>(#input), #v::rows_mut::<E, #out_len>(#output),
+                    ),
+                }
+            }
+        }
+        Op::BatchNorm { eps, .. } => {
+            let (c, l) = channels_positions(step.input);
+            let [gamma, beta, mean, var] = [0, 1, 2, 3].map(|t| param_vector(plan, step, t, c));
+            let (c, l) = (lit(c), lit(l));
+            let eps = quote!(<E as #rt::Scalar>::from_f64(#eps));
+            let eval = if io.in_place {
+                quote! {
+                    #k::batchnorm::forward_eval_in_place::<E, #c, #l>(
+                        #gamma, #beta, #mean, #var, #eps, #v::planes_mut::<E, #c, #l>(#output),
+                    )
+                }
+            } else {
+                quote! {
+                    #k::batchnorm::forward_eval::<E, #c, #l>(
+                        #gamma, #beta, #mean, #var, #eps,
+                        #v::planes::<E, #c, #l>(#input), #v::planes_mut::<E, #c, #l>(#output),
+                    )
+                }
+            };
+            match &io.norm {
+                None => quote_spanned! {span=> #eval; },
+                Some((xhat, bmean, bvar)) => quote_spanned! {span=>
+                    if __train.is_some() {
+                        #k::batchnorm::forward_train::<E, #c, #l>(
+                            #gamma, #beta, #eps,
+                            #v::planes::<E, #c, #l>(#input), #v::planes_mut::<E, #c, #l>(#output),
+                            #v::planes_mut::<E, #c, #l>(#xhat),
+                            #v::vector_mut::<E, #c>(#bmean), #v::vector_mut::<E, #c>(#bvar),
+                        );
+                    } else {
+                        #eval;
+                    }
+                },
+            }
+        }
+        Op::Alias => quote!(),
+    }
+}
+
+pub(crate) fn len(shape: Shape) -> usize {
+    shape.len().unwrap_or(0)
+}
+
+/// Sizes of a convolution step.
+pub(crate) struct ConvDims {
+    pub(crate) c: proc_macro2::Literal,
+    pub(crate) h: proc_macro2::Literal,
+    pub(crate) w: proc_macro2::Literal,
+    pub(crate) f: proc_macro2::Literal,
+    pub(crate) kh: proc_macro2::Literal,
+    pub(crate) kw: proc_macro2::Literal,
+    pub(crate) oh: proc_macro2::Literal,
+    pub(crate) ow: proc_macro2::Literal,
+    pub(crate) filters: usize,
+}
+
+pub(crate) fn conv_dims(plan: &Plan, step: &Step) -> ConvDims {
+    let layer = &plan.typed.layers[step.layer];
+    let (Shape::Image { c, h, w }, Shape::Image { c: f, h: oh, w: ow }) = (layer.input, layer.output)
+    else {
+        return ConvDims {
+            c: lit(0), h: lit(0), w: lit(0), f: lit(0), kh: lit(0), kw: lit(0), oh: lit(0), ow: lit(0), filters: 0,
+        };
+    };
+    let (kh, kw) = match &layer.layer.kind {
+        crate::layers::LayerKind::Conv(conv) => conv.kernel,
+        _ => (0, 0),
+    };
+    ConvDims {
+        c: lit(c),
+        h: lit(h),
+        w: lit(w),
+        f: lit(f),
+        kh: lit(kh),
+        kw: lit(kw),
+        oh: lit(oh),
+        ow: lit(ow),
+        filters: f,
+    }
+}
+
+/// `C, H, W, F, KH, KW, SH, SW, PH, PW, OH, OW` of a convolution step.
+pub(crate) fn conv_generics(plan: &Plan, step: &Step) -> TokenStream {
+    let layer = &plan.typed.layers[step.layer];
+    let (Shape::Image { c, h, w }, Shape::Image { c: f, h: oh, w: ow }) = (layer.input, layer.output)
+    else {
+        return quote!();
+    };
+    let crate::layers::LayerKind::Conv(conv) = &layer.layer.kind else {
+        return quote!();
+    };
+    let all = [c, h, w, f, conv.kernel.0, conv.kernel.1, conv.stride.0, conv.stride.1, conv.pad.0, conv.pad.1, oh, ow]
+        .map(lit);
+    quote!(#(#all),*)
+}
+
+/// The body of `predict_in`: every step over the two arena halves, then the
+/// copy of the final buffer into the returned output.
+pub(crate) fn arena(plan: &Plan, output_ty: &TokenStream) -> TokenStream {
+    use crate::plan::Loc;
+    let rt = rt();
+    let a_len = lit(plan.arena.a_len);
+    let at = |loc: Loc, n: usize, mutable: bool| -> TokenStream {
+        let n = lit(n);
+        match (loc, mutable) {
+            (Loc::Input, _) => quote!(&__x[..#n]),
+            (Loc::A, false) => quote!(&__arena_a[..#n]),
+            (Loc::A, true) => quote!(&mut __arena_a[..#n]),
+            (Loc::B, false) => quote!(&__arena_b[..#n]),
+            (Loc::B, true) => quote!(&mut __arena_b[..#n]),
+        }
+    };
+    let mut code = TokenStream::new();
+    let mut cur = Loc::Input;
+    for (s, step) in plan.steps.iter().enumerate() {
+        let next = plan.arena.locs[s];
+        if step.op.is_view_at_inference() {
+            continue;
+        }
+        let io = Io {
+            input: at(cur, len(step.input), false),
+            output: at(next, len(step.output), true),
+            in_place: cur == next,
+            index: None,
+            norm: None,
+            batch: false,
+        };
+        code.extend(self::step(plan, s, &io));
+        cur = next;
+    }
+    let out_len = len(plan.typed.output);
+    let result = at(cur, out_len, false);
+    quote! {
+        let p: &[E] = #rt::Network::params(self);
+        let __x: &[E] = #rt::Tensor::as_flat(x);
+        let (__arena_a, __arena_b) = arena.split_at_mut(#a_len);
+        #code
+        let mut __out = <#output_ty as #rt::Tensor>::zeroed();
+        #rt::Tensor::as_flat_mut(&mut __out).copy_from_slice(#result);
+        __out
+    }
+}
