@@ -1,0 +1,154 @@
+//! The error of every save and load.
+
+use std::path::PathBuf;
+use std::string::String;
+use std::vec::Vec;
+
+use super::bytes::VERSION;
+
+/// Why a save or load failed. Loading never changes the network when it
+/// returns one of these, and saving never damages the previous file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PersistError {
+    /// Reading or writing a file failed.
+    #[error("cannot {action} `{}`: {source}", path.display())]
+    Io {
+        /// What was being done, such as `read` or `write`.
+        action: &'static str,
+        /// The file the caller named.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The data does not start with [`MAGIC`](super::MAGIC).
+    #[error("not a constnet parameter file: expected magic `CNET`, found `{}`", found.escape_ascii())]
+    BadMagic {
+        /// The first four bytes.
+        found: [u8; 4],
+    },
+
+    /// The format version is not one this build reads.
+    #[error("unsupported constnet format version {found}; this build reads version {VERSION}")]
+    UnsupportedVersion {
+        /// The version in the header.
+        found: u32,
+    },
+
+    /// The file belongs to a network with another architecture.
+    #[error(
+        "file was written for a different network architecture: \
+         network `{network}` has signature {expected:#018x}, the file {found:#018x}"
+    )]
+    SignatureMismatch {
+        /// The network being loaded.
+        network: &'static str,
+        /// Its `Network::SIGNATURE`.
+        expected: u64,
+        /// The signature in the file.
+        found: u64,
+    },
+
+    /// The file holds another element type (`f32` vs `f64`).
+    #[error(
+        "element type mismatch: the network uses {expected} ({expected_size}-byte elements), \
+         the file holds {found}-byte elements"
+    )]
+    ElementSize {
+        /// The network's element type, `f32` or `f64`.
+        expected: &'static str,
+        /// Its size in bytes.
+        expected_size: usize,
+        /// The element size in the file.
+        found: u64,
+    },
+
+    /// The file holds another number of elements than the network.
+    #[error(
+        "element count mismatch: network `{network}` has {expected} elements, the file {found}"
+    )]
+    CountMismatch {
+        /// The network being loaded.
+        network: &'static str,
+        /// Its `Network::STORE_LEN`.
+        expected: usize,
+        /// The count in the file.
+        found: u64,
+    },
+
+    /// The data ends before the header or the parameters do.
+    #[error("file is truncated: expected {expected} bytes, found {found}")]
+    Truncated {
+        /// Bytes the header announces (or the header length).
+        expected: usize,
+        /// Bytes present.
+        found: usize,
+    },
+
+    /// Bytes follow the parameters.
+    #[error("file has unexpected trailing data: expected {expected} bytes, found {found}")]
+    TrailingData {
+        /// Bytes the header announces.
+        expected: usize,
+        /// Bytes present.
+        found: usize,
+    },
+
+    /// A parameter is NaN or infinite.
+    #[error("tensor `{tensor}` holds a non-finite value ({value}) at index {index}")]
+    NonFinite {
+        /// The tensor's name.
+        tensor: &'static str,
+        /// Row-major index within the tensor.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+
+    /// The data is not a valid safetensors file.
+    #[error("invalid safetensors file: {reason}")]
+    InvalidSafetensors {
+        /// What the parser reported.
+        reason: String,
+    },
+
+    /// A tensor of the network is not in the file.
+    #[error("tensor `{name}` is missing from the file")]
+    MissingTensor {
+        /// The missing tensor.
+        name: &'static str,
+    },
+
+    /// The file holds a tensor the network does not have.
+    #[error("the file holds tensor `{name}`, which network `{network}` does not have")]
+    UnexpectedTensor {
+        /// The network being loaded.
+        network: &'static str,
+        /// The extra tensor.
+        name: String,
+    },
+
+    /// A tensor has another shape in the file than in the network.
+    #[error("tensor `{name}`: expected shape {expected:?}, found {found:?}")]
+    ShapeMismatch {
+        /// The tensor.
+        name: &'static str,
+        /// Its shape in the network (PyTorch layout).
+        expected: &'static [usize],
+        /// Its shape in the file.
+        found: Vec<usize>,
+    },
+
+    /// A tensor has another element type in the file than in the network.
+    #[error("tensor `{name}`: expected dtype {expected}, found {found}")]
+    DtypeMismatch {
+        /// The tensor.
+        name: &'static str,
+        /// The safetensors dtype of the network's element type (`F32`, `F64`).
+        expected: &'static str,
+        /// The dtype in the file.
+        found: String,
+    },
+}

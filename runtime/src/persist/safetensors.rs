@@ -1,0 +1,398 @@
+//! PyTorch-compatible `.safetensors` files.
+//!
+//! Each entry of `Network::TENSORS` is one tensor under its name, in its
+//! PyTorch shape, as `F32` or `F64` to match the element type. The header
+//! metadata holds `format = pt` (what PyTorch tooling expects),
+//! `constnet.network` (the network's name) and `constnet.signature` (its
+//! architecture signature, as `0x` and 16 hex digits).
+//!
+//! Loading is strict: every tensor of the network must be present with its
+//! shape and dtype, and a tensor the network does not have is an error, so
+//! weights exported from another model are never half-applied. The one
+//! exception is PyTorch's `*.num_batches_tracked` batch-norm counter, which
+//! constnet does not keep and skips. The signature is compared only when the
+//! file has one: files exported from PyTorch don't.
+
+use std::format;
+use std::path::Path;
+use std::string::ToString;
+use std::vec::Vec;
+
+use ::safetensors::tensor::TensorView;
+use ::safetensors::{Dtype, SafeTensorError, SafeTensors};
+
+use super::{PersistError, atomic, check_finite};
+use crate::{Network, Scalar};
+
+const FORMAT_KEY: &str = "format";
+const NETWORK_KEY: &str = "constnet.network";
+const SIGNATURE_KEY: &str = "constnet.signature";
+/// PyTorch's batch-norm step counter, which constnet has no use for.
+const IGNORED_SUFFIX: &str = ".num_batches_tracked";
+
+/// The dtype of element type `E` and its name in messages.
+fn dtype<E: Scalar>() -> (Dtype, &'static str) {
+    if E::BYTES == 4 {
+        (Dtype::F32, "F32")
+    } else {
+        (Dtype::F64, "F64")
+    }
+}
+
+fn invalid(e: SafeTensorError) -> PersistError {
+    PersistError::InvalidSafetensors {
+        reason: e.to_string(),
+    }
+}
+
+/// Encodes the network's parameters as a safetensors file.
+///
+/// # Errors
+/// [`PersistError::NonFinite`] if a parameter is NaN or infinite.
+pub fn to_safetensors<N: Network>(net: &N) -> Result<Vec<u8>, PersistError> {
+    let params = net.params();
+    check_finite(params, N::TENSORS)?;
+    let size = N::Elem::BYTES;
+    let mut raw = std::vec![0u8; params.len() * size];
+    for (chunk, &v) in raw.chunks_exact_mut(size).zip(params) {
+        v.write_le(chunk);
+    }
+    let (dtype, _) = dtype::<N::Elem>();
+    let mut views = Vec::with_capacity(N::TENSORS.len());
+    for t in N::TENSORS {
+        let data = raw
+            .get(t.offset * size..(t.offset + t.len) * size)
+            .unwrap_or_default();
+        let view = TensorView::new(dtype, t.shape.to_vec(), data).map_err(invalid)?;
+        views.push((t.name, view));
+    }
+    let metadata = [
+        (FORMAT_KEY, "pt".to_string()),
+        (NETWORK_KEY, N::NAME.to_string()),
+        (SIGNATURE_KEY, format!("{:#018x}", N::SIGNATURE)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    ::safetensors::serialize(views, Some(metadata)).map_err(invalid)
+}
+
+/// Loads a safetensors file's tensors into `net`.
+///
+/// Checks the file's structure, the signature (when the file has one), then
+/// every tensor of the network in order (present, dtype, shape, finite
+/// values), then that the file has no other tensors. `net` is only written
+/// once all of them pass.
+///
+/// # Errors
+/// [`PersistError::InvalidSafetensors`], [`PersistError::SignatureMismatch`],
+/// [`PersistError::MissingTensor`], [`PersistError::DtypeMismatch`],
+/// [`PersistError::ShapeMismatch`], [`PersistError::NonFinite`] or
+/// [`PersistError::UnexpectedTensor`].
+pub fn from_safetensors<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), PersistError> {
+    let file = SafeTensors::deserialize(bytes).map_err(invalid)?;
+    check_signature::<N>(bytes)?;
+    let (dtype, dtype_name) = dtype::<N::Elem>();
+    let mut values = net.params().to_vec();
+    for t in N::TENSORS {
+        let view = file
+            .tensor(t.name)
+            .map_err(|_| PersistError::MissingTensor { name: t.name })?;
+        if view.dtype() != dtype {
+            return Err(PersistError::DtypeMismatch {
+                name: t.name,
+                expected: dtype_name,
+                found: view.dtype().to_string(),
+            });
+        }
+        let slots = values.get_mut(t.range()).unwrap_or_default();
+        if view.shape() != t.shape || view.data().len() != slots.len() * N::Elem::BYTES {
+            return Err(PersistError::ShapeMismatch {
+                name: t.name,
+                expected: t.shape,
+                found: view.shape().to_vec(),
+            });
+        }
+        for (v, chunk) in slots
+            .iter_mut()
+            .zip(view.data().chunks_exact(N::Elem::BYTES))
+        {
+            *v = N::Elem::read_le(chunk);
+        }
+    }
+    check_finite(&values, N::TENSORS)?;
+    let mut extra: Vec<&str> = file
+        .names()
+        .into_iter()
+        .filter(|name| !name.ends_with(IGNORED_SUFFIX))
+        .filter(|name| !N::TENSORS.iter().any(|t| t.name == *name))
+        .collect();
+    extra.sort_unstable();
+    if let Some(name) = extra.first() {
+        return Err(PersistError::UnexpectedTensor {
+            network: N::NAME,
+            name: name.to_string(),
+        });
+    }
+    net.params_mut().copy_from_slice(&values);
+    Ok(())
+}
+
+/// Rejects a file whose `constnet.signature` metadata names another
+/// architecture; a file without one (such as a PyTorch export) passes.
+fn check_signature<N: Network>(bytes: &[u8]) -> Result<(), PersistError> {
+    let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(invalid)?;
+    let Some(text) = metadata
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(SIGNATURE_KEY))
+    else {
+        return Ok(());
+    };
+    let found = text
+        .strip_prefix("0x")
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+        .ok_or_else(|| PersistError::InvalidSafetensors {
+            reason: format!("metadata `{SIGNATURE_KEY}` is `{text}`, not a 0x-prefixed hex u64"),
+        })?;
+    if found != N::SIGNATURE {
+        return Err(PersistError::SignatureMismatch {
+            network: N::NAME,
+            expected: N::SIGNATURE,
+            found,
+        });
+    }
+    Ok(())
+}
+
+/// Saves the network's parameters to `path` as safetensors, atomically (see
+/// [the module docs](super)).
+///
+/// # Errors
+/// [`PersistError::NonFinite`] before anything is written, or
+/// [`PersistError::Io`] naming `path`; the previous file is intact either way.
+pub fn save_safetensors<N: Network>(net: &N, path: impl AsRef<Path>) -> Result<(), PersistError> {
+    atomic::write(path.as_ref(), &to_safetensors(net)?)
+}
+
+/// Loads a safetensors file from `path` into `net`.
+///
+/// # Errors
+/// [`PersistError::Io`] naming `path`, or any error of [`from_safetensors`];
+/// `net` is unchanged on error.
+pub fn load_safetensors<N: Network>(
+    net: &mut N,
+    path: impl AsRef<Path>,
+) -> Result<(), PersistError> {
+    from_safetensors(net, &super::read(path.as_ref())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::persist::test_net::{TempDir, Tiny};
+    use std::string::String;
+
+    /// A file with the given `(name, dtype, shape, values)` tensors, no metadata.
+    fn craft(tensors: &[(&str, Dtype, &[usize], &[f64])]) -> Vec<u8> {
+        let raw: Vec<Vec<u8>> = tensors
+            .iter()
+            .map(|(_, dtype, _, values)| {
+                values
+                    .iter()
+                    .flat_map(|&v| match dtype {
+                        Dtype::F32 => (v as f32).to_le_bytes().to_vec(),
+                        _ => v.to_le_bytes().to_vec(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let views = tensors
+            .iter()
+            .zip(&raw)
+            .map(|((name, dtype, shape, _), data)| {
+                (
+                    name.to_string(),
+                    TensorView::new(*dtype, shape.to_vec(), data).unwrap(),
+                )
+            });
+        ::safetensors::serialize(views, None).unwrap()
+    }
+
+    const W: [f64; 6] = [0.5, -1.25, 2.0, 3.5, -0.75, 1.0];
+    const B: [f64; 2] = [0.125, -4.0];
+
+    fn load_err(bytes: &[u8]) -> PersistError {
+        let mut net = Tiny::<f32>::zeroed();
+        let err = from_safetensors(&mut net, bytes).unwrap_err();
+        assert_eq!(net, Tiny::zeroed(), "a failed load changed the network");
+        err
+    }
+
+    #[test]
+    fn round_trip_f32_and_f64() {
+        let mut net = Tiny::<f32>::zeroed();
+        from_safetensors(&mut net, &to_safetensors(&Tiny::<f32>::sample()).unwrap()).unwrap();
+        assert_eq!(net, Tiny::sample());
+        let mut net = Tiny::<f64>::zeroed();
+        from_safetensors(&mut net, &to_safetensors(&Tiny::<f64>::sample()).unwrap()).unwrap();
+        assert_eq!(net, Tiny::sample());
+    }
+
+    #[test]
+    fn file_has_pytorch_names_shapes_dtypes_and_metadata() {
+        let bytes = to_safetensors(&Tiny::<f32>::sample()).unwrap();
+        let file = SafeTensors::deserialize(&bytes).unwrap();
+        let weight = file.tensor("affine1.weight").unwrap();
+        assert_eq!(
+            (weight.dtype(), weight.shape()),
+            (Dtype::F32, &[2usize, 3][..])
+        );
+        assert_eq!(weight.data()[4..8], (-1.25f32).to_le_bytes());
+        assert_eq!(file.tensor("affine1.bias").unwrap().shape(), [2]);
+        assert_eq!(file.len(), 2);
+        let (_, metadata) = SafeTensors::read_metadata(&bytes).unwrap();
+        let metadata = metadata.metadata().as_ref().unwrap();
+        assert_eq!(metadata.get("format").map(String::as_str), Some("pt"));
+        assert_eq!(
+            metadata.get("constnet.network").map(String::as_str),
+            Some("Tiny")
+        );
+        assert_eq!(
+            metadata.get("constnet.signature").map(String::as_str),
+            Some("0x0123456789abcdef")
+        );
+    }
+
+    #[test]
+    fn pytorch_export_without_metadata_loads_and_skips_batch_counters() {
+        let bytes = craft(&[
+            ("affine1.bias", Dtype::F32, &[2], &B),
+            ("affine1.weight", Dtype::F32, &[2, 3], &W),
+            ("bn1.num_batches_tracked", Dtype::F32, &[], &[7.0]),
+        ]);
+        let mut net = Tiny::<f32>::zeroed();
+        from_safetensors(&mut net, &bytes).unwrap();
+        assert_eq!(net, Tiny::sample());
+    }
+
+    #[test]
+    fn save_and_load_round_trip_through_a_file() {
+        let dir = TempDir::new("st-file");
+        let path = dir.join("tiny.safetensors");
+        save_safetensors(&Tiny::<f64>::sample(), &path).unwrap();
+        let mut net = Tiny::<f64>::zeroed();
+        load_safetensors(&mut net, &path).unwrap();
+        assert_eq!(net, Tiny::sample());
+        assert_eq!(dir.entries(), ["tiny.safetensors"]);
+    }
+
+    #[test]
+    fn corrupt_file_is_rejected() {
+        let err = load_err(b"\x10\0\0\0\0\0\0\0{not json at all}");
+        assert!(
+            matches!(err, PersistError::InvalidSafetensors { .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string().starts_with("invalid safetensors file: "),
+            "{err}"
+        );
+        let mut bytes = to_safetensors(&Tiny::<f32>::sample()).unwrap();
+        bytes.truncate(bytes.len() - 3);
+        assert!(matches!(
+            load_err(&bytes),
+            PersistError::InvalidSafetensors { .. }
+        ));
+        assert!(matches!(
+            load_err(&[]),
+            PersistError::InvalidSafetensors { .. }
+        ));
+    }
+
+    #[test]
+    fn missing_tensor_is_named() {
+        let bytes = craft(&[("affine1.weight", Dtype::F32, &[2, 3], &W)]);
+        assert_eq!(
+            load_err(&bytes).to_string(),
+            "tensor `affine1.bias` is missing from the file"
+        );
+    }
+
+    #[test]
+    fn unexpected_tensor_is_named() {
+        let bytes = craft(&[
+            ("affine1.weight", Dtype::F32, &[2, 3], &W),
+            ("affine1.bias", Dtype::F32, &[2], &B),
+            ("affine2.weight", Dtype::F32, &[1], &[1.0]),
+        ]);
+        assert_eq!(
+            load_err(&bytes).to_string(),
+            "the file holds tensor `affine2.weight`, which network `Tiny` does not have"
+        );
+    }
+
+    #[test]
+    fn wrong_shape_shows_expected_and_found() {
+        let bytes = craft(&[
+            ("affine1.weight", Dtype::F32, &[3, 2], &W),
+            ("affine1.bias", Dtype::F32, &[2], &B),
+        ]);
+        assert_eq!(
+            load_err(&bytes).to_string(),
+            "tensor `affine1.weight`: expected shape [2, 3], found [3, 2]"
+        );
+    }
+
+    #[test]
+    fn wrong_dtype_is_rejected() {
+        let bytes = craft(&[
+            ("affine1.weight", Dtype::F64, &[2, 3], &W),
+            ("affine1.bias", Dtype::F64, &[2], &B),
+        ]);
+        assert_eq!(
+            load_err(&bytes).to_string(),
+            "tensor `affine1.weight`: expected dtype F32, found F64"
+        );
+    }
+
+    #[test]
+    fn signature_in_metadata_must_match() {
+        let mut bytes = to_safetensors(&Tiny::<f32>::sample()).unwrap();
+        // Same length, so the header stays valid: ...cdef → ...cdee.
+        let at = bytes
+            .windows(18)
+            .position(|w| w == b"0x0123456789abcdef")
+            .unwrap();
+        bytes[at + 17] = b'e';
+        let err = load_err(&bytes);
+        assert!(
+            err.to_string()
+                .starts_with("file was written for a different network architecture")
+        );
+        bytes[at + 17] = b'z';
+        assert_eq!(
+            load_err(&bytes).to_string(),
+            "invalid safetensors file: metadata `constnet.signature` is `0x0123456789abcdez`, \
+             not a 0x-prefixed hex u64"
+        );
+    }
+
+    #[test]
+    fn non_finite_values_are_rejected() {
+        let bytes = craft(&[
+            ("affine1.weight", Dtype::F32, &[2, 3], &W),
+            ("affine1.bias", Dtype::F32, &[2], &[0.0, f64::INFINITY]),
+        ]);
+        assert_eq!(
+            load_err(&bytes).to_string(),
+            "tensor `affine1.bias` holds a non-finite value (inf) at index 1"
+        );
+        let mut diverged = Tiny::<f64>::sample();
+        diverged.params[0] = f64::NAN;
+        assert!(matches!(
+            to_safetensors(&diverged),
+            Err(PersistError::NonFinite { .. })
+        ));
+    }
+}
