@@ -13,7 +13,6 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
 use syn::{Attribute, Ident, LitFloat, LitInt, Token, Visibility, bracketed, parenthesized};
 
 /// Everything inside one `network! { … }`.
@@ -340,19 +339,6 @@ impl quote::ToTokens for Value {
 /// Span of a token stream's first token, for messages that need a single point.
 pub(crate) fn first_span(tokens: &TokenStream) -> Span {
     tokens.clone().into_iter().next().map_or_else(Span::call_site, |t| t.span())
-}
-
-impl Header {
-    /// Span of the name, for messages about the whole network.
-    pub(crate) fn span(&self) -> Span {
-        self.name.span()
-    }
-}
-
-impl ShapeLit {
-    pub(crate) fn span(&self) -> Span {
-        self.tokens.span()
-    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use quote::ToTokens;
 use crate::ast::{Body, Header, ShapeLit, Value};
 use crate::diag::{self, Errors};
 use crate::layers::{self, LayerKind, args};
-use crate::model::{Init, Layer, Loss, Network, Shape};
+use crate::model::{Layer, Loss, Network, Shape};
 
 pub(crate) fn lower<'a>(header: &'a Header, body: &Body) -> syn::Result<Network<'a>> {
     let mut errs = Errors::default();
@@ -78,11 +78,10 @@ pub(crate) fn lower<'a>(header: &'a Header, body: &Body) -> syn::Result<Network<
     let net = Network {
         header,
         input: input.unwrap_or(Shape::Flat(1)),
-        input_tokens: body.input.tokens.clone(),
         layers,
         output,
         loss,
-        init: init.map(|i: Init| i),
+        init,
     };
     errs.finish(net)
 }

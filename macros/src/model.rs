@@ -14,8 +14,6 @@ use crate::layers::LayerKind;
 pub(crate) struct Network<'a> {
     pub(crate) header: &'a Header,
     pub(crate) input: Shape,
-    /// The bracketed input shape as written.
-    pub(crate) input_tokens: TokenStream,
     pub(crate) layers: Vec<Layer>,
     pub(crate) output: Option<(Shape, TokenStream)>,
     pub(crate) loss: Option<(Loss, TokenStream)>,

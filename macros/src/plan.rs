@@ -34,10 +34,8 @@ pub(crate) struct Plan<'a> {
 /// A fused group of layers.
 pub(crate) struct Step {
     pub(crate) op: Op,
-    /// The first layer of the step (indices into `typed.layers`).
+    /// The first layer of the step (an index into `typed.layers`).
     pub(crate) layer: usize,
-    /// The last layer of the step.
-    pub(crate) last_layer: usize,
     pub(crate) input: Shape,
     pub(crate) output: Shape,
     /// The step whose output this one reads, `None` for the network input.
@@ -194,7 +192,6 @@ pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> Plan<'a> {
         steps.push(Step {
             op,
             layer: start,
-            last_layer: i,
             input: layers[start].input,
             output: layers[i].output,
             src,

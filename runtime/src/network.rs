@@ -91,7 +91,8 @@ impl TensorInfo {
 pub struct LayerInfo {
     /// The layer as written, such as `conv(30, 5)`.
     pub text: &'static str,
-    /// The parameter prefix (`conv1`), or the layer kind when it has no parameters.
+    /// The parameter prefix (`conv1`), or the layer as written when it has
+    /// no parameters.
     pub name: &'static str,
     /// Output shape in DSL notation: `[30, 24, 24]`.
     pub output: &'static [usize],

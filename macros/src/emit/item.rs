@@ -10,7 +10,7 @@ use super::{fnv1a, lit, rt, sample_type};
 use crate::infer::{TensorInit, TypedNetwork};
 use crate::layers::Role;
 use crate::model::{Init, Loss};
-use crate::plan::{Head, Plan};
+use crate::plan::Plan;
 
 pub(crate) fn network(plan: &Plan) -> TokenStream {
     let typed = plan.typed;
@@ -48,8 +48,6 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
         plan.arena.len()
     );
     let trainable = plan.trainable.then(|| trainable_impl(plan, &output_ty, &input_ty));
-    let commit = commit_statistics(plan);
-    let _ = &commit;
 
     quote! {
         #(#attrs)*
@@ -260,7 +258,6 @@ fn trainable_impl(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) 
         Loss::BinaryCrossEntropy => quote!(SigmoidBinaryCrossEntropy),
         Loss::MeanSquaredError => quote!(MeanSquaredError),
     };
-    let _ = Head::MeanSquaredError;
     let commit = commit_statistics(plan);
     quote! {
         impl<E: #rt::Scalar, S: #rt::Storage> #rt::Trainable for #name<E, S> {
@@ -373,7 +370,7 @@ fn layer_infos(typed: &TypedNetwork) -> Vec<TokenStream> {
         .iter()
         .map(|l| {
             let text = &l.layer.text;
-            let name = l.field.clone().unwrap_or_else(|| l.layer.kind.word().to_string());
+            let name = l.field.clone().unwrap_or_else(|| text.clone());
             let output = l.output.dims().into_iter().map(lit);
             let params = lit(l.param_count);
             quote! {

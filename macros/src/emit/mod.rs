@@ -6,6 +6,7 @@
 //! each layer's calls under that layer's span so a rejected call points at
 //! the layer in the DSL.
 
+mod backward;
 mod fallback;
 mod forward;
 mod item;

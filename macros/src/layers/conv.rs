@@ -115,7 +115,7 @@ mod tests {
     #[test]
     fn out_extent_follows_the_formula() {
         assert_eq!(out_extent("height", 28, 5, 1, 0), Ok(24));
-        assert_eq!(out_extent("height", 28, 3, 2, 1), Ok(14));
+        assert_eq!(out_extent("height", 28, 4, 2, 1), Ok(14));
         assert_eq!(out_extent("width", 7, 7, 1, 0), Ok(1));
     }
 

@@ -292,7 +292,7 @@ mod tests {
         assert_eq!(
             lower_src("conv(0, 2.5)").unwrap_err(),
             "filters must be at least 1, found 0 | \
-             kernel must be a whole number, found `2.5`"
+             kernel must be a whole number or a pair `(height, width)`, found `2.5`"
         );
         assert_eq!(
             lower_src("dropout(1.0)").unwrap_err(),

@@ -1,0 +1,40 @@
+//! Forward passes of generated networks against hand-computed values.
+
+use constnet::network;
+
+network! {
+    /// The classic 3-layer example network.
+    struct ThreeLayer: [2] => affine(3) -> sigmoid -> affine(2) -> sigmoid -> affine(2) -> identity
+}
+
+network! {
+    pub struct SimpleConvNet: [1, 28, 28] =>
+        conv(30, 5) -> relu -> pool(2) -> affine(100) -> relu -> affine(10) -> softmax
+}
+
+#[test]
+fn three_layer_example_reproduces() {
+    let mut net = ThreeLayer::<f64>::zeroed();
+    // The classic example writes W as [in, out]; constnet stores [out, in].
+    net.set_tensor("affine1.weight", &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6]).unwrap();
+    net.set_tensor("affine1.bias", &[0.1, 0.2, 0.3]).unwrap();
+    net.set_tensor("affine2.weight", &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6]).unwrap();
+    net.set_tensor("affine2.bias", &[0.1, 0.2]).unwrap();
+    net.set_tensor("affine3.weight", &[0.1, 0.2, 0.3, 0.4]).unwrap();
+    net.set_tensor("affine3.bias", &[0.1, 0.2]).unwrap();
+    let y = net.predict(&[1.0, 0.5]);
+    assert!((y[0] - 0.316_827_08).abs() < 1e-6, "{y:?}");
+    assert!((y[1] - 0.696_279_09).abs() < 1e-6, "{y:?}");
+}
+
+#[test]
+fn simple_conv_net_summary() {
+    let net = SimpleConvNet::<f32>::seeded(0);
+    let s = net.summary().to_string();
+    println!("{s}");
+    assert_eq!(SimpleConvNet::<f32>::PARAM_COUNT, 433_890);
+    let x = [[[0.5f32; 28]; 28]; 1];
+    let y = net.predict(&x);
+    let sum: f32 = y.iter().sum();
+    assert!((sum - 1.0).abs() < 1e-5);
+}
