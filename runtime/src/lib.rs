@@ -25,6 +25,8 @@ pub mod boxed;
 #[cfg(feature = "std")]
 pub mod data;
 pub mod flash;
+#[cfg(feature = "std")]
+pub mod gradcheck;
 pub mod init;
 pub mod kernels;
 pub mod loss;

@@ -102,7 +102,8 @@ pub(crate) fn step(plan: &Plan, s: usize, io: &Io) -> TokenStream {
                 return quote!();
             };
             let g = [c, h, w, size.0, size.1, stride.0, stride.1, oh, ow].map(lit);
-            let x = quote!(#v::images::<E, #(g[0]), #(g[1]), #(g[2])>(#input));
+            let [cl, hl, wl] = [c, h, w].map(lit);
+            let x = quote!(#v::images::<E, #cl, #hl, #wl>(#input));
             let (c, oh, ow) = (lit(c), lit(oh), lit(ow));
             let y = quote!(#v::images_mut::<E, #c, #oh, #ow>(#output));
             if matches!(step.op, Op::AvgPool { .. }) {

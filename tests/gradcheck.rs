@@ -1,0 +1,136 @@
+//! Backward of every layer and loss against central differences in f64.
+//!
+//! Inputs are uniform in [-1, 1) and parameters He/Xavier-initialized from
+//! fixed seeds; with these seeds no ReLU pre-activation lies within `h` of
+//! zero and no max-pool window has a tie, so the function is smooth where it
+//! is probed.
+
+mod common;
+
+use common::{assert_gradients, inputs, labels};
+use constnet::network;
+
+network! {
+    struct Mlp: [6] => affine(5) -> relu -> affine(4) -> softmax
+    struct SoftTargets: [4] => affine(3) -> tanh -> affine(3) -> softmax
+    struct StridedPadded: [2, 7, 7] => conv(3, 3, stride = 2, pad = 1) -> relu -> affine(4) -> softmax
+    struct NonSquare: [1, 6, 5] => conv(2, (3, 2)) -> tanh -> conv(2, (2, 3), pad = (1, 0)) -> affine(3) -> softmax
+    struct FusedPool: [1, 8, 8] => conv(2, 3) -> relu -> pool(2) -> conv(3, 2) -> sigmoid -> affine(3) -> softmax
+    struct StridedPool: [2, 7, 7] => conv(2, 3) -> pool(3, stride = 2) -> elu -> affine(3) -> softmax
+    struct AvgPool: [2, 6, 6] => conv(3, 3) -> leaky_relu(alpha = 0.1) -> avgpool(2) -> affine(3) -> softmax
+    struct BatchNormNet: [2, 5, 5] => conv(3, 2) -> batchnorm -> relu -> flatten -> affine(4) -> batchnorm(momentum = 0.5) -> tanh -> affine(3) -> softmax
+    struct DropoutNet: [6] => affine(8) -> relu -> dropout(0.5) -> affine(3) -> softmax
+    struct PreluNet: [1, 5, 5] => conv(2, 2) -> prelu -> affine(4) -> prelu -> affine(3) -> softmax
+    struct Activations: [5] => affine(4) -> elu(alpha = 0.7) -> affine(4) -> leaky_relu -> affine(4) -> sigmoid -> affine(3) -> tanh -> affine(2) -> identity -> affine(3) -> softmax
+    struct Bce: [4] => affine(3) -> relu -> affine(2) -> sigmoid
+    struct Regression: [3] => affine(4) -> tanh -> affine(2), loss = mse
+    struct SoftmaxMse: [3] => affine(3) -> softmax, loss = mse
+    struct Standalone: [2, 4, 4] => pool(2) -> relu -> flatten -> affine(3) -> sigmoid -> affine(2) -> softmax
+}
+
+#[test]
+fn affine_relu_softmax_cross_entropy() {
+    let mut net = Mlp::<f64>::seeded(1);
+    assert_gradients(&mut net, &inputs(5, 2), &labels(5, 4, 3));
+}
+
+#[test]
+fn softmax_cross_entropy_with_soft_targets() {
+    let mut net = SoftTargets::<f64>::seeded(4);
+    let targets = [[0.2, 0.5, 0.3], [1.0, 0.0, 0.0], [0.1, 0.1, 0.8]];
+    assert_gradients(&mut net, &inputs(3, 5), &targets);
+}
+
+#[test]
+fn conv_with_stride_two_and_padding() {
+    let mut net = StridedPadded::<f64>::seeded(6);
+    assert_gradients(&mut net, &inputs(3, 7), &labels(3, 4, 8));
+}
+
+#[test]
+fn conv_with_non_square_kernels_and_input_gradient() {
+    let mut net = NonSquare::<f64>::seeded(9);
+    assert_gradients(&mut net, &inputs(3, 10), &labels(3, 3, 11));
+}
+
+#[test]
+fn conv_relu_max_pool_fused() {
+    let mut net = FusedPool::<f64>::seeded(12);
+    assert_gradients(&mut net, &inputs(3, 13), &labels(3, 3, 14));
+}
+
+#[test]
+fn max_pool_with_stride_and_standalone_elu() {
+    let mut net = StridedPool::<f64>::seeded(15);
+    assert_gradients(&mut net, &inputs(3, 16), &labels(3, 3, 17));
+}
+
+#[test]
+fn average_pool_and_leaky_relu() {
+    let mut net = AvgPool::<f64>::seeded(18);
+    assert_gradients(&mut net, &inputs(3, 19), &labels(3, 3, 20));
+}
+
+#[test]
+fn batch_norm_in_training_mode() {
+    let mut net = BatchNormNet::<f64>::seeded(21);
+    assert_gradients(&mut net, &inputs(4, 22), &labels(4, 3, 23));
+}
+
+#[test]
+fn dropout_with_a_fixed_mask() {
+    let mut net = DropoutNet::<f64>::seeded(24);
+    assert_gradients(&mut net, &inputs(4, 25), &labels(4, 3, 26));
+}
+
+#[test]
+fn prelu_per_channel_and_per_feature() {
+    let mut net = PreluNet::<f64>::seeded(27);
+    // Push some slopes away from 0.25 so their gradient matters.
+    net.set_tensor("prelu2.weight", &[0.1, -0.2, 0.3, 0.05]).unwrap();
+    assert_gradients(&mut net, &inputs(3, 28), &labels(3, 3, 29));
+}
+
+#[test]
+fn every_folded_activation() {
+    let mut net = Activations::<f64>::seeded(30);
+    assert_gradients(&mut net, &inputs(4, 31), &labels(4, 3, 32));
+}
+
+#[test]
+fn sigmoid_binary_cross_entropy() {
+    let mut net = Bce::<f64>::seeded(33);
+    let targets = [[1.0, 0.0], [0.0, 1.0], [0.3, 0.9]];
+    assert_gradients(&mut net, &inputs(3, 34), &targets);
+}
+
+#[test]
+fn mean_squared_error() {
+    let mut net = Regression::<f64>::seeded(35);
+    let targets = [[0.5, -1.0], [2.0, 0.0], [-0.3, 0.7]];
+    assert_gradients(&mut net, &inputs(3, 36), &targets);
+}
+
+#[test]
+fn softmax_backward_under_mse() {
+    let mut net = SoftmaxMse::<f64>::seeded(37);
+    let targets = [[0.0, 1.0, 0.0], [0.5, 0.5, 0.0]];
+    assert_gradients(&mut net, &inputs(2, 38), &targets);
+}
+
+#[test]
+fn the_check_flags_inexact_derivatives() {
+    // Negative control: with a step of 0.1 the differences cross ReLU kinks
+    // and curvature dominates, so the same check must report a large error.
+    use constnet::gradcheck::{self, Options};
+    let mut net = Mlp::<f64>::seeded(1);
+    let coarse = Options { h: 0.1, ..Options::default() };
+    let reports = gradcheck::check(&mut net, &inputs::<[f64; 6]>(5, 2), &labels(5, 4, 3), coarse);
+    assert!(gradcheck::worst(&reports) > 1e-3, "{reports:?}");
+}
+
+#[test]
+fn parameter_free_first_steps() {
+    let mut net = Standalone::<f64>::seeded(39);
+    assert_gradients(&mut net, &inputs(3, 40), &labels(3, 2, 41));
+}
