@@ -42,8 +42,8 @@ pub struct Options {
     pub exhaustive_up_to: usize,
     /// Elements sampled from larger tensors.
     pub sample: usize,
-    /// The step context (dropout masks) used for every evaluation.
-    pub ctx: StepCtx,
+    /// Seed of the dropout masks used for every evaluation.
+    pub seed: u64,
 }
 
 impl Default for Options {
@@ -53,7 +53,7 @@ impl Default for Options {
             floor: 1e-4,
             exhaustive_up_to: 1000,
             sample: 64,
-            ctx: StepCtx { seed: 0x5eed, first_sample: 0 },
+            seed: 0x5eed,
         }
     }
 }
@@ -76,14 +76,14 @@ where
     let mut data = vec![N::Elem::ZERO; N::workspace_len(b)];
     let mut index = vec![0u32; N::index_len(b)];
     let mut grads = vec![N::Elem::ZERO; N::STORE_LEN];
-    let scale = N::Elem::ONE / N::Elem::from_usize(b);
+    let ctx = StepCtx::whole(options.seed, b);
     {
         let mut ws = Workspace { data: &mut data, index: &mut index };
-        net.forward_backward(xs, ts, scale, &mut ws, &mut grads, options.ctx);
+        net.forward_backward(xs, ts, &mut ws, &mut grads, ctx, None);
     }
     let mut loss_at = |net: &N| -> f64 {
         let mut ws = Workspace { data: &mut data, index: &mut index };
-        net.forward_loss(xs, ts, &mut ws, options.ctx).to_f64() / b as f64
+        net.forward_loss(xs, ts, &mut ws, ctx).to_f64() / b as f64
     };
     let mut rng = StdRng::seed_from_u64(0x6a4d);
     let mut reports = Vec::new();

@@ -41,6 +41,8 @@ pub mod summary;
 pub mod tensor;
 #[cfg(feature = "std")]
 pub mod threads;
+#[cfg(feature = "std")]
+pub mod train;
 pub mod view;
 
 pub use network::{Init, LayerInfo, Network, Role, StepCtx, TensorInfo, Trainable, Workspace};

@@ -168,6 +168,16 @@ pub struct StepCtx {
     /// Index of the shard's first sample within the whole batch, so that a
     /// sample's dropout mask does not depend on how the batch was split.
     pub first_sample: usize,
+    /// Samples in the whole batch: gradients are of the mean loss over it,
+    /// so a shard's gradients sum to the batch's.
+    pub batch: usize,
+}
+
+impl StepCtx {
+    /// The context of a whole, unsplit batch of `batch` samples.
+    pub const fn whole(seed: u64, batch: usize) -> Self {
+        StepCtx { seed, first_sample: 0, batch }
+    }
 }
 
 /// Borrowed scratch memory of a training-mode pass over a batch.
@@ -204,23 +214,36 @@ pub trait Trainable: Network {
         ctx: StepCtx,
     ) -> Self::Elem;
 
-    /// Runs forward and backward. Writes the gradient of
-    /// `scale * summed loss` into `grads` (length `STORE_LEN`), and for
+    /// Runs forward and backward. Writes the gradient of the summed loss
+    /// divided by `ctx.batch` into `grads` (length `STORE_LEN`), and into
     /// running-statistic slots the batch statistic weighted by
-    /// `xs.len() * scale`, so that summing shards yields the batch mean.
-    /// Returns the summed loss.
+    /// `xs.len() / ctx.batch`, so that summing shards yields the batch's.
+    /// Copies the outputs into `outputs` when given. Returns the summed loss.
     ///
     /// # Panics
-    /// If `ts` is not as long as `xs`, `grads` is not `STORE_LEN` long, or
-    /// `ws` is too small.
+    /// If `ts` or `outputs` is not as long as `xs`, `grads` is not
+    /// `STORE_LEN` long, or `ws` is too small.
     fn forward_backward<T: crate::loss::Target<Self::Output>>(
         &self,
         xs: &[Self::Input],
         ts: &[T],
-        scale: Self::Elem,
         ws: &mut Workspace<'_, Self::Elem>,
         grads: &mut [Self::Elem],
         ctx: StepCtx,
+        outputs: Option<&mut [Self::Output]>,
+    ) -> Self::Elem;
+
+    /// Runs the batch in inference mode, writes the outputs and returns the
+    /// summed loss.
+    ///
+    /// # Panics
+    /// If `ts` or `outputs` is not as long as `xs`, or `ws` is too small.
+    fn evaluate<T: crate::loss::Target<Self::Output>>(
+        &self,
+        xs: &[Self::Input],
+        ts: &[T],
+        ws: &mut Workspace<'_, Self::Elem>,
+        outputs: &mut [Self::Output],
     ) -> Self::Elem;
 
     /// Folds reduced batch statistics (see [`Trainable::forward_backward`])

@@ -24,11 +24,12 @@ pub(crate) fn section(plan: &Plan, from: Option<usize>) -> TokenStream {
         }
     }
     quote! {
-        if let Some((__scale, grads)) = grads {
+        if let Some(grads) = grads {
             let __ctx = match __train {
                 Some(ctx) => ctx,
-                None => #rt::StepCtx { seed: 0, first_sample: 0 },
+                None => #rt::StepCtx::whole(0, __b),
             };
+            let __scale = <E as #rt::Scalar>::ONE / <E as #rt::Scalar>::from_usize(__ctx.batch);
             let (mut __gout, mut __gin): (&mut [E], &mut [E]) = (__g0, __g1);
             #body
         }

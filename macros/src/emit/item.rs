@@ -277,12 +277,22 @@ fn trainable_impl(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) 
                 &self,
                 xs: &[#input_ty],
                 ts: &[T],
-                scale: E,
                 ws: &mut #rt::Workspace<'_, E>,
                 grads: &mut [E],
                 ctx: #rt::StepCtx,
+                outputs: ::constnet::__private::core::option::Option<&mut [#output_ty]>,
             ) -> E {
-                self.__pass(xs, Some(ts), ws, Some(ctx), Some((scale, grads)), None)
+                self.__pass(xs, Some(ts), ws, Some(ctx), Some(grads), outputs)
+            }
+
+            fn evaluate<T: #rt::loss::Target<#output_ty>>(
+                &self,
+                xs: &[#input_ty],
+                ts: &[T],
+                ws: &mut #rt::Workspace<'_, E>,
+                outputs: &mut [#output_ty],
+            ) -> E {
+                self.__pass(xs, Some(ts), ws, None, None, Some(outputs))
             }
 
             #[allow(unused_variables)]

@@ -165,7 +165,7 @@ pub(crate) fn pass(plan: &Plan) -> TokenStream {
             ts: ::constnet::__private::core::option::Option<&[T]>,
             ws: &mut #rt::Workspace<'_, E>,
             __train: ::constnet::__private::core::option::Option<#rt::StepCtx>,
-            grads: ::constnet::__private::core::option::Option<(E, &mut [E])>,
+            grads: ::constnet::__private::core::option::Option<&mut [E]>,
             ys: ::constnet::__private::core::option::Option<&mut [#output_ty]>,
         ) -> E {
             let __b = xs.len();
@@ -201,7 +201,10 @@ fn head(plan: &Plan, head_step: Option<usize>, output_ty: &TokenStream) -> (Toke
     let grad_opt = |n: usize| {
         let n = lit(n);
         quote! {
-            let __scale = match &grads { Some((s, _)) => *s, None => <E as #rt::Scalar>::ONE };
+            let __scale = match __train {
+                Some(ctx) => <E as #rt::Scalar>::ONE / <E as #rt::Scalar>::from_usize(ctx.batch),
+                None => <E as #rt::Scalar>::ONE,
+            };
             let __grad = match &grads { Some(_) => Some(&mut __g0[..__b * #n]), None => None };
         }
     };

@@ -15,8 +15,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::PersistError;
 
-/// Replaces `path` with `bytes` atomically.
-pub(super) fn write(path: &Path, bytes: &[u8]) -> Result<(), PersistError> {
+/// Replaces `path` with `bytes` atomically: a temporary file in the same
+/// directory is written, synced and renamed over `path`, so a crash leaves
+/// either the old file or the new one, never a partial file.
+///
+/// # Errors
+/// On any I/O failure; the temporary file is removed and `path` untouched.
+pub fn write(path: &Path, bytes: &[u8]) -> Result<(), PersistError> {
     write_with(path, |file| file.write_all(bytes))
 }
 

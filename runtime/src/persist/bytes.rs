@@ -20,12 +20,7 @@ use std::vec::Vec;
 use super::{PersistError, atomic, check_finite};
 use crate::{Network, Scalar};
 
-/// The first four bytes of every file.
-pub const MAGIC: [u8; 4] = *b"CNET";
-/// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
-/// Bytes before the first element.
-pub const HEADER_LEN: usize = 28;
+pub use crate::flash::{HEADER_LEN, MAGIC, VERSION};
 
 /// The header of a file in constnet's byte format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

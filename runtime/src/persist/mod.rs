@@ -32,6 +32,7 @@
 //! ```
 
 mod atomic;
+pub use atomic::write as write_atomic;
 pub mod bytes;
 mod error;
 mod safetensors;

@@ -1,0 +1,127 @@
+//! Per-epoch metrics, written as CSV or JSON.
+
+use std::path::Path;
+use std::string::String;
+use std::vec::Vec;
+
+use serde::Serialize;
+
+use crate::persist::{PersistError, write_atomic};
+
+/// The metrics of one epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EpochRecord {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Mean training loss (training mode, L2 penalty included).
+    pub train_loss: f64,
+    /// Training accuracy (training mode), in `[0, 1]`.
+    pub train_accuracy: f64,
+    /// Mean validation loss (inference mode), when there is a validation set.
+    pub val_loss: Option<f64>,
+    /// Validation accuracy, when there is a validation set.
+    pub val_accuracy: Option<f64>,
+    /// Learning rate at the end of the epoch.
+    pub learning_rate: f64,
+    /// Wall time of the epoch, validation included, in seconds.
+    pub seconds: f64,
+    /// Training throughput in samples per second.
+    pub samples_per_second: f64,
+}
+
+/// Every epoch of a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct History {
+    /// The epochs, in order.
+    pub epochs: Vec<EpochRecord>,
+    /// The epoch whose parameters the network holds at the end (the best
+    /// validation loss when early stopping restored it), from 1.
+    pub kept_epoch: Option<usize>,
+}
+
+impl History {
+    /// The last epoch's record.
+    pub fn last(&self) -> Option<&EpochRecord> {
+        self.epochs.last()
+    }
+
+    /// The history as CSV, one row per epoch; empty cells for missing values.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from(
+            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,samples_per_second\n",
+        );
+        let opt = |v: Option<f64>| v.map(|v| std::format!("{v}")).unwrap_or_default();
+        for e in &self.epochs {
+            out.push_str(&std::format!(
+                "{},{},{},{},{},{},{},{}\n",
+                e.epoch,
+                e.train_loss,
+                e.train_accuracy,
+                opt(e.val_loss),
+                opt(e.val_accuracy),
+                e.learning_rate,
+                e.seconds,
+                e.samples_per_second
+            ));
+        }
+        out
+    }
+
+    /// The history as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        // Serializing plain numbers and options cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Writes [`History::to_csv`] to `path`, atomically.
+    ///
+    /// # Errors
+    /// On any I/O failure; an existing file is left intact.
+    pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<(), PersistError> {
+        write_atomic(path.as_ref(), self.to_csv().as_bytes())
+    }
+
+    /// Writes [`History::to_json`] to `path`, atomically.
+    ///
+    /// # Errors
+    /// On any I/O failure; an existing file is left intact.
+    pub fn write_json(&self, path: impl AsRef<Path>) -> Result<(), PersistError> {
+        write_atomic(path.as_ref(), self.to_json().as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(epoch: usize, val: Option<f64>) -> EpochRecord {
+        EpochRecord {
+            epoch,
+            train_loss: 0.5,
+            train_accuracy: 0.75,
+            val_loss: val,
+            val_accuracy: val.map(|_| 0.8),
+            learning_rate: 0.01,
+            seconds: 1.5,
+            samples_per_second: 1000.0,
+        }
+    }
+
+    #[test]
+    fn csv_has_a_row_per_epoch_and_empty_missing_cells() {
+        let h = History { epochs: std::vec![record(1, None), record(2, Some(0.25))], kept_epoch: Some(2) };
+        let csv = h.to_csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[1], "1,0.5,0.75,,,0.01,1.5,1000");
+        assert_eq!(lines[2], "2,0.5,0.75,0.25,0.8,0.01,1.5,1000");
+    }
+
+    #[test]
+    fn json_round_trips_through_serde_json() {
+        let h = History { epochs: std::vec![record(1, Some(0.1))], kept_epoch: None };
+        let v: serde_json::Value = serde_json::from_str(&h.to_json()).unwrap();
+        assert_eq!(v["epochs"][0]["val_loss"], 0.1);
+        assert!(v["kept_epoch"].is_null());
+    }
+}

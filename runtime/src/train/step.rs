@@ -1,0 +1,315 @@
+//! One optimizer step over a batch, split across threads.
+//!
+//! Each thread runs forward and backward on a contiguous shard of the batch
+//! with its own workspace and gradient array; the shards' gradients are then
+//! summed in shard order. Every sum happens in the same order for a given
+//! thread count, so training is bit-identical across runs. Workspaces grow to
+//! the largest batch seen and are reused: after the first step of a batch
+//! size, a step allocates nothing.
+
+use std::marker::PhantomData;
+use std::vec::Vec;
+
+use crate::loss::Target;
+use crate::optim::{self, Optimizer, WeightDecay};
+use crate::threads::grow;
+use crate::train::TrainError;
+use crate::{Scalar, StepCtx, Trainable, Workspace};
+
+/// Most shards a batch is split into (each shard's loss has a slot on the stack).
+const MAX_SHARDS: usize = 64;
+
+/// Gradient clipping, applied to the summed gradient before the optimizer.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Clip {
+    /// No clipping.
+    #[default]
+    None,
+    /// Scale the whole gradient down to this global L2 norm when above it.
+    Norm(f64),
+    /// Clamp every gradient element to `[-max, max]`.
+    Value(f64),
+}
+
+/// What one step measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepStats {
+    /// Mean loss over the batch, the L2 penalty included.
+    pub loss: f64,
+    /// Global gradient norm before clipping (only with [`Clip::Norm`]).
+    pub grad_norm: Option<f64>,
+}
+
+/// Scratch memory of one shard.
+struct Shard<E> {
+    data: Vec<E>,
+    index: Vec<u32>,
+    grads: Vec<E>,
+}
+
+/// Runs training steps of a network type, owning the per-thread workspaces.
+///
+/// See the `constnet` crate docs for a complete training loop.
+pub struct Stepper<N: Trainable> {
+    shards: Vec<Shard<N::Elem>>,
+    threads: usize,
+    pool: Option<rayon::ThreadPool>,
+    seed: u64,
+    steps: u64,
+    clip: Clip,
+    weight_decay: f64,
+    _net: PhantomData<fn(N)>,
+}
+
+impl<N: Trainable + Sync> Stepper<N> {
+    /// A stepper whose dropout masks derive from `seed`, using every core.
+    pub fn new(seed: u64) -> Self {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        Stepper {
+            shards: Vec::new(),
+            threads,
+            pool: None,
+            seed,
+            steps: 0,
+            clip: Clip::None,
+            weight_decay: 0.0,
+            _net: PhantomData,
+        }
+    }
+
+    /// Splits each batch across `threads` threads (at least 1).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self.pool = None;
+        self
+    }
+
+    /// Clips gradients before each update.
+    pub fn clip(mut self, clip: Clip) -> Self {
+        self.clip = clip;
+        self
+    }
+
+    /// Adds the L2 penalty `½λ‖W‖²` over weights (not biases) to the loss,
+    /// and `λW` to their gradients.
+    pub fn weight_decay(mut self, lambda: f64) -> Self {
+        self.weight_decay = lambda;
+        self
+    }
+
+    /// Optimizer steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// The thread count batches are split across.
+    pub fn thread_count(&self) -> usize {
+        self.threads
+    }
+
+    /// One step: forward, loss, backward, gradient sum, clipping, update.
+    ///
+    /// # Errors
+    /// [`TrainError::NonFinite`] when the loss or a gradient is NaN or
+    /// infinite; the network is left as it was before the step.
+    ///
+    /// # Panics
+    /// If `ts` is not as long as `xs` or `xs` is empty.
+    pub fn step<T, O>(
+        &mut self,
+        net: &mut N,
+        xs: &[N::Input],
+        ts: &[T],
+        opt: &mut O,
+    ) -> Result<StepStats, TrainError>
+    where
+        T: Target<N::Output>,
+        O: Optimizer<N::Elem>,
+    {
+        self.step_with_outputs(net, xs, ts, opt, None)
+    }
+
+    /// [`Stepper::step`], also copying the training-mode outputs (for
+    /// accuracy) into `outputs`.
+    ///
+    /// # Errors
+    /// As [`Stepper::step`].
+    ///
+    /// # Panics
+    /// As [`Stepper::step`], or if `outputs` is not as long as `xs`.
+    pub fn step_with_outputs<T, O>(
+        &mut self,
+        net: &mut N,
+        xs: &[N::Input],
+        ts: &[T],
+        opt: &mut O,
+        outputs: Option<&mut [N::Output]>,
+    ) -> Result<StepStats, TrainError>
+    where
+        T: Target<N::Output>,
+        O: Optimizer<N::Elem>,
+    {
+        let batch = xs.len();
+        assert!(batch > 0, "a training step needs at least one sample");
+        assert_eq!(ts.len(), batch, "{batch} inputs but {} targets", ts.len());
+        let shards = self.threads.min(batch).min(MAX_SHARDS);
+        self.prepare(shards, batch);
+        let seed = mix(self.seed ^ mix(self.steps));
+        let loss = self.run_shards(net, xs, ts, outputs, shards, seed);
+        let step = self.steps;
+        if !loss.is_finite() {
+            return Err(TrainError::NonFinite { step, loss });
+        }
+        let (clip, weight_decay) = (self.clip, self.weight_decay);
+        let grads = self.reduce(shards);
+        if grads.iter().any(|g| !g.is_finite()) {
+            return Err(TrainError::NonFinite { step, loss });
+        }
+        let grad_norm = match clip {
+            Clip::None => None,
+            Clip::Norm(max) => Some(optim::clip_grad_norm(grads, N::TENSORS, max)),
+            Clip::Value(max) => {
+                optim::clip_grad_value(grads, N::TENSORS, max);
+                None
+            }
+        };
+        let mut penalty = 0.0;
+        if weight_decay > 0.0 {
+            penalty = optim::l2_penalty(net.params(), N::TENSORS, weight_decay).to_f64();
+            let mut decayed = WeightDecay::new(&mut *opt, weight_decay);
+            optim::step(&mut decayed, net.params_mut(), grads, N::TENSORS);
+        } else {
+            optim::step(opt, net.params_mut(), grads, N::TENSORS);
+        }
+        net.commit_statistics(grads);
+        self.steps += 1;
+        Ok(StepStats { loss: loss + penalty, grad_norm })
+    }
+
+    /// Sizes every shard's buffers for a batch of `batch` split `shards` ways.
+    fn prepare(&mut self, shards: usize, batch: usize) {
+        let per = batch.div_ceil(shards);
+        while self.shards.len() < shards {
+            self.shards.push(Shard { data: Vec::new(), index: Vec::new(), grads: Vec::new() });
+        }
+        for shard in &mut self.shards[..shards] {
+            grow(&mut shard.data, N::workspace_len(per));
+            grow(&mut shard.index, N::index_len(per));
+            grow(&mut shard.grads, N::STORE_LEN);
+        }
+        if shards > 1 && self.pool.is_none() {
+            self.pool = rayon::ThreadPoolBuilder::new().num_threads(self.threads).build().ok();
+        }
+    }
+
+    /// Runs forward and backward on every shard; returns the mean loss.
+    fn run_shards<T: Target<N::Output>>(
+        &mut self,
+        net: &N,
+        xs: &[N::Input],
+        ts: &[T],
+        outputs: Option<&mut [N::Output]>,
+        shards: usize,
+        seed: u64,
+    ) -> f64 {
+        let batch = xs.len();
+        let per = batch.div_ceil(shards);
+        let work = |shard: &mut Shard<N::Elem>, i: usize, outs: Option<&mut [N::Output]>| {
+            let start = i * per;
+            let end = (start + per).min(batch);
+            let ctx = StepCtx { seed, first_sample: start, batch };
+            let mut ws = Workspace { data: &mut shard.data, index: &mut shard.index };
+            net.forward_backward(&xs[start..end], &ts[start..end], &mut ws, &mut shard.grads, ctx, outs)
+                .to_f64()
+        };
+        let mut losses = [0.0f64; MAX_SHARDS];
+        match (&self.pool, shards) {
+            (Some(pool), n) if n > 1 => {
+                let shards = &mut self.shards[..n];
+                let losses = &mut losses[..n];
+                pool.install(|| fan_out(shards, losses, outputs, per, 0, &work));
+            }
+            _ => losses[0] = work(&mut self.shards[0], 0, outputs),
+        }
+        losses[..shards].iter().sum::<f64>() / batch as f64
+    }
+
+    /// Sums every shard's gradients into the first shard's, in shard order.
+    fn reduce(&mut self, shards: usize) -> &mut [N::Elem] {
+        let (first, rest) = self.shards.split_at_mut(1);
+        let total = &mut first[0].grads[..N::STORE_LEN];
+        if shards > 1 {
+            let rest = &rest[..shards - 1];
+            match &self.pool {
+                Some(pool) => pool.install(|| sum_into(total, rest)),
+                None => sum_into(total, rest),
+            }
+        }
+        &mut self.shards[0].grads[..N::STORE_LEN]
+    }
+}
+
+/// Runs `work` on every shard in parallel by recursive halving (rayon's
+/// `join` needs no heap allocation).
+fn fan_out<E: Send, O: Send, W>(
+    shards: &mut [Shard<E>],
+    losses: &mut [f64],
+    outputs: Option<&mut [O]>,
+    per: usize,
+    first: usize,
+    work: &W,
+) where
+    W: Fn(&mut Shard<E>, usize, Option<&mut [O]>) -> f64 + Sync,
+{
+    if shards.len() == 1 {
+        let outs = outputs.map(|o| {
+            let n = per.min(o.len());
+            &mut o[..n]
+        });
+        losses[0] = work(&mut shards[0], first, outs);
+        return;
+    }
+    let mid = shards.len() / 2;
+    let (left, right) = shards.split_at_mut(mid);
+    let (loss_l, loss_r) = losses.split_at_mut(mid);
+    let (out_l, out_r) = match outputs {
+        Some(o) => {
+            let cut = (mid * per).min(o.len());
+            let (a, b) = o.split_at_mut(cut);
+            (Some(a), Some(b))
+        }
+        None => (None, None),
+    };
+    rayon::join(
+        || fan_out(left, loss_l, out_l, per, first, work),
+        || fan_out(right, loss_r, out_r, per, first + mid, work),
+    );
+}
+
+/// `total[i] += Σ_shards shard[i]`, shards in order, over chunks in parallel.
+fn sum_into<E: Scalar>(total: &mut [E], rest: &[Shard<E>]) {
+    const CHUNK: usize = 16 * 1024;
+    fn go<E: Scalar>(total: &mut [E], rest: &[Shard<E>], offset: usize) {
+        if total.len() > CHUNK {
+            let mid = total.len() / 2;
+            let (a, b) = total.split_at_mut(mid);
+            rayon::join(|| go(a, rest, offset), || go(b, rest, offset + mid));
+            return;
+        }
+        for shard in rest {
+            let part = &shard.grads[offset..offset + total.len()];
+            for (t, &g) in total.iter_mut().zip(part) {
+                *t += g;
+            }
+        }
+    }
+    go(total, rest, 0);
+}
+
+/// SplitMix64's finalizer, to derive per-step seeds.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}

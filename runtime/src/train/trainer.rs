@@ -1,0 +1,330 @@
+//! Epochs over a dataset: shuffled minibatches, validation, early stopping,
+//! progress, and the history of metrics.
+
+use std::io::IsTerminal;
+use std::time::Instant;
+use std::vec::Vec;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::{Clip, EpochRecord, History, Stepper, TrainError};
+use crate::data::{Batches, Dataset};
+use crate::loss::{Target, is_correct};
+use crate::optim::Optimizer;
+use crate::{Scalar, Tensor, Trainable, Workspace};
+
+/// How the trainer reports progress on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Progress {
+    /// A progress bar when stderr is a terminal, else one line per epoch.
+    #[default]
+    Auto,
+    /// Always a progress bar.
+    Bar,
+    /// One line per epoch.
+    Lines,
+    /// Nothing.
+    Quiet,
+}
+
+/// Loss and accuracy of a network on a dataset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Metrics {
+    /// Mean loss.
+    pub loss: f64,
+    /// Fraction classified correctly, in `[0, 1]`.
+    pub accuracy: f64,
+}
+
+/// Trains a network for a number of epochs.
+///
+/// Defaults: 10 epochs, batch 100, seed 0, every core, no clipping, no weight
+/// decay, no early stopping. The same seed and data give bit-identical
+/// weights for the same thread count.
+#[derive(Debug, Clone)]
+pub struct Trainer {
+    epochs: usize,
+    batch: usize,
+    seed: u64,
+    threads: Option<usize>,
+    clip: Clip,
+    weight_decay: f64,
+    patience: Option<usize>,
+    drop_last: bool,
+    progress: Progress,
+    eval_batch: usize,
+}
+
+impl Default for Trainer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Trainer {
+    /// A trainer with the defaults above.
+    pub fn new() -> Self {
+        Trainer {
+            epochs: 10,
+            batch: 100,
+            seed: 0,
+            threads: None,
+            clip: Clip::None,
+            weight_decay: 0.0,
+            patience: None,
+            drop_last: false,
+            progress: Progress::Auto,
+            eval_batch: 500,
+        }
+    }
+
+    /// Number of passes over the training set.
+    pub fn epochs(mut self, epochs: usize) -> Self {
+        self.epochs = epochs;
+        self
+    }
+
+    /// Samples per optimizer step.
+    pub fn batch_size(mut self, batch: usize) -> Self {
+        self.batch = batch;
+        self
+    }
+
+    /// Seed of shuffling, dropout masks and augmentation.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Threads each batch is split across (default: every core).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads.max(1));
+        self
+    }
+
+    /// Gradient clipping.
+    pub fn clip(mut self, clip: Clip) -> Self {
+        self.clip = clip;
+        self
+    }
+
+    /// L2 weight decay `λ` (the penalty `½λ‖W‖²` on weights, not biases).
+    pub fn weight_decay(mut self, lambda: f64) -> Self {
+        self.weight_decay = lambda;
+        self
+    }
+
+    /// Stops when the validation loss has not improved for `epochs` epochs,
+    /// and restores the parameters of the best epoch.
+    pub fn early_stopping(mut self, patience: usize) -> Self {
+        self.patience = Some(patience);
+        self
+    }
+
+    /// Drops the last, smaller batch of each epoch.
+    pub fn drop_last(mut self, drop_last: bool) -> Self {
+        self.drop_last = drop_last;
+        self
+    }
+
+    /// How progress is reported.
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Trains `net` on `train`, validating on `valid` after each epoch.
+    ///
+    /// # Errors
+    /// [`TrainError::NonFinite`] if the loss diverges (the network keeps the
+    /// last good parameters), or an empty dataset or zero batch size.
+    pub fn fit<N, D, O>(
+        &self,
+        net: &mut N,
+        train: &D,
+        valid: Option<&D>,
+        opt: &mut O,
+    ) -> Result<History, TrainError>
+    where
+        N: Trainable + Clone + Sync,
+        D: Dataset<Input = N::Input>,
+        D::Target: Target<N::Output> + Clone,
+        O: Optimizer<N::Elem>,
+    {
+        self.fit_with(net, train, valid, opt, |_: &mut [N::Input], _: &mut StdRng| {})
+    }
+
+    /// [`Trainer::fit`] with an augmentation applied to every gathered batch
+    /// (for example random shifts), driven by the trainer's seeded generator.
+    ///
+    /// # Errors
+    /// As [`Trainer::fit`].
+    pub fn fit_with<N, D, O, A>(
+        &self,
+        net: &mut N,
+        train: &D,
+        valid: Option<&D>,
+        opt: &mut O,
+        mut augment: A,
+    ) -> Result<History, TrainError>
+    where
+        N: Trainable + Clone + Sync,
+        D: Dataset<Input = N::Input>,
+        D::Target: Target<N::Output> + Clone,
+        O: Optimizer<N::Elem>,
+        A: FnMut(&mut [N::Input], &mut StdRng),
+    {
+        if train.is_empty() {
+            return Err(TrainError::EmptyDataset);
+        }
+        if self.batch == 0 {
+            return Err(TrainError::ZeroBatch);
+        }
+        let mut stepper = Stepper::<N>::new(self.seed).clip(self.clip).weight_decay(self.weight_decay);
+        if let Some(t) = self.threads {
+            stepper = stepper.threads(t);
+        }
+        let batches = Batches::new(train.len(), self.batch, self.seed).drop_last(self.drop_last);
+        let mut rng = StdRng::seed_from_u64(self.seed ^ 0xa11c_e5ed);
+        let (mut xs, mut ts) = (Vec::new(), Vec::new());
+        let mut outs = Vec::new();
+        let mut order = Vec::new();
+        let mut history = History::default();
+        let mut best: Option<(f64, usize, N)> = None;
+        let bar = self.bar(batches.samples_per_epoch());
+        for epoch in 0..self.epochs {
+            let start = Instant::now();
+            batches.epoch_into(epoch as u64, &mut order);
+            if let Some(bar) = &bar {
+                bar.reset();
+                bar.set_prefix(std::format!("epoch {}/{}", epoch + 1, self.epochs));
+            }
+            let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
+            for chunk in order.chunks(self.batch) {
+                if self.drop_last && chunk.len() < self.batch {
+                    break;
+                }
+                train.gather_into(chunk, &mut xs, &mut ts);
+                augment(&mut xs, &mut rng);
+                outs.resize(chunk.len(), <N::Output as Tensor>::zeroed());
+                let stats = stepper.step_with_outputs(net, &xs, &ts, opt, Some(&mut outs))?;
+                loss_sum += stats.loss * chunk.len() as f64;
+                correct += outs.iter().zip(&ts).filter(|(o, t)| is_correct::<N::Output, _>(o.as_flat(), *t)).count();
+                seen += chunk.len();
+                if let Some(bar) = &bar {
+                    bar.set_position(seen as u64);
+                    let rate = seen as f64 / start.elapsed().as_secs_f64().max(1e-9);
+                    bar.set_message(std::format!("loss {:.4}  {rate:.0} samples/s", loss_sum / seen as f64));
+                }
+            }
+            let train_secs = start.elapsed().as_secs_f64();
+            let val = valid.map(|v| evaluate(net, v, self.eval_batch));
+            let record = EpochRecord {
+                epoch: epoch + 1,
+                train_loss: loss_sum / seen.max(1) as f64,
+                train_accuracy: correct as f64 / seen.max(1) as f64,
+                val_loss: val.map(|m| m.loss),
+                val_accuracy: val.map(|m| m.accuracy),
+                learning_rate: opt.learning_rate(),
+                seconds: start.elapsed().as_secs_f64(),
+                samples_per_second: seen as f64 / train_secs.max(1e-9),
+            };
+            history.epochs.push(record);
+            self.report(&record, bar.as_ref());
+            if let (Some(patience), Some(m)) = (self.patience, val) {
+                let improved = best.as_ref().is_none_or(|(l, _, _)| m.loss < *l);
+                if improved {
+                    best = Some((m.loss, epoch + 1, net.clone()));
+                } else if best.as_ref().is_some_and(|(_, e, _)| epoch + 1 - e >= patience) {
+                    break;
+                }
+            }
+        }
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        history.kept_epoch = history.epochs.last().map(|e| e.epoch);
+        if let Some((_, epoch, kept)) = best
+            && Some(epoch) != history.kept_epoch
+        {
+            *net = kept;
+            history.kept_epoch = Some(epoch);
+        }
+        Ok(history)
+    }
+
+    fn bar(&self, len: usize) -> Option<ProgressBar> {
+        let show = match self.progress {
+            Progress::Bar => true,
+            Progress::Auto => std::io::stderr().is_terminal(),
+            Progress::Lines | Progress::Quiet => false,
+        };
+        show.then(|| {
+            let bar = ProgressBar::new(len as u64);
+            if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}") {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        })
+    }
+
+    fn report(&self, r: &EpochRecord, bar: Option<&ProgressBar>) {
+        if self.progress == Progress::Quiet {
+            return;
+        }
+        let mut line = std::format!(
+            "epoch {}/{}: loss {:.4}, accuracy {:.2}%",
+            r.epoch,
+            self.epochs,
+            r.train_loss,
+            100.0 * r.train_accuracy
+        );
+        if let (Some(l), Some(a)) = (r.val_loss, r.val_accuracy) {
+            line.push_str(&std::format!(" | validation loss {l:.4}, accuracy {:.2}%", 100.0 * a));
+        }
+        line.push_str(&std::format!(" | {:.0} samples/s, {:.1} s", r.samples_per_second, r.seconds));
+        match bar {
+            Some(bar) => bar.println(line),
+            None => std::eprintln!("{line}"),
+        }
+    }
+}
+
+/// Mean loss and accuracy of `net` on `data`, in inference mode, in batches
+/// of `batch` samples.
+///
+/// # Panics
+/// If `batch` is zero.
+pub fn evaluate<N, D>(net: &N, data: &D, batch: usize) -> Metrics
+where
+    N: Trainable,
+    D: Dataset<Input = N::Input>,
+    D::Target: Target<N::Output> + Clone,
+{
+    assert!(batch > 0, "evaluation batch must be at least 1");
+    let (mut xs, mut ts) = (Vec::new(), Vec::new());
+    let mut outs = Vec::new();
+    let mut indices = Vec::with_capacity(batch);
+    let (mut loss, mut correct) = (0.0, 0usize);
+    <N::Elem as Scalar>::with_scratch(|data_buf, index_buf| {
+        let mut start = 0;
+        while start < data.len() {
+            let end = (start + batch).min(data.len());
+            indices.clear();
+            indices.extend(start..end);
+            data.gather_into(&indices, &mut xs, &mut ts);
+            outs.resize(xs.len(), <N::Output as Tensor>::zeroed());
+            let (d, i) = (N::workspace_len(xs.len()), N::index_len(xs.len()));
+            crate::threads::grow(data_buf, d);
+            crate::threads::grow(index_buf, i);
+            let mut ws = Workspace { data: &mut data_buf[..d], index: &mut index_buf[..i] };
+            loss += net.evaluate(&xs, &ts, &mut ws, &mut outs).to_f64();
+            correct += outs.iter().zip(&ts).filter(|(o, t)| is_correct::<N::Output, _>(o.as_flat(), *t)).count();
+            start = end;
+        }
+    });
+    let n = data.len().max(1) as f64;
+    Metrics { loss: loss / n, accuracy: correct as f64 / n }
+}

@@ -1,0 +1,124 @@
+//! Training through the public API: learning, divergence handling, determinism.
+
+mod common;
+
+use constnet::data::InMemory;
+use constnet::optim::{Adam, Sgd};
+use constnet::train::{Progress, Stepper, TrainError, Trainer};
+use constnet::{Network, network};
+
+network! {
+    struct Xor: [2] => affine(2) -> tanh -> affine(1) -> sigmoid
+    struct TwoClass: [4] => affine(8) -> relu -> affine(2) -> softmax
+    struct Regressor: [3] => affine(8) -> relu -> affine(1), loss = mse
+    struct Dropped: [4] => affine(16) -> relu -> dropout(0.3) -> batchnorm -> affine(2) -> softmax
+}
+
+const XOR_X: [[f32; 2]; 4] = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+const XOR_T: [[f32; 1]; 4] = [[0.0], [1.0], [1.0], [0.0]];
+
+#[test]
+fn xor_is_learned_from_random_init() {
+    let mut net = Xor::<f32>::seeded(3);
+    let mut stepper = Stepper::<Xor>::new(0).threads(1);
+    let mut opt = Adam::new(0.1);
+    for _ in 0..300 {
+        stepper.step(&mut net, &XOR_X, &XOR_T, &mut opt).unwrap();
+    }
+    for (x, t) in XOR_X.iter().zip(XOR_T) {
+        let y = net.predict(x)[0];
+        assert_eq!(y > 0.5, t[0] > 0.5, "xor{x:?} = {y}");
+    }
+}
+
+fn two_class(n: usize, seed: u64) -> InMemory<[f32; 4], usize> {
+    let xs: Vec<[f64; 4]> = common::inputs(n, seed);
+    let labels: Vec<usize> = xs.iter().map(|x| usize::from(x[0] + 0.5 * x[1] - x[3] > 0.0)).collect();
+    let xs = xs.iter().map(|x| x.map(|v| v as f32)).collect();
+    InMemory::new(xs, labels).unwrap()
+}
+
+#[test]
+fn fifty_sgd_steps_halve_the_loss() {
+    let data = two_class(64, 1);
+    let mut net = TwoClass::<f32>::seeded(2);
+    let mut stepper = Stepper::<TwoClass>::new(0).threads(1);
+    let mut opt = Sgd::new(0.5);
+    let (xs, ts) = (data.inputs(), data.targets());
+    let first = stepper.step(&mut net, xs, ts, &mut opt).unwrap().loss;
+    let mut last = first;
+    for _ in 0..50 {
+        last = stepper.step(&mut net, xs, ts, &mut opt).unwrap().loss;
+    }
+    assert!(last < first / 2.0, "loss {first} -> {last}");
+}
+
+#[test]
+fn a_diverging_loss_stops_training_and_keeps_the_last_good_parameters() {
+    let xs: Vec<[f32; 3]> = common::inputs::<[f64; 3]>(16, 4).iter().map(|x| x.map(|v| v as f32)).collect();
+    let ts: Vec<[f32; 1]> = xs.iter().map(|x| [x[0] * 3.0 - x[1]]).collect();
+    let mut net = Regressor::<f32>::seeded(5);
+    let mut stepper = Stepper::<Regressor>::new(0).threads(1);
+    let mut opt = Sgd::new(1e6);
+    let mut before = net.clone();
+    let err = loop {
+        before.clone_from(&net);
+        match stepper.step(&mut net, &xs, &ts, &mut opt) {
+            Ok(_) => assert!(stepper.steps() < 100, "never diverged"),
+            Err(e) => break e,
+        }
+    };
+    let TrainError::NonFinite { step, loss } = err else { panic!("{err}") };
+    assert!(!loss.is_finite());
+    assert!(err.to_string().contains(&format!("at step {step}")), "{err}");
+    assert_eq!(net.params(), before.params(), "the failing step changed the parameters");
+    assert!(net.params().iter().all(|p| p.is_finite()));
+}
+
+fn train_once(threads: usize) -> Vec<f32> {
+    let data = two_class(200, 6);
+    let (train, valid) = data.split(0.2, 7);
+    let mut net = Dropped::<f32>::seeded(8);
+    let mut opt = Adam::new(0.01);
+    Trainer::new()
+        .epochs(3)
+        .batch_size(16)
+        .seed(9)
+        .threads(threads)
+        .progress(Progress::Quiet)
+        .fit(&mut net, &train, Some(&valid), &mut opt)
+        .unwrap();
+    net.params().to_vec()
+}
+
+#[test]
+fn same_seed_gives_bit_identical_weights() {
+    for threads in [1, 2] {
+        let a = train_once(threads);
+        let b = train_once(threads);
+        assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "threads {threads}");
+    }
+}
+
+#[test]
+fn trainer_reports_history_and_stops_early() {
+    let data = two_class(300, 10);
+    let (train, valid) = data.split(0.2, 11);
+    let mut net = TwoClass::<f32>::seeded(12);
+    let mut opt = Adam::new(0.05);
+    let history = Trainer::new()
+        .epochs(60)
+        .batch_size(20)
+        .early_stopping(3)
+        .progress(Progress::Quiet)
+        .fit(&mut net, &train, Some(&valid), &mut opt)
+        .unwrap();
+    let last = history.last().unwrap();
+    assert!(last.val_accuracy.unwrap() > 0.85, "{last:?}");
+    assert!(history.epochs.len() < 60, "early stopping never triggered");
+    let kept = history.kept_epoch.unwrap();
+    let best = history.epochs.iter().map(|e| e.val_loss.unwrap()).fold(f64::INFINITY, f64::min);
+    assert_eq!(history.epochs[kept - 1].val_loss.unwrap(), best);
+    let csv = history.to_csv();
+    assert_eq!(csv.lines().count(), history.epochs.len() + 1);
+}
