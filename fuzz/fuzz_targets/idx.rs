@@ -14,8 +14,10 @@ use libfuzzer_sys::fuzz_target;
 
 fn check(parsed: Result<Idx, constnet_runtime::data::DataError>) {
     if let Ok(idx) = parsed {
-        let product: usize = idx.dims().iter().product();
-        assert_eq!(product, idx.data().len());
+        assert_eq!(
+            idx.count().checked_mul(idx.item_len()),
+            Some(idx.data().len())
+        );
         let _ = images_from_idx::<[f32; 4]>(&idx, Scaling::Unit);
         let _ = images_from_idx::<[[[f64; 2]; 2]; 1]>(&idx, Scaling::MNIST);
         let _ = labels_from_idx(&idx, 10);
