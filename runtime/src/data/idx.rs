@@ -50,6 +50,7 @@ const PREALLOC_CAP: u64 = 64 << 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Idx {
     dims: Vec<usize>,
+    item_len: usize,
     data: Vec<u8>,
 }
 
@@ -77,8 +78,7 @@ impl Idx {
 
     /// Bytes per item: the product of all dimensions but the first (1 for rank 1).
     pub fn item_len(&self) -> usize {
-        // The product of all dims fits in MAX_BYTES, so the tail's does too.
-        self.dims.iter().skip(1).product()
+        self.item_len
     }
 }
 
@@ -151,7 +151,6 @@ fn read_raw(mut reader: impl Read, gzip: bool) -> Result<Idx, DataError> {
 
     let header_len = 4 + 4 * u64::from(rank);
     let mut dims = Vec::with_capacity(usize::from(rank));
-    let mut total: u64 = 1;
     for i in 0..u64::from(rank) {
         let mut raw = [0u8; 4];
         let got = read_full(&mut reader, &mut raw).map_err(read_err)?;
@@ -160,16 +159,26 @@ fn read_raw(mut reader: impl Read, gzip: bool) -> Result<Idx, DataError> {
         }
         let d = u32::from_be_bytes(raw);
         dims.push(u64::from(d));
-        total = total.saturating_mul(u64::from(d));
     }
-    if total > MAX_BYTES {
+    // A saturating product is exact, or u64::MAX when the exact one is larger:
+    // a zero factor makes both 0. Capping the item size as well as the total
+    // matters when the count is 0, as in `[0, 2^31, 2^31]`.
+    let item = dims
+        .iter()
+        .skip(1)
+        .fold(1u64, |acc, &d| acc.saturating_mul(d));
+    let total = dims.first().map_or(0, |&n| n.saturating_mul(item));
+    if item > MAX_BYTES || total > MAX_BYTES {
         return Err(DataError::BadDims {
             found: dims,
-            reason: format!("{total} data bytes exceed the cap of {MAX_BYTES}"),
+            reason: format!(
+                "{item} bytes per item and {total} in all; the cap is {MAX_BYTES} for each"
+            ),
         });
     }
-    let (Ok(len), Ok(dims)) = (
+    let (Ok(len), Ok(item_len), Ok(dims)) = (
         usize::try_from(total),
+        usize::try_from(item),
         dims.iter()
             .map(|&d| usize::try_from(d))
             .collect::<Result<Vec<_>, _>>(),
@@ -193,7 +202,11 @@ fn read_raw(mut reader: impl Read, gzip: bool) -> Result<Idx, DataError> {
     if read_full(&mut reader, &mut extra).map_err(read_err)? != 0 {
         return Err(DataError::TrailingData { expected: total });
     }
-    Ok(Idx { dims, data })
+    Ok(Idx {
+        dims,
+        item_len,
+        data,
+    })
 }
 
 fn truncated(expected: u64, found: u64) -> DataError {
@@ -367,6 +380,24 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn idx_sizes_never_overflow_with_zero_dimensions() {
+        // Fuzzer find: a trailing 0 makes the total 0 while the other dims
+        // multiply past usize; sizes must come out exact, without overflow.
+        let found = [
+            0u8, 0, 8, 4, 73, 58, 0, 0, 0, 1, 7, 9, 11, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        let idx = read_idx(&found[..]).unwrap();
+        assert_eq!(
+            (idx.count(), idx.item_len(), idx.data().len()),
+            (0x493a_0000, 0, 0)
+        );
+        // A count of 0 must not let a huge item size through.
+        let huge_items = [0u8, 0, 8, 3, 0, 0, 0, 0, 128, 0, 0, 0, 128, 0, 0, 0];
+        let err = read_idx(&huge_items[..]).unwrap_err();
+        assert!(matches!(err, DataError::BadDims { .. }), "{err}");
     }
 
     #[test]

@@ -35,6 +35,9 @@
 //! assert_eq!(val.len(), 20);
 //! ```
 
+// NOTE: the crate is `#![no_std]`, so each file here (all behind `std`)
+// imports `std::prelude::rust_2024::*` and the `format!`/`vec!` macros itself.
+
 mod batch;
 pub mod csv;
 mod dataset;
