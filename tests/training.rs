@@ -122,3 +122,23 @@ fn trainer_reports_history_and_stops_early() {
     let csv = history.to_csv();
     assert_eq!(csv.lines().count(), history.epochs.len() + 1);
 }
+
+#[test]
+fn xor_trains_in_fixed_buffers_without_a_heap() {
+    use constnet::FixedWorkspace;
+    const B: usize = 4;
+    let mut ws = FixedWorkspace::<f32, { Xor::<f32>::workspace_len(B) }, { Xor::<f32>::index_len(B) }, { Xor::<f32>::STORE_LEN }>::new();
+    let mut net = Xor::<f32, constnet::Inline>::zeroed_inline();
+    let mut rng = <constnet::rand::rngs::StdRng as constnet::rand::SeedableRng>::seed_from_u64(3);
+    constnet::init::init_all(net.params_mut(), <Xor as Network>::TENSORS, &mut rng);
+    let mut opt = constnet::optim::Adam::with_state(0.1, [0.0f32; Xor::<f32>::STORE_LEN], [0.0f32; Xor::<f32>::STORE_LEN]);
+    let first = net.train_step_fixed(&XOR_X, &XOR_T, &mut ws, &mut opt, 0).unwrap();
+    let mut last = first;
+    for _ in 0..300 {
+        last = net.train_step_fixed(&XOR_X, &XOR_T, &mut ws, &mut opt, 0).unwrap();
+    }
+    assert!(last < first / 10.0, "loss {first} -> {last}");
+    for (x, t) in XOR_X.iter().zip(XOR_T) {
+        assert_eq!(net.predict(x)[0] > 0.5, t[0] > 0.5);
+    }
+}

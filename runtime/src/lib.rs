@@ -24,6 +24,7 @@ pub mod batch;
 pub mod boxed;
 #[cfg(feature = "std")]
 pub mod data;
+pub mod fixed;
 pub mod flash;
 #[cfg(feature = "std")]
 pub mod gradcheck;
@@ -45,6 +46,7 @@ pub mod threads;
 pub mod train;
 pub mod view;
 
+pub use fixed::FixedWorkspace;
 pub use network::{Init, LayerInfo, Network, Role, StepCtx, TensorInfo, Trainable, Workspace};
 pub use scalar::Scalar;
 pub use storage::{DefaultStorage, Inline, Storage};

@@ -48,6 +48,7 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
         plan.arena.len()
     );
     let trainable = plan.trainable.then(|| trainable_impl(plan, &output_ty, &input_ty));
+    let fixed = plan.trainable.then(|| fixed_step(plan, &output_ty, &input_ty));
 
     quote! {
         #(#attrs)*
@@ -247,6 +248,7 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
         }
 
         #trainable
+        #fixed
     }
 }
 
@@ -299,6 +301,48 @@ fn trainable_impl(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) 
             fn commit_statistics(&mut self, stats: &[E]) {
                 let p: &mut [E] = #rt::Network::params_mut(self);
                 #commit
+            }
+        }
+    }
+}
+
+/// `train_step_fixed`: a heap-free step whose buffer sizes are checked at
+/// compile time against the batch size.
+fn fixed_step(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) -> TokenStream {
+    let rt = rt();
+    let name = &plan.typed.net.header.name;
+    let msg = format!(
+        "the FixedWorkspace is too small for this batch: size it with {name}::workspace_len(B), \
+         {name}::index_len(B) and {name}::STORE_LEN"
+    );
+    quote! {
+        impl<E: #rt::Scalar, S: #rt::Storage> #name<E, S> {
+            /// One training step over a batch of `B` samples in fixed-size
+            /// buffers: no heap, no threads. A workspace too small for `B`
+            /// is a compile error. Dropout masks derive from `seed`.
+            ///
+            /// # Errors
+            /// When the loss or a gradient is not finite; the network is
+            /// unchanged then.
+            pub fn train_step_fixed<T, O, const B: usize, const W: usize, const I: usize, const G: usize>(
+                &mut self,
+                xs: &[#input_ty; B],
+                ts: &[T; B],
+                ws: &mut #rt::FixedWorkspace<E, W, I, G>,
+                opt: &mut O,
+                seed: u64,
+            ) -> ::constnet::__private::core::result::Result<f64, #rt::fixed::NonFinite>
+            where
+                T: #rt::loss::Target<#output_ty>,
+                O: #rt::optim::Optimizer<E>,
+            {
+                const {
+                    assert!(
+                        W >= Self::workspace_len(B) && I >= Self::index_len(B) && G >= Self::STORE_LEN,
+                        #msg
+                    )
+                };
+                #rt::fixed::step(self, xs, ts, ws, opt, seed)
             }
         }
     }
