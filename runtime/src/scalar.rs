@@ -82,6 +82,12 @@ pub trait Scalar:
     /// Reads a value from the little-endian bytes `bytes[..Self::BYTES]`.
     fn read_le(bytes: &[u8]) -> Self;
 
+    /// `self * a + b` with one rounding, through `llvm.fma`: a single
+    /// instruction inside code compiled with the `fma` target feature.
+    #[cfg(feature = "std")]
+    #[doc(hidden)]
+    fn fused_mul_add(self, a: Self, b: Self) -> Self;
+
     /// Runs `f` with this thread's reusable scratch buffers of this type.
     #[cfg(feature = "std")]
     #[doc(hidden)]
@@ -157,6 +163,12 @@ macro_rules! impl_scalar {
                 let mut raw = [0u8; $bytes];
                 raw.copy_from_slice(&bytes[..$bytes]);
                 <$t>::from_le_bytes(raw)
+            }
+
+            #[cfg(feature = "std")]
+            #[inline(always)]
+            fn fused_mul_add(self, a: Self, b: Self) -> Self {
+                <$t>::mul_add(self, a, b)
             }
 
             #[cfg(feature = "std")]

@@ -110,16 +110,16 @@ fn step(plan: &Plan, s: usize) -> TokenStream {
                         #swap_after
                     }
                 }
-                Some(_) => {
+                Some((wh, ww)) => {
                     let Shape::Image { h: qh, w: qw, .. } = step.output else {
                         return quote!();
                     };
-                    let (qh, qw) = (lit(qh), lit(qw));
+                    let (qh, qw, wh, ww) = (lit(qh), lit(qw), lit(*wh), lit(*ww));
                     let act = act_expr(*act);
                     let argmax = format_ident!("{}_argmax", step.name);
                     quote_spanned! {span=>
                         #split
-                        #k::conv2d::backward_max_pool::<E, _, #g, #qh, #qw>(
+                        #k::conv2d::backward_max_pool::<E, _, #g, #wh, #ww, #qh, #qw>(
                             #weights, #x,
                             #v::images::<E, #f, #qh, #qw>(&#out[..]),
                             #v::images::<u32, #f, #qh, #qw>(&#argmax[..]),

@@ -76,17 +76,17 @@ pub(crate) fn step(plan: &Plan, s: usize, io: &Io) -> TokenStream {
                         #weights, #bias, #x, #v::images_mut::<E, #f, #oh, #ow>(#output), #act,
                     );
                 },
-                Some(_) => {
+                Some((wh, ww)) => {
                     let Shape::Image { h: qh, w: qw, .. } = step.output else {
                         return quote!();
                     };
-                    let (qh, qw) = (lit(qh), lit(qw));
+                    let (qh, qw, wh, ww) = (lit(qh), lit(qw), lit(*wh), lit(*ww));
                     let argmax = match &io.index {
                         Some(idx) => quote!(Some(#v::images_mut::<u32, #f, #qh, #qw>(#idx))),
                         None => quote!(None),
                     };
                     quote_spanned! {span=>
-                        #k::conv2d::forward_max_pool::<E, _, #g, #qh, #qw>(
+                        #k::conv2d::forward_max_pool::<E, _, #g, #wh, #ww, #qh, #qw>(
                             #weights, #bias, #x,
                             #v::images_mut::<E, #f, #qh, #qw>(#output),
                             #argmax,

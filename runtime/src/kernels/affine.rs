@@ -1,17 +1,31 @@
 //! Affine layer: `y = act(W x + b)` for each sample of a batch.
 //!
-//! `W` has PyTorch's layout `[OUT][IN]`, so each output is a dot product of
-//! contiguous rows.
+//! `W` has PyTorch's layout `[OUT][IN]`. Forward is a tiled dot-product
+//! matrix product (samples × weight rows); backward is two outer-product
+//! matrix products, `dW = dYᵀ X` and `dX = dY W`.
 
 use super::activation::Activation;
+use super::dispatch::{MulAdd, entry};
+use super::gemm::{self, Strides};
 use crate::Scalar;
 
-/// Forward pass over a batch.
-///
-/// # Shapes
-/// - `w`: `[OUT, IN]`, `b`: `[OUT]`
-/// - `x`: `[batch, IN]`, `y`: `[batch, OUT]`
-pub fn forward<E: Scalar, A: Activation<E>, const IN: usize, const OUT: usize>(
+entry! {
+    /// Forward pass over a batch.
+    ///
+    /// # Shapes
+    /// - `w`: `[OUT, IN]`, `b`: `[OUT]`
+    /// - `x`: `[batch, IN]`, `y`: `[batch, OUT]`
+    pub fn forward<E: Scalar, A: Activation<E>; const IN: usize, const OUT: usize>(
+        w: &[[E; IN]; OUT],
+        b: &[E; OUT],
+        x: &[[E; IN]],
+        y: &mut [[E; OUT]],
+        act: A,
+    ) => forward_impl;
+}
+
+#[inline(always)]
+fn forward_impl<M: MulAdd, E: Scalar, A: Activation<E>, const IN: usize, const OUT: usize>(
     w: &[[E; IN]; OUT],
     b: &[E; OUT],
     x: &[[E; IN]],
@@ -19,28 +33,42 @@ pub fn forward<E: Scalar, A: Activation<E>, const IN: usize, const OUT: usize>(
     act: A,
 ) {
     const { assert!(IN > 0 && OUT > 0, "affine: sizes must be positive") };
-    debug_assert_eq!(x.len(), y.len());
-    for (x, y) in x.iter().zip(y.iter_mut()) {
-        for ((yo, wo), &bo) in y.iter_mut().zip(w).zip(b) {
-            let mut acc = bo;
-            for (&wi, &xi) in wo.iter().zip(x) {
-                acc += wi * xi;
-            }
-            *yo = act.forward(acc);
-        }
-    }
+    assert_eq!(x.len(), y.len(), "affine: {} inputs, {} outputs", x.len(), y.len());
+    let yf = y.as_flattened_mut();
+    gemm::dot::<M, E>(
+        x.len(),
+        OUT,
+        IN,
+        x.as_flattened(),
+        IN,
+        w.as_flattened(),
+        IN,
+        &mut |i, j, v| yf[i * OUT + j] = act.forward(v + b[j]),
+    );
 }
 
-/// Backward pass over a batch, from the gradient with respect to the
-/// pre-activation `dy` (the caller applies the activation's derivative).
-///
-/// Overwrites `dw = Σ_samples dyᵀ x`, `db = Σ_samples dy` and, when given,
-/// `dx = dy W`.
-///
-/// # Shapes
-/// - `w`, `dw`: `[OUT, IN]`; `db`: `[OUT]`
-/// - `x`, `dx`: `[batch, IN]`; `dy`: `[batch, OUT]`
-pub fn backward<E: Scalar, const IN: usize, const OUT: usize>(
+entry! {
+    /// Backward pass over a batch, from the gradient with respect to the
+    /// pre-activation `dy` (the caller applies the activation's derivative).
+    ///
+    /// Overwrites `dw = Σ_samples dyᵀ x`, `db = Σ_samples dy` and, when given,
+    /// `dx = dy W`.
+    ///
+    /// # Shapes
+    /// - `w`, `dw`: `[OUT, IN]`; `db`: `[OUT]`
+    /// - `x`, `dx`: `[batch, IN]`; `dy`: `[batch, OUT]`
+    pub fn backward<E: Scalar; const IN: usize, const OUT: usize>(
+        w: &[[E; IN]; OUT],
+        x: &[[E; IN]],
+        dy: &[[E; OUT]],
+        dw: &mut [[E; IN]; OUT],
+        db: &mut [E; OUT],
+        dx: Option<&mut [[E; IN]]>,
+    ) => backward_impl;
+}
+
+#[inline(always)]
+fn backward_impl<M: MulAdd, E: Scalar, const IN: usize, const OUT: usize>(
     w: &[[E; IN]; OUT],
     x: &[[E; IN]],
     dy: &[[E; OUT]],
@@ -49,26 +77,40 @@ pub fn backward<E: Scalar, const IN: usize, const OUT: usize>(
     dx: Option<&mut [[E; IN]]>,
 ) {
     const { assert!(IN > 0 && OUT > 0, "affine: sizes must be positive") };
-    debug_assert_eq!(x.len(), dy.len());
-    for (o, (dwo, dbo)) in dw.iter_mut().zip(db.iter_mut()).enumerate() {
-        *dwo = [E::ZERO; IN];
-        *dbo = E::ZERO;
-        for (x, dy) in x.iter().zip(dy) {
-            let g = dy[o];
-            *dbo += g;
-            for (d, &xi) in dwo.iter_mut().zip(x) {
-                *d += g * xi;
-            }
+    let batch = x.len();
+    assert_eq!(dy.len(), batch, "affine: {batch} inputs, {} output gradients", dy.len());
+    let dyf = dy.as_flattened();
+    gemm::outer::<M, E>(
+        OUT,
+        IN,
+        batch,
+        dyf,
+        Strides { k: OUT, i: 1 },
+        x.as_flattened(),
+        IN,
+        dw.as_flattened_mut(),
+        IN,
+        false,
+    );
+    *db = [E::ZERO; OUT];
+    for row in dy {
+        for (d, &g) in db.iter_mut().zip(row) {
+            *d += g;
         }
     }
     if let Some(dx) = dx {
-        for (dx, dy) in dx.iter_mut().zip(dy) {
-            *dx = [E::ZERO; IN];
-            for (wo, &g) in w.iter().zip(dy) {
-                for (d, &wi) in dx.iter_mut().zip(wo) {
-                    *d += g * wi;
-                }
-            }
-        }
+        assert_eq!(dx.len(), batch, "affine: {batch} inputs, {} input gradients", dx.len());
+        gemm::outer::<M, E>(
+            batch,
+            IN,
+            OUT,
+            dyf,
+            Strides { k: 1, i: OUT },
+            w.as_flattened(),
+            IN,
+            dx.as_flattened_mut(),
+            IN,
+            false,
+        );
     }
 }

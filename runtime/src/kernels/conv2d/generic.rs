@@ -1,11 +1,6 @@
-//! 2-D convolution (cross-correlation, as in PyTorch) with an optional
-//! folded activation and an optional folded max pool.
-//!
-//! `out = (input + 2*pad - kernel) / stride + 1` per axis; the macro has
-//! checked that this division is exact. Weights use PyTorch's layout
-//! `[F][C][KH][KW]`.
+//! The general path of 2-D convolution: any stride and padding, plain loops.
 
-use super::activation::Activation;
+use super::super::activation::Activation;
 use crate::Scalar;
 
 /// Input coordinate of kernel tap `k` for output position `o`, or `None` in
@@ -53,7 +48,7 @@ fn conv_at<
 /// - `w`: `[F, C, KH, KW]`, `b`: `[F]`
 /// - `x`: `[batch, C, H, W]`, `y`: `[batch, F, OH, OW]`
 #[allow(clippy::too_many_arguments)]
-pub fn forward<
+pub(super) fn forward<
     E: Scalar,
     A: Activation<E>,
     const C: usize,
@@ -102,7 +97,7 @@ pub fn forward<
 /// - `x`: `[batch, C, H, W]`
 /// - `y`, `argmax`: `[batch, F, QH, QW]`
 #[allow(clippy::too_many_arguments)]
-pub fn forward_max_pool<
+pub(super) fn forward_max_pool<
     E: Scalar,
     A: Activation<E>,
     const C: usize,
@@ -216,7 +211,7 @@ fn scatter<
 /// - `w`, `dw`: `[F, C, KH, KW]`; `db`: `[F]`
 /// - `x`, `dx`: `[batch, C, H, W]`; `dy`: `[batch, F, OH, OW]`
 #[allow(clippy::too_many_arguments)]
-pub fn backward<
+pub(super) fn backward<
     E: Scalar,
     const C: usize,
     const H: usize,
@@ -263,7 +258,7 @@ pub fn backward<
 ///
 /// Overwrites `dw`, `db` and, when given, `dx`.
 #[allow(clippy::too_many_arguments)]
-pub fn backward_max_pool<
+pub(super) fn backward_max_pool<
     E: Scalar,
     A: Activation<E>,
     const C: usize,

@@ -1,0 +1,242 @@
+//! Register-tiled convolution for stride 1 without padding, the shape of
+//! almost every convolution in small networks.
+//!
+//! Forward keeps one output row of `FB` filters in registers
+//! (`FB · OW ≤ 96` accumulators for `f32`): for each kernel tap, one
+//! contiguous slice of the input row is multiplied by `FB` broadcast weights.
+//! Rows are activated and, for a folded max pool, reduced window by window as
+//! soon as a window's rows are complete; the unpooled output never exists.
+//!
+//! Backward visits filters in the outer loop, so one filter's weight gradient
+//! stays in registers or L1 while every sample is scattered into it, and
+//! skips the zero gradients that pooling and ReLU leave behind.
+
+use super::super::activation::Activation;
+use super::super::dispatch::MulAdd;
+use crate::Scalar;
+
+/// Accumulator budget (elements) of one register tile.
+const TILE: usize = 96;
+
+/// Forward over a batch, pooling `WH × WW` windows (`1 × 1`: no pool).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn forward<
+    M: MulAdd,
+    E: Scalar,
+    A: Activation<E>,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const F: usize,
+    const KH: usize,
+    const KW: usize,
+    const OH: usize,
+    const OW: usize,
+    const WH: usize,
+    const WW: usize,
+    const QH: usize,
+    const QW: usize,
+>(
+    w: &[[[[E; KW]; KH]; C]; F],
+    b: &[E; F],
+    x: &[[[[E; W]; H]; C]],
+    y: &mut [[[[E; QW]; QH]; F]],
+    mut argmax: Option<&mut [[[[u32; QW]; QH]; F]]>,
+    act: A,
+) {
+    let budget = if E::BYTES == 4 { TILE } else { TILE / 2 };
+    for (s, (xs, ys)) in x.iter().zip(y.iter_mut()).enumerate() {
+        let mut am = argmax.as_deref_mut().map(|a| &mut a[s]);
+        let mut f0 = 0;
+        if 8 * OW <= budget {
+            while f0 + 8 <= F {
+                block::<M, E, A, C, H, W, F, KH, KW, OH, OW, WH, WW, QH, QW, 8>(f0, w, b, xs, ys, am.as_deref_mut(), act);
+                f0 += 8;
+            }
+        }
+        if 4 * OW <= budget {
+            while f0 + 4 <= F {
+                block::<M, E, A, C, H, W, F, KH, KW, OH, OW, WH, WW, QH, QW, 4>(f0, w, b, xs, ys, am.as_deref_mut(), act);
+                f0 += 4;
+            }
+        }
+        while f0 < F {
+            block::<M, E, A, C, H, W, F, KH, KW, OH, OW, WH, WW, QH, QW, 1>(f0, w, b, xs, ys, am.as_deref_mut(), act);
+            f0 += 1;
+        }
+    }
+}
+
+/// Filters `f0 .. f0 + FB` of one sample.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn block<
+    M: MulAdd,
+    E: Scalar,
+    A: Activation<E>,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const F: usize,
+    const KH: usize,
+    const KW: usize,
+    const OH: usize,
+    const OW: usize,
+    const WH: usize,
+    const WW: usize,
+    const QH: usize,
+    const QW: usize,
+    const FB: usize,
+>(
+    f0: usize,
+    w: &[[[[E; KW]; KH]; C]; F],
+    b: &[E; F],
+    xs: &[[[E; W]; H]; C],
+    ys: &mut [[[E; QW]; QH]; F],
+    mut am: Option<&mut [[[u32; QW]; QH]; F]>,
+    act: A,
+) {
+    for qy in 0..QH {
+        let mut rows = [[[E::ZERO; OW]; WH]; FB];
+        for r in 0..WH {
+            let oy = qy * WH + r;
+            let mut acc = [[E::ZERO; OW]; FB];
+            for (fb, a) in acc.iter_mut().enumerate() {
+                *a = [b[f0 + fb]; OW];
+            }
+            for c in 0..C {
+                for ky in 0..KH {
+                    let row = &xs[c][oy + ky];
+                    for kx in 0..KW {
+                        let Some(seg) = row[kx..].first_chunk::<OW>() else { continue };
+                        for (fb, a) in acc.iter_mut().enumerate() {
+                            let wv = w[f0 + fb][c][ky][kx];
+                            for (ai, &xv) in a.iter_mut().zip(seg) {
+                                *ai = M::madd(wv, xv, *ai);
+                            }
+                        }
+                    }
+                }
+            }
+            for (fb, a) in acc.iter().enumerate() {
+                for (dst, &v) in rows[fb][r].iter_mut().zip(a) {
+                    *dst = act.forward(v);
+                }
+            }
+        }
+        for (fb, frows) in rows.iter().enumerate() {
+            for qx in 0..QW {
+                let x0 = qx * WW;
+                let (mut best, mut at) = (frows[0][x0], qy * WH * OW + x0);
+                for (r, row) in frows.iter().enumerate() {
+                    for dx in 0..WW {
+                        let v = row[x0 + dx];
+                        if v > best {
+                            best = v;
+                            at = (qy * WH + r) * OW + x0 + dx;
+                        }
+                    }
+                }
+                ys[f0 + fb][qy][qx] = best;
+                if let Some(am) = am.as_deref_mut() {
+                    am[f0 + fb][qy][qx] = at as u32;
+                }
+            }
+        }
+    }
+}
+
+/// Backward over a batch from the gradient `dy` of the (pooled) output.
+///
+/// With `pooled`, `dy`, `y` and `argmax` are per pooled output and the
+/// activation's derivative is taken at `y`; without, `dy` is already the
+/// gradient of the pre-activation at every output and `argmax` is unused.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn backward<
+    M: MulAdd,
+    E: Scalar,
+    A: Activation<E>,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const F: usize,
+    const KH: usize,
+    const KW: usize,
+    const OW: usize,
+    const QH: usize,
+    const QW: usize,
+>(
+    w: &[[[[E; KW]; KH]; C]; F],
+    x: &[[[[E; W]; H]; C]],
+    grads: Grads<'_, E, QH, QW, F>,
+    act: A,
+    dw: &mut [[[[E; KW]; KH]; C]; F],
+    db: &mut [E; F],
+    mut dx: Option<&mut [[[[E; W]; H]; C]]>,
+) {
+    if let Some(dx) = dx.as_deref_mut() {
+        dx.fill([[[E::ZERO; W]; H]; C]);
+    }
+    for f in 0..F {
+        let mut dwf = [[[E::ZERO; KW]; KH]; C];
+        let mut dbf = E::ZERO;
+        for (s, xs) in x.iter().enumerate() {
+            for qy in 0..QH {
+                for qx in 0..QW {
+                    let (g, oy, ox) = match grads {
+                        Grads::Pooled { dy, y, argmax } => {
+                            let g = dy[s][f][qy][qx];
+                            if g == E::ZERO {
+                                continue;
+                            }
+                            let at = argmax[s][f][qy][qx] as usize;
+                            (g * act.grad_from_output(y[s][f][qy][qx]), at / OW, at % OW)
+                        }
+                        Grads::Dense { dy } => (dy[s][f][qy][qx], qy, qx),
+                    };
+                    dbf += g;
+                    if g == E::ZERO {
+                        continue;
+                    }
+                    for c in 0..C {
+                        for ky in 0..KH {
+                            let Some(seg) = xs[c][oy + ky][ox..].first_chunk::<KW>() else { continue };
+                            for (d, &xv) in dwf[c][ky].iter_mut().zip(seg) {
+                                *d = M::madd(g, xv, *d);
+                            }
+                        }
+                    }
+                    if let Some(dx) = dx.as_deref_mut() {
+                        for c in 0..C {
+                            for ky in 0..KH {
+                                let Some(seg) = dx[s][c][oy + ky][ox..].first_chunk_mut::<KW>() else {
+                                    continue;
+                                };
+                                for (d, &wv) in seg.iter_mut().zip(&w[f][c][ky]) {
+                                    *d = M::madd(g, wv, *d);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        dw[f] = dwf;
+        db[f] = dbf;
+    }
+}
+
+/// The output gradient [`backward`] reads.
+#[derive(Clone, Copy)]
+pub(super) enum Grads<'a, E, const QH: usize, const QW: usize, const F: usize> {
+    /// Per pooled output, with the pooled activations and the argmax.
+    Pooled {
+        dy: &'a [[[[E; QW]; QH]; F]],
+        y: &'a [[[[E; QW]; QH]; F]],
+        argmax: &'a [[[[u32; QW]; QH]; F]],
+    },
+    /// Per convolution output, already through the activation's derivative.
+    Dense { dy: &'a [[[[E; QW]; QH]; F]] },
+}

@@ -1,0 +1,138 @@
+//! Run-time selection between kernel builds.
+//!
+//! Every hot kernel has one generic body, compiled twice: once with AVX2 and
+//! FMA enabled (used when the CPU has them, detected once), and once for the
+//! portable baseline. The multiply-add policy is a type parameter: [`Fused`]
+//! rounds once (`vfmadd`), [`Unfused`] rounds twice (`a * b + c`).
+//!
+//! The portable build sums in the same order as the same code on any other
+//! target, which is what makes a desktop and a Cortex-M agree bit for bit.
+//! [`set_portable`] forces it on a desktop for such comparisons.
+
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use crate::Scalar;
+
+/// How `a * b + c` is computed inside a kernel body.
+pub trait MulAdd: Copy {
+    /// Whether this is the wide (AVX2 + FMA) build, which splits sums into
+    /// vector lanes.
+    const WIDE: bool;
+    /// `a * b + c`.
+    fn madd<E: Scalar>(a: E, b: E, c: E) -> E;
+}
+
+/// Two roundings: `a * b + c`. Portable and reproducible everywhere.
+#[derive(Debug, Clone, Copy)]
+pub struct Unfused;
+
+impl MulAdd for Unfused {
+    const WIDE: bool = false;
+    #[inline(always)]
+    fn madd<E: Scalar>(a: E, b: E, c: E) -> E {
+        a * b + c
+    }
+}
+
+/// One rounding, through the FMA instruction. Only used inside functions
+/// compiled with the `fma` target feature.
+#[cfg(feature = "std")]
+#[derive(Debug, Clone, Copy)]
+pub struct Fused;
+
+#[cfg(feature = "std")]
+impl MulAdd for Fused {
+    const WIDE: bool = true;
+    #[inline(always)]
+    fn madd<E: Scalar>(a: E, b: E, c: E) -> E {
+        a.fused_mul_add(b, c)
+    }
+}
+
+const UNKNOWN: u8 = 0;
+const PORTABLE: u8 = 1;
+const FMA: u8 = 2;
+
+static MODE: AtomicU8 = AtomicU8::new(UNKNOWN);
+
+/// Forces the portable kernels (`true`) or returns to automatic selection
+/// (`false`).
+///
+/// The portable kernels give bit-identical results on every target, which a
+/// comparison with a microcontroller needs; the AVX2/FMA kernels are faster
+/// and round differently.
+pub fn set_portable(portable: bool) {
+    MODE.store(if portable { PORTABLE } else { UNKNOWN }, Ordering::Relaxed);
+}
+
+/// Whether kernels use their AVX2 + FMA build.
+#[inline]
+pub fn fma() -> bool {
+    match MODE.load(Ordering::Relaxed) {
+        PORTABLE => false,
+        FMA => true,
+        _ => {
+            let found = detect();
+            MODE.store(if found { FMA } else { PORTABLE }, Ordering::Relaxed);
+            found
+        }
+    }
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+fn detect() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
+#[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+fn detect() -> bool {
+    false
+}
+
+/// Defines a public kernel entry point that dispatches to an AVX2/FMA or a
+/// portable monomorphization of a generic body.
+///
+/// `$body` is the name of a function generic over `M: MulAdd` followed by the
+/// entry point's own generics.
+macro_rules! entry {
+    (
+        $(#[$doc:meta])*
+        pub fn $name:ident < $($g:ident $(: $b:path)?),* ; $(const $c:ident : usize),* >
+            ( $($arg:ident : $ty:ty),* $(,)? ) => $body:ident;
+    ) => {
+        $(#[$doc])*
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name<$($g $(: $b)?,)* $(const $c: usize),*>($($arg: $ty),*) {
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            if $crate::kernels::dispatch::fma() {
+                #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                fn fast<$($g $(: $b)?,)* $(const $c: usize),*>($($arg: $ty),*) {
+                    $body::<$crate::kernels::dispatch::Fused, $($g,)* $($c),*>($($arg),*)
+                }
+                // SAFETY: `fma()` is true only when the running CPU supports
+                // AVX2 and FMA, the features `fast` is compiled with.
+                #[allow(unsafe_code)]
+                unsafe {
+                    return fast::<$($g,)* $($c),*>($($arg),*);
+                }
+            }
+            $body::<$crate::kernels::dispatch::Unfused, $($g,)* $($c),*>($($arg),*)
+        }
+    };
+}
+
+pub(crate) use entry;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn portable_can_be_forced_and_released() {
+        set_portable(true);
+        assert!(!fma());
+        set_portable(false);
+        let _ = fma();
+    }
+}

@@ -1,0 +1,300 @@
+//! Register-tiled matrix products, the engine of the affine and convolution
+//! kernels. No packing, no allocation: our operands already have a layout
+//! that one of two tile shapes reads contiguously.
+//!
+//! - [`dot`]: `C[i][j] = Σ_k A[i][k] · B[j][k]`, rows of both contiguous in
+//!   `k` (affine forward: samples × weight rows). An `MR × NR` tile keeps
+//!   `MR · NR` accumulators of `L` lanes; the lanes are summed at the end.
+//! - [`outer`]: `C[i][j] (+)= Σ_k a(k, i) · B[k][j]`, rows of `B` contiguous in
+//!   `j` (weight and input gradients). An `MR × NR` tile broadcasts `MR`
+//!   scalars of `a` against `NR` contiguous values of `B` per `k`.
+//!
+//! Summation order depends only on the lane count `L` of [`dot`] (the
+//! portable build uses `L = 1`, plain sequential sums, on every target), so
+//! a desktop forced to the portable kernels matches a microcontroller.
+
+use super::dispatch::MulAdd;
+use crate::Scalar;
+
+/// `C[i][j] = Σ_k A[i][k] B[j][k]` for `i < m`, `j < n`, passing each result
+/// to `out(i, j, value)`.
+///
+/// `a` holds `m` rows of stride `lda`, `b` holds `n` rows of stride `ldb`;
+/// only the first `k` elements of each row are read.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn dot<M: MulAdd, E: Scalar>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[E],
+    lda: usize,
+    b: &[E],
+    ldb: usize,
+    out: &mut impl FnMut(usize, usize, E),
+) {
+    if M::WIDE {
+        if E::BYTES == 4 {
+            dot_lanes::<M, E, 8>(m, n, k, a, lda, b, ldb, out);
+        } else {
+            dot_lanes::<M, E, 4>(m, n, k, a, lda, b, ldb, out);
+        }
+    } else {
+        dot_lanes::<M, E, 1>(m, n, k, a, lda, b, ldb, out);
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn dot_lanes<M: MulAdd, E: Scalar, const L: usize>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[E],
+    lda: usize,
+    b: &[E],
+    ldb: usize,
+    out: &mut impl FnMut(usize, usize, E),
+) {
+    // A single sample (matrix-vector product) reads each weight row once:
+    // use wide tiles over the weight rows instead.
+    if m < 4 {
+        for i in 0..m {
+            let mut j = 0;
+            while j + 8 <= n {
+                dot_tile::<M, E, L, 1, 8>(i, j, k, a, lda, b, ldb, out);
+                j += 8;
+            }
+            while j < n {
+                dot_tile::<M, E, L, 1, 1>(i, j, k, a, lda, b, ldb, out);
+                j += 1;
+            }
+        }
+        return;
+    }
+    let mut j = 0;
+    while j < n {
+        let nr = (n - j).min(3);
+        let mut i = 0;
+        while i < m {
+            let mr = (m - i).min(4);
+            match (mr, nr) {
+                (4, 3) => dot_tile::<M, E, L, 4, 3>(i, j, k, a, lda, b, ldb, out),
+                (4, 2) => dot_tile::<M, E, L, 4, 2>(i, j, k, a, lda, b, ldb, out),
+                (4, _) => dot_tile::<M, E, L, 4, 1>(i, j, k, a, lda, b, ldb, out),
+                (_, 3) => dot_tile::<M, E, L, 1, 3>(i, j, k, a, lda, b, ldb, out),
+                (_, 2) => dot_tile::<M, E, L, 1, 2>(i, j, k, a, lda, b, ldb, out),
+                _ => dot_tile::<M, E, L, 1, 1>(i, j, k, a, lda, b, ldb, out),
+            }
+            i += if mr == 4 { 4 } else { 1 };
+        }
+        j += nr;
+    }
+}
+
+/// One `MR × NR` tile of [`dot`] starting at row `i0` of `A`, row `j0` of `B`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn dot_tile<M: MulAdd, E: Scalar, const L: usize, const MR: usize, const NR: usize>(
+    i0: usize,
+    j0: usize,
+    k: usize,
+    a: &[E],
+    lda: usize,
+    b: &[E],
+    ldb: usize,
+    out: &mut impl FnMut(usize, usize, E),
+) {
+    let chunks = k / L;
+    let body = chunks * L;
+    let ar: [&[[E; L]]; MR] = core::array::from_fn(|r| {
+        let row = &a[(i0 + r) * lda..][..k];
+        &row.as_chunks::<L>().0[..chunks]
+    });
+    let br: [&[[E; L]]; NR] = core::array::from_fn(|c| {
+        let row = &b[(j0 + c) * ldb..][..k];
+        &row.as_chunks::<L>().0[..chunks]
+    });
+    let mut acc = [[[E::ZERO; L]; NR]; MR];
+    for q in 0..chunks {
+        for r in 0..MR {
+            let av = ar[r][q];
+            for c in 0..NR {
+                let bv = br[c][q];
+                for l in 0..L {
+                    acc[r][c][l] = M::madd(av[l], bv[l], acc[r][c][l]);
+                }
+            }
+        }
+    }
+    for r in 0..MR {
+        let arow = &a[(i0 + r) * lda..][..k];
+        for c in 0..NR {
+            let brow = &b[(j0 + c) * ldb..][..k];
+            let mut s = acc[r][c][0];
+            for l in 1..L {
+                s += acc[r][c][l];
+            }
+            for q in body..k {
+                s = M::madd(arow[q], brow[q], s);
+            }
+            out(i0 + r, j0 + c, s);
+        }
+    }
+}
+
+/// Strides of the scalar operand of [`outer`]: `a(k, i) = a[k * k_stride + i * i_stride]`.
+#[derive(Clone, Copy)]
+pub(crate) struct Strides {
+    pub(crate) k: usize,
+    pub(crate) i: usize,
+}
+
+/// `C[i][j] = Σ_k a(k, i) · B[k][j]` (or `+=` when `accumulate`), for
+/// `i < m`, `j < n`; `C` has row stride `ldc`, `B` row stride `ldb`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn outer<M: MulAdd, E: Scalar>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[E],
+    sa: Strides,
+    b: &[E],
+    ldb: usize,
+    c: &mut [E],
+    ldc: usize,
+    accumulate: bool,
+) {
+    if E::BYTES == 4 {
+        outer_cols::<M, E, 16>(m, n, k, a, sa, b, ldb, c, ldc, accumulate);
+    } else {
+        outer_cols::<M, E, 8>(m, n, k, a, sa, b, ldb, c, ldc, accumulate);
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn outer_cols<M: MulAdd, E: Scalar, const NR: usize>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[E],
+    sa: Strides,
+    b: &[E],
+    ldb: usize,
+    c: &mut [E],
+    ldc: usize,
+    accumulate: bool,
+) {
+    let mut j = 0;
+    while j + NR <= n {
+        let mut i = 0;
+        while i + 6 <= m {
+            outer_tile::<M, E, 6, NR>(i, j, k, a, sa, b, ldb, c, ldc, accumulate);
+            i += 6;
+        }
+        while i < m {
+            outer_tile::<M, E, 1, NR>(i, j, k, a, sa, b, ldb, c, ldc, accumulate);
+            i += 1;
+        }
+        j += NR;
+    }
+    while j < n {
+        for i in 0..m {
+            outer_tile::<M, E, 1, 1>(i, j, k, a, sa, b, ldb, c, ldc, accumulate);
+        }
+        j += 1;
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn outer_tile<M: MulAdd, E: Scalar, const MR: usize, const NR: usize>(
+    i0: usize,
+    j0: usize,
+    k: usize,
+    a: &[E],
+    sa: Strides,
+    b: &[E],
+    ldb: usize,
+    c: &mut [E],
+    ldc: usize,
+    accumulate: bool,
+) {
+    let mut acc = [[E::ZERO; NR]; MR];
+    if accumulate {
+        for (r, row) in acc.iter_mut().enumerate() {
+            row.copy_from_slice(&c[(i0 + r) * ldc + j0..][..NR]);
+        }
+    }
+    for q in 0..k {
+        let bk: &[E; NR] = match b[q * ldb + j0..].first_chunk::<NR>() {
+            Some(v) => v,
+            None => return,
+        };
+        let base = q * sa.k + i0 * sa.i;
+        for (r, row) in acc.iter_mut().enumerate() {
+            let av = a[base + r * sa.i];
+            for (acc, &bv) in row.iter_mut().zip(bk) {
+                *acc = M::madd(av, bv, *acc);
+            }
+        }
+    }
+    for (r, row) in acc.iter().enumerate() {
+        c[(i0 + r) * ldc + j0..][..NR].copy_from_slice(row);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::dispatch::Unfused;
+    use super::*;
+
+    fn naive_dot(m: usize, n: usize, k: usize, a: &[f64], b: &[f64]) -> std::vec::Vec<f64> {
+        let mut c = std::vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k).map(|q| a[i * k + q] * b[j * k + q]).sum();
+            }
+        }
+        c
+    }
+
+    fn data(len: usize, seed: u64) -> std::vec::Vec<f64> {
+        let mut s = seed;
+        (0..len)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dot_matches_naive_for_ragged_sizes() {
+        for (m, n, k) in [(1, 1, 1), (1, 10, 13), (5, 7, 9), (9, 4, 33), (4, 3, 8), (3, 9, 17)] {
+            let (a, b) = (data(m * k, 1), data(n * k, 2));
+            let mut c = std::vec![f64::NAN; m * n];
+            dot::<Unfused, f64>(m, n, k, &a, k, &b, k, &mut |i, j, v| c[i * n + j] = v);
+            for (x, y) in c.iter().zip(naive_dot(m, n, k, &a, &b)) {
+                assert!((x - y).abs() < 1e-12, "{m}x{n}x{k}: {x} vs {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn outer_matches_naive_and_accumulates() {
+        for (m, n, k) in [(1, 1, 1), (7, 17, 5), (6, 16, 3), (13, 40, 9), (2, 3, 4)] {
+            let (a, b) = (data(k * m, 3), data(k * n, 4));
+            let mut c = std::vec![1.0; m * n];
+            outer::<Unfused, f64>(m, n, k, &a, Strides { k: m, i: 1 }, &b, n, &mut c, n, true);
+            for i in 0..m {
+                for j in 0..n {
+                    let want = 1.0 + (0..k).map(|q| a[q * m + i] * b[q * n + j]).sum::<f64>();
+                    assert!((c[i * n + j] - want).abs() < 1e-12, "{m}x{n}x{k} at {i},{j}");
+                }
+            }
+        }
+    }
+}
