@@ -11,7 +11,13 @@ use crate::{Network, Workspace};
 /// # Panics
 /// If `ys` is not as long as `xs`.
 pub fn predict_batch<N: Network>(net: &N, xs: &[N::Input], ys: &mut [N::Output]) {
-    assert_eq!(xs.len(), ys.len(), "{} inputs but room for {} outputs", xs.len(), ys.len());
+    assert_eq!(
+        xs.len(),
+        ys.len(),
+        "{} inputs but room for {} outputs",
+        xs.len(),
+        ys.len()
+    );
     #[cfg(feature = "std")]
     {
         const CHUNK: usize = 256;
@@ -20,7 +26,10 @@ pub fn predict_batch<N: Network>(net: &N, xs: &[N::Input], ys: &mut [N::Output])
                 let (d, i) = (N::workspace_len(xs.len()), N::index_len(xs.len()));
                 crate::threads::grow(data, d);
                 crate::threads::grow(index, i);
-                let mut ws = Workspace { data: &mut data[..d], index: &mut index[..i] };
+                let mut ws = Workspace {
+                    data: &mut data[..d],
+                    index: &mut index[..i],
+                };
                 net.forward_batch(xs, &mut ws, ys);
             }
         });

@@ -23,7 +23,11 @@ pub struct FixedWorkspace<E, const W: usize, const I: usize, const G: usize> {
 impl<E: Scalar, const W: usize, const I: usize, const G: usize> FixedWorkspace<E, W, I, G> {
     /// A zeroed workspace, usable in a `static`.
     pub const fn new() -> Self {
-        FixedWorkspace { data: [E::ZERO; W], index: [0; I], grads: [E::ZERO; G] }
+        FixedWorkspace {
+            data: [E::ZERO; W],
+            index: [0; I],
+            grads: [E::ZERO; G],
+        }
     }
 
     /// The parameter gradients of the last step.
@@ -32,7 +36,9 @@ impl<E: Scalar, const W: usize, const I: usize, const G: usize> FixedWorkspace<E
     }
 }
 
-impl<E: Scalar, const W: usize, const I: usize, const G: usize> Default for FixedWorkspace<E, W, I, G> {
+impl<E: Scalar, const W: usize, const I: usize, const G: usize> Default
+    for FixedWorkspace<E, W, I, G>
+{
     fn default() -> Self {
         Self::new()
     }
@@ -48,7 +54,11 @@ pub struct NonFinite {
 
 impl core::fmt::Display for NonFinite {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "the loss or a gradient is not finite (loss {}); parameters unchanged", self.loss)
+        write!(
+            f,
+            "the loss or a gradient is not finite (loss {}); parameters unchanged",
+            self.loss
+        )
     }
 }
 
@@ -81,8 +91,14 @@ where
     let batch = xs.len();
     let ctx = StepCtx::whole(seed, batch);
     let grads = &mut ws.grads[..N::STORE_LEN];
-    let mut scratch = Workspace { data: &mut ws.data, index: &mut ws.index };
-    let loss = net.forward_backward(xs, ts, &mut scratch, grads, ctx, None).to_f64() / batch as f64;
+    let mut scratch = Workspace {
+        data: &mut ws.data,
+        index: &mut ws.index,
+    };
+    let loss = net
+        .forward_backward(xs, ts, &mut scratch, grads, ctx, None)
+        .to_f64()
+        / batch as f64;
     if !loss.is_finite() || grads.iter().any(|g| !g.is_finite()) {
         return Err(NonFinite { loss });
     }

@@ -28,7 +28,16 @@ const fn u32_at(b: &[u8], at: usize) -> u32 {
 }
 
 const fn u64_at(b: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7]])
+    u64::from_le_bytes([
+        b[at],
+        b[at + 1],
+        b[at + 2],
+        b[at + 3],
+        b[at + 4],
+        b[at + 5],
+        b[at + 6],
+        b[at + 7],
+    ])
 }
 
 /// Decodes an `f32` parameter file of `N` elements for the architecture
@@ -58,7 +67,8 @@ pub const fn decode_f32<const N: usize>(bytes: &[u8], signature: u64) -> [f32; N
     if bytes.len() < HEADER_LEN {
         panic!("parameter file is shorter than its 28-byte header");
     }
-    if bytes[0] != MAGIC[0] || bytes[1] != MAGIC[1] || bytes[2] != MAGIC[2] || bytes[3] != MAGIC[3] {
+    if bytes[0] != MAGIC[0] || bytes[1] != MAGIC[1] || bytes[2] != MAGIC[2] || bytes[3] != MAGIC[3]
+    {
         panic!("not a constnet parameter file: the magic bytes are not `CNET`");
     }
     if u32_at(bytes, 4) != VERSION {
@@ -105,7 +115,10 @@ mod tests {
 
     #[test]
     fn decodes_values_in_order() {
-        assert_eq!(decode_f32::<3>(&file(7, &[1.0, -2.0, 0.5]), 7), [1.0, -2.0, 0.5]);
+        assert_eq!(
+            decode_f32::<3>(&file(7, &[1.0, -2.0, 0.5]), 7),
+            [1.0, -2.0, 0.5]
+        );
     }
 
     #[test]

@@ -78,11 +78,17 @@ where
     let mut grads = vec![N::Elem::ZERO; N::STORE_LEN];
     let ctx = StepCtx::whole(options.seed, b);
     {
-        let mut ws = Workspace { data: &mut data, index: &mut index };
+        let mut ws = Workspace {
+            data: &mut data,
+            index: &mut index,
+        };
         net.forward_backward(xs, ts, &mut ws, &mut grads, ctx, None);
     }
     let mut loss_at = |net: &N| -> f64 {
-        let mut ws = Workspace { data: &mut data, index: &mut index };
+        let mut ws = Workspace {
+            data: &mut data,
+            index: &mut index,
+        };
         net.forward_loss(xs, ts, &mut ws, ctx).to_f64() / b as f64
     };
     let mut rng = StdRng::seed_from_u64(0x6a4d);
@@ -91,10 +97,17 @@ where
         let picks: Vec<usize> = if t.len <= options.exhaustive_up_to {
             (0..t.len).collect()
         } else {
-            (0..options.sample).map(|_| rng.random_range(0..t.len)).collect()
+            (0..options.sample)
+                .map(|_| rng.random_range(0..t.len))
+                .collect()
         };
-        let mut report =
-            TensorReport { name: t.name, checked: picks.len(), max_rel_error: 0.0, worst_index: 0, worst: (0.0, 0.0) };
+        let mut report = TensorReport {
+            name: t.name,
+            checked: picks.len(),
+            max_rel_error: 0.0,
+            worst_index: 0,
+            worst: (0.0, 0.0),
+        };
         for i in picks {
             let at = t.offset + i;
             let saved = net.params()[at];

@@ -32,10 +32,12 @@ pub mod init;
 pub mod kernels;
 pub mod loss;
 pub mod network;
-pub mod params;
 pub mod optim;
+pub mod params;
 #[cfg(feature = "std")]
 pub mod persist;
+#[cfg(feature = "std")]
+pub mod reference;
 pub mod scalar;
 pub mod storage;
 pub mod summary;
@@ -49,9 +51,9 @@ pub mod view;
 pub use fixed::FixedWorkspace;
 pub use network::{Init, LayerInfo, Network, Role, StepCtx, TensorInfo, Trainable, Workspace};
 pub use scalar::Scalar;
-pub use storage::{DefaultStorage, Inline, Storage};
 #[cfg(feature = "alloc")]
 pub use storage::Heap;
+pub use storage::{DefaultStorage, Inline, Storage};
 pub use tensor::Tensor;
 
 /// The `rand` crate, re-exported so generated code and users name the same

@@ -241,8 +241,7 @@ mod tests {
         let z = [1.0f64, 2.0, 3.0];
         let mut y = [0.0; 3];
         let mut g = [0.0; 3];
-        let loss =
-            softmax_cross_entropy::<[f64; 3], usize>(&z, &[2], &mut y, Some(&mut g), 0.5);
+        let loss = softmax_cross_entropy::<[f64; 3], usize>(&z, &[2], &mut y, Some(&mut g), 0.5);
         let expect = -(3f64.exp() / (1f64.exp() + 2f64.exp() + 3f64.exp())).ln();
         assert!((loss - expect).abs() < 1e-12);
         assert!((g[2] - 0.5 * (y[2] - 1.0)).abs() < 1e-15);
@@ -275,7 +274,8 @@ mod tests {
         let mut y = [0.0; 3];
         let loss = sigmoid_binary_cross_entropy::<[f64; 3], _>(&z, &t, &mut y, None, 1.0);
         assert!((loss - (2f64.ln() + 2.0 * (-50f64).exp().ln_1p())).abs() < 1e-12);
-        let far = sigmoid_binary_cross_entropy::<[f64; 1], _>(&[-800.0], &[[1.0]], &mut [0.0], None, 1.0);
+        let far =
+            sigmoid_binary_cross_entropy::<[f64; 1], _>(&[-800.0], &[[1.0]], &mut [0.0], None, 1.0);
         assert_eq!(far, 800.0);
     }
 
@@ -291,7 +291,10 @@ mod tests {
     #[test]
     fn correctness_uses_argmax_or_threshold() {
         assert!(is_correct::<[f32; 3], usize>(&[0.1, 0.7, 0.2], &1));
-        assert!(!is_correct::<[f32; 3], _>(&[0.1, 0.7, 0.2], &[1.0, 0.0, 0.0]));
+        assert!(!is_correct::<[f32; 3], _>(
+            &[0.1, 0.7, 0.2],
+            &[1.0, 0.0, 0.0]
+        ));
         assert!(is_correct::<[f32; 1], _>(&[0.8], &[1.0]));
     }
 }

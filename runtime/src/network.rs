@@ -176,7 +176,11 @@ pub struct StepCtx {
 impl StepCtx {
     /// The context of a whole, unsplit batch of `batch` samples.
     pub const fn whole(seed: u64, batch: usize) -> Self {
-        StepCtx { seed, first_sample: 0, batch }
+        StepCtx {
+            seed,
+            first_sample: 0,
+            batch,
+        }
     }
 }
 

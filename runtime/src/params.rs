@@ -36,8 +36,14 @@ pub enum SetTensorError {
 impl core::fmt::Display for SetTensorError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            SetTensorError::UnknownName => f.write_str("the network has no parameter tensor of that name"),
-            SetTensorError::WrongLength { name, expected, found } => {
+            SetTensorError::UnknownName => {
+                f.write_str("the network has no parameter tensor of that name")
+            }
+            SetTensorError::WrongLength {
+                name,
+                expected,
+                found,
+            } => {
                 write!(f, "`{name}` has {expected} elements, found {found} values")
             }
         }
@@ -60,7 +66,11 @@ pub fn set_tensor<N: Network>(
         return Err(SetTensorError::UnknownName);
     };
     if values.len() != t.len {
-        return Err(SetTensorError::WrongLength { name: t.name, expected: t.len, found: values.len() });
+        return Err(SetTensorError::WrongLength {
+            name: t.name,
+            expected: t.len,
+            found: values.len(),
+        });
     }
     net.params_mut()[t.range()].copy_from_slice(values);
     Ok(())

@@ -91,7 +91,8 @@ pub trait Scalar:
     /// Runs `f` with this thread's reusable scratch buffers of this type.
     #[cfg(feature = "std")]
     #[doc(hidden)]
-    fn with_scratch<R>(f: impl FnOnce(&mut std::vec::Vec<Self>, &mut std::vec::Vec<u32>) -> R) -> R;
+    fn with_scratch<R>(f: impl FnOnce(&mut std::vec::Vec<Self>, &mut std::vec::Vec<u32>) -> R)
+    -> R;
 }
 
 macro_rules! impl_scalar {
@@ -188,8 +189,28 @@ macro_rules! impl_scalar {
     };
 }
 
-impl_scalar!(f32, SCRATCH_F32, 4, libm::expf, libm::logf, libm::log1pf, libm::sqrtf, libm::tanhf, libm::fmaf);
-impl_scalar!(f64, SCRATCH_F64, 8, libm::exp, libm::log, libm::log1p, libm::sqrt, libm::tanh, libm::fma);
+impl_scalar!(
+    f32,
+    SCRATCH_F32,
+    4,
+    libm::expf,
+    libm::logf,
+    libm::log1pf,
+    libm::sqrtf,
+    libm::tanhf,
+    libm::fmaf
+);
+impl_scalar!(
+    f64,
+    SCRATCH_F64,
+    8,
+    libm::exp,
+    libm::log,
+    libm::log1p,
+    libm::sqrt,
+    libm::tanh,
+    libm::fma
+);
 
 #[cfg(test)]
 mod tests {

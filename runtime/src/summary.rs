@@ -81,7 +81,10 @@ impl fmt::Display for ShapeText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Padding needs the whole string; shapes are short, so format twice.
         let mut buf = [0u8; 64];
-        let mut w = SliceWriter { buf: &mut buf, len: 0 };
+        let mut w = SliceWriter {
+            buf: &mut buf,
+            len: 0,
+        };
         fmt::Write::write_str(&mut w, "[")?;
         for (i, d) in self.0.iter().enumerate() {
             if i > 0 {
@@ -130,16 +133,28 @@ impl fmt::Display for Bytes {
 
 impl<N: Network> fmt::Display for Summary<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const RULE: &str =
-            "----------------------------------------------------------------------";
+        const RULE: &str = "----------------------------------------------------------------------";
         writeln!(f, "Model: \"{}\"", N::NAME)?;
         writeln!(f, "{RULE}")?;
-        writeln!(f, "{:<36}{:<20}{:>14}", "Layer (type)", "Output Shape", "Param #")?;
+        writeln!(
+            f,
+            "{:<36}{:<20}{:>14}",
+            "Layer (type)", "Output Shape", "Param #"
+        )?;
         writeln!(f, "{RULE}")?;
-        writeln!(f, "{:<36}{:<20}{:>14}", "input", ShapeText(N::INPUT_SHAPE), "")?;
+        writeln!(
+            f,
+            "{:<36}{:<20}{:>14}",
+            "input",
+            ShapeText(N::INPUT_SHAPE),
+            ""
+        )?;
         for layer in N::LAYERS {
             let mut buf = [0u8; 128];
-            let mut w = SliceWriter { buf: &mut buf, len: 0 };
+            let mut w = SliceWriter {
+                buf: &mut buf,
+                len: 0,
+            };
             let label = if layer.name == layer.text {
                 fmt::write(&mut w, format_args!("{}", layer.text))
             } else {
@@ -150,10 +165,19 @@ impl<N: Network> fmt::Display for Summary<N> {
                 Ok(()) => core::str::from_utf8(&buf[..len]).unwrap_or(layer.text),
                 Err(_) => layer.text,
             };
-            writeln!(f, "{label:<36}{:<20}{:>14}", ShapeText(layer.output), Grouped(layer.params))?;
+            writeln!(
+                f,
+                "{label:<36}{:<20}{:>14}",
+                ShapeText(layer.output),
+                Grouped(layer.params)
+            )?;
         }
         writeln!(f, "{RULE}")?;
-        let frozen: usize = N::TENSORS.iter().filter(|t| !t.role.is_trainable()).map(|t| t.len).sum();
+        let frozen: usize = N::TENSORS
+            .iter()
+            .filter(|t| !t.role.is_trainable())
+            .map(|t| t.len)
+            .sum();
         writeln!(f, "Total params: {}", Grouped(N::PARAM_COUNT + frozen))?;
         writeln!(f, "Trainable params: {}", Grouped(N::PARAM_COUNT))?;
         writeln!(f, "Non-trainable params: {}", Grouped(frozen))?;

@@ -138,11 +138,19 @@ impl<E: Scalar, const C: usize, const H: usize, const W: usize> Tensor for [[[E;
     }
     #[inline(always)]
     fn batch_flat_mut(batch: &mut [Self]) -> &mut [E] {
-        batch.as_flattened_mut().as_flattened_mut().as_flattened_mut()
+        batch
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut()
     }
     #[inline(always)]
     fn batch_of(flat: &[E]) -> &[Self] {
-        flat.as_chunks::<W>().0.as_chunks::<H>().0.as_chunks::<C>().0
+        flat.as_chunks::<W>()
+            .0
+            .as_chunks::<H>()
+            .0
+            .as_chunks::<C>()
+            .0
     }
     #[inline(always)]
     fn batch_of_mut(flat: &mut [E]) -> &mut [Self] {

@@ -63,7 +63,13 @@ pub fn kernel<E, const F: usize, const C: usize, const KH: usize, const KW: usiz
     flat: &[E],
 ) -> &[[[[E; KW]; KH]; C]; F] {
     let len = flat.len();
-    let planes = flat.as_chunks::<KW>().0.as_chunks::<KH>().0.as_chunks::<C>().0;
+    let planes = flat
+        .as_chunks::<KW>()
+        .0
+        .as_chunks::<KH>()
+        .0
+        .as_chunks::<C>()
+        .0;
     match planes.first_chunk::<F>() {
         Some(k) => k,
         None => too_short(len, F * C * KH * KW),
@@ -118,8 +124,15 @@ pub fn planes_mut<T, const C: usize, const L: usize>(flat: &mut [T]) -> &mut [[[
 
 /// Views a flat buffer as a batch of `[C][H][W]` images.
 #[inline(always)]
-pub fn images<T, const C: usize, const H: usize, const W: usize>(flat: &[T]) -> &[[[[T; W]; H]; C]] {
-    flat.as_chunks::<W>().0.as_chunks::<H>().0.as_chunks::<C>().0
+pub fn images<T, const C: usize, const H: usize, const W: usize>(
+    flat: &[T],
+) -> &[[[[T; W]; H]; C]] {
+    flat.as_chunks::<W>()
+        .0
+        .as_chunks::<H>()
+        .0
+        .as_chunks::<C>()
+        .0
 }
 
 /// Views a flat mutable buffer as a batch of `[C][H][W]` images.

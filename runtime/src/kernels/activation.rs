@@ -78,7 +78,11 @@ impl<E: Scalar> Activation<E> for LeakyRelu<E> {
 impl<E: Scalar> Activation<E> for Elu<E> {
     #[inline(always)]
     fn forward(self, x: E) -> E {
-        if x > E::ZERO { x } else { self.0 * (x.exp() - E::ONE) }
+        if x > E::ZERO {
+            x
+        } else {
+            self.0 * (x.exp() - E::ONE)
+        }
     }
     #[inline(always)]
     fn grad_from_output(self, y: E) -> E {
@@ -173,7 +177,10 @@ mod tests {
             let h = 1e-6;
             let numeric = (act.forward(x + h) - act.forward(x - h)) / (2.0 * h);
             let analytic = act.grad_from_output(act.forward(x));
-            assert!((numeric - analytic).abs() < 1e-6, "x = {x}: {numeric} vs {analytic}");
+            assert!(
+                (numeric - analytic).abs() < 1e-6,
+                "x = {x}: {numeric} vs {analytic}"
+            );
         }
     }
 

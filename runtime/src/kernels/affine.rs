@@ -33,7 +33,13 @@ fn forward_impl<M: MulAdd, E: Scalar, A: Activation<E>, const IN: usize, const O
     act: A,
 ) {
     const { assert!(IN > 0 && OUT > 0, "affine: sizes must be positive") };
-    assert_eq!(x.len(), y.len(), "affine: {} inputs, {} outputs", x.len(), y.len());
+    assert_eq!(
+        x.len(),
+        y.len(),
+        "affine: {} inputs, {} outputs",
+        x.len(),
+        y.len()
+    );
     let yf = y.as_flattened_mut();
     gemm::dot::<M, E>(
         x.len(),
@@ -78,7 +84,12 @@ fn backward_impl<M: MulAdd, E: Scalar, const IN: usize, const OUT: usize>(
 ) {
     const { assert!(IN > 0 && OUT > 0, "affine: sizes must be positive") };
     let batch = x.len();
-    assert_eq!(dy.len(), batch, "affine: {batch} inputs, {} output gradients", dy.len());
+    assert_eq!(
+        dy.len(),
+        batch,
+        "affine: {batch} inputs, {} output gradients",
+        dy.len()
+    );
     let dyf = dy.as_flattened();
     gemm::outer::<M, E>(
         OUT,
@@ -99,7 +110,12 @@ fn backward_impl<M: MulAdd, E: Scalar, const IN: usize, const OUT: usize>(
         }
     }
     if let Some(dx) = dx {
-        assert_eq!(dx.len(), batch, "affine: {batch} inputs, {} input gradients", dx.len());
+        assert_eq!(
+            dx.len(),
+            batch,
+            "affine: {batch} inputs, {} input gradients",
+            dx.len()
+        );
         gemm::outer::<M, E>(
             batch,
             IN,
@@ -112,5 +128,90 @@ fn backward_impl<M: MulAdd, E: Scalar, const IN: usize, const OUT: usize>(
             IN,
             false,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::activation::Identity;
+    use super::super::dispatch::Unfused;
+    use super::super::test_util::{assert_close, random, tol, wide};
+    use super::*;
+    use crate::reference;
+    use crate::view::{mat, mat_mut, rows, rows_mut};
+
+    fn check<M: MulAdd, E: Scalar, const IN: usize, const OUT: usize>(batch: usize, seed: u64) {
+        let (w, b) = (random::<E>(IN * OUT, seed), random::<E>(OUT, seed + 1));
+        let (x, dy) = (
+            random::<E>(batch * IN, seed + 2),
+            random::<E>(batch * OUT, seed + 3),
+        );
+        let mut y = std::vec![E::ZERO; batch * OUT];
+        forward_impl::<M, E, Identity, IN, OUT>(
+            mat(&w),
+            crate::view::vector(&b),
+            rows(&x),
+            rows_mut(&mut y),
+            Identity,
+        );
+        let mut want = std::vec![0.0; batch * OUT];
+        reference::affine_forward(&wide(&w), &wide(&b), &wide(&x), &mut want, IN, OUT);
+        let tag = std::format!("affine {IN}->{OUT} batch {batch}");
+        assert_close(&y, &want, tol::<E>(), &tag);
+
+        let (mut dw, mut db, mut dx) = (
+            std::vec![E::ZERO; IN * OUT],
+            [E::ZERO; OUT],
+            std::vec![E::ZERO; batch * IN],
+        );
+        backward_impl::<M, E, IN, OUT>(
+            mat(&w),
+            rows(&x),
+            rows(&dy),
+            mat_mut(&mut dw),
+            &mut db,
+            Some(rows_mut(&mut dx)),
+        );
+        let (mut rdw, mut rdb, mut rdx) = (
+            std::vec![0.0; IN * OUT],
+            std::vec![0.0; OUT],
+            std::vec![0.0; batch * IN],
+        );
+        reference::affine_backward(
+            &wide(&w),
+            &wide(&x),
+            &wide(&dy),
+            &mut rdw,
+            &mut rdb,
+            &mut rdx,
+            IN,
+            OUT,
+        );
+        assert_close(&dw, &rdw, tol::<E>(), &std::format!("{tag} dw"));
+        assert_close(&db, &rdb, tol::<E>(), &std::format!("{tag} db"));
+        assert_close(&dx, &rdx, tol::<E>(), &std::format!("{tag} dx"));
+    }
+
+    fn check_all<M: MulAdd, E: Scalar>() {
+        for (batch, seed) in [(1, 1), (2, 2), (5, 3), (13, 4)] {
+            check::<M, E, 1, 1>(batch, seed);
+            check::<M, E, 7, 3>(batch, seed);
+            check::<M, E, 8, 10>(batch, seed);
+            check::<M, E, 33, 17>(batch, seed);
+            check::<M, E, 100, 10>(batch, seed);
+            check::<M, E, 300, 50>(batch, seed);
+        }
+    }
+
+    #[test]
+    fn portable_matches_reference() {
+        check_all::<Unfused, f32>();
+        check_all::<Unfused, f64>();
+    }
+
+    #[test]
+    fn fused_matches_reference() {
+        check_all::<super::super::dispatch::Fused, f32>();
+        check_all::<super::super::dispatch::Fused, f64>();
     }
 }

@@ -144,3 +144,31 @@ pub fn stage<E: Scalar>(slot: &mut [E], stat: &[E], weight: E) {
         *g = s * weight;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{assert_close, random, tol, wide};
+    use super::*;
+    use crate::view::{planes, planes_mut};
+
+    #[test]
+    fn training_forward_matches_reference() {
+        let x = random::<f64>(4 * 3 * 5, 11);
+        let (gamma, beta) = ([1.5, 0.5, -1.0], [0.1, 0.0, 2.0]);
+        let (mut y, mut xhat) = ([0.0; 60], [0.0; 60]);
+        let (mut mean, mut var) = ([0.0; 3], [0.0; 3]);
+        forward_train::<f64, 3, 5>(
+            &gamma,
+            &beta,
+            1e-5,
+            planes(&x),
+            planes_mut(&mut y),
+            planes_mut(&mut xhat),
+            &mut mean,
+            &mut var,
+        );
+        let mut want = [0.0; 60];
+        crate::reference::batchnorm_train(&wide(&x), &gamma, &beta, 1e-5, &mut want, (3, 5));
+        assert_close(&y, &want, tol::<f64>(), "batch norm");
+    }
+}

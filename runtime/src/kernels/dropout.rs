@@ -22,7 +22,11 @@ fn mix(mut z: u64) -> u64 {
 pub fn factor<E: Scalar>(p: f64, seed: u64, layer: u32, sample: usize, i: usize) -> E {
     let key = mix(seed ^ mix(((layer as u64) << 40) ^ sample as u64)).wrapping_add(i as u64);
     let u = (mix(key) >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-    if u < p { E::ZERO } else { E::from_f64(1.0 / (1.0 - p)) }
+    if u < p {
+        E::ZERO
+    } else {
+        E::from_f64(1.0 / (1.0 - p))
+    }
 }
 
 /// Training forward over a batch whose first sample has index `first_sample`.
@@ -87,7 +91,11 @@ mod tests {
         forward_train(0.3, 7, 0, 0, &x, &mut y);
         let kept = y.iter().flatten().filter(|&&v| v != 0.0).count();
         assert!((2650..=2950).contains(&kept), "kept {kept} of 4000");
-        assert!(y.iter().flatten().all(|&v| v == 0.0 || (v - 1.0 / 0.7).abs() < 1e-12));
+        assert!(
+            y.iter()
+                .flatten()
+                .all(|&v| v == 0.0 || (v - 1.0 / 0.7).abs() < 1e-12)
+        );
     }
 
     #[test]

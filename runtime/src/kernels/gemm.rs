@@ -265,7 +265,9 @@ mod tests {
         let mut s = seed;
         (0..len)
             .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5
             })
             .collect()
@@ -273,7 +275,14 @@ mod tests {
 
     #[test]
     fn dot_matches_naive_for_ragged_sizes() {
-        for (m, n, k) in [(1, 1, 1), (1, 10, 13), (5, 7, 9), (9, 4, 33), (4, 3, 8), (3, 9, 17)] {
+        for (m, n, k) in [
+            (1, 1, 1),
+            (1, 10, 13),
+            (5, 7, 9),
+            (9, 4, 33),
+            (4, 3, 8),
+            (3, 9, 17),
+        ] {
             let (a, b) = (data(m * k, 1), data(n * k, 2));
             let mut c = std::vec![f64::NAN; m * n];
             dot::<Unfused, f64>(m, n, k, &a, k, &b, k, &mut |i, j, v| c[i * n + j] = v);
@@ -292,7 +301,10 @@ mod tests {
             for i in 0..m {
                 for j in 0..n {
                     let want = 1.0 + (0..k).map(|q| a[q * m + i] * b[q * n + j]).sum::<f64>();
-                    assert!((c[i * n + j] - want).abs() < 1e-12, "{m}x{n}x{k} at {i},{j}");
+                    assert!(
+                        (c[i * n + j] - want).abs() < 1e-12,
+                        "{m}x{n}x{k} at {i},{j}"
+                    );
                 }
             }
         }

@@ -15,3 +15,5 @@ mod gemm;
 pub mod pool2d;
 pub mod prelu;
 pub mod softmax;
+#[cfg(test)]
+mod test_util;

@@ -30,7 +30,10 @@ pub fn max_forward<
             KH <= H && KW <= W && (H - KH) / SH + 1 == OH && (W - KW) / SW + 1 == OW,
             "max_pool2d: output extent does not match (input - size) / stride + 1"
         );
-        assert!(H * W <= u32::MAX as usize, "max_pool2d: argmax index overflows u32");
+        assert!(
+            H * W <= u32::MAX as usize,
+            "max_pool2d: argmax index overflows u32"
+        );
     };
     for (s, (x, y)) in x.iter().zip(y.iter_mut()).enumerate() {
         for c in 0..C {
@@ -161,5 +164,51 @@ pub fn avg_backward<
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{assert_close, random, tol, wide};
+    use super::*;
+    use crate::reference;
+    use crate::view::{images, images_mut};
+
+    fn check<
+        E: Scalar,
+        const C: usize,
+        const H: usize,
+        const W: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const OH: usize,
+        const OW: usize,
+    >() {
+        let x = random::<E>(2 * C * H * W, 5);
+        let (mut y, mut a) = (
+            std::vec![E::ZERO; 2 * C * OH * OW],
+            std::vec![0u32; 2 * C * OH * OW],
+        );
+        max_forward::<E, C, H, W, KH, KW, SH, SW, OH, OW>(
+            images(&x),
+            images_mut(&mut y),
+            Some(images_mut(&mut a)),
+        );
+        let mut ry = std::vec![0.0; y.len()];
+        let ra = reference::max_pool_forward(&wide(&x), &mut ry, (C, H, W), (KH, KW), (SH, SW));
+        assert_close(&y, &ry, tol::<E>(), "max pool");
+        assert!(a.iter().zip(&ra).all(|(&a, &r)| a as usize == r), "argmax");
+        avg_forward::<E, C, H, W, KH, KW, SH, SW, OH, OW>(images(&x), images_mut(&mut y));
+        reference::avg_pool_forward(&wide(&x), &mut ry, (C, H, W), (KH, KW), (SH, SW));
+        assert_close(&y, &ry, tol::<E>(), "avg pool");
+    }
+
+    #[test]
+    fn pools_match_reference() {
+        check::<f32, 3, 8, 8, 2, 2, 2, 2, 4, 4>();
+        check::<f64, 2, 7, 9, 3, 3, 2, 2, 3, 4>();
+        check::<f32, 1, 5, 6, 2, 3, 1, 3, 4, 2>();
     }
 }

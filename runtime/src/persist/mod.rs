@@ -155,6 +155,25 @@ pub(crate) mod test_net {
             let p = &self.params;
             core::array::from_fn(|o| p[6 + o] + (0..3).map(|i| p[3 * o + i] * x[i]).sum::<E>())
         }
+
+        fn workspace_len(_batch: usize) -> usize {
+            0
+        }
+
+        fn index_len(_batch: usize) -> usize {
+            0
+        }
+
+        fn forward_batch(
+            &self,
+            xs: &[[E; 3]],
+            _ws: &mut crate::Workspace<'_, E>,
+            ys: &mut [[E; 2]],
+        ) {
+            for (x, y) in xs.iter().zip(ys) {
+                *y = self.predict(x);
+            }
+        }
     }
 
     /// A fresh empty directory under the system temp dir, removed on drop.

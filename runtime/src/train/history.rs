@@ -109,7 +109,10 @@ mod tests {
 
     #[test]
     fn csv_has_a_row_per_epoch_and_empty_missing_cells() {
-        let h = History { epochs: std::vec![record(1, None), record(2, Some(0.25))], kept_epoch: Some(2) };
+        let h = History {
+            epochs: std::vec![record(1, None), record(2, Some(0.25))],
+            kept_epoch: Some(2),
+        };
         let csv = h.to_csv();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 3);
@@ -119,7 +122,10 @@ mod tests {
 
     #[test]
     fn json_round_trips_through_serde_json() {
-        let h = History { epochs: std::vec![record(1, Some(0.1))], kept_epoch: None };
+        let h = History {
+            epochs: std::vec![record(1, Some(0.1))],
+            kept_epoch: None,
+        };
         let v: serde_json::Value = serde_json::from_str(&h.to_json()).unwrap();
         assert_eq!(v["epochs"][0]["val_loss"], 0.1);
         assert!(v["kept_epoch"].is_null());

@@ -183,14 +183,21 @@ impl<N: Trainable + Sync> Stepper<N> {
         }
         net.commit_statistics(grads);
         self.steps += 1;
-        Ok(StepStats { loss: loss + penalty, grad_norm })
+        Ok(StepStats {
+            loss: loss + penalty,
+            grad_norm,
+        })
     }
 
     /// Sizes every shard's buffers for a batch of `batch` split `shards` ways.
     fn prepare(&mut self, shards: usize, batch: usize) {
         let per = batch.div_ceil(shards);
         while self.shards.len() < shards {
-            self.shards.push(Shard { data: Vec::new(), index: Vec::new(), grads: Vec::new() });
+            self.shards.push(Shard {
+                data: Vec::new(),
+                index: Vec::new(),
+                grads: Vec::new(),
+            });
         }
         for shard in &mut self.shards[..shards] {
             grow(&mut shard.data, N::workspace_len(per));
@@ -198,7 +205,10 @@ impl<N: Trainable + Sync> Stepper<N> {
             grow(&mut shard.grads, N::STORE_LEN);
         }
         if shards > 1 && self.pool.is_none() {
-            self.pool = rayon::ThreadPoolBuilder::new().num_threads(self.threads).build().ok();
+            self.pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(self.threads)
+                .build()
+                .ok();
         }
     }
 
@@ -217,10 +227,24 @@ impl<N: Trainable + Sync> Stepper<N> {
         let work = |shard: &mut Shard<N::Elem>, i: usize, outs: Option<&mut [N::Output]>| {
             let start = i * per;
             let end = (start + per).min(batch);
-            let ctx = StepCtx { seed, first_sample: start, batch };
-            let mut ws = Workspace { data: &mut shard.data, index: &mut shard.index };
-            net.forward_backward(&xs[start..end], &ts[start..end], &mut ws, &mut shard.grads, ctx, outs)
-                .to_f64()
+            let ctx = StepCtx {
+                seed,
+                first_sample: start,
+                batch,
+            };
+            let mut ws = Workspace {
+                data: &mut shard.data,
+                index: &mut shard.index,
+            };
+            net.forward_backward(
+                &xs[start..end],
+                &ts[start..end],
+                &mut ws,
+                &mut shard.grads,
+                ctx,
+                outs,
+            )
+            .to_f64()
         };
         let mut losses = [0.0f64; MAX_SHARDS];
         match (&self.pool, shards) {

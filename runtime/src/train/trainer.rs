@@ -153,7 +153,13 @@ impl Trainer {
         D::Target: Target<N::Output> + Clone,
         O: Optimizer<N::Elem>,
     {
-        self.fit_with(net, train, valid, opt, |_: &mut [N::Input], _: &mut StdRng| {})
+        self.fit_with(
+            net,
+            train,
+            valid,
+            opt,
+            |_: &mut [N::Input], _: &mut StdRng| {},
+        )
     }
 
     /// [`Trainer::fit`] with an augmentation applied to every gathered batch
@@ -182,7 +188,9 @@ impl Trainer {
         if self.batch == 0 {
             return Err(TrainError::ZeroBatch);
         }
-        let mut stepper = Stepper::<N>::new(self.seed).clip(self.clip).weight_decay(self.weight_decay);
+        let mut stepper = Stepper::<N>::new(self.seed)
+            .clip(self.clip)
+            .weight_decay(self.weight_decay);
         if let Some(t) = self.threads {
             stepper = stepper.threads(t);
         }
@@ -211,12 +219,19 @@ impl Trainer {
                 outs.resize(chunk.len(), <N::Output as Tensor>::zeroed());
                 let stats = stepper.step_with_outputs(net, &xs, &ts, opt, Some(&mut outs))?;
                 loss_sum += stats.loss * chunk.len() as f64;
-                correct += outs.iter().zip(&ts).filter(|(o, t)| is_correct::<N::Output, _>(o.as_flat(), *t)).count();
+                correct += outs
+                    .iter()
+                    .zip(&ts)
+                    .filter(|(o, t)| is_correct::<N::Output, _>(o.as_flat(), *t))
+                    .count();
                 seen += chunk.len();
                 if let Some(bar) = &bar {
                     bar.set_position(seen as u64);
                     let rate = seen as f64 / start.elapsed().as_secs_f64().max(1e-9);
-                    bar.set_message(std::format!("loss {:.4}  {rate:.0} samples/s", loss_sum / seen as f64));
+                    bar.set_message(std::format!(
+                        "loss {:.4}  {rate:.0} samples/s",
+                        loss_sum / seen as f64
+                    ));
                 }
             }
             let train_secs = start.elapsed().as_secs_f64();
@@ -237,7 +252,10 @@ impl Trainer {
                 let improved = best.as_ref().is_none_or(|(l, _, _)| m.loss < *l);
                 if improved {
                     best = Some((m.loss, epoch + 1, net.clone()));
-                } else if best.as_ref().is_some_and(|(_, e, _)| epoch + 1 - e >= patience) {
+                } else if best
+                    .as_ref()
+                    .is_some_and(|(_, e, _)| epoch + 1 - e >= patience)
+                {
                     break;
                 }
             }
@@ -263,7 +281,8 @@ impl Trainer {
         };
         show.then(|| {
             let bar = ProgressBar::new(len as u64);
-            if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}") {
+            if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
+            {
                 bar.set_style(style.progress_chars("=> "));
             }
             bar
@@ -282,9 +301,16 @@ impl Trainer {
             100.0 * r.train_accuracy
         );
         if let (Some(l), Some(a)) = (r.val_loss, r.val_accuracy) {
-            line.push_str(&std::format!(" | validation loss {l:.4}, accuracy {:.2}%", 100.0 * a));
+            line.push_str(&std::format!(
+                " | validation loss {l:.4}, accuracy {:.2}%",
+                100.0 * a
+            ));
         }
-        line.push_str(&std::format!(" | {:.0} samples/s, {:.1} s", r.samples_per_second, r.seconds));
+        line.push_str(&std::format!(
+            " | {:.0} samples/s, {:.1} s",
+            r.samples_per_second,
+            r.seconds
+        ));
         match bar {
             Some(bar) => bar.println(line),
             None => std::eprintln!("{line}"),
@@ -319,12 +345,22 @@ where
             let (d, i) = (N::workspace_len(xs.len()), N::index_len(xs.len()));
             crate::threads::grow(data_buf, d);
             crate::threads::grow(index_buf, i);
-            let mut ws = Workspace { data: &mut data_buf[..d], index: &mut index_buf[..i] };
+            let mut ws = Workspace {
+                data: &mut data_buf[..d],
+                index: &mut index_buf[..i],
+            };
             loss += net.evaluate(&xs, &ts, &mut ws, &mut outs).to_f64();
-            correct += outs.iter().zip(&ts).filter(|(o, t)| is_correct::<N::Output, _>(o.as_flat(), *t)).count();
+            correct += outs
+                .iter()
+                .zip(&ts)
+                .filter(|(o, t)| is_correct::<N::Output, _>(o.as_flat(), *t))
+                .count();
             start = end;
         }
     });
     let n = data.len().max(1) as f64;
-    Metrics { loss: loss / n, accuracy: correct as f64 / n }
+    Metrics {
+        loss: loss / n,
+        accuracy: correct as f64 / n,
+    }
 }

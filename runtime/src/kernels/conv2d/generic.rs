@@ -31,7 +31,9 @@ fn conv_at<
     let mut acc = bias;
     for (wc, xc) in wf.iter().zip(x) {
         for (ky, wrow) in wc.iter().enumerate() {
-            let Some(iy) = tap(oy, ky, sh, ph, H) else { continue };
+            let Some(iy) = tap(oy, ky, sh, ph, H) else {
+                continue;
+            };
             for (kx, &wv) in wrow.iter().enumerate() {
                 if let Some(ix) = tap(ox, kx, sw, pw, W) {
                     acc += wv * xc[iy][ix];
@@ -127,8 +129,14 @@ pub(super) fn forward_max_pool<
             (H + 2 * PH - KH) / SH + 1 == OH && (W + 2 * PW - KW) / SW + 1 == OW,
             "conv2d: output extent does not match (input + 2*pad - kernel) / stride + 1"
         );
-        assert!(QH > 0 && QW > 0 && OH % QH == 0 && OW % QW == 0, "conv2d: pool must tile the output");
-        assert!(OH * OW <= u32::MAX as usize, "conv2d: argmax index overflows u32");
+        assert!(
+            QH > 0 && QW > 0 && OH % QH == 0 && OW % QW == 0,
+            "conv2d: pool must tile the output"
+        );
+        assert!(
+            OH * OW <= u32::MAX as usize,
+            "conv2d: argmax index overflows u32"
+        );
     };
     let (ph_win, pw_win) = (OH / QH, OW / QW);
     for (s, (x, y)) in x.iter().zip(y.iter_mut()).enumerate() {
@@ -180,7 +188,9 @@ fn scatter<
 ) {
     for c in 0..C {
         for ky in 0..KH {
-            let Some(iy) = tap(oy, ky, sh, ph, H) else { continue };
+            let Some(iy) = tap(oy, ky, sh, ph, H) else {
+                continue;
+            };
             for kx in 0..KW {
                 if let Some(ix) = tap(ox, kx, sw, pw, W) {
                     dwf[c][ky][kx] += g * x[c][iy][ix];
@@ -191,7 +201,9 @@ fn scatter<
     if let Some(dx) = dx {
         for c in 0..C {
             for ky in 0..KH {
-                let Some(iy) = tap(oy, ky, sh, ph, H) else { continue };
+                let Some(iy) = tap(oy, ky, sh, ph, H) else {
+                    continue;
+                };
                 for kx in 0..KW {
                     if let Some(ix) = tap(ox, kx, sw, pw, W) {
                         dx[c][iy][ix] += g * wf[c][ky][kx];
@@ -299,7 +311,16 @@ pub(super) fn backward_max_pool<
                     db[f] += g;
                     let at = am[f][qy][qx] as usize;
                     let dxs = dx.as_deref_mut().map(|d| &mut d[s]);
-                    scatter(g, &w[f], x, &mut dw[f], dxs, at / OW, at % OW, (SH, SW, PH, PW));
+                    scatter(
+                        g,
+                        &w[f],
+                        x,
+                        &mut dw[f],
+                        dxs,
+                        at / OW,
+                        at % OW,
+                        (SH, SW, PH, PW),
+                    );
                 }
             }
         }

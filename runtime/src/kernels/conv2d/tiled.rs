@@ -51,18 +51,42 @@ pub(super) fn forward<
         let mut f0 = 0;
         if 8 * OW <= budget {
             while f0 + 8 <= F {
-                block::<M, E, A, C, H, W, F, KH, KW, OH, OW, WH, WW, QH, QW, 8>(f0, w, b, xs, ys, am.as_deref_mut(), act);
+                block::<M, E, A, C, H, W, F, KH, KW, OH, OW, WH, WW, QH, QW, 8>(
+                    f0,
+                    w,
+                    b,
+                    xs,
+                    ys,
+                    am.as_deref_mut(),
+                    act,
+                );
                 f0 += 8;
             }
         }
         if 4 * OW <= budget {
             while f0 + 4 <= F {
-                block::<M, E, A, C, H, W, F, KH, KW, OH, OW, WH, WW, QH, QW, 4>(f0, w, b, xs, ys, am.as_deref_mut(), act);
+                block::<M, E, A, C, H, W, F, KH, KW, OH, OW, WH, WW, QH, QW, 4>(
+                    f0,
+                    w,
+                    b,
+                    xs,
+                    ys,
+                    am.as_deref_mut(),
+                    act,
+                );
                 f0 += 4;
             }
         }
         while f0 < F {
-            block::<M, E, A, C, H, W, F, KH, KW, OH, OW, WH, WW, QH, QW, 1>(f0, w, b, xs, ys, am.as_deref_mut(), act);
+            block::<M, E, A, C, H, W, F, KH, KW, OH, OW, WH, WW, QH, QW, 1>(
+                f0,
+                w,
+                b,
+                xs,
+                ys,
+                am.as_deref_mut(),
+                act,
+            );
             f0 += 1;
         }
     }
@@ -109,7 +133,9 @@ fn block<
                 for ky in 0..KH {
                     let row = &xs[c][oy + ky];
                     for kx in 0..KW {
-                        let Some(seg) = row[kx..].first_chunk::<OW>() else { continue };
+                        let Some(seg) = row[kx..].first_chunk::<OW>() else {
+                            continue;
+                        };
                         for (fb, a) in acc.iter_mut().enumerate() {
                             let wv = w[f0 + fb][c][ky][kx];
                             for (ai, &xv) in a.iter_mut().zip(seg) {
@@ -202,7 +228,9 @@ pub(super) fn backward<
                     }
                     for c in 0..C {
                         for ky in 0..KH {
-                            let Some(seg) = xs[c][oy + ky][ox..].first_chunk::<KW>() else { continue };
+                            let Some(seg) = xs[c][oy + ky][ox..].first_chunk::<KW>() else {
+                                continue;
+                            };
                             for (d, &xv) in dwf[c][ky].iter_mut().zip(seg) {
                                 *d = M::madd(g, xv, *d);
                             }
@@ -211,7 +239,8 @@ pub(super) fn backward<
                     if let Some(dx) = dx.as_deref_mut() {
                         for c in 0..C {
                             for ky in 0..KH {
-                                let Some(seg) = dx[s][c][oy + ky][ox..].first_chunk_mut::<KW>() else {
+                                let Some(seg) = dx[s][c][oy + ky][ox..].first_chunk_mut::<KW>()
+                                else {
                                     continue;
                                 };
                                 for (d, &wv) in seg.iter_mut().zip(&w[f][c][ky]) {
