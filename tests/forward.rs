@@ -16,11 +16,14 @@ network! {
 fn three_layer_example_reproduces() {
     let mut net = ThreeLayer::<f64>::zeroed();
     // The classic example writes W as [in, out]; constnet stores [out, in].
-    net.set_tensor("affine1.weight", &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6]).unwrap();
+    net.set_tensor("affine1.weight", &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+        .unwrap();
     net.set_tensor("affine1.bias", &[0.1, 0.2, 0.3]).unwrap();
-    net.set_tensor("affine2.weight", &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6]).unwrap();
+    net.set_tensor("affine2.weight", &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+        .unwrap();
     net.set_tensor("affine2.bias", &[0.1, 0.2]).unwrap();
-    net.set_tensor("affine3.weight", &[0.1, 0.2, 0.3, 0.4]).unwrap();
+    net.set_tensor("affine3.weight", &[0.1, 0.2, 0.3, 0.4])
+        .unwrap();
     net.set_tensor("affine3.bias", &[0.1, 0.2]).unwrap();
     let y = net.predict(&[1.0, 0.5]);
     assert!((y[0] - 0.316_827_08).abs() < 1e-6, "{y:?}");

@@ -87,7 +87,8 @@ fn dropout_with_a_fixed_mask() {
 fn prelu_per_channel_and_per_feature() {
     let mut net = PreluNet::<f64>::seeded(27);
     // Push some slopes away from 0.25 so their gradient matters.
-    net.set_tensor("prelu2.weight", &[0.1, -0.2, 0.3, 0.05]).unwrap();
+    net.set_tensor("prelu2.weight", &[0.1, -0.2, 0.3, 0.05])
+        .unwrap();
     assert_gradients(&mut net, &inputs(3, 28), &labels(3, 3, 29));
 }
 
@@ -124,8 +125,16 @@ fn the_check_flags_inexact_derivatives() {
     // and curvature dominates, so the same check must report a large error.
     use constnet::gradcheck::{self, Options};
     let mut net = Mlp::<f64>::seeded(1);
-    let coarse = Options { h: 0.1, ..Options::default() };
-    let reports = gradcheck::check(&mut net, &inputs::<[f64; 6]>(5, 2), &labels(5, 4, 3), coarse);
+    let coarse = Options {
+        h: 0.1,
+        ..Options::default()
+    };
+    let reports = gradcheck::check(
+        &mut net,
+        &inputs::<[f64; 6]>(5, 2),
+        &labels(5, 4, 3),
+        coarse,
+    );
     assert!(gradcheck::worst(&reports) > 1e-3, "{reports:?}");
 }
 

@@ -33,7 +33,10 @@ fn xor_is_learned_from_random_init() {
 
 fn two_class(n: usize, seed: u64) -> InMemory<[f32; 4], usize> {
     let xs: Vec<[f64; 4]> = common::inputs(n, seed);
-    let labels: Vec<usize> = xs.iter().map(|x| usize::from(x[0] + 0.5 * x[1] - x[3] > 0.0)).collect();
+    let labels: Vec<usize> = xs
+        .iter()
+        .map(|x| usize::from(x[0] + 0.5 * x[1] - x[3] > 0.0))
+        .collect();
     let xs = xs.iter().map(|x| x.map(|v| v as f32)).collect();
     InMemory::new(xs, labels).unwrap()
 }
@@ -55,7 +58,10 @@ fn fifty_sgd_steps_halve_the_loss() {
 
 #[test]
 fn a_diverging_loss_stops_training_and_keeps_the_last_good_parameters() {
-    let xs: Vec<[f32; 3]> = common::inputs::<[f64; 3]>(16, 4).iter().map(|x| x.map(|v| v as f32)).collect();
+    let xs: Vec<[f32; 3]> = common::inputs::<[f64; 3]>(16, 4)
+        .iter()
+        .map(|x| x.map(|v| v as f32))
+        .collect();
     let ts: Vec<[f32; 1]> = xs.iter().map(|x| [x[0] * 3.0 - x[1]]).collect();
     let mut net = Regressor::<f32>::seeded(5);
     let mut stepper = Stepper::<Regressor>::new(0).threads(1);
@@ -68,10 +74,19 @@ fn a_diverging_loss_stops_training_and_keeps_the_last_good_parameters() {
             Err(e) => break e,
         }
     };
-    let TrainError::NonFinite { step, loss } = err else { panic!("{err}") };
+    let TrainError::NonFinite { step, loss } = err else {
+        panic!("{err}")
+    };
     assert!(!loss.is_finite());
-    assert!(err.to_string().contains(&format!("at step {step}")), "{err}");
-    assert_eq!(net.params(), before.params(), "the failing step changed the parameters");
+    assert!(
+        err.to_string().contains(&format!("at step {step}")),
+        "{err}"
+    );
+    assert_eq!(
+        net.params(),
+        before.params(),
+        "the failing step changed the parameters"
+    );
     assert!(net.params().iter().all(|p| p.is_finite()));
 }
 
@@ -96,7 +111,10 @@ fn same_seed_gives_bit_identical_weights() {
     for threads in [1, 2] {
         let a = train_once(threads);
         let b = train_once(threads);
-        assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "threads {threads}");
+        assert!(
+            a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
+            "threads {threads}"
+        );
     }
 }
 
@@ -117,7 +135,11 @@ fn trainer_reports_history_and_stops_early() {
     assert!(last.val_accuracy.unwrap() > 0.85, "{last:?}");
     assert!(history.epochs.len() < 60, "early stopping never triggered");
     let kept = history.kept_epoch.unwrap();
-    let best = history.epochs.iter().map(|e| e.val_loss.unwrap()).fold(f64::INFINITY, f64::min);
+    let best = history
+        .epochs
+        .iter()
+        .map(|e| e.val_loss.unwrap())
+        .fold(f64::INFINITY, f64::min);
     assert_eq!(history.epochs[kept - 1].val_loss.unwrap(), best);
     let csv = history.to_csv();
     assert_eq!(csv.lines().count(), history.epochs.len() + 1);
@@ -127,15 +149,28 @@ fn trainer_reports_history_and_stops_early() {
 fn xor_trains_in_fixed_buffers_without_a_heap() {
     use constnet::FixedWorkspace;
     const B: usize = 4;
-    let mut ws = FixedWorkspace::<f32, { Xor::<f32>::workspace_len(B) }, { Xor::<f32>::index_len(B) }, { Xor::<f32>::STORE_LEN }>::new();
+    let mut ws = FixedWorkspace::<
+        f32,
+        { Xor::<f32>::workspace_len(B) },
+        { Xor::<f32>::index_len(B) },
+        { Xor::<f32>::STORE_LEN },
+    >::new();
     let mut net = Xor::<f32, constnet::Inline>::zeroed_inline();
     let mut rng = <constnet::rand::rngs::StdRng as constnet::rand::SeedableRng>::seed_from_u64(3);
     constnet::init::init_all(net.params_mut(), <Xor as Network>::TENSORS, &mut rng);
-    let mut opt = constnet::optim::Adam::with_state(0.1, [0.0f32; Xor::<f32>::STORE_LEN], [0.0f32; Xor::<f32>::STORE_LEN]);
-    let first = net.train_step_fixed(&XOR_X, &XOR_T, &mut ws, &mut opt, 0).unwrap();
+    let mut opt = constnet::optim::Adam::with_state(
+        0.1,
+        [0.0f32; Xor::<f32>::STORE_LEN],
+        [0.0f32; Xor::<f32>::STORE_LEN],
+    );
+    let first = net
+        .train_step_fixed(&XOR_X, &XOR_T, &mut ws, &mut opt, 0)
+        .unwrap();
     let mut last = first;
     for _ in 0..300 {
-        last = net.train_step_fixed(&XOR_X, &XOR_T, &mut ws, &mut opt, 0).unwrap();
+        last = net
+            .train_step_fixed(&XOR_X, &XOR_T, &mut ws, &mut opt, 0)
+            .unwrap();
     }
     assert!(last < first / 10.0, "loss {first} -> {last}");
     for (x, t) in XOR_X.iter().zip(XOR_T) {

@@ -73,12 +73,27 @@ pub(crate) enum Arg {
 
 /// An argument value as written.
 pub(crate) enum Value {
-    Int { lit: LitInt, negative: bool, tokens: TokenStream },
-    Float { lit: LitFloat, negative: bool, tokens: TokenStream },
-    Tuple { items: Vec<Value>, tokens: TokenStream },
+    Int {
+        lit: LitInt,
+        negative: bool,
+        tokens: TokenStream,
+    },
+    Float {
+        lit: LitFloat,
+        negative: bool,
+        tokens: TokenStream,
+    },
+    Tuple {
+        items: Vec<Value>,
+        tokens: TokenStream,
+    },
     Word(Ident),
     /// `normal(0.01)`: a named value with arguments.
-    Call { name: Ident, args: Vec<Value>, tokens: TokenStream },
+    Call {
+        name: Ident,
+        args: Vec<Value>,
+        tokens: TokenStream,
+    },
 }
 
 /// A trailing `, key = value` option of a network.
@@ -102,7 +117,9 @@ impl Value {
     /// The value as the user wrote it, normalized (`(3, 5)`, `-0.1`).
     pub(crate) fn text(&self) -> String {
         match self {
-            Value::Int { lit, negative, .. } => format!("{}{}", if *negative { "-" } else { "" }, lit),
+            Value::Int { lit, negative, .. } => {
+                format!("{}{}", if *negative { "-" } else { "" }, lit)
+            }
             Value::Float { lit, negative, .. } => {
                 format!("{}{}", if *negative { "-" } else { "" }, lit)
             }
@@ -158,7 +175,10 @@ impl Parse for Invocation {
                 "expected a network: `struct Name: [features] => affine(10)`",
             ));
         }
-        Ok(Invocation { networks, header_errors })
+        Ok(Invocation {
+            networks,
+            header_errors,
+        })
     }
 }
 
@@ -249,7 +269,12 @@ fn parse_body(input: ParseStream) -> syn::Result<Body> {
     if !input.is_empty() {
         return Err(input.error("expected `->` and a layer, `=> [shape]`, or `, option = value`"));
     }
-    Ok(Body { input: input_shape, layers, output, options })
+    Ok(Body {
+        input: input_shape,
+        layers,
+        output,
+        options,
+    })
 }
 
 fn parse_shape(input: ParseStream) -> syn::Result<ShapeLit> {
@@ -258,7 +283,10 @@ fn parse_shape(input: ParseStream) -> syn::Result<ShapeLit> {
     let dims = Punctuated::<LitInt, Token![,]>::parse_terminated(&content)?;
     let mut tokens = TokenStream::new();
     bracket.surround(&mut tokens, |t| dims.to_tokens(t));
-    Ok(ShapeLit { dims: dims.into_iter().collect(), tokens })
+    Ok(ShapeLit {
+        dims: dims.into_iter().collect(),
+        tokens,
+    })
 }
 
 fn parse_layer(input: ParseStream) -> syn::Result<LayerCall> {
@@ -268,7 +296,10 @@ fn parse_layer(input: ParseStream) -> syn::Result<LayerCall> {
         let group: proc_macro2::Group = input.parse()?;
         group.to_tokens(&mut tokens);
         let args = Punctuated::<Arg, Token![,]>::parse_terminated.parse2(group.stream())?;
-        Some(ArgList { args: args.into_iter().collect(), tokens: group.to_token_stream() })
+        Some(ArgList {
+            args: args.into_iter().collect(),
+            tokens: group.to_token_stream(),
+        })
     } else {
         None
     };
@@ -294,7 +325,10 @@ fn parse_value(input: ParseStream) -> syn::Result<Value> {
         let items = Punctuated::<Value, Token![,]>::parse_terminated_with(&content, parse_value)?;
         let mut tokens = TokenStream::new();
         paren.surround(&mut tokens, |t| items.to_tokens(t));
-        return Ok(Value::Tuple { items: items.into_iter().collect(), tokens });
+        return Ok(Value::Tuple {
+            items: items.into_iter().collect(),
+            tokens,
+        });
     }
     if input.peek(Ident) {
         let name: Ident = input.parse()?;
@@ -306,7 +340,11 @@ fn parse_value(input: ParseStream) -> syn::Result<Value> {
         let args = Punctuated::<Value, Token![,]>::parse_terminated_with(&content, parse_value)?;
         let mut tokens = name.to_token_stream();
         paren.surround(&mut tokens, |t| args.to_tokens(t));
-        return Ok(Value::Call { name, args: args.into_iter().collect(), tokens });
+        return Ok(Value::Call {
+            name,
+            args: args.into_iter().collect(),
+            tokens,
+        });
     }
     let mut tokens = TokenStream::new();
     let negative = if input.peek(Token![-]) {
@@ -320,11 +358,19 @@ fn parse_value(input: ParseStream) -> syn::Result<Value> {
     if lookahead.peek(LitInt) {
         let lit: LitInt = input.parse()?;
         lit.to_tokens(&mut tokens);
-        Ok(Value::Int { lit, negative, tokens })
+        Ok(Value::Int {
+            lit,
+            negative,
+            tokens,
+        })
     } else if lookahead.peek(LitFloat) {
         let lit: LitFloat = input.parse()?;
         lit.to_tokens(&mut tokens);
-        Ok(Value::Float { lit, negative, tokens })
+        Ok(Value::Float {
+            lit,
+            negative,
+            tokens,
+        })
     } else {
         Err(lookahead.error())
     }
@@ -338,7 +384,11 @@ impl quote::ToTokens for Value {
 
 /// Span of a token stream's first token, for messages that need a single point.
 pub(crate) fn first_span(tokens: &TokenStream) -> Span {
-    tokens.clone().into_iter().next().map_or_else(Span::call_site, |t| t.span())
+    tokens
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |t| t.span())
 }
 
 #[cfg(test)]
@@ -370,7 +420,15 @@ mod tests {
         let texts: Vec<String> = body.layers.iter().map(LayerCall::text).collect();
         assert_eq!(
             texts,
-            ["conv(30, 5)", "relu", "pool(2)", "affine(100)", "relu", "affine(10)", "softmax"]
+            [
+                "conv(30, 5)",
+                "relu",
+                "pool(2)",
+                "affine(100)",
+                "relu",
+                "affine(10)",
+                "softmax"
+            ]
         );
         assert_eq!(body.input.dims.len(), 3);
     }
@@ -382,7 +440,11 @@ mod tests {
              pub(crate) struct B: [3] => affine(4, init = xavier_normal) -> tanh => [4], loss = mse;\n\
              struct C: [1, 8, 8] => conv(2, (3, 1), stride = 1, pad = 0)",
         );
-        let names: Vec<String> = inv.networks.iter().map(|n| n.header.name.to_string()).collect();
+        let names: Vec<String> = inv
+            .networks
+            .iter()
+            .map(|n| n.header.name.to_string())
+            .collect();
         assert_eq!(names, ["A", "B", "C"]);
         let b = inv.networks[1].body.as_ref().unwrap();
         assert!(b.output.is_some());

@@ -45,7 +45,11 @@ pub(crate) fn cannot_take_input(layer: &Layer, input: &Shape, why: &str) -> syn:
 }
 
 pub(crate) fn unknown_layer(name: &str, suggestion: Option<&str>, known: &[&str]) -> String {
-    let list = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+    let list = known
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     match suggestion {
         Some(s) => format!("unknown layer `{name}`; expected one of {list} (did you mean `{s}`?)"),
         None => format!("unknown layer `{name}`; expected one of {list}"),
@@ -73,7 +77,11 @@ pub(crate) fn unknown_argument(name: &str, layer: &str, known: &[&str]) -> Strin
         [] => format!("unknown argument `{name}` for `{layer}`; it takes no named arguments"),
         [one] => format!("unknown argument `{name}` for `{layer}`; expected `{one}`"),
         [init @ .., last] => {
-            let list = init.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+            let list = init
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
             format!("unknown argument `{name}` for `{layer}`; expected {list} or `{last}`")
         }
     }
@@ -120,7 +128,9 @@ pub(crate) fn bad_input_rank(found: usize) -> String {
 }
 
 pub(crate) fn bad_output_rank(found: usize) -> String {
-    format!("output shape must be [features] or [channels, height, width], found {found} dimensions")
+    format!(
+        "output shape must be [features] or [channels, height, width], found {found} dimensions"
+    )
 }
 
 pub(crate) fn zero_dimension(found: &str) -> String {
@@ -144,7 +154,11 @@ pub(crate) fn duplicate_option(name: &str) -> String {
 }
 
 pub(crate) fn unknown_name(what: &str, found: &str, known: &[&str]) -> String {
-    let list = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+    let list = known
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!("unknown {what} `{found}`; expected one of {list}")
 }
 
@@ -159,7 +173,13 @@ pub(crate) fn spatial_after_flat(producer: Option<&str>) -> String {
     }
 }
 
-pub(crate) fn kernel_too_big(what: &str, axis: &str, kernel: usize, input: usize, pad: usize) -> String {
+pub(crate) fn kernel_too_big(
+    what: &str,
+    axis: &str,
+    kernel: usize,
+    input: usize,
+    pad: usize,
+) -> String {
     let padded = input + 2 * pad;
     if pad == 0 {
         format!("{what} {kernel} is larger than the {axis} {input}")
@@ -175,7 +195,13 @@ pub(crate) fn pool_remainder(axis: &str, input: usize, size: usize) -> String {
     )
 }
 
-pub(crate) fn partial_window(axis: &str, input: usize, pad: usize, kernel: usize, stride: usize) -> String {
+pub(crate) fn partial_window(
+    axis: &str,
+    input: usize,
+    pad: usize,
+    kernel: usize,
+    stride: usize,
+) -> String {
     let travel = input + 2 * pad - kernel;
     format!(
         "{axis}: ({input} + 2*{pad} - {kernel}) % {stride} = {} leaves a partial window",

@@ -92,9 +92,13 @@ pub(crate) fn infer<'a>(net: &'a Network<'a>) -> syn::Result<TypedNetwork<'a>> {
                     InitSpec::Weight => TensorInit::Random(weight_init(net, i)),
                 };
                 if spec.role.is_trainable() {
-                    count = count
-                        .checked_add(len)
-                        .ok_or_else(|| diag::cannot_take_input(layer, &shape, &diag::size_overflow("parameter count")))?;
+                    count = count.checked_add(len).ok_or_else(|| {
+                        diag::cannot_take_input(
+                            layer,
+                            &shape,
+                            &diag::size_overflow("parameter count"),
+                        )
+                    })?;
                 }
                 tensors.push(Tensor {
                     name: format!("{name}.{}", spec.suffix),
@@ -106,15 +110,15 @@ pub(crate) fn infer<'a>(net: &'a Network<'a>) -> syn::Result<TypedNetwork<'a>> {
                     fan_out: spec.fan_out,
                     init,
                 });
-                offset = offset
-                    .checked_add(len)
-                    .ok_or_else(|| diag::cannot_take_input(layer, &shape, &diag::size_overflow("parameter count")))?;
+                offset = offset.checked_add(len).ok_or_else(|| {
+                    diag::cannot_take_input(layer, &shape, &diag::size_overflow("parameter count"))
+                })?;
             }
             field = Some(name);
         }
-        param_count = param_count
-            .checked_add(count)
-            .ok_or_else(|| diag::cannot_take_input(layer, &shape, &diag::size_overflow("parameter count")))?;
+        param_count = param_count.checked_add(count).ok_or_else(|| {
+            diag::cannot_take_input(layer, &shape, &diag::size_overflow("parameter count"))
+        })?;
         layers.push(TypedLayer {
             layer,
             input: shape,
@@ -130,7 +134,10 @@ pub(crate) fn infer<'a>(net: &'a Network<'a>) -> syn::Result<TypedNetwork<'a>> {
         && *asserted != shape
     {
         let last = net.layers.last().map_or("", |l| l.text.as_str());
-        return Err(syn::Error::new_spanned(tokens, diag::output_mismatch(asserted, &shape, last)));
+        return Err(syn::Error::new_spanned(
+            tokens,
+            diag::output_mismatch(asserted, &shape, last),
+        ));
     }
     let loss = match (&net.loss, net.layers.last().map(|l| &l.kind)) {
         (Some((loss, _)), _) => *loss,
@@ -138,7 +145,15 @@ pub(crate) fn infer<'a>(net: &'a Network<'a>) -> syn::Result<TypedNetwork<'a>> {
         (None, Some(LayerKind::Act(Act::Sigmoid))) => Loss::BinaryCrossEntropy,
         (None, _) => Loss::MeanSquaredError,
     };
-    Ok(TypedNetwork { net, layers, output: shape, tensors, store_len: offset, param_count, loss })
+    Ok(TypedNetwork {
+        net,
+        layers,
+        output: shape,
+        tensors,
+        store_len: offset,
+        param_count,
+        loss,
+    })
 }
 
 /// The weight initializer of layer `i`: its own choice, else the network's,
@@ -178,7 +193,9 @@ mod tests {
     }
 
     fn shapes(src: &str) -> syn::Result<Vec<String>> {
-        with_typed(src, |t| Ok(t?.layers.iter().map(|l| l.output.to_string()).collect()))
+        with_typed(src, |t| {
+            Ok(t?.layers.iter().map(|l| l.output.to_string()).collect())
+        })
     }
 
     #[test]
@@ -190,7 +207,15 @@ mod tests {
         .unwrap();
         assert_eq!(
             shapes,
-            ["[30, 24, 24]", "[30, 24, 24]", "[30, 12, 12]", "[100]", "[100]", "[10]", "[10]"]
+            [
+                "[30, 24, 24]",
+                "[30, 24, 24]",
+                "[30, 12, 12]",
+                "[100]",
+                "[100]",
+                "[10]",
+                "[10]"
+            ]
         );
     }
 
@@ -204,7 +229,14 @@ mod tests {
                 let names: Vec<&str> = t.tensors.iter().map(|t| t.name.as_str()).collect();
                 assert_eq!(
                     names,
-                    ["conv1.weight", "conv1.bias", "affine1.weight", "affine1.bias", "affine2.weight", "affine2.bias"]
+                    [
+                        "conv1.weight",
+                        "conv1.bias",
+                        "affine1.weight",
+                        "affine1.bias",
+                        "affine2.weight",
+                        "affine2.bias"
+                    ]
                 );
                 let counts: Vec<usize> = t.layers.iter().map(|l| l.param_count).collect();
                 assert_eq!(counts, [780, 0, 0, 432_100, 0, 1_010, 0]);
@@ -239,17 +271,23 @@ mod tests {
     #[test]
     fn output_assertion_is_checked() {
         let err = shapes("struct N: [4] => affine(10) => [12]").unwrap_err();
-        assert_eq!(err.to_string(), "expected output [12], found [10] (the output of `affine(10)`)");
+        assert_eq!(
+            err.to_string(),
+            "expected output [12], found [10] (the output of `affine(10)`)"
+        );
         assert!(shapes("struct N: [4] => affine(10) => [10]").is_ok());
     }
 
     #[test]
     fn batchnorm_counts_only_trainable_params() {
-        with_typed("struct N: [1, 8, 8] => conv(4, 3) -> batchnorm -> relu", |t| {
-            let t = t.unwrap();
-            assert_eq!(t.layers[1].param_count, 8);
-            assert_eq!(t.store_len, 4 * 9 + 4 + 16);
-        });
+        with_typed(
+            "struct N: [1, 8, 8] => conv(4, 3) -> batchnorm -> relu",
+            |t| {
+                let t = t.unwrap();
+                assert_eq!(t.layers[1].param_count, 8);
+                assert_eq!(t.store_len, 4 * 9 + 4 + 16);
+            },
+        );
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! Stages, in order: `ast` → `lower` → `infer` → `plan` → `emit`;
 //! any error goes to `emit::fallback`.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod ast;
 mod diag;

@@ -23,7 +23,11 @@ pub(crate) fn lower<'a>(header: &'a Header, body: &Body) -> syn::Result<Network<
     let mut layers = Vec::with_capacity(body.layers.len());
     for call in &body.layers {
         if let Some(kind) = layers::lower(call, &mut errs) {
-            layers.push(Layer { kind, tokens: call.tokens.clone(), text: call.text() });
+            layers.push(Layer {
+                kind,
+                tokens: call.tokens.clone(),
+                text: call.text(),
+            });
         }
     }
     // Order rules need every layer; skip them if a layer failed to lower,
@@ -54,14 +58,13 @@ pub(crate) fn lower<'a>(header: &'a Header, body: &Body) -> syn::Result<Network<
             continue;
         }
         if key == "loss" {
-            loss = lower_loss(&option.value, &mut errs).map(|l| (l, option.value.to_token_stream()));
+            loss =
+                lower_loss(&option.value, &mut errs).map(|l| (l, option.value.to_token_stream()));
         } else {
             init = args::init(&option.value, &mut errs);
         }
     }
-    if complete
-        && let (Some((kind, tokens)), Some(last)) = (&loss, layers.last())
-    {
+    if complete && let (Some((kind, tokens)), Some(last)) = (&loss, layers.last()) {
         let needs = match kind {
             Loss::CrossEntropy => Some("softmax"),
             Loss::BinaryCrossEntropy => Some("sigmoid"),
@@ -122,18 +125,18 @@ fn shape(lit: &ShapeLit, errs: &mut Errors, rank_msg: fn(usize) -> String) -> Op
     }
     let shape = match lit.dims.len() {
         1 => dims.first().map(|&n| Shape::Flat(n)),
-        3 if dims.len() == 3 => Some(Shape::Image { c: dims[0], h: dims[1], w: dims[2] }),
+        3 if dims.len() == 3 => Some(Shape::Image {
+            c: dims[0],
+            h: dims[1],
+            w: dims[2],
+        }),
         3 => None,
         n => {
             errs.at(&lit.tokens, rank_msg(n));
             return None;
         }
     };
-    if ok {
-        shape
-    } else {
-        None
-    }
+    if ok { shape } else { None }
 }
 
 #[cfg(test)]
@@ -147,7 +150,11 @@ mod tests {
         let body = def.body.as_ref().unwrap();
         match lower(&def.header, body) {
             Ok(net) => Ok(net.layers.iter().map(|l| l.text.clone()).collect()),
-            Err(e) => Err(e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join(" | ")),
+            Err(e) => Err(e
+                .into_iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(" | ")),
         }
     }
 

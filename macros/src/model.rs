@@ -104,6 +104,12 @@ pub(crate) enum Init {
 }
 
 impl Init {
-    pub(crate) const NAMES: [&'static str; 6] =
-        ["zeros", "normal", "xavier_uniform", "xavier_normal", "he_normal", "he_uniform"];
+    pub(crate) const NAMES: [&'static str; 6] = [
+        "zeros",
+        "normal",
+        "xavier_uniform",
+        "xavier_normal",
+        "he_normal",
+        "he_uniform",
+    ];
 }

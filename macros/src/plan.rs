@@ -47,15 +47,29 @@ pub(crate) struct Step {
 /// What a step computes.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Op {
-    Affine { act: Act },
-    Conv { act: Act, pool: Option<(usize, usize)> },
-    MaxPool { size: (usize, usize), stride: (usize, usize) },
-    AvgPool { size: (usize, usize), stride: (usize, usize) },
+    Affine {
+        act: Act,
+    },
+    Conv {
+        act: Act,
+        pool: Option<(usize, usize)>,
+    },
+    MaxPool {
+        size: (usize, usize),
+        stride: (usize, usize),
+    },
+    AvgPool {
+        size: (usize, usize),
+        stride: (usize, usize),
+    },
     Act(Act),
     Prelu,
     Softmax,
     Dropout(f64),
-    BatchNorm { momentum: f64, eps: f64 },
+    BatchNorm {
+        momentum: f64,
+        eps: f64,
+    },
     /// A view of its input (`flatten`, standalone `identity`).
     Alias,
 }
@@ -63,7 +77,10 @@ pub(crate) enum Op {
 impl Op {
     /// Elementwise ops can run in place in the inference arena.
     pub(crate) fn in_place(&self) -> bool {
-        matches!(self, Op::Act(_) | Op::Prelu | Op::Softmax | Op::BatchNorm { .. })
+        matches!(
+            self,
+            Op::Act(_) | Op::Prelu | Op::Softmax | Op::BatchNorm { .. }
+        )
     }
 
     /// Ops that read their input without a buffer of their own at inference.
@@ -146,7 +163,9 @@ pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> Plan<'a> {
                 if act.is_some() {
                     i += 1;
                 }
-                Op::Affine { act: act.unwrap_or(Act::Identity) }
+                Op::Affine {
+                    act: act.unwrap_or(Act::Identity),
+                }
             }
             LayerKind::Conv(_) => {
                 let act = foldable(i + 1);
@@ -160,16 +179,28 @@ pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> Plan<'a> {
                     }
                     _ => None,
                 };
-                Op::Conv { act: act.unwrap_or(Act::Identity), pool }
+                Op::Conv {
+                    act: act.unwrap_or(Act::Identity),
+                    pool,
+                }
             }
-            LayerKind::MaxPool(p) => Op::MaxPool { size: p.size, stride: p.stride },
-            LayerKind::AvgPool(p) => Op::AvgPool { size: p.size, stride: p.stride },
+            LayerKind::MaxPool(p) => Op::MaxPool {
+                size: p.size,
+                stride: p.stride,
+            },
+            LayerKind::AvgPool(p) => Op::AvgPool {
+                size: p.size,
+                stride: p.stride,
+            },
             LayerKind::Act(Act::Identity) | LayerKind::Flatten => Op::Alias,
             LayerKind::Act(act) => Op::Act(*act),
             LayerKind::Prelu => Op::Prelu,
             LayerKind::Softmax => Op::Softmax,
             LayerKind::Dropout(p) => Op::Dropout(*p),
-            LayerKind::BatchNorm { momentum, eps } => Op::BatchNorm { momentum: *momentum, eps: *eps },
+            LayerKind::BatchNorm { momentum, eps } => Op::BatchNorm {
+                momentum: *momentum,
+                eps: *eps,
+            },
         };
         let name = match &layer.field {
             Some(field) => field.clone(),
@@ -202,9 +233,17 @@ pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> Plan<'a> {
         }
         i += 1;
     }
-    let trainable = !layers.iter().any(|l| l.layer.kind == LayerKind::Act(Act::Step));
+    let trainable = !layers
+        .iter()
+        .any(|l| l.layer.kind == LayerKind::Act(Act::Step));
     let arena = arena(&steps);
-    Plan { typed, steps, head, arena, trainable }
+    Plan {
+        typed,
+        steps,
+        head,
+        arena,
+        trainable,
+    }
 }
 
 /// Assigns every step an arena half; elementwise steps work in place.
@@ -243,7 +282,11 @@ impl Plan<'_> {
 
     /// Largest activation of any step output, for the gradient ping-pong.
     pub(crate) fn max_len(&self) -> usize {
-        self.steps.iter().filter_map(|s| s.output.len()).max().unwrap_or(0)
+        self.steps
+            .iter()
+            .filter_map(|s| s.output.len())
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -270,7 +313,10 @@ mod tests {
                 assert_eq!(
                     ops,
                     [
-                        &Op::Conv { act: Act::Relu, pool: Some((2, 2)) },
+                        &Op::Conv {
+                            act: Act::Relu,
+                            pool: Some((2, 2))
+                        },
                         &Op::Affine { act: Act::Relu },
                         &Op::Affine { act: Act::Identity },
                         &Op::Softmax,
@@ -288,14 +334,21 @@ mod tests {
 
     #[test]
     fn sigmoid_head_is_not_folded() {
-        with_plan("struct N: [2] => affine(2) -> sigmoid -> affine(1) -> sigmoid", |p| {
-            let ops: Vec<&Op> = p.steps.iter().map(|s| &s.op).collect();
-            assert_eq!(
-                ops,
-                [&Op::Affine { act: Act::Sigmoid }, &Op::Affine { act: Act::Identity }, &Op::Act(Act::Sigmoid)]
-            );
-            assert_eq!(p.head, Head::SigmoidBinaryCrossEntropy);
-        });
+        with_plan(
+            "struct N: [2] => affine(2) -> sigmoid -> affine(1) -> sigmoid",
+            |p| {
+                let ops: Vec<&Op> = p.steps.iter().map(|s| &s.op).collect();
+                assert_eq!(
+                    ops,
+                    [
+                        &Op::Affine { act: Act::Sigmoid },
+                        &Op::Affine { act: Act::Identity },
+                        &Op::Act(Act::Sigmoid)
+                    ]
+                );
+                assert_eq!(p.head, Head::SigmoidBinaryCrossEntropy);
+            },
+        );
     }
 
     #[test]
@@ -307,8 +360,14 @@ mod tests {
                 assert_eq!(
                     ops,
                     [
-                        &Op::Conv { act: Act::Identity, pool: None },
-                        &Op::MaxPool { size: (3, 3), stride: (2, 2) },
+                        &Op::Conv {
+                            act: Act::Identity,
+                            pool: None
+                        },
+                        &Op::MaxPool {
+                            size: (3, 3),
+                            stride: (2, 2)
+                        },
                         &Op::Alias,
                         &Op::Dropout(0.5),
                         &Op::Affine { act: Act::Step },

@@ -48,7 +48,10 @@ where
     }
     assert!(!reports.is_empty(), "no trainable tensor was checked");
     let worst = gradcheck::worst(&reports);
-    println!("worst relative error {worst:.2e} over {} tensors", reports.len());
+    println!(
+        "worst relative error {worst:.2e} over {} tensors",
+        reports.len()
+    );
     worst
 }
 

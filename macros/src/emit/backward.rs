@@ -40,7 +40,10 @@ pub(crate) fn section(plan: &Plan, from: Option<usize>) -> TokenStream {
 fn weight_bias_grads(plan: &Plan, s: usize) -> TokenStream {
     let step = &plan.steps[s];
     let range = &plan.typed.layers[step.layer].tensors;
-    let (w, b) = (&plan.typed.tensors[range.start], &plan.typed.tensors[range.start + 1]);
+    let (w, b) = (
+        &plan.typed.tensors[range.start],
+        &plan.typed.tensors[range.start + 1],
+    );
     let (w_off, w_len, b_end) = (lit(w.offset), lit(w.len), lit(b.offset + b.len));
     quote!(let (__dw, __db) = grads[#w_off..#b_end].split_at_mut(#w_len);)
 }
@@ -135,7 +138,8 @@ fn step(plan: &Plan, s: usize) -> TokenStream {
             if !has_src {
                 return quote!();
             }
-            let (Shape::Image { c, h, w }, Shape::Image { h: oh, w: ow, .. }) = (step.input, step.output)
+            let (Shape::Image { c, h, w }, Shape::Image { h: oh, w: ow, .. }) =
+                (step.input, step.output)
             else {
                 return quote!();
             };
@@ -217,7 +221,8 @@ fn step(plan: &Plan, s: usize) -> TokenStream {
             let g_end = lit(g_off + 2 * c);
             let (rm_end, rv_end) = (lit(rm_off + c), lit(rv_off + c));
             let (g_off, rm_off, rv_off) = (lit(g_off), lit(rm_off), lit(rv_off));
-            let [xhat, mean, var] = ["xhat", "mean", "var"].map(|n| format_ident!("{}_{n}", step.name));
+            let [xhat, mean, var] =
+                ["xhat", "mean", "var"].map(|n| format_ident!("{}_{n}", step.name));
             let (cl, ll) = (lit(c), lit(l));
             let dx = if has_src {
                 quote!(Some(#v::planes_mut::<E, #cl, #ll>(&mut __gin[..__b * #in_len])))

@@ -51,7 +51,10 @@ pub(crate) fn step(plan: &Plan, s: usize, io: &Io) -> TokenStream {
     match &step.op {
         Op::Affine { act } => {
             let act = act_expr(*act);
-            let (w_off, b) = (lit(offset(plan, step, 0)), param_vector(plan, step, 1, len(step.output)));
+            let (w_off, b) = (
+                lit(offset(plan, step, 0)),
+                param_vector(plan, step, 1, len(step.output)),
+            );
             quote_spanned! {span=>
                 #k::affine::forward::<E, _, #in_len, #out_len>(
                     #v::mat::<E, #out_len, #in_len>(&p[#w_off..]),
@@ -64,7 +67,17 @@ pub(crate) fn step(plan: &Plan, s: usize, io: &Io) -> TokenStream {
         }
         Op::Conv { act, pool } => {
             let g = conv_generics(plan, step);
-            let ConvDims { c, h, w, f, kh, kw, oh, ow, .. } = conv_dims(plan, step);
+            let ConvDims {
+                c,
+                h,
+                w,
+                f,
+                kh,
+                kw,
+                oh,
+                ow,
+                ..
+            } = conv_dims(plan, step);
             let act = act_expr(*act);
             let w_off = lit(offset(plan, step, 0));
             let weights = quote!(#v::kernel::<E, #f, #c, #kh, #kw>(&p[#w_off..]));
@@ -97,7 +110,8 @@ pub(crate) fn step(plan: &Plan, s: usize, io: &Io) -> TokenStream {
             }
         }
         Op::MaxPool { size, stride } | Op::AvgPool { size, stride } => {
-            let (Shape::Image { c, h, w }, Shape::Image { h: oh, w: ow, .. }) = (step.input, step.output)
+            let (Shape::Image { c, h, w }, Shape::Image { h: oh, w: ow, .. }) =
+                (step.input, step.output)
             else {
                 return quote!();
             };
@@ -224,10 +238,19 @@ pub(crate) struct ConvDims {
 
 pub(crate) fn conv_dims(plan: &Plan, step: &Step) -> ConvDims {
     let layer = &plan.typed.layers[step.layer];
-    let (Shape::Image { c, h, w }, Shape::Image { c: f, h: oh, w: ow }) = (layer.input, layer.output)
+    let (Shape::Image { c, h, w }, Shape::Image { c: f, h: oh, w: ow }) =
+        (layer.input, layer.output)
     else {
         return ConvDims {
-            c: lit(0), h: lit(0), w: lit(0), f: lit(0), kh: lit(0), kw: lit(0), oh: lit(0), ow: lit(0), filters: 0,
+            c: lit(0),
+            h: lit(0),
+            w: lit(0),
+            f: lit(0),
+            kh: lit(0),
+            kw: lit(0),
+            oh: lit(0),
+            ow: lit(0),
+            filters: 0,
         };
     };
     let (kh, kw) = match &layer.layer.kind {
@@ -250,15 +273,29 @@ pub(crate) fn conv_dims(plan: &Plan, step: &Step) -> ConvDims {
 /// `C, H, W, F, KH, KW, SH, SW, PH, PW, OH, OW` of a convolution step.
 pub(crate) fn conv_generics(plan: &Plan, step: &Step) -> TokenStream {
     let layer = &plan.typed.layers[step.layer];
-    let (Shape::Image { c, h, w }, Shape::Image { c: f, h: oh, w: ow }) = (layer.input, layer.output)
+    let (Shape::Image { c, h, w }, Shape::Image { c: f, h: oh, w: ow }) =
+        (layer.input, layer.output)
     else {
         return quote!();
     };
     let crate::layers::LayerKind::Conv(conv) = &layer.layer.kind else {
         return quote!();
     };
-    let all = [c, h, w, f, conv.kernel.0, conv.kernel.1, conv.stride.0, conv.stride.1, conv.pad.0, conv.pad.1, oh, ow]
-        .map(lit);
+    let all = [
+        c,
+        h,
+        w,
+        f,
+        conv.kernel.0,
+        conv.kernel.1,
+        conv.stride.0,
+        conv.stride.1,
+        conv.pad.0,
+        conv.pad.1,
+        oh,
+        ow,
+    ]
+    .map(lit);
     quote!(#(#all),*)
 }
 

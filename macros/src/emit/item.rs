@@ -38,8 +38,12 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
     let layout = Layout::of(plan);
     let (data_per, data_fixed) = layout.data_len();
     let (index_per, index_fixed) = layout.index_len();
-    let (data_per, data_fixed, index_per, index_fixed) =
-        (lit(data_per), lit(data_fixed), lit(index_per), lit(index_fixed));
+    let (data_per, data_fixed, index_per, index_fixed) = (
+        lit(data_per),
+        lit(data_fixed),
+        lit(index_per),
+        lit(index_fixed),
+    );
     let arena_body = arena(plan, &output_ty);
     let pass = pass(plan);
     let core = quote!(::constnet::__private::core);
@@ -47,8 +51,12 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
         "the arena is smaller than {name_str}::ARENA_LEN ({} elements)",
         plan.arena.len()
     );
-    let trainable = plan.trainable.then(|| trainable_impl(plan, &output_ty, &input_ty));
-    let fixed = plan.trainable.then(|| fixed_step(plan, &output_ty, &input_ty));
+    let trainable = plan
+        .trainable
+        .then(|| trainable_impl(plan, &output_ty, &input_ty));
+    let fixed = plan
+        .trainable
+        .then(|| fixed_step(plan, &output_ty, &input_ty));
 
     quote! {
         #(#attrs)*
@@ -381,7 +389,8 @@ fn tensor_infos(typed: &TypedNetwork) -> Vec<TokenStream> {
         .map(|t| {
             let name = &t.name;
             let shape = t.shape.iter().map(|&d| lit(d));
-            let (offset, len, fan_in, fan_out) = (lit(t.offset), lit(t.len), lit(t.fan_in), lit(t.fan_out));
+            let (offset, len, fan_in, fan_out) =
+                (lit(t.offset), lit(t.len), lit(t.fan_in), lit(t.fan_out));
             let role = match t.role {
                 Role::Weight => quote!(Weight),
                 Role::Bias => quote!(Bias),

@@ -32,24 +32,52 @@ impl Layout {
         for step in &plan.steps {
             let out = len(step.output);
             if step.op.has_train_buffer() {
-                data.push(Buffer { name: out_buf(&step.name), per_sample: out, fixed: 0 });
+                data.push(Buffer {
+                    name: out_buf(&step.name),
+                    per_sample: out,
+                    fixed: 0,
+                });
             }
             match &step.op {
                 Op::Conv { pool: Some(_), .. } | Op::MaxPool { .. } => {
-                    index.push(Buffer { name: format_ident!("{}_argmax", step.name), per_sample: out, fixed: 0 });
+                    index.push(Buffer {
+                        name: format_ident!("{}_argmax", step.name),
+                        per_sample: out,
+                        fixed: 0,
+                    });
                 }
                 Op::BatchNorm { .. } => {
                     let (c, _) = channels_positions(step.input);
-                    data.push(Buffer { name: format_ident!("{}_xhat", step.name), per_sample: out, fixed: 0 });
-                    data.push(Buffer { name: format_ident!("{}_mean", step.name), per_sample: 0, fixed: c });
-                    data.push(Buffer { name: format_ident!("{}_var", step.name), per_sample: 0, fixed: c });
+                    data.push(Buffer {
+                        name: format_ident!("{}_xhat", step.name),
+                        per_sample: out,
+                        fixed: 0,
+                    });
+                    data.push(Buffer {
+                        name: format_ident!("{}_mean", step.name),
+                        per_sample: 0,
+                        fixed: c,
+                    });
+                    data.push(Buffer {
+                        name: format_ident!("{}_var", step.name),
+                        per_sample: 0,
+                        fixed: c,
+                    });
                 }
                 _ => {}
             }
         }
         let max = plan.max_len();
-        data.push(Buffer { name: format_ident!("__g0"), per_sample: max, fixed: 0 });
-        data.push(Buffer { name: format_ident!("__g1"), per_sample: max, fixed: 0 });
+        data.push(Buffer {
+            name: format_ident!("__g0"),
+            per_sample: max,
+            fixed: 0,
+        });
+        data.push(Buffer {
+            name: format_ident!("__g1"),
+            per_sample: max,
+            fixed: 0,
+        });
         Layout { data, index }
     }
 
@@ -65,7 +93,8 @@ impl Layout {
 }
 
 fn totals(bufs: &[Buffer]) -> (usize, usize) {
-    bufs.iter().fold((0, 0), |(p, f), b| (p + b.per_sample, f + b.fixed))
+    bufs.iter()
+        .fold((0, 0), |(p, f), b| (p + b.per_sample, f + b.fixed))
 }
 
 /// `conv1_out`.
@@ -121,9 +150,20 @@ fn io(plan: &Plan, s: usize) -> Io {
     };
     let norm = matches!(step.op, Op::BatchNorm { .. }).then(|| {
         let [x, m, v] = ["xhat", "mean", "var"].map(|k| format_ident!("{}_{k}", step.name));
-        (quote!(&mut #x[..]), quote!(&mut #m[..]), quote!(&mut #v[..]))
+        (
+            quote!(&mut #x[..]),
+            quote!(&mut #m[..]),
+            quote!(&mut #v[..]),
+        )
     });
-    Io { input: input_of(plan, s), output: quote!(&mut #out[..]), in_place: false, index, norm, batch: true }
+    Io {
+        input: input_of(plan, s),
+        output: quote!(&mut #out[..]),
+        in_place: false,
+        index,
+        norm,
+        batch: true,
+    }
 }
 
 /// The `__pass` method.
@@ -196,7 +236,11 @@ pub(crate) fn pass(plan: &Plan) -> TokenStream {
 
 /// The loss (or, without targets, the plain last step) and the step where
 /// backward starts, with the gradient in `__g0`.
-fn head(plan: &Plan, head_step: Option<usize>, output_ty: &TokenStream) -> (TokenStream, Option<usize>) {
+fn head(
+    plan: &Plan,
+    head_step: Option<usize>,
+    output_ty: &TokenStream,
+) -> (TokenStream, Option<usize>) {
     let rt = rt();
     let grad_opt = |n: usize| {
         let n = lit(n);

@@ -24,13 +24,26 @@ pub(crate) enum Act {
 }
 
 pub(crate) const fn schema(layer: &'static str) -> Schema {
-    Schema { layer, positional: &[], required: 0, named: &[] }
+    Schema {
+        layer,
+        positional: &[],
+        required: 0,
+        named: &[],
+    }
 }
 
-pub(crate) const LEAKY_SCHEMA: Schema =
-    Schema { layer: "leaky_relu", positional: &[], required: 0, named: &["alpha"] };
-pub(crate) const ELU_SCHEMA: Schema =
-    Schema { layer: "elu", positional: &[], required: 0, named: &["alpha"] };
+pub(crate) const LEAKY_SCHEMA: Schema = Schema {
+    layer: "leaky_relu",
+    positional: &[],
+    required: 0,
+    named: &["alpha"],
+};
+pub(crate) const ELU_SCHEMA: Schema = Schema {
+    layer: "elu",
+    positional: &[],
+    required: 0,
+    named: &["alpha"],
+};
 
 pub(crate) fn lower_alpha(args: &Bound, default: f64, errs: &mut Errors) -> Option<f64> {
     match args.named("alpha") {
@@ -48,7 +61,12 @@ impl Act {
 
 /// Parameters of `prelu` on an input of this shape: one slope per channel.
 pub(crate) fn prelu_params(input: Shape) -> Vec<ParamSpec> {
-    vec![ParamSpec::constant("weight", vec![input.channels()], Role::Slope, 0.25)]
+    vec![ParamSpec::constant(
+        "weight",
+        vec![input.channels()],
+        Role::Slope,
+        0.25,
+    )]
 }
 
 #[cfg(test)]
@@ -57,7 +75,10 @@ mod tests {
 
     #[test]
     fn prelu_has_one_slope_per_channel() {
-        assert_eq!(prelu_params(Shape::Image { c: 8, h: 4, w: 4 })[0].shape, [8]);
+        assert_eq!(
+            prelu_params(Shape::Image { c: 8, h: 4, w: 4 })[0].shape,
+            [8]
+        );
         assert_eq!(prelu_params(Shape::Flat(100))[0].shape, [100]);
     }
 

@@ -8,8 +8,12 @@ use super::{ParamSpec, Role};
 use crate::diag::{self, Errors};
 use crate::model::{Init, Shape};
 
-pub(crate) const SCHEMA: Schema =
-    Schema { layer: "affine", positional: &["outputs"], required: 1, named: &["init"] };
+pub(crate) const SCHEMA: Schema = Schema {
+    layer: "affine",
+    positional: &["outputs"],
+    required: 1,
+    named: &["init"],
+};
 
 /// A validated affine layer.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,14 +23,21 @@ pub(crate) struct Affine {
 }
 
 pub(crate) fn lower(args: &Bound, errs: &mut Errors) -> Option<Affine> {
-    let outputs = args.positional(0).and_then(|v| args::count(v, "outputs", errs));
+    let outputs = args
+        .positional(0)
+        .and_then(|v| args::count(v, "outputs", errs));
     let init = args::optional_init(args, errs);
-    Some(Affine { outputs: outputs?, init: init? })
+    Some(Affine {
+        outputs: outputs?,
+        init: init?,
+    })
 }
 
 impl Affine {
     pub(crate) fn out_shape(&self, input: Shape) -> Result<Shape, String> {
-        let inputs = input.len().ok_or_else(|| diag::size_overflow("input size"))?;
+        let inputs = input
+            .len()
+            .ok_or_else(|| diag::size_overflow("input size"))?;
         inputs
             .checked_mul(self.outputs)
             .ok_or_else(|| diag::overflow("weight count", inputs, self.outputs))?;
@@ -48,15 +59,25 @@ mod tests {
 
     #[test]
     fn affine_flattens_images() {
-        let affine = Affine { outputs: 100, init: None };
-        let input = Shape::Image { c: 30, h: 12, w: 12 };
+        let affine = Affine {
+            outputs: 100,
+            init: None,
+        };
+        let input = Shape::Image {
+            c: 30,
+            h: 12,
+            w: 12,
+        };
         assert_eq!(affine.out_shape(input), Ok(Shape::Flat(100)));
         assert_eq!(affine.params(input)[0].shape, [100, 4320]);
     }
 
     #[test]
     fn affine_rejects_overflowing_weights() {
-        let affine = Affine { outputs: usize::MAX / 2, init: None };
+        let affine = Affine {
+            outputs: usize::MAX / 2,
+            init: None,
+        };
         assert_eq!(
             affine.out_shape(Shape::Flat(4320)).unwrap_err(),
             format!("weight count 4320 * {} overflows usize", usize::MAX / 2)

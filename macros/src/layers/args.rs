@@ -36,8 +36,15 @@ impl<'a> Bound<'a> {
 
 /// Matches `call`'s arguments to `schema`; `None` (with errors recorded) if
 /// the count or names are wrong, since values would then be misattributed.
-pub(crate) fn bind<'a>(call: &'a LayerCall, schema: &Schema, errs: &mut Errors) -> Option<Bound<'a>> {
-    let mut bound = Bound { positional: Vec::new(), named: Vec::new() };
+pub(crate) fn bind<'a>(
+    call: &'a LayerCall,
+    schema: &Schema,
+    errs: &mut Errors,
+) -> Option<Bound<'a>> {
+    let mut bound = Bound {
+        positional: Vec::new(),
+        named: Vec::new(),
+    };
     let mut ok = true;
     if let Some(list) = &call.args {
         for arg in &list.args {
@@ -51,10 +58,16 @@ pub(crate) fn bind<'a>(call: &'a LayerCall, schema: &Schema, errs: &mut Errors) 
                 }
                 Arg::Named { name, value } => {
                     if !schema.named.iter().any(|n| name == n) {
-                        errs.at(name, diag::unknown_argument(&name.to_string(), schema.layer, schema.named));
+                        errs.at(
+                            name,
+                            diag::unknown_argument(&name.to_string(), schema.layer, schema.named),
+                        );
                         ok = false;
                     } else if bound.named.iter().any(|(n, _)| *n == name) {
-                        errs.at(name, diag::duplicate_argument(&name.to_string(), schema.layer));
+                        errs.at(
+                            name,
+                            diag::duplicate_argument(&name.to_string(), schema.layer),
+                        );
                         ok = false;
                     }
                     bound.named.push((name, value));
@@ -78,7 +91,11 @@ pub(crate) fn bind<'a>(call: &'a LayerCall, schema: &Schema, errs: &mut Errors) 
 /// A whole number, possibly zero.
 pub(crate) fn whole(value: &Value, what: &str, errs: &mut Errors) -> Option<usize> {
     match value {
-        Value::Int { lit, negative: false, .. } => match lit.base10_parse::<usize>() {
+        Value::Int {
+            lit,
+            negative: false,
+            ..
+        } => match lit.base10_parse::<usize>() {
             Ok(n) => Some(n),
             Err(_) => {
                 errs.at(value, diag::too_large(what, &value.text()));
@@ -131,7 +148,9 @@ pub(crate) fn extent(
 pub(crate) fn number(value: &Value, what: &str, errs: &mut Errors) -> Option<f64> {
     let parsed = match value {
         Value::Int { lit, negative, .. } => lit.base10_parse::<f64>().ok().map(|v| (v, *negative)),
-        Value::Float { lit, negative, .. } => lit.base10_parse::<f64>().ok().map(|v| (v, *negative)),
+        Value::Float { lit, negative, .. } => {
+            lit.base10_parse::<f64>().ok().map(|v| (v, *negative))
+        }
         _ => None,
     };
     match parsed {
@@ -178,7 +197,10 @@ pub(crate) fn positive(value: &Value, what: &str, errs: &mut Errors) -> Option<f
 /// An initializer name: `he_normal`, `normal(0.01)`, ….
 pub(crate) fn init(value: &Value, errs: &mut Errors) -> Option<Init> {
     let unknown = |errs: &mut Errors, found: &str| {
-        errs.at(value, diag::unknown_name("initializer", found, &Init::NAMES));
+        errs.at(
+            value,
+            diag::unknown_name("initializer", found, &Init::NAMES),
+        );
         None
     };
     match value {
@@ -189,7 +211,10 @@ pub(crate) fn init(value: &Value, errs: &mut Errors) -> Option<Init> {
             "he_normal" => Some(Init::HeNormal),
             "he_uniform" => Some(Init::HeUniform),
             "normal" => {
-                errs.at(value, "`normal` needs its standard deviation: `normal(0.01)`");
+                errs.at(
+                    value,
+                    "`normal` needs its standard deviation: `normal(0.01)`",
+                );
                 None
             }
             other => unknown(errs, other),
@@ -197,7 +222,10 @@ pub(crate) fn init(value: &Value, errs: &mut Errors) -> Option<Init> {
         Value::Call { name, args, .. } if name == "normal" => match args.as_slice() {
             [std] => positive(std, "standard deviation", errs).map(Init::Normal),
             _ => {
-                errs.at(value, "`normal` takes one argument, its standard deviation: `normal(0.01)`");
+                errs.at(
+                    value,
+                    "`normal` takes one argument, its standard deviation: `normal(0.01)`",
+                );
                 None
             }
         },
@@ -222,7 +250,11 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, &cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = if ca == cb { prev } else { 1 + prev.min(cur).min(row[j]) };
+            row[j + 1] = if ca == cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
             prev = cur;
         }
     }

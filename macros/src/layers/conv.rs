@@ -27,8 +27,12 @@ pub(crate) struct Conv {
 }
 
 pub(crate) fn lower(args: &Bound, errs: &mut Errors) -> Option<Conv> {
-    let filters = args.positional(0).and_then(|v| args::count(v, "filters", errs));
-    let kernel = args.positional(1).and_then(|v| args::extent(v, "kernel", errs, args::count));
+    let filters = args
+        .positional(0)
+        .and_then(|v| args::count(v, "filters", errs));
+    let kernel = args
+        .positional(1)
+        .and_then(|v| args::extent(v, "kernel", errs, args::count));
     let stride = match args.named("stride") {
         Some(v) => args::extent(v, "stride", errs, args::count),
         None => Some((1, 1)),
@@ -49,7 +53,13 @@ pub(crate) fn lower(args: &Bound, errs: &mut Errors) -> Option<Conv> {
         }
     }
     ok.then_some(())?;
-    Some(Conv { filters: filters?, kernel, stride: stride?, pad, init: init? })
+    Some(Conv {
+        filters: filters?,
+        kernel,
+        stride: stride?,
+        pad,
+        init: init?,
+    })
 }
 
 /// Output extent of a convolution along one spatial axis:
@@ -92,17 +102,29 @@ impl Conv {
         per_filter
             .checked_mul(self.filters)
             .ok_or_else(|| diag::overflow("weight count", per_filter, self.filters))?;
-        Shape::Image { c: self.filters, h: oh, w: ow }
-            .len()
-            .ok_or_else(|| diag::size_overflow("output size"))?;
-        Ok(Shape::Image { c: self.filters, h: oh, w: ow })
+        Shape::Image {
+            c: self.filters,
+            h: oh,
+            w: ow,
+        }
+        .len()
+        .ok_or_else(|| diag::size_overflow("output size"))?;
+        Ok(Shape::Image {
+            c: self.filters,
+            h: oh,
+            w: ow,
+        })
     }
 
     pub(crate) fn params(&self, input: Shape) -> Vec<ParamSpec> {
         let c = input.channels();
         let (kh, kw) = self.kernel;
         vec![
-            ParamSpec::weight(vec![self.filters, c, kh, kw], c * kh * kw, self.filters * kh * kw),
+            ParamSpec::weight(
+                vec![self.filters, c, kh, kw],
+                c * kh * kw,
+                self.filters * kh * kw,
+            ),
             ParamSpec::zeros("bias", vec![self.filters], Role::Bias),
         ]
     }
@@ -141,9 +163,16 @@ mod tests {
 
     #[test]
     fn conv_rejects_flat_input() {
-        let conv = Conv { filters: 8, kernel: (3, 3), stride: (1, 1), pad: (0, 0), init: None };
+        let conv = Conv {
+            filters: 8,
+            kernel: (3, 3),
+            stride: (1, 1),
+            pad: (0, 0),
+            init: None,
+        };
         assert_eq!(
-            conv.out_shape(Shape::Flat(100), Some("affine(100)")).unwrap_err(),
+            conv.out_shape(Shape::Flat(100), Some("affine(100)"))
+                .unwrap_err(),
             "it needs [channels, height, width], and `affine(100)` produced a flat vector"
         );
         assert_eq!(
@@ -154,7 +183,13 @@ mod tests {
 
     #[test]
     fn conv_rejects_overflowing_weights() {
-        let conv = Conv { filters: usize::MAX, kernel: (1, 1), stride: (1, 1), pad: (0, 0), init: None };
+        let conv = Conv {
+            filters: usize::MAX,
+            kernel: (1, 1),
+            stride: (1, 1),
+            pad: (0, 0),
+            init: None,
+        };
         let input = Shape::Image { c: 2, h: 4, w: 4 };
         assert_eq!(
             conv.out_shape(input, None).unwrap_err(),
@@ -164,7 +199,13 @@ mod tests {
 
     #[test]
     fn conv_params_use_pytorch_layout() {
-        let conv = Conv { filters: 30, kernel: (5, 5), stride: (1, 1), pad: (0, 0), init: None };
+        let conv = Conv {
+            filters: 30,
+            kernel: (5, 5),
+            stride: (1, 1),
+            pad: (0, 0),
+            init: None,
+        };
         let p = conv.params(Shape::Image { c: 1, h: 28, w: 28 });
         assert_eq!(p[0].shape, [30, 1, 5, 5]);
         assert_eq!((p[0].fan_in, p[0].fan_out), (25, 750));

@@ -19,8 +19,22 @@ use activation::Act;
 
 /// Every layer name the DSL knows, canonical names first, for messages.
 pub(crate) const CANONICAL: &[&str] = &[
-    "affine", "conv", "pool", "avgpool", "relu", "leaky_relu", "elu", "prelu", "sigmoid", "tanh",
-    "step", "identity", "softmax", "dropout", "batchnorm", "flatten",
+    "affine",
+    "conv",
+    "pool",
+    "avgpool",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "prelu",
+    "sigmoid",
+    "tanh",
+    "step",
+    "identity",
+    "softmax",
+    "dropout",
+    "batchnorm",
+    "flatten",
 ];
 
 /// Aliases accepted besides the canonical names.
@@ -81,16 +95,35 @@ pub(crate) struct ParamSpec {
 
 impl ParamSpec {
     pub(crate) fn weight(shape: Vec<usize>, fan_in: usize, fan_out: usize) -> ParamSpec {
-        ParamSpec { suffix: "weight", shape, role: Role::Weight, fan_in, fan_out, init: InitSpec::Weight }
+        ParamSpec {
+            suffix: "weight",
+            shape,
+            role: Role::Weight,
+            fan_in,
+            fan_out,
+            init: InitSpec::Weight,
+        }
     }
 
     pub(crate) fn zeros(suffix: &'static str, shape: Vec<usize>, role: Role) -> ParamSpec {
         ParamSpec::constant(suffix, shape, role, 0.0)
     }
 
-    pub(crate) fn constant(suffix: &'static str, shape: Vec<usize>, role: Role, value: f64) -> ParamSpec {
+    pub(crate) fn constant(
+        suffix: &'static str,
+        shape: Vec<usize>,
+        role: Role,
+        value: f64,
+    ) -> ParamSpec {
         let n = shape.iter().product();
-        ParamSpec { suffix, shape, role, fan_in: n, fan_out: n, init: InitSpec::Constant(value) }
+        ParamSpec {
+            suffix,
+            shape,
+            role,
+            fan_in: n,
+            fan_out: n,
+            init: InitSpec::Constant(value),
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -119,9 +152,12 @@ pub(crate) fn lower(call: &LayerCall, errs: &mut Errors) -> Option<LayerKind> {
         }
         "batchnorm" => {
             let args = bind(&norm::BATCHNORM_SCHEMA, errs)?;
-            norm::lower_batchnorm(&args, errs).map(|(momentum, eps)| LayerKind::BatchNorm { momentum, eps })
+            norm::lower_batchnorm(&args, errs)
+                .map(|(momentum, eps)| LayerKind::BatchNorm { momentum, eps })
         }
-        "dropout" => norm::lower_dropout(&bind(&norm::DROPOUT_SCHEMA, errs)?, errs).map(LayerKind::Dropout),
+        "dropout" => {
+            norm::lower_dropout(&bind(&norm::DROPOUT_SCHEMA, errs)?, errs).map(LayerKind::Dropout)
+        }
         "relu" | "sigmoid" | "tanh" | "step" | "identity" | "prelu" | "softmax" | "flatten" => {
             let schema = activation::schema(CANONICAL.iter().find(|n| **n == name).copied()?);
             bind(&schema, errs)?;
@@ -144,7 +180,10 @@ pub(crate) fn lower(call: &LayerCall, errs: &mut Errors) -> Option<LayerKind> {
                 .filter(|(d, _)| *d <= 2)
                 .min()
                 .map(|(_, k)| k);
-            errs.at(&call.name, diag::unknown_layer(&name, suggestion, CANONICAL));
+            errs.at(
+                &call.name,
+                diag::unknown_layer(&name, suggestion, CANONICAL),
+            );
             None
         }
     }
@@ -158,9 +197,10 @@ impl LayerKind {
             LayerKind::Affine(a) => a.out_shape(input),
             LayerKind::Conv(c) => c.out_shape(input, producer),
             LayerKind::MaxPool(p) | LayerKind::AvgPool(p) => p.out_shape(input, producer),
-            LayerKind::Flatten => {
-                input.len().map(Shape::Flat).ok_or_else(|| diag::size_overflow("input size"))
-            }
+            LayerKind::Flatten => input
+                .len()
+                .map(Shape::Flat)
+                .ok_or_else(|| diag::size_overflow("input size")),
             LayerKind::Act(_)
             | LayerKind::Prelu
             | LayerKind::Softmax
@@ -241,25 +281,44 @@ mod tests {
         let kind = lower(&call, &mut errs);
         match errs.finish(()) {
             Ok(()) => Ok(kind.unwrap()),
-            Err(e) => Err(e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join(" | ")),
+            Err(e) => Err(e
+                .into_iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(" | ")),
         }
     }
 
     #[test]
     fn lower_reads_defaults_and_aliases() {
         assert!(matches!(lower_src("dense(10)"), Ok(LayerKind::Affine(_))));
-        assert_eq!(lower_src("leaky_relu"), Ok(LayerKind::Act(Act::LeakyRelu(0.01))));
-        assert_eq!(lower_src("batchnorm"), Ok(LayerKind::BatchNorm { momentum: 0.9, eps: 1e-5 }));
+        assert_eq!(
+            lower_src("leaky_relu"),
+            Ok(LayerKind::Act(Act::LeakyRelu(0.01)))
+        );
+        assert_eq!(
+            lower_src("batchnorm"),
+            Ok(LayerKind::BatchNorm {
+                momentum: 0.9,
+                eps: 1e-5
+            })
+        );
         assert_eq!(
             lower_src("pool(2)"),
-            Ok(LayerKind::MaxPool(pool::Pool { size: (2, 2), stride: (2, 2) }))
+            Ok(LayerKind::MaxPool(pool::Pool {
+                size: (2, 2),
+                stride: (2, 2)
+            }))
         );
     }
 
     #[test]
     fn unknown_layer_suggests_nearest() {
         let err = lower_src("conv2d(8, 3)").unwrap_err();
-        assert!(err.starts_with("unknown layer `conv2d`; expected one of `affine`, `conv`"), "{err}");
+        assert!(
+            err.starts_with("unknown layer `conv2d`; expected one of `affine`, `conv`"),
+            "{err}"
+        );
         assert!(err.ends_with("(did you mean `conv`?)"), "{err}");
         let err = lower_src("frobnicate").unwrap_err();
         assert!(!err.contains("did you mean"), "{err}");
@@ -271,7 +330,10 @@ mod tests {
             lower_src("conv(8)").unwrap_err(),
             "`conv` takes 2 positional arguments (filters, kernel), found 1"
         );
-        assert_eq!(lower_src("relu(1)").unwrap_err(), "`relu` takes 0 positional arguments, found 1");
+        assert_eq!(
+            lower_src("relu(1)").unwrap_err(),
+            "`relu` takes 0 positional arguments, found 1"
+        );
         assert_eq!(
             lower_src("conv(8, 3, padding = 1)").unwrap_err(),
             "unknown argument `padding` for `conv`; expected `stride`, `pad` or `init`"
@@ -298,8 +360,14 @@ mod tests {
             lower_src("dropout(1.0)").unwrap_err(),
             "dropout probability must be in [0, 1), found 1.0"
         );
-        assert_eq!(lower_src("elu(alpha = -1)").unwrap_err(), "alpha must be in [0, ∞), found -1");
-        assert_eq!(lower_src("batchnorm(eps = 0)").unwrap_err(), "eps must be in (0, ∞), found 0");
+        assert_eq!(
+            lower_src("elu(alpha = -1)").unwrap_err(),
+            "alpha must be in [0, ∞), found -1"
+        );
+        assert_eq!(
+            lower_src("batchnorm(eps = 0)").unwrap_err(),
+            "eps must be in (0, ∞), found 0"
+        );
         assert_eq!(
             lower_src("conv(4, 3, pad = 3)").unwrap_err(),
             "height padding 3 must be smaller than the kernel 3 | \
@@ -320,7 +388,10 @@ mod tests {
         );
         assert_eq!(
             lower_src("affine(10, init = normal(0.01))"),
-            Ok(LayerKind::Affine(affine::Affine { outputs: 10, init: Some(Init::Normal(0.01)) }))
+            Ok(LayerKind::Affine(affine::Affine {
+                outputs: 10,
+                init: Some(Init::Normal(0.01))
+            }))
         );
     }
 }

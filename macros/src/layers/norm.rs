@@ -10,10 +10,18 @@ use super::{ParamSpec, Role};
 use crate::diag::Errors;
 use crate::model::Shape;
 
-pub(crate) const BATCHNORM_SCHEMA: Schema =
-    Schema { layer: "batchnorm", positional: &[], required: 0, named: &["momentum", "eps"] };
-pub(crate) const DROPOUT_SCHEMA: Schema =
-    Schema { layer: "dropout", positional: &["p"], required: 1, named: &[] };
+pub(crate) const BATCHNORM_SCHEMA: Schema = Schema {
+    layer: "batchnorm",
+    positional: &[],
+    required: 0,
+    named: &["momentum", "eps"],
+};
+pub(crate) const DROPOUT_SCHEMA: Schema = Schema {
+    layer: "dropout",
+    positional: &["p"],
+    required: 1,
+    named: &[],
+};
 
 pub(crate) fn lower_batchnorm(args: &Bound, errs: &mut Errors) -> Option<(f64, f64)> {
     let momentum = match args.named("momentum") {

@@ -8,10 +8,18 @@ use super::args::{self, Bound, Schema};
 use crate::diag::{self, Errors};
 use crate::model::Shape;
 
-pub(crate) const MAX_SCHEMA: Schema =
-    Schema { layer: "pool", positional: &["size"], required: 1, named: &["stride"] };
-pub(crate) const AVG_SCHEMA: Schema =
-    Schema { layer: "avgpool", positional: &["size"], required: 1, named: &["stride"] };
+pub(crate) const MAX_SCHEMA: Schema = Schema {
+    layer: "pool",
+    positional: &["size"],
+    required: 1,
+    named: &["stride"],
+};
+pub(crate) const AVG_SCHEMA: Schema = Schema {
+    layer: "avgpool",
+    positional: &["size"],
+    required: 1,
+    named: &["stride"],
+};
 
 /// A validated pooling window.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,16 +29,26 @@ pub(crate) struct Pool {
 }
 
 pub(crate) fn lower(args: &Bound, errs: &mut Errors) -> Option<Pool> {
-    let size = args.positional(0).and_then(|v| args::extent(v, "pool size", errs, args::count));
+    let size = args
+        .positional(0)
+        .and_then(|v| args::extent(v, "pool size", errs, args::count));
     let stride = match args.named("stride") {
         Some(v) => args::extent(v, "stride", errs, args::count),
         None => size,
     };
-    Some(Pool { size: size?, stride: stride? })
+    Some(Pool {
+        size: size?,
+        stride: stride?,
+    })
 }
 
 /// Output extent along one axis: `(input - size) / stride + 1`.
-pub(crate) fn out_extent(axis: &str, input: usize, size: usize, stride: usize) -> Result<usize, String> {
+pub(crate) fn out_extent(
+    axis: &str,
+    input: usize,
+    size: usize,
+    stride: usize,
+) -> Result<usize, String> {
     if size > input {
         return Err(diag::kernel_too_big("pool size", axis, size, input, 0));
     }
@@ -66,10 +84,24 @@ mod tests {
 
     #[test]
     fn pool_halves_the_image() {
-        let pool = Pool { size: (2, 2), stride: (2, 2) };
+        let pool = Pool {
+            size: (2, 2),
+            stride: (2, 2),
+        };
         assert_eq!(
-            pool.out_shape(Shape::Image { c: 30, h: 24, w: 24 }, None),
-            Ok(Shape::Image { c: 30, h: 12, w: 12 })
+            pool.out_shape(
+                Shape::Image {
+                    c: 30,
+                    h: 24,
+                    w: 24
+                },
+                None
+            ),
+            Ok(Shape::Image {
+                c: 30,
+                h: 12,
+                w: 12
+            })
         );
     }
 
@@ -92,12 +124,18 @@ mod tests {
 
     #[test]
     fn pool_rejects_window_larger_than_input() {
-        assert_eq!(out_extent("height", 2, 3, 3).unwrap_err(), "pool size 3 is larger than the height 2");
+        assert_eq!(
+            out_extent("height", 2, 3, 3).unwrap_err(),
+            "pool size 3 is larger than the height 2"
+        );
     }
 
     #[test]
     fn pool_rejects_flat_input() {
-        let pool = Pool { size: (2, 2), stride: (2, 2) };
+        let pool = Pool {
+            size: (2, 2),
+            stride: (2, 2),
+        };
         assert!(pool.out_shape(Shape::Flat(10), Some("affine(10)")).is_err());
     }
 }

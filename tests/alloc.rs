@@ -1,0 +1,92 @@
+//! Steady-state inference and training allocate nothing: a counting global
+//! allocator watches `predict` and training steps with threads on.
+//!
+//! One test function, because the counter is process-wide and the test
+//! harness would otherwise run other tests' allocations concurrently.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use constnet::network;
+use constnet::optim::{Adam, Sgd};
+use constnet::train::Stepper;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts calls.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+network! {
+    struct SimpleConvNet: [1, 28, 28] => conv(30, 5) -> relu -> pool(2) -> affine(100) -> relu -> affine(10) -> softmax
+    struct Mixed: [2, 8, 8] => conv(4, 3) -> batchnorm -> relu -> dropout(0.2) -> flatten -> affine(10) -> softmax
+}
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    f();
+    ALLOCATIONS.load(Ordering::SeqCst) - before
+}
+
+#[test]
+fn predict_and_training_steps_allocate_nothing_after_warm_up() {
+    let net = SimpleConvNet::<f32>::seeded(1);
+    let x = [[[0.25f32; 28]; 28]; 1];
+    let _ = net.predict(&x);
+    let n = allocations_during(|| {
+        for _ in 0..10 {
+            std::hint::black_box(net.predict(std::hint::black_box(&x)));
+        }
+    });
+    assert_eq!(n, 0, "predict allocated");
+
+    let xs = vec![[[[0.5f32; 28]; 28]; 1]; 32];
+    let labels: Vec<usize> = (0..32).map(|i| i % 10).collect();
+    for threads in [1, 2] {
+        let mut net = SimpleConvNet::<f32>::seeded(2);
+        let mut stepper = Stepper::<SimpleConvNet>::new(3).threads(threads);
+        let mut opt = Adam::new(0.001);
+        for _ in 0..2 {
+            stepper.step(&mut net, &xs, &labels, &mut opt).unwrap();
+        }
+        let n = allocations_during(|| {
+            for _ in 0..5 {
+                stepper.step(&mut net, &xs, &labels, &mut opt).unwrap();
+            }
+        });
+        assert_eq!(n, 0, "training step with {threads} threads allocated");
+    }
+
+    let xs = vec![[[[0.1f32; 8]; 8]; 2]; 16];
+    let labels: Vec<usize> = (0..16).map(|i| i % 10).collect();
+    let mut net = Mixed::<f32>::seeded(4);
+    let mut stepper = Stepper::<Mixed>::new(5).threads(2);
+    let mut opt = Sgd::new(0.01);
+    stepper.step(&mut net, &xs, &labels, &mut opt).unwrap();
+    let n = allocations_during(|| {
+        for _ in 0..5 {
+            stepper.step(&mut net, &xs, &labels, &mut opt).unwrap();
+        }
+    });
+    assert_eq!(n, 0, "batch norm and dropout step allocated");
+}
