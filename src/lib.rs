@@ -1,8 +1,61 @@
 //! Declare a network once; its shapes are checked when it compiles.
+//!
+//! constnet generates a plain Rust struct from a one-line declaration: every
+//! layer's shape is inferred by the [`network!`] macro, every mistake is a
+//! compile error pointing at the faulty layer, and forward and backward code
+//! is fused per layer over const-generic buffers.
+//!
+//! ```
+//! use constnet::network;
+//! use constnet::data::InMemory;
+//! use constnet::optim::Adam;
+//! use constnet::train::{Progress, Trainer};
+//!
+//! network! {
+//!     /// Learns XOR.
+//!     pub struct Xor: [2] => affine(4) -> tanh -> affine(2) -> softmax
+//! }
+//!
+//! let xs = vec![[0.0f32, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+//! let data = InMemory::new(xs.clone(), vec![0usize, 1, 1, 0])?;
+//! let mut net = Xor::<f32>::seeded(7);
+//! let history = Trainer::new()
+//!     .epochs(300)
+//!     .batch_size(4)
+//!     .progress(Progress::Quiet)
+//!     .fit(&mut net, &data, None, &mut Adam::new(0.05))?;
+//! assert_eq!(history.last().unwrap().train_accuracy, 1.0);
+//! assert!(net.predict(&[1.0, 0.0])[1] > 0.5);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Tour
+//! - [`network!`]: the declaration language, its layers and its compile errors.
+//! - [`Network`] and [`Trainable`]: what every generated type implements.
+//! - [`train`]: one step ([`train::Stepper`]) or whole runs ([`train::Trainer`]),
+//!   data-parallel and deterministic for a given seed and thread count.
+//! - [`optim`], [`init`], [`loss`]: optimizers with weight decay, clipping and
+//!   schedules; initializers; losses.
+//! - [`data`]: datasets, MNIST and IDX files, CSV, batching, splits, transforms
+//!   and built-in synthetic digits.
+//! - [`persist`]: safetensors (PyTorch interop) and constnet's byte format,
+//!   which a microcontroller embeds as a `static` ([`flash`]).
+//! - [`kernels`]: the const-generic kernels; [`reference`](mod@reference): their oracle.
+//! - [`gradcheck`]: backpropagation against numerical differentiation.
+//!
+//! # Features
+//! - `std` (default): data, training, persistence, threads, run-time CPU
+//!   feature detection.
+//! - `alloc`: heap storage of parameters without the rest of `std`.
+//! - `download`: `Mnist::download` over HTTPS.
+//!
+//! Without default features the crate is `#![no_std]` and needs no
+//! allocator: inference and heap-free training still work.
 #![no_std]
 #[cfg(feature = "std")]
 extern crate std;
 
+#[doc = include_str!("network.md")]
 pub use constnet_macros::network;
 pub use constnet_runtime::*;
 
