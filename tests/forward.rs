@@ -41,3 +41,25 @@ fn simple_conv_net_summary() {
     let sum: f32 = y.iter().sum();
     assert!((sum - 1.0).abs() < 1e-5);
 }
+
+#[test]
+fn batch_predictions_match_single_ones() {
+    let net = SimpleConvNet::<f64>::seeded(5);
+    let xs: Vec<[[[f64; 28]; 28]; 1]> = (0..300)
+        .map(|i| {
+            let mut x = [[[0.0; 28]; 28]; 1];
+            for (k, v) in x[0].as_flattened_mut().iter_mut().enumerate() {
+                *v = ((i * 31 + k * 7) % 97) as f64 / 97.0;
+            }
+            x
+        })
+        .collect();
+    let mut ys = vec![[0.0; 10]; xs.len()];
+    net.predict_batch(&xs, &mut ys);
+    for (x, y) in xs.iter().zip(&ys) {
+        let single = net.predict(x);
+        for (a, b) in y.iter().zip(&single) {
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+    }
+}

@@ -149,8 +149,9 @@ impl Trainer {
     ) -> Result<History, TrainError>
     where
         N: Trainable + Clone + Sync,
-        D: Dataset<Input = N::Input>,
-        D::Target: Target<N::Output> + Clone,
+        D: Dataset<Input = N::Input> + Sync,
+        D::Target: Target<N::Output> + Clone + Send,
+        N::Input: Send,
         O: Optimizer<N::Elem>,
     {
         self.fit_with(
@@ -177,8 +178,9 @@ impl Trainer {
     ) -> Result<History, TrainError>
     where
         N: Trainable + Clone + Sync,
-        D: Dataset<Input = N::Input>,
-        D::Target: Target<N::Output> + Clone,
+        D: Dataset<Input = N::Input> + Sync,
+        D::Target: Target<N::Output> + Clone + Send,
+        N::Input: Send,
         O: Optimizer<N::Elem>,
         A: FnMut(&mut [N::Input], &mut StdRng),
     {
@@ -319,48 +321,43 @@ impl Trainer {
 }
 
 /// Mean loss and accuracy of `net` on `data`, in inference mode, in batches
-/// of `batch` samples.
+/// of `batch` samples evaluated in parallel on rayon's current pool.
+///
+/// Chunk results are summed in order, so the result does not depend on the
+/// thread count.
 ///
 /// # Panics
 /// If `batch` is zero.
 pub fn evaluate<N, D>(net: &N, data: &D, batch: usize) -> Metrics
 where
-    N: Trainable,
-    D: Dataset<Input = N::Input>,
-    D::Target: Target<N::Output> + Clone,
+    N: Trainable + Sync,
+    D: Dataset<Input = N::Input> + Sync,
+    D::Target: Target<N::Output> + Clone + Send,
+    N::Input: Send,
 {
+    use rayon::prelude::*;
     assert!(batch > 0, "evaluation batch must be at least 1");
-    let (mut xs, mut ts) = (Vec::new(), Vec::new());
-    let mut outs = Vec::new();
-    let mut indices = Vec::with_capacity(batch);
-    let (mut loss, mut correct) = (0.0, 0usize);
-    <N::Elem as Scalar>::with_scratch(|data_buf, index_buf| {
-        let mut start = 0;
-        while start < data.len() {
-            let end = (start + batch).min(data.len());
-            indices.clear();
-            indices.extend(start..end);
+    let chunks = data.len().div_ceil(batch);
+    let parts: Vec<(f64, usize)> = (0..chunks)
+        .into_par_iter()
+        .map(|c| {
+            let indices: Vec<usize> = (c * batch..((c + 1) * batch).min(data.len())).collect();
+            let (mut xs, mut ts) = (Vec::new(), Vec::new());
             data.gather_into(&indices, &mut xs, &mut ts);
-            outs.resize(xs.len(), <N::Output as Tensor>::zeroed());
-            let (d, i) = (N::workspace_len(xs.len()), N::index_len(xs.len()));
-            crate::threads::grow(data_buf, d);
-            crate::threads::grow(index_buf, i);
-            let mut ws = Workspace {
-                data: &mut data_buf[..d],
-                index: &mut index_buf[..i],
-            };
-            loss += net.evaluate(&xs, &ts, &mut ws, &mut outs).to_f64();
-            correct += outs
-                .iter()
-                .zip(&ts)
-                .filter(|(o, t)| is_correct::<N::Output, _>(o.as_flat(), *t))
-                .count();
-            start = end;
-        }
-    });
+            let mut outs = std::vec![<N::Output as Tensor>::zeroed(); xs.len()];
+            <N::Elem as Scalar>::with_scratch(|data_buf, index_buf| {
+                let (d, i) = (N::workspace_len(xs.len()), N::index_len(xs.len()));
+                crate::threads::grow(data_buf, d);
+                crate::threads::grow(index_buf, i);
+                let mut ws = Workspace { data: &mut data_buf[..d], index: &mut index_buf[..i] };
+                let loss = net.evaluate(&xs, &ts, &mut ws, &mut outs).to_f64();
+                let correct =
+                    outs.iter().zip(&ts).filter(|(o, t)| is_correct::<N::Output, _>(o.as_flat(), *t)).count();
+                (loss, correct)
+            })
+        })
+        .collect();
+    let (loss, correct) = parts.iter().fold((0.0, 0), |(l, c), &(pl, pc)| (l + pl, c + pc));
     let n = data.len().max(1) as f64;
-    Metrics {
-        loss: loss / n,
-        accuracy: correct as f64 / n,
-    }
+    Metrics { loss: loss / n, accuracy: correct as f64 / n }
 }
