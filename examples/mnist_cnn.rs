@@ -18,7 +18,9 @@ use std::time::Instant;
 use constnet::data::transform::random_shift_batch;
 use constnet::data::{Dataset, InMemory, Mnist, SyntheticDigits};
 use constnet::network;
-use constnet::optim::{AdaGrad, Adam, AdamW, Cosine, Momentum, Nesterov, Optimizer, RmsProp, Scheduled, Sgd};
+use constnet::optim::{
+    AdaGrad, Adam, AdamW, Cosine, Momentum, Nesterov, Optimizer, RmsProp, Scheduled, Sgd,
+};
 use constnet::train::{Progress, Trainer};
 
 network! {
@@ -97,14 +99,13 @@ fn parse_args() -> Result<Option<Args>, String> {
 }
 
 fn number<T: std::str::FromStr>(s: &str) -> Result<T, String> {
-    s.parse().map_err(|_| format!("`{s}` is not a valid number"))
+    s.parse()
+        .map_err(|_| format!("`{s}` is not a valid number"))
 }
 
 /// Train and test sets: MNIST when found, else synthetic digits.
 fn load(smoke: bool) -> (InMemory<Image, usize>, InMemory<Image, usize>, &'static str) {
-    if !smoke
-        && let Some(dir) = Mnist::dir_from_env()
-    {
+    if !smoke && let Some(dir) = Mnist::dir_from_env() {
         match Mnist::<Image>::load(&dir) {
             Ok(m) => return (m.train, m.test, "MNIST"),
             Err(e) => eprintln!("could not load MNIST from {}: {e}", dir.display()),
@@ -146,19 +147,69 @@ fn run(args: Args) -> Result<(), String> {
     }
     let augment = args.augment && !args.smoke;
     let history = match args.optimizer.as_str() {
-        "adam" => fit(&trainer, &mut net, &train, &test, adam(args.lr.unwrap_or(0.002), steps), augment),
+        "adam" => fit(
+            &trainer,
+            &mut net,
+            &train,
+            &test,
+            adam(args.lr.unwrap_or(0.002), steps),
+            augment,
+        ),
         "adamw" => {
             let lr = args.lr.unwrap_or(0.002);
-            fit(&trainer, &mut net, &train, &test, Scheduled::new(AdamW::new(lr, 0.01), cosine(steps), lr), augment)
+            fit(
+                &trainer,
+                &mut net,
+                &train,
+                &test,
+                Scheduled::new(AdamW::new(lr, 0.01), cosine(steps), lr),
+                augment,
+            )
         }
-        "sgd" => fit(&trainer, &mut net, &train, &test, Sgd::new(args.lr.unwrap_or(0.1)), augment),
-        "momentum" => fit(&trainer, &mut net, &train, &test, Momentum::new(args.lr.unwrap_or(0.05), 0.9), augment),
-        "nesterov" => fit(&trainer, &mut net, &train, &test, Nesterov::new(args.lr.unwrap_or(0.05), 0.9), augment),
-        "adagrad" => fit(&trainer, &mut net, &train, &test, AdaGrad::new(args.lr.unwrap_or(0.01)), augment),
-        "rmsprop" => fit(&trainer, &mut net, &train, &test, RmsProp::new(args.lr.unwrap_or(0.001), 0.99), augment),
+        "sgd" => fit(
+            &trainer,
+            &mut net,
+            &train,
+            &test,
+            Sgd::new(args.lr.unwrap_or(0.1)),
+            augment,
+        ),
+        "momentum" => fit(
+            &trainer,
+            &mut net,
+            &train,
+            &test,
+            Momentum::new(args.lr.unwrap_or(0.05), 0.9),
+            augment,
+        ),
+        "nesterov" => fit(
+            &trainer,
+            &mut net,
+            &train,
+            &test,
+            Nesterov::new(args.lr.unwrap_or(0.05), 0.9),
+            augment,
+        ),
+        "adagrad" => fit(
+            &trainer,
+            &mut net,
+            &train,
+            &test,
+            AdaGrad::new(args.lr.unwrap_or(0.01)),
+            augment,
+        ),
+        "rmsprop" => fit(
+            &trainer,
+            &mut net,
+            &train,
+            &test,
+            RmsProp::new(args.lr.unwrap_or(0.001), 0.99),
+            augment,
+        ),
         other => return Err(format!("unknown optimizer `{other}`; see --help")),
     }?;
-    let mut elapsed = start.elapsed().as_secs_f64() - history.epochs.iter().map(|e| e.seconds).sum::<f64>();
+    let mut elapsed =
+        start.elapsed().as_secs_f64() - history.epochs.iter().map(|e| e.seconds).sum::<f64>();
     let mut reached = None;
     for e in &history.epochs {
         elapsed += e.seconds;
@@ -171,7 +222,9 @@ fn run(args: Args) -> Result<(), String> {
         return Err(format!("the training loss is {}", last.train_loss));
     }
     match reached {
-        Some((epoch, secs)) => println!("reached 99.0% test accuracy after epoch {epoch}, {secs:.1} s from start"),
+        Some((epoch, secs)) => {
+            println!("reached 99.0% test accuracy after epoch {epoch}, {secs:.1} s from start")
+        }
         None => println!("did not reach 99.0% test accuracy"),
     }
     let acc = last.val_accuracy.unwrap_or(0.0);
@@ -192,7 +245,10 @@ fn adam(lr: f64, steps: usize) -> Scheduled<Adam<Vec<f32>>, Cosine> {
 }
 
 fn cosine(steps: usize) -> Cosine {
-    Cosine { total_steps: steps.max(1), min_lr: 0.0 }
+    Cosine {
+        total_steps: steps.max(1),
+        min_lr: 0.0,
+    }
 }
 
 fn fit<O: Optimizer<f32>>(

@@ -23,9 +23,7 @@ network! {
 type Image = [f32; 784];
 
 fn load(smoke: bool) -> (InMemory<Image, usize>, InMemory<Image, usize>) {
-    if !smoke
-        && let Some(dir) = Mnist::dir_from_env()
-    {
+    if !smoke && let Some(dir) = Mnist::dir_from_env() {
         match Mnist::<Image>::load(&dir) {
             Ok(m) => return (m.train, m.test),
             Err(e) => eprintln!("could not load MNIST from {}: {e}", dir.display()),
@@ -33,13 +31,20 @@ fn load(smoke: bool) -> (InMemory<Image, usize>, InMemory<Image, usize>) {
     }
     eprintln!("MNIST not found; using the built-in synthetic digits");
     let n = if smoke { 500 } else { 12_000 };
-    (SyntheticDigits::new(n, 1).generate(), SyntheticDigits::new(n / 5, 2).generate())
+    (
+        SyntheticDigits::new(n, 1).generate(),
+        SyntheticDigits::new(n / 5, 2).generate(),
+    )
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let smoke = args.iter().any(|a| a == "--smoke");
-    let iterations = match args.iter().position(|a| a == "--iterations").map(|i| args.get(i + 1)) {
+    let iterations = match args
+        .iter()
+        .position(|a| a == "--iterations")
+        .map(|i| args.get(i + 1))
+    {
         Some(Some(n)) => match n.parse() {
             Ok(n) => n,
             Err(_) => {
@@ -89,5 +94,9 @@ fn main() -> ExitCode {
         100.0 * train_m.accuracy,
         100.0 * test_m.accuracy
     );
-    if last_loss.is_finite() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if last_loss.is_finite() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

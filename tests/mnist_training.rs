@@ -30,9 +30,23 @@ fn two_layer_net_loss_falls_well_below_ln_10() {
     }
     let tail: f64 = losses[losses.len() - 50..].iter().sum::<f64>() / 50.0;
     let ln10 = 10f64.ln();
-    assert!((losses[0] - ln10).abs() < 0.1, "initial loss {} should be about ln 10", losses[0]);
-    assert!(tail < ln10 / 2.0, "mean loss of the last 50 steps is {tail}, not below half of ln 10 = {ln10:.3}");
+    assert!(
+        (losses[0] - ln10).abs() < 0.1,
+        "initial loss {} should be about ln 10",
+        losses[0]
+    );
+    assert!(
+        tail < ln10 / 2.0,
+        "mean loss of the last 50 steps is {tail}, not below half of ln 10 = {ln10:.3}"
+    );
     let test = evaluate(&net, &mnist.test, 1000);
-    assert!(test.accuracy > 0.75, "test accuracy after one epoch: {}", test.accuracy);
-    println!("one epoch: last-50 mean loss {tail:.3}, test accuracy {:.2}%", 100.0 * test.accuracy);
+    assert!(
+        test.accuracy > 0.75,
+        "test accuracy after one epoch: {}",
+        test.accuracy
+    );
+    println!(
+        "one epoch: last-50 mean loss {tail:.3}, test accuracy {:.2}%",
+        100.0 * test.accuracy
+    );
 }

@@ -18,7 +18,13 @@ const CHUNK: usize = 128;
 /// # Panics
 /// If `ys` is not as long as `xs`.
 pub fn predict_batch<N: Network + Sync>(net: &N, xs: &[N::Input], ys: &mut [N::Output]) {
-    assert_eq!(xs.len(), ys.len(), "{} inputs but room for {} outputs", xs.len(), ys.len());
+    assert_eq!(
+        xs.len(),
+        ys.len(),
+        "{} inputs but room for {} outputs",
+        xs.len(),
+        ys.len()
+    );
     #[cfg(feature = "std")]
     parallel(net, xs, ys);
     #[cfg(not(feature = "std"))]
@@ -40,7 +46,10 @@ fn parallel<N: Network + Sync>(net: &N, xs: &[N::Input], ys: &mut [N::Output]) {
         let (d, i) = (N::workspace_len(xs.len()), N::index_len(xs.len()));
         crate::threads::grow(data, d);
         crate::threads::grow(index, i);
-        let mut ws = crate::Workspace { data: &mut data[..d], index: &mut index[..i] };
+        let mut ws = crate::Workspace {
+            data: &mut data[..d],
+            index: &mut index[..i],
+        };
         net.forward_batch(xs, &mut ws, ys);
     });
 }

@@ -401,7 +401,7 @@ fn tensor_infos(typed: &TypedNetwork) -> Vec<TokenStream> {
                 Role::RunningVar => quote!(RunningVar),
             };
             let init = match t.init {
-                TensorInit::Constant(v) if v == 0.0 => quote!(#rt::Init::Zeros),
+                TensorInit::Constant(0.0) => quote!(#rt::Init::Zeros),
                 TensorInit::Constant(v) => quote!(#rt::Init::Constant(#v)),
                 TensorInit::Random(Init::Zeros) => quote!(#rt::Init::Zeros),
                 TensorInit::Random(Init::Normal(std)) => quote!(#rt::Init::Normal(#std)),

@@ -82,7 +82,7 @@ pub(crate) fn out_extent(
         return Err(diag::kernel_too_big("kernel", axis, kernel, input, pad));
     }
     let travel = padded - kernel;
-    if travel % stride != 0 {
+    if !travel.is_multiple_of(stride) {
         return Err(diag::partial_window(axis, input, pad, kernel, stride));
     }
     Ok(travel / stride + 1)

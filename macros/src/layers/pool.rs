@@ -52,10 +52,10 @@ pub(crate) fn out_extent(
     if size > input {
         return Err(diag::kernel_too_big("pool size", axis, size, input, 0));
     }
-    if stride == size && input % size != 0 {
+    if stride == size && !input.is_multiple_of(size) {
         return Err(diag::pool_remainder(axis, input, size));
     }
-    if (input - size) % stride != 0 {
+    if !(input - size).is_multiple_of(stride) {
         return Err(diag::partial_window(axis, input, 0, size, stride));
     }
     Ok((input - size) / stride + 1)

@@ -132,8 +132,8 @@ fn dot_tile<M: MulAdd, E: Scalar, const L: usize, const MR: usize, const NR: usi
         for c in 0..NR {
             let brow = &b[(j0 + c) * ldb..][..k];
             let mut s = acc[r][c][0];
-            for l in 1..L {
-                s += acc[r][c][l];
+            for &lane in &acc[r][c][1..] {
+                s += lane;
             }
             for q in body..k {
                 s = M::madd(arow[q], brow[q], s);

@@ -349,15 +349,26 @@ where
                 let (d, i) = (N::workspace_len(xs.len()), N::index_len(xs.len()));
                 crate::threads::grow(data_buf, d);
                 crate::threads::grow(index_buf, i);
-                let mut ws = Workspace { data: &mut data_buf[..d], index: &mut index_buf[..i] };
+                let mut ws = Workspace {
+                    data: &mut data_buf[..d],
+                    index: &mut index_buf[..i],
+                };
                 let loss = net.evaluate(&xs, &ts, &mut ws, &mut outs).to_f64();
-                let correct =
-                    outs.iter().zip(&ts).filter(|(o, t)| is_correct::<N::Output, _>(o.as_flat(), *t)).count();
+                let correct = outs
+                    .iter()
+                    .zip(&ts)
+                    .filter(|(o, t)| is_correct::<N::Output, _>(o.as_flat(), *t))
+                    .count();
                 (loss, correct)
             })
         })
         .collect();
-    let (loss, correct) = parts.iter().fold((0.0, 0), |(l, c), &(pl, pc)| (l + pl, c + pc));
+    let (loss, correct) = parts
+        .iter()
+        .fold((0.0, 0), |(l, c), &(pl, pc)| (l + pl, c + pc));
     let n = data.len().max(1) as f64;
-    Metrics { loss: loss / n, accuracy: correct as f64 / n }
+    Metrics {
+        loss: loss / n,
+        accuracy: correct as f64 / n,
+    }
 }

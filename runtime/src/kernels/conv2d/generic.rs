@@ -130,7 +130,7 @@ pub(super) fn forward_max_pool<
             "conv2d: output extent does not match (input + 2*pad - kernel) / stride + 1"
         );
         assert!(
-            QH > 0 && QW > 0 && OH % QH == 0 && OW % QW == 0,
+            QH > 0 && QW > 0 && OH.is_multiple_of(QH) && OW.is_multiple_of(QW),
             "conv2d: pool must tile the output"
         );
         assert!(
@@ -169,6 +169,10 @@ pub(super) fn forward_max_pool<
 /// times the kernel to the patch of `dx`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::needless_range_loop,
+    reason = "kernel taps index the kernel and the padded input together"
+)]
 fn scatter<
     E: Scalar,
     const C: usize,
@@ -223,6 +227,10 @@ fn scatter<
 /// - `w`, `dw`: `[F, C, KH, KW]`; `db`: `[F]`
 /// - `x`, `dx`: `[batch, C, H, W]`; `dy`: `[batch, F, OH, OW]`
 #[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::needless_range_loop,
+    reason = "output positions index the gradient and select input taps"
+)]
 pub(super) fn backward<
     E: Scalar,
     const C: usize,

@@ -95,6 +95,10 @@ pub(super) fn forward<
 /// Filters `f0 .. f0 + FB` of one sample.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::needless_range_loop,
+    reason = "a window row feeds every filter's row buffer at the same index"
+)]
 fn block<
     M: MulAdd,
     E: Scalar,
