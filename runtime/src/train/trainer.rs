@@ -55,6 +55,7 @@ pub struct Trainer {
     drop_last: bool,
     progress: Progress,
     eval_batch: usize,
+    valid_label: &'static str,
 }
 
 impl Default for Trainer {
@@ -77,6 +78,7 @@ impl Trainer {
             drop_last: false,
             progress: Progress::Auto,
             eval_batch: 500,
+            valid_label: "validation",
         }
     }
 
@@ -132,6 +134,13 @@ impl Trainer {
     /// How progress is reported.
     pub fn progress(mut self, progress: Progress) -> Self {
         self.progress = progress;
+        self
+    }
+
+    /// How progress lines name the second dataset (`validation` by default;
+    /// `test` when it is the test set).
+    pub fn validation_label(mut self, label: &'static str) -> Self {
+        self.valid_label = label;
         self
     }
 
