@@ -141,6 +141,7 @@ fn run(args: Args) -> Result<(), String> {
         .epochs(if args.smoke { 1 } else { args.epochs })
         .batch_size(args.batch)
         .seed(args.seed)
+        .validation_label("test")
         .progress(Progress::Auto);
     if let Some(t) = args.threads {
         trainer = trainer.threads(t);

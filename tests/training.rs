@@ -184,27 +184,49 @@ network! {
 
 #[test]
 fn batch_norm_running_averages_follow_the_batch_statistics() {
-    let xs = [[1.0f64, 2.0, -1.0], [3.0, 2.0, 0.0], [2.0, 5.0, 1.0], [0.0, -1.0, 4.0]];
+    let xs = [
+        [1.0f64, 2.0, -1.0],
+        [3.0, 2.0, 0.0],
+        [2.0, 5.0, 1.0],
+        [0.0, -1.0, 4.0],
+    ];
     let mut net = Normed::<f64>::seeded(1);
     let mut stepper = Stepper::<Normed<f64>>::new(0).threads(1);
-    stepper.step(&mut net, &xs, &[0usize, 1, 0, 1], &mut Sgd::new(0.1)).unwrap();
+    stepper
+        .step(&mut net, &xs, &[0usize, 1, 0, 1], &mut Sgd::new(0.1))
+        .unwrap();
     for k in 0..3 {
         let mean = xs.iter().map(|x| x[k]).sum::<f64>() / 4.0;
         let var = xs.iter().map(|x| (x[k] - mean).powi(2)).sum::<f64>() / 4.0;
         let rm = net.tensor("batchnorm1.running_mean").unwrap()[k];
         let rv = net.tensor("batchnorm1.running_var").unwrap()[k];
-        assert!((rm - 0.1 * mean).abs() < 1e-12, "running mean {rm} vs {}", 0.1 * mean);
-        assert!((rv - (0.9 + 0.1 * var)).abs() < 1e-12, "running var {rv} vs {}", 0.9 + 0.1 * var);
+        assert!(
+            (rm - 0.1 * mean).abs() < 1e-12,
+            "running mean {rm} vs {}",
+            0.1 * mean
+        );
+        assert!(
+            (rv - (0.9 + 0.1 * var)).abs() < 1e-12,
+            "running var {rv} vs {}",
+            0.9 + 0.1 * var
+        );
     }
     // Inference normalizes with the running statistics, not the sample's.
     let gamma = net.tensor("batchnorm1.weight").unwrap().to_vec();
     let beta = net.tensor("batchnorm1.bias").unwrap().to_vec();
-    let (rm, rv) = (net.tensor("batchnorm1.running_mean").unwrap().to_vec(), net.tensor("batchnorm1.running_var").unwrap().to_vec());
+    let (rm, rv) = (
+        net.tensor("batchnorm1.running_mean").unwrap().to_vec(),
+        net.tensor("batchnorm1.running_var").unwrap().to_vec(),
+    );
     let x = [0.5, 0.5, 0.5];
-    let normed: Vec<f64> = (0..3).map(|k| gamma[k] * (x[k] - rm[k]) / (rv[k] + 1e-5).sqrt() + beta[k]).collect();
+    let normed: Vec<f64> = (0..3)
+        .map(|k| gamma[k] * (x[k] - rm[k]) / (rv[k] + 1e-5).sqrt() + beta[k])
+        .collect();
     let w = net.tensor("affine1.weight").unwrap();
     let b = net.tensor("affine1.bias").unwrap();
-    let logits: Vec<f64> = (0..2).map(|o| b[o] + (0..3).map(|k| w[o * 3 + k] * normed[k]).sum::<f64>()).collect();
+    let logits: Vec<f64> = (0..2)
+        .map(|o| b[o] + (0..3).map(|k| w[o * 3 + k] * normed[k]).sum::<f64>())
+        .collect();
     let p1 = 1.0 / (1.0 + (logits[0] - logits[1]).exp());
     assert!((net.predict(&x)[1] - p1).abs() < 1e-12);
 }

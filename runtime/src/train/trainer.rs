@@ -313,7 +313,8 @@ impl Trainer {
         );
         if let (Some(l), Some(a)) = (r.val_loss, r.val_accuracy) {
             line.push_str(&std::format!(
-                " | validation loss {l:.4}, accuracy {:.2}%",
+                " | {} loss {l:.4}, accuracy {:.2}%",
+                self.valid_label,
                 100.0 * a
             ));
         }
