@@ -121,6 +121,21 @@ mod tests {
     }
 
     #[test]
+    fn svg_draws_both_curves() {
+        let h = History {
+            epochs: std::vec![record(1, Some(0.3)), record(2, Some(0.2))],
+            kept_epoch: None,
+        };
+        let svg = h.to_svg();
+        assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
+        assert!(svg.contains("training") && svg.contains("validation"));
+        assert!(
+            svg.matches("<polyline").count() >= 4,
+            "four curves expected"
+        );
+    }
+
+    #[test]
     fn json_round_trips_through_serde_json() {
         let h = History {
             epochs: std::vec![record(1, Some(0.1))],
@@ -129,5 +144,98 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&h.to_json()).unwrap();
         assert_eq!(v["epochs"][0]["val_loss"], 0.1);
         assert!(v["kept_epoch"].is_null());
+    }
+}
+
+impl History {
+    /// The loss and accuracy curves (training and, when recorded,
+    /// validation) as an SVG document.
+    pub fn to_svg(&self) -> String {
+        let mut svg = String::new();
+        // Drawing into a string cannot fail except on plotters' own bugs; an
+        // empty document is then the honest result.
+        if plot::draw(self, &mut svg).is_err() {
+            svg.clear();
+        }
+        svg
+    }
+
+    /// Writes [`History::to_svg`] to `path`, atomically.
+    ///
+    /// # Errors
+    /// On any I/O failure; an existing file is left intact.
+    pub fn write_svg(&self, path: impl AsRef<Path>) -> Result<(), PersistError> {
+        write_atomic(path.as_ref(), self.to_svg().as_bytes())
+    }
+}
+
+mod plot {
+    use plotters::prelude::*;
+    use std::string::String;
+    use std::vec::Vec;
+
+    use super::History;
+
+    type Result = core::result::Result<(), std::boxed::Box<dyn std::error::Error>>;
+
+    pub(super) fn draw(history: &History, out: &mut String) -> Result {
+        let root = SVGBackend::with_string(out, (960, 400)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (left, right) = root.split_horizontally(480);
+        let epochs = history.epochs.len().max(2) as f64;
+        let series = |f: fn(&super::EpochRecord) -> Option<f64>| -> Vec<(f64, f64)> {
+            history
+                .epochs
+                .iter()
+                .filter_map(|e| f(e).map(|v| (e.epoch as f64, v)))
+                .collect()
+        };
+        let panels: [(&DrawingArea<_, _>, &str, [Vec<(f64, f64)>; 2]); 2] = [
+            (
+                &left,
+                "loss",
+                [series(|e| Some(e.train_loss)), series(|e| e.val_loss)],
+            ),
+            (
+                &right,
+                "accuracy",
+                [
+                    series(|e| Some(e.train_accuracy)),
+                    series(|e| e.val_accuracy),
+                ],
+            ),
+        ];
+        for (area, title, [train, valid]) in panels {
+            let top = train
+                .iter()
+                .chain(&valid)
+                .map(|p| p.1)
+                .fold(0.0f64, f64::max)
+                .max(1e-9);
+            let mut chart = ChartBuilder::on(area)
+                .caption(title, ("sans-serif", 20))
+                .margin(12)
+                .x_label_area_size(32)
+                .y_label_area_size(48)
+                .build_cartesian_2d(1.0..epochs, 0.0..top * 1.05)?;
+            chart.configure_mesh().x_desc("epoch").draw()?;
+            chart
+                .draw_series(LineSeries::new(train, &BLUE))?
+                .label("training")
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLUE));
+            if !valid.is_empty() {
+                chart
+                    .draw_series(LineSeries::new(valid, &RED))?
+                    .label("validation")
+                    .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RED));
+            }
+            chart
+                .configure_series_labels()
+                .border_style(BLACK)
+                .background_style(WHITE)
+                .draw()?;
+        }
+        root.present()?;
+        Ok(())
     }
 }
