@@ -1,6 +1,6 @@
 //! Inference over a batch through the batched kernels.
 
-use crate::{Network, Workspace};
+use crate::Network;
 
 /// Runs `xs` through `net` in inference mode, writing `ys`.
 ///
@@ -20,7 +20,7 @@ pub fn predict_batch<N: Network>(net: &N, xs: &[N::Input], ys: &mut [N::Output])
                 let (d, i) = (N::workspace_len(xs.len()), N::index_len(xs.len()));
                 crate::threads::grow(data, d);
                 crate::threads::grow(index, i);
-                let mut ws = Workspace { data: &mut data[..d], index: &mut index[..i] };
+                let mut ws = crate::Workspace { data: &mut data[..d], index: &mut index[..i] };
                 net.forward_batch(xs, &mut ws, ys);
             }
         });
