@@ -1,5 +1,5 @@
 //! Output and measurements: semihosting text, the stack high-water mark by
-//! stack painting, and SysTick timing.
+//! stack painting, SysTick timing, and the fault and panic handlers.
 //!
 //! Under QEMU with `-icount shift=0` each guest instruction advances virtual
 //! time by 1 ns, and SysTick runs on the 25 MHz core clock of mps2-an386, so
@@ -12,6 +12,7 @@
 )]
 
 use core::hint::black_box;
+use core::panic::PanicInfo;
 use core::ptr;
 use core::sync::atomic::{Ordering, compiler_fence};
 
@@ -128,7 +129,7 @@ impl Out {
     }
 
     /// Writes `# name value` (a measurement: host and device differ here).
-    pub fn measure(&mut self, name: &str, value: u64) {
+    pub fn measure(&mut self, name: &str, value: u32) {
         let mut line = Line::new();
         line.push(b"# ")
             .push(name.as_bytes())
@@ -157,6 +158,29 @@ pub fn exit(ok: bool) -> ! {
 unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
     if let Ok(mut out) = hio::hstdout() {
         let _ = out.write_all(b"HardFault\n");
+    }
+    exit(false)
+}
+
+/// Prints `panicked at file:line: message` and exits QEMU with status 1.
+///
+/// Written without `core::fmt`: that machinery alone would take several
+/// KiB of flash (panic-semihosting formats the whole `PanicInfo`). A message
+/// with format arguments is printed as `(formatted message)`.
+#[panic_handler]
+fn panic(info: &PanicInfo<'_>) -> ! {
+    if let Ok(mut out) = hio::hstdout() {
+        let mut line = Line::new();
+        line.push(b"panicked");
+        if let Some(at) = info.location() {
+            line.push(b" at ")
+                .push(at.file().as_bytes())
+                .push(b":")
+                .dec(at.line(), 1);
+        }
+        let message = info.message().as_str().unwrap_or("(formatted message)");
+        line.push(b": ").push(message.as_bytes());
+        let _ = out.write_all(line.finish());
     }
     exit(false)
 }

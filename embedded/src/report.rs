@@ -43,8 +43,11 @@ impl Line {
     }
 
     /// Appends `n` in decimal, zero-padded to at least `width` digits.
-    pub fn dec(&mut self, mut n: u64, width: usize) -> &mut Self {
-        let mut digits = [b'0'; 20];
+    ///
+    /// `u32`, not `u64`: a 64-bit division would pull in about 1 KiB of
+    /// compiler-builtins code on a 32-bit core.
+    pub fn dec(&mut self, mut n: u32, width: usize) -> &mut Self {
+        let mut digits = [b'0'; 10];
         let mut i = digits.len();
         loop {
             i -= 1;
@@ -92,9 +95,9 @@ pub fn argmax(y: &[f32]) -> usize {
 /// The line of test image `index` with true label `label` and outputs `y`.
 pub fn prediction(index: usize, label: u8, y: &[f32]) -> Line {
     let mut line = Line::new();
-    line.push(b"img ").dec(index as u64, 3);
-    line.push(b" label ").dec(u64::from(label), 1);
-    line.push(b" pred ").dec(argmax(y) as u64, 1);
+    line.push(b"img ").dec(index as u32, 3);
+    line.push(b" label ").dec(u32::from(label), 1);
+    line.push(b" pred ").dec(argmax(y) as u32, 1);
     line.push(b" y");
     for v in y {
         line.push(b" ").hex(v.to_bits());
@@ -106,8 +109,8 @@ pub fn prediction(index: usize, label: u8, y: &[f32]) -> Line {
 pub fn accuracy(correct: usize, total: usize) -> Line {
     let mut line = Line::new();
     line.push(b"accuracy ")
-        .dec(correct as u64, 1)
+        .dec(correct as u32, 1)
         .push(b"/")
-        .dec(total as u64, 1);
+        .dec(total as u32, 1);
     line
 }
