@@ -10,6 +10,7 @@
 # 4. Builds the firmware, runs the inference demos in QEMU (mps2-an386,
 #    Cortex-M4F) and diffs their outputs against the host's: bit-identical
 #    or fail.
+#    The same for `infer` built for a soft-float Cortex-M3 (mps2-an385).
 # 5. Runs the on-device XOR training: loss down >= 10x and 4/4, or fail.
 # 6. Prints the footprint table and fails if a bound is violated or an
 #    allocator symbol is linked (embedded/footprint.sh).
@@ -73,6 +74,14 @@ for bin in infer simple_conv_net; do
     fi
     echo "ok: $bin: $(grep -c '^img ' "$host_out/$bin.txt") outputs bit-identical, labels match; $(grep '^accuracy' "$host_out/$bin.txt")"
 done
+
+step "inference on a soft-float Cortex-M3 (mps2-an385) vs host"
+(cd embedded && cargo build --quiet --release --bin infer --target thumbv7m-none-eabi)
+timeout 300 qemu-system-arm -machine mps2-an385 -nographic -semihosting-config enable=on,target=native \
+    -kernel embedded/target/thumbv7m-none-eabi/release/infer >"$host_out/infer.m3.txt"
+grep -v '^#' "$host_out/infer.m3.txt" | diff -u "$host_out/infer.txt" - >"$host_out/infer.m3.diff" ||
+    { echo "FAIL: Cortex-M3 and host outputs differ (embedded/target/host/infer.m3.diff)" >&2; exit 1; }
+echo "ok: infer on Cortex-M3 (soft float): outputs bit-identical to the host"
 
 step "on-device training in QEMU"
 qemu train_xor | tee "$host_out/train_xor.txt" | grep -E '^(step|xor|accuracy|#)'
