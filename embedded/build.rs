@@ -41,9 +41,4 @@ fn main() {
         .collect();
     fs::write(out.join("test_images.f32"), floats).expect("write f32 test images");
     println!("cargo:rerun-if-changed=assets/test_images.u8");
-
-    // `armv6m` gates out code for instructions Cortex-M0 lacks.
-    if env::var("TARGET").is_ok_and(|t| t.starts_with("thumbv6m")) {
-        println!("cargo:rustc-cfg=armv6m");
-    }
 }
