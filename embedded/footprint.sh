@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Footprint of the inference firmware: flash and RAM (arm-none-eabi-size -A),
+# the stack high-water mark (stack painting, printed by the firmware) and
+# the guest instructions per inference (QEMU -icount + SysTick). Checks the
+# acceptance bounds and that no allocator symbol is linked.
+#
+#   embedded/footprint.sh            # build, measure, print the table, check
+#   FOOTPRINT_NO_BUILD=1 embedded/footprint.sh   # use the existing ELF files
+#
+# Definitions:
+# - flash = .vector_table + .text + .rodata + .data; the 100 test images and
+#   labels (symbols IMAGES, LABELS) are test input, so the bound applies to
+#   "flash - test set" <= weights + 24 KiB.
+# - RAM = .data + .bss + .uninit + stack high-water <= arena + 2 KiB.
+# - instructions = SysTick ticks x 40: with `-icount shift=0` one instruction
+#   is 1 ns of virtual time and SysTick runs at 25 MHz. Counts, not cycles.
+# Exit status 1 if a bound is violated or an allocator symbol is present.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+target=thumbv7em-none-eabihf
+out=target/footprint
+mkdir -p "$out"
+
+if [[ ! -f assets/simple_conv_net.cnet ]]; then
+    (cd .. && cargo run --quiet --release --example embedded_assets -- simple)
+fi
+if [[ -z "${FOOTPRINT_NO_BUILD:-}" ]]; then
+    cargo build --quiet --release --bins
+fi
+
+qemu() {
+    timeout 300 qemu-system-arm -machine mps2-an386 -nographic \
+        -semihosting-config enable=on,target=native \
+        -icount shift=0,align=off,sleep=off -kernel "$1"
+}
+
+# Size of ELF section $2 of file $1 (0 if absent).
+section() { arm-none-eabi-size -A "$1" | awk -v s="$2" '$1 == s { print $2; f = 1 } END { if (!f) print 0 }'; }
+# Size of symbol $2 of file $1 (0 if absent).
+symbol() {
+    local hex
+    hex=$(arm-none-eabi-nm -S "$1" | awk -v s="$2" '$4 ~ s { print $2; exit }')
+    echo $((16#${hex:-0}))
+}
+# Value of the `# name value` line $2 in file $1.
+measure() { awk -v n="$2" '$1 == "#" && $2 == n { print $3 }' "$1"; }
+
+status=0
+fail() { echo "FAIL: $*" >&2; status=1; }
+
+alloc_re='__rust_alloc|__rust_dealloc|__rust_realloc|__rust_alloc_zeroed|__rdl_alloc|__rdl_dealloc|__rg_alloc|__rust_alloc_error_handler|__rust_no_alloc_shim'
+
+printf '%-16s %10s %10s %10s %10s %10s | %7s %7s %7s %7s %7s | %9s %9s %9s\n' \
+    binary flash test-set net-flash weights budget static stack RAM arena budget \
+    instr-min instr-mean instr-max
+for bin in infer simple_conv_net train_xor; do
+    elf=target/$target/release/$bin
+    [[ -f $elf ]] || { fail "$elf is missing"; continue; }
+    if arm-none-eabi-nm "$elf" | grep -Eq "$alloc_re"; then
+        fail "$bin links an allocator symbol: $(arm-none-eabi-nm "$elf" | grep -E "$alloc_re" | head -3)"
+    fi
+    vt=$(section "$elf" .vector_table); text=$(section "$elf" .text)
+    rodata=$(section "$elf" .rodata); data=$(section "$elf" .data)
+    bss=$(section "$elf" .bss); uninit=$(section "$elf" .uninit)
+    flash=$((vt + text + rodata + data))
+    static=$((data + bss + uninit))
+    if [[ $bin == train_xor ]]; then
+        # Training demo: sizes only (its static workspace is in .bss).
+        printf '%-16s %10d %10s %10s %10s %10s | %7d %7s %7s %7s %7s | %9s %9s %9s\n' \
+            "$bin" "$flash" - - - - "$static" - - - - - - -
+        continue
+    fi
+    qemu "$elf" >"$out/$bin.txt" 2>"$out/$bin.stderr" || fail "$bin exited with status $? under QEMU"
+    testset=$(($(symbol "$elf" 'mnist6IMAGES') + $(symbol "$elf" 'mnist6LABELS')))
+    stack=$(measure "$out/$bin.txt" stack_high_water_bytes)
+    arena=$(measure "$out/$bin.txt" arena_bytes)
+    weights=$(measure "$out/$bin.txt" param_bytes)
+    per_tick=$(measure "$out/$bin.txt" instructions_per_tick)
+    if [[ -z $stack || -z $arena || -z $weights || -z $per_tick ]]; then
+        fail "$bin printed no measurements (see $out/$bin.txt)"
+        continue
+    fi
+    net_flash=$((flash - testset))
+    ram=$((static + stack))
+    flash_budget=$((weights + 24 * 1024))
+    ram_budget=$((arena + 2 * 1024))
+    printf '%-16s %10d %10d %10d %10d %10d | %7d %7d %7d %7d %7d | %9d %9d %9d\n' \
+        "$bin" "$flash" "$testset" "$net_flash" "$weights" "$flash_budget" \
+        "$static" "$stack" "$ram" "$arena" "$ram_budget" \
+        $(($(measure "$out/$bin.txt" ticks_min) * per_tick)) \
+        $(($(measure "$out/$bin.txt" ticks_mean) * per_tick)) \
+        $(($(measure "$out/$bin.txt" ticks_max) * per_tick))
+    ((net_flash <= flash_budget)) || fail "$bin: flash without the test set $net_flash > weights + 24 KiB = $flash_budget"
+    ((ram <= ram_budget)) || fail "$bin: RAM $ram > arena + 2 KiB = $ram_budget"
+done
+echo "(bytes; instructions per inference from QEMU -icount; QEMU outputs in embedded/$out/)"
+exit $status

@@ -1,0 +1,261 @@
+//! Host side of the Cortex-M demos in `embedded/`: trains the demo CNN, writes
+//! the assets the firmware embeds, and prints the host's outputs in the
+//! firmware's format so the two can be compared with `diff`.
+//!
+//! ```text
+//! cargo run --release --example embedded_assets -- train [--epochs N]  # ~2 min: retrain, rewrite assets
+//! cargo run --release --example embedded_assets -- check               # test accuracy of the committed weights
+//! cargo run --release --example embedded_assets -- simple              # write SimpleConvNet's 1.7 MB weights
+//! cargo run --release --example embedded_assets -- outputs digits      # host lines for the 100 test images
+//! cargo run --release --example embedded_assets -- outputs simple      # the same for SimpleConvNet
+//! cargo run --example embedded_assets -- --smoke                       # synthetic data, writes nothing
+//! ```
+//!
+//! MNIST is read from `$MNIST_DIR` (or `./data/mnist`). `train` prints one
+//! line per epoch and the test accuracy (98.63% for the committed weights); `check` fails below 98%;
+//! `outputs` prints `img 000 label 7 pred 7 y …` lines and `accuracy 99/100`.
+//!
+//! The assets, in `embedded/assets/`:
+//! - `digits.cnet`: the trained `Digits` in constnet's parameter format;
+//! - `test_images.u8`: the first 100 MNIST test images, 784 pixel bytes each;
+//! - `test_labels.u8`: their 100 labels, one byte each;
+//! - `simple_conv_net.cnet` (`simple`, not committed): a seeded, untrained SimpleConvNet.
+
+use std::error::Error;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use constnet::Network;
+use constnet::data::{Dataset, InMemory, Mnist, SyntheticDigits};
+use constnet::optim::Adam;
+use constnet::persist;
+use constnet::train::{Progress, Trainer, evaluate};
+
+#[path = "../embedded/src/nets.rs"]
+#[expect(dead_code, reason = "the XOR items are only used by the firmware")]
+mod nets;
+#[path = "../embedded/src/report.rs"]
+mod report;
+
+use nets::{Digits, Image, SimpleConvNet, TEST_IMAGES};
+
+/// Seed of the initialization, the validation split and the shuffling.
+const SEED: u64 = 2024;
+/// Epochs of the committed weights.
+const EPOCHS: usize = 10;
+/// Minimum test accuracy of the committed weights.
+const MIN_ACCURACY: f64 = 0.98;
+
+type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+fn assets() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("embedded/assets")
+}
+
+/// Makes the host compute exactly what the firmware computes.
+///
+/// NOTE: the single switch for bit-exactness. The kernels are portable
+/// loops with a fixed summation order and no fused multiply-add, the same
+/// code the Cortex-M runs, so there is nothing to switch yet. Once SIMD/FMA
+/// fast paths exist on x86, call `constnet::kernels::set_portable(true)` here.
+fn force_portable_kernels() {}
+
+fn mnist() -> Result<Mnist<Image>> {
+    let dir =
+        Mnist::dir_from_env().ok_or("MNIST not found: set MNIST_DIR to the MNIST directory")?;
+    Ok(Mnist::<Image>::load(&dir)?)
+}
+
+/// `f32` input of a pixel byte, exactly as the MNIST loader (`Scaling::Unit`)
+/// and the firmware's build script compute it.
+fn scale(b: u8) -> f32 {
+    (f64::from(b) / 255.0) as f32
+}
+
+/// The pixel byte an input came from; `None` if no byte gives this value.
+fn unscale(x: f32) -> Option<u8> {
+    let b = (f64::from(x) * 255.0).round();
+    (0.0..=255.0)
+        .contains(&b)
+        .then_some(b as u8)
+        .filter(|&b| scale(b).to_bits() == x.to_bits())
+}
+
+/// The committed test images and labels.
+fn test_assets() -> Result<(Vec<Image>, Vec<u8>)> {
+    let pixels = std::fs::read(assets().join("test_images.u8"))?;
+    let labels = std::fs::read(assets().join("test_labels.u8"))?;
+    if pixels.len() != TEST_IMAGES * 784 || labels.len() != TEST_IMAGES {
+        return Err("test_images.u8 or test_labels.u8 has the wrong length".into());
+    }
+    let images = pixels
+        .chunks_exact(784)
+        .map(|img| {
+            [core::array::from_fn(|y| {
+                core::array::from_fn(|x| scale(img[28 * y + x]))
+            })]
+        })
+        .collect();
+    Ok((images, labels))
+}
+
+fn train(epochs: usize) -> Result<()> {
+    let mnist = mnist()?;
+    let (train, valid) = mnist.train.split(1.0 / 12.0, SEED);
+    let mut net = Digits::<f32>::seeded(SEED);
+    println!("{}", net.summary());
+    let mut opt = Adam::new(2e-3);
+    let start = Instant::now();
+    Trainer::new()
+        .epochs(epochs)
+        .batch_size(32)
+        .seed(SEED)
+        .progress(Progress::Lines)
+        .fit(&mut net, &train, Some(&valid), &mut opt)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let test = evaluate(&net, &mnist.test, 500);
+    println!(
+        "{epochs} epochs in {seconds:.0} s on {} training images; test accuracy {:.2}% (loss {:.4})",
+        train.len(),
+        100.0 * test.accuracy,
+        test.loss
+    );
+    if test.accuracy < MIN_ACCURACY {
+        return Err(format!(
+            "test accuracy below {:.0}%: assets not written",
+            100.0 * MIN_ACCURACY
+        )
+        .into());
+    }
+    persist::save_bytes(&net, assets().join("digits.cnet"))?;
+    let (images, labels) = (
+        &mnist.test.inputs()[..TEST_IMAGES],
+        &mnist.test.targets()[..TEST_IMAGES],
+    );
+    let mut pixels = Vec::with_capacity(TEST_IMAGES * 784);
+    for x in images {
+        for &v in x.as_flattened().as_flattened() {
+            pixels.push(unscale(v).ok_or("MNIST input is not a scaled pixel byte")?);
+        }
+    }
+    let labels: Vec<u8> = labels.iter().map(|&l| l as u8).collect();
+    std::fs::write(assets().join("test_images.u8"), pixels)?;
+    std::fs::write(assets().join("test_labels.u8"), labels)?;
+    println!(
+        "wrote digits.cnet, test_images.u8 and test_labels.u8 in {}",
+        assets().display()
+    );
+    Ok(())
+}
+
+/// The committed weights reach the required test accuracy, and the committed
+/// images are MNIST's first test images.
+fn check() -> Result<()> {
+    let mnist = mnist()?;
+    let mut net = Digits::<f32>::zeroed();
+    persist::load_bytes(&mut net, assets().join("digits.cnet"))?;
+    let test = evaluate(&net, &mnist.test, 500);
+    println!(
+        "digits.cnet: test accuracy {:.2}% on {} images (loss {:.4}); required {:.0}%",
+        100.0 * test.accuracy,
+        mnist.test.len(),
+        test.loss,
+        100.0 * MIN_ACCURACY
+    );
+    let (images, labels) = test_assets()?;
+    let same_images = images.iter().zip(mnist.test.inputs()).all(|(a, b)| {
+        a.as_flattened()
+            .as_flattened()
+            .iter()
+            .zip(b.as_flattened().as_flattened())
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    });
+    let same_labels = labels
+        .iter()
+        .zip(mnist.test.targets())
+        .all(|(&a, &b)| usize::from(a) == b);
+    if !(same_images && same_labels) {
+        return Err(
+            "test_images.u8 / test_labels.u8 are not MNIST's first 100 test samples".into(),
+        );
+    }
+    if test.accuracy < MIN_ACCURACY {
+        return Err("the committed weights are below the required test accuracy".into());
+    }
+    Ok(())
+}
+
+/// Writes a seeded, untrained SimpleConvNet for the 4 MiB footprint demo.
+fn simple() -> Result<()> {
+    let path = assets().join("simple_conv_net.cnet");
+    let bytes = persist::to_bytes(&SimpleConvNet::<f32>::seeded(SEED))?;
+    if std::fs::read(&path).ok().as_deref() != Some(&bytes[..]) {
+        std::fs::write(&path, &bytes)?;
+    }
+    println!("{}: {} bytes", path.display(), bytes.len());
+    Ok(())
+}
+
+/// Prints the lines the firmware prints, from the same files.
+fn outputs<N: Network<Input = Image, Output = [f32; 10]>>(mut net: N, file: &str) -> Result<()> {
+    persist::load_bytes(&mut net, assets().join(file))?;
+    let (images, labels) = test_assets()?;
+    let mut correct = 0;
+    let mut out = Vec::new();
+    for (k, (x, &label)) in images.iter().zip(&labels).enumerate() {
+        let y = net.predict(x);
+        correct += usize::from(report::argmax(&y) == usize::from(label));
+        out.extend_from_slice(report::prediction(k, label, &y).finish());
+    }
+    out.extend_from_slice(report::accuracy(correct, images.len()).finish());
+    print!("{}", String::from_utf8(out)?);
+    Ok(())
+}
+
+/// A few steps on synthetic digits: the example's code runs, the loss is finite.
+fn smoke() -> Result<()> {
+    let data: InMemory<Image, usize> = SyntheticDigits::new(256, 1).generate();
+    let mut net = Digits::<f32>::seeded(SEED);
+    let history = Trainer::new()
+        .epochs(1)
+        .batch_size(32)
+        .progress(Progress::Quiet)
+        .fit(&mut net, &data, None, &mut Adam::new(2e-3))?;
+    let loss = history.last().ok_or("no epoch ran")?.train_loss;
+    if !loss.is_finite() {
+        return Err(format!("loss is {loss}").into());
+    }
+    let (x, label) = SyntheticDigits::new(1, 2).sample::<Image>(0);
+    let line = report::prediction(0, label as u8, &net.predict(&x))
+        .finish()
+        .to_vec();
+    print!("smoke: loss {loss:.4}; {}", String::from_utf8(line)?);
+    Ok(())
+}
+
+fn run(args: &[String]) -> Result<()> {
+    force_portable_kernels();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["--smoke"] => smoke(),
+        ["train"] => train(EPOCHS),
+        ["train", "--epochs", n] => train(n.parse()?),
+        ["check"] => check(),
+        ["simple"] => simple(),
+        ["outputs", "digits"] => outputs(Digits::<f32>::zeroed(), "digits.cnet"),
+        ["outputs", "simple"] => outputs(SimpleConvNet::<f32>::zeroed(), "simple_conv_net.cnet"),
+        _ => Err("usage: embedded_assets (train [--epochs N] | check | simple | outputs (digits | simple) | --smoke)".into()),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("embedded_assets: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
