@@ -55,11 +55,12 @@ fn assets() -> PathBuf {
 
 /// Makes the host compute exactly what the firmware computes.
 ///
-/// NOTE: the single switch for bit-exactness. The kernels are portable
-/// loops with a fixed summation order and no fused multiply-add, the same
-/// code the Cortex-M runs, so there is nothing to switch yet. Once SIMD/FMA
-/// fast paths exist on x86, call `constnet::kernels::set_portable(true)` here.
-fn force_portable_kernels() {}
+/// NOTE: the single switch for bit-exactness. The portable kernels sum in
+/// the same order as the Cortex-M build and never fuse multiply-adds; the
+/// AVX2/FMA kernels a desktop would pick otherwise round differently.
+fn force_portable_kernels() {
+    constnet::kernels::dispatch::set_portable(true);
+}
 
 fn mnist() -> Result<Mnist<Image>> {
     let dir =
@@ -197,14 +198,19 @@ fn simple() -> Result<()> {
     Ok(())
 }
 
-/// Prints the lines the firmware prints, from the same files.
-fn outputs<N: Network<Input = Image, Output = [f32; 10]>>(mut net: N, file: &str) -> Result<()> {
+/// Prints the lines the firmware prints, from the same files: the logits
+/// (the inputs of the final softmax) of every test image.
+fn outputs<N: Network<Input = Image, Output = [f32; 10]>>(
+    mut net: N,
+    file: &str,
+    logits: fn(&N, &Image) -> [f32; 10],
+) -> Result<()> {
     persist::load_bytes(&mut net, assets().join(file))?;
     let (images, labels) = test_assets()?;
     let mut correct = 0;
     let mut out = Vec::new();
     for (k, (x, &label)) in images.iter().zip(&labels).enumerate() {
-        let y = net.predict(x);
+        let y = logits(&net, x);
         correct += usize::from(report::argmax(&y) == usize::from(label));
         out.extend_from_slice(report::prediction(k, label, &y).finish());
     }
@@ -243,8 +249,10 @@ fn run(args: &[String]) -> Result<()> {
         ["train", "--epochs", n] => train(n.parse()?),
         ["check"] => check(),
         ["simple"] => simple(),
-        ["outputs", "digits"] => outputs(Digits::<f32>::zeroed(), "digits.cnet"),
-        ["outputs", "simple"] => outputs(SimpleConvNet::<f32>::zeroed(), "simple_conv_net.cnet"),
+        ["outputs", "digits"] => outputs(Digits::<f32>::zeroed(), "digits.cnet", Digits::logits),
+        ["outputs", "simple"] => {
+            outputs(SimpleConvNet::<f32>::zeroed(), "simple_conv_net.cnet", SimpleConvNet::logits)
+        }
         _ => Err("usage: embedded_assets (train [--epochs N] | check | simple | outputs (digits | simple) | --smoke)".into()),
     }
 }

@@ -63,3 +63,14 @@ fn batch_predictions_match_single_ones() {
         }
     }
 }
+
+#[test]
+fn logits_are_the_inputs_of_the_final_softmax() {
+    let net = SimpleConvNet::<f64>::seeded(9);
+    let x = [[[0.3; 28]; 28]; 1];
+    let (z, y) = (net.logits(&x), net.predict(&x));
+    let sum: f64 = z.iter().map(|v| v.exp()).sum();
+    for (zk, yk) in z.iter().zip(&y) {
+        assert!((zk.exp() / sum - yk).abs() < 1e-12);
+    }
+}

@@ -6,7 +6,7 @@
 //! tool includes this file with `#[path]`.
 //!
 //! A line is `img 007 label 3 pred 3 y 3a8f1c2b … (10 words)`: the test index,
-//! the true label, the arg-max of the outputs and the network's ten outputs
+//! the true label, the arg-max of the logits and the network's ten logits
 //! as the hexadecimal bit patterns of their `f32` values. Lines starting with
 //! `#` carry measurements that legitimately differ between host and device.
 

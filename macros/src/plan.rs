@@ -279,6 +279,15 @@ impl Plan<'_> {
         self.steps.iter().rposition(|s| s.op.has_train_buffer())
     }
 
+    /// Whether the last step is a final softmax or sigmoid, whose input is
+    /// worth exposing as logits.
+    pub(crate) fn ends_in_squash(&self) -> bool {
+        matches!(
+            self.steps.last().map(|s| &s.op),
+            Some(Op::Softmax | Op::Act(Act::Sigmoid))
+        )
+    }
+
     /// Largest activation of any step output, for the gradient ping-pong.
     pub(crate) fn max_len(&self) -> usize {
         self.steps

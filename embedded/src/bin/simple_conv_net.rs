@@ -32,11 +32,11 @@ static NET: Net = Net::from_le_bytes(include_bytes!("../../assets/simple_conv_ne
 
 #[entry]
 fn main() -> ! {
-    // The arena lives in this frame; `predict_in` rejects a smaller one at
+    // The arena lives in this frame; `logits_in` rejects a smaller one at
     // compile time.
     let mut arena = [0.0f32; Net::ARENA_LEN];
     classify::run(
-        |x| NET.predict_in(x, &mut arena),
+        |x| NET.logits_in(x, &mut arena),
         Sizes {
             arena_bytes: Net::ARENA_BYTES,
             param_bytes: Net::PARAM_BYTES,

@@ -300,8 +300,9 @@ pub(crate) fn conv_generics(plan: &Plan, step: &Step) -> TokenStream {
 }
 
 /// The body of `predict_in`: every step over the two arena halves, then the
-/// copy of the final buffer into the returned output.
-pub(crate) fn arena(plan: &Plan, output_ty: &TokenStream) -> TokenStream {
+/// copy of the final buffer into the returned output. With `skip_last`, the
+/// last step (a final softmax or sigmoid) is left out: the logits.
+pub(crate) fn arena(plan: &Plan, output_ty: &TokenStream, skip_last: bool) -> TokenStream {
     use crate::plan::Loc;
     let rt = rt();
     let a_len = lit(plan.arena.a_len);
@@ -317,7 +318,8 @@ pub(crate) fn arena(plan: &Plan, output_ty: &TokenStream) -> TokenStream {
     };
     let mut code = TokenStream::new();
     let mut cur = Loc::Input;
-    for (s, step) in plan.steps.iter().enumerate() {
+    let run = plan.steps.len() - usize::from(skip_last);
+    for (s, step) in plan.steps.iter().enumerate().take(run) {
         let next = plan.arena.locs[s];
         if step.op.is_view_at_inference() {
             continue;

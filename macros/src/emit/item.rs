@@ -44,13 +44,28 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
         lit(index_per),
         lit(index_fixed),
     );
-    let arena_body = arena(plan, &output_ty);
+    let arena_body = arena(plan, &output_ty, false);
+    let logits = plan.ends_in_squash().then(|| {
+        let body = arena(plan, &output_ty, true);
+        let msg = arena_msg_text(&name_str, plan.arena.len());
+        quote! {
+            /// The inputs of the final softmax or sigmoid for one sample (the
+            /// logits), in inference mode. Allocates nothing.
+            pub fn logits(&self, x: &#input_ty) -> #output_ty {
+                let mut arena = [<E as #rt::Scalar>::ZERO; #arena_len];
+                self.logits_in(x, &mut arena)
+            }
+
+            /// [`Self::logits`] in a caller-provided arena of at least `ARENA_LEN`.
+            pub fn logits_in<const A: usize>(&self, x: &#input_ty, arena: &mut [E; A]) -> #output_ty {
+                const { assert!(A >= #arena_len, #msg) };
+                #body
+            }
+        }
+    });
     let pass = pass(plan);
     let core = quote!(::constnet::__private::core);
-    let arena_msg = format!(
-        "the arena is smaller than {name_str}::ARENA_LEN ({} elements)",
-        plan.arena.len()
-    );
+    let arena_msg = arena_msg_text(&name_str, plan.arena.len());
     let trainable = plan
         .trainable
         .then(|| trainable_impl(plan, &output_ty, &input_ty));
@@ -135,6 +150,8 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
                 const { assert!(A >= #arena_len, #arena_msg) };
                 #arena_body
             }
+
+            #logits
 
             /// Runs a batch in inference mode (in parallel with `std`).
             ///
@@ -258,6 +275,10 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
         #trainable
         #fixed
     }
+}
+
+fn arena_msg_text(name: &str, len: usize) -> String {
+    format!("the arena is smaller than {name}::ARENA_LEN ({len} elements)")
 }
 
 fn trainable_impl(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) -> TokenStream {
