@@ -214,9 +214,7 @@ fn arena(steps: &[Step]) -> Arena {
     let mut cur = Loc::Input;
     for step in steps {
         let len = step.output.len().unwrap_or(0);
-        let next = if step.op.is_view_at_inference() {
-            cur
-        } else if step.op.in_place() && cur != Loc::Input {
+        let next = if step.op.is_view_at_inference() || (step.op.in_place() && cur != Loc::Input) {
             cur
         } else if cur == Loc::A {
             Loc::B

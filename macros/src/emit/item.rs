@@ -2,11 +2,12 @@
 //! consts, constructors, inference, and the `Network` and `Trainable` impls.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 
 use super::forward::{arena, len};
 use super::pass::{Layout, pass};
 use super::{fnv1a, lit, rt, sample_type};
+use crate::diag;
 use crate::infer::{TensorInit, TypedNetwork};
 use crate::layers::Role;
 use crate::model::{Init, Loss};
@@ -43,10 +44,13 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
     let arena_body = arena(plan, &output_ty);
     let pass = pass(plan);
     let core = quote!(::constnet::__private::core);
-    let arena_msg = format!(
-        "the arena is smaller than {name_str}::ARENA_LEN ({} elements)",
-        plan.arena.len()
-    );
+    // The check fails only for a caller's arena, after monomorphization;
+    // spanning it at the network's name keeps rustc from underlining the
+    // whole macro call (its "instantiating" note points at the caller).
+    let arena_msg = diag::arena_too_small(&name_str, plan.arena.len());
+    let arena_check = quote_spanned! {name.span()=>
+        const { assert!(A >= #arena_len, #arena_msg) };
+    };
     let trainable = plan.trainable.then(|| trainable_impl(plan, &output_ty, &input_ty));
     let fixed = plan.trainable.then(|| fixed_step(plan, &output_ty, &input_ty));
 
@@ -124,7 +128,7 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             /// Runs one sample in inference mode in a caller-provided arena.
             /// An arena smaller than `ARENA_LEN` is a compile error.
             pub fn predict_in<const A: usize>(&self, x: &#input_ty, arena: &mut [E; A]) -> #output_ty {
-                const { assert!(A >= #arena_len, #arena_msg) };
+                #arena_check
                 #arena_body
             }
 
@@ -311,10 +315,15 @@ fn trainable_impl(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) 
 fn fixed_step(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) -> TokenStream {
     let rt = rt();
     let name = &plan.typed.net.header.name;
-    let msg = format!(
-        "the FixedWorkspace is too small for this batch: size it with {name}::workspace_len(B), \
-         {name}::index_len(B) and {name}::STORE_LEN"
-    );
+    let msg = diag::fixed_workspace_too_small(&name.to_string());
+    let check = quote_spanned! {name.span()=>
+        const {
+            assert!(
+                W >= Self::workspace_len(B) && I >= Self::index_len(B) && G >= Self::STORE_LEN,
+                #msg
+            )
+        };
+    };
     quote! {
         impl<E: #rt::Scalar, S: #rt::Storage> #name<E, S> {
             /// One training step over a batch of `B` samples in fixed-size
@@ -336,12 +345,7 @@ fn fixed_step(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) -> T
                 T: #rt::loss::Target<#output_ty>,
                 O: #rt::optim::Optimizer<E>,
             {
-                const {
-                    assert!(
-                        W >= Self::workspace_len(B) && I >= Self::index_len(B) && G >= Self::STORE_LEN,
-                        #msg
-                    )
-                };
+                #check
                 #rt::fixed::step(self, xs, ts, ws, opt, seed)
             }
         }
@@ -392,7 +396,7 @@ fn tensor_infos(typed: &TypedNetwork) -> Vec<TokenStream> {
                 Role::RunningVar => quote!(RunningVar),
             };
             let init = match t.init {
-                TensorInit::Constant(v) if v == 0.0 => quote!(#rt::Init::Zeros),
+                TensorInit::Constant(0.0) => quote!(#rt::Init::Zeros),
                 TensorInit::Constant(v) => quote!(#rt::Init::Constant(#v)),
                 TensorInit::Random(Init::Zeros) => quote!(#rt::Init::Zeros),
                 TensorInit::Random(Init::Normal(std)) => quote!(#rt::Init::Normal(#std)),

@@ -271,7 +271,11 @@ mod tests {
             lower_src("conv(8)").unwrap_err(),
             "`conv` takes 2 positional arguments (filters, kernel), found 1"
         );
-        assert_eq!(lower_src("relu(1)").unwrap_err(), "`relu` takes 0 positional arguments, found 1");
+        assert_eq!(lower_src("relu(1)").unwrap_err(), "`relu` takes no positional arguments, found 1");
+        assert_eq!(
+            lower_src("affine(3, 4)").unwrap_err(),
+            "`affine` takes 1 positional argument (outputs), found 2"
+        );
         assert_eq!(
             lower_src("conv(8, 3, padding = 1)").unwrap_err(),
             "unknown argument `padding` for `conv`; expected `stride`, `pad` or `init`"
@@ -300,10 +304,15 @@ mod tests {
         );
         assert_eq!(lower_src("elu(alpha = -1)").unwrap_err(), "alpha must be in [0, ∞), found -1");
         assert_eq!(lower_src("batchnorm(eps = 0)").unwrap_err(), "eps must be in (0, ∞), found 0");
+        assert_eq!(lower_src("conv(4, 3, pad = 3)").unwrap_err(), "padding 3 must be smaller than the kernel 3");
         assert_eq!(
-            lower_src("conv(4, 3, pad = 3)").unwrap_err(),
-            "height padding 3 must be smaller than the kernel 3 | \
-             width padding 3 must be smaller than the kernel 3"
+            lower_src("conv(4, (3, 5), pad = 3)").unwrap_err(),
+            "height padding 3 must be smaller than the kernel height 3"
+        );
+        assert_eq!(
+            lower_src("conv(4, (3, 2), pad = (3, 2))").unwrap_err(),
+            "height padding 3 must be smaller than the kernel height 3 | \
+             width padding 2 must be smaller than the kernel width 2"
         );
         assert_eq!(
             lower_src("affine(99999999999999999999999)").unwrap_err(),
