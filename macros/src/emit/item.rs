@@ -48,9 +48,13 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
     // spanning it at the network's name keeps rustc from underlining the
     // whole macro call (its "instantiating" note points at the caller).
     let arena_msg = diag::arena_too_small(&name_str, plan.arena.len());
-    let arena_check = quote_spanned! {name.span()=>
-        const { assert!(A >= #arena_len, #arena_msg) };
-    };
+    // Spanned at the user's tokens, the check is linted as user code: a
+    // network needing no arena must not emit clippy's absurd `A >= 0`.
+    let arena_check = (plan.arena.len() > 0).then(|| {
+        quote_spanned! {name.span()=>
+            const { assert!(A >= #arena_len, #arena_msg) };
+        }
+    });
     let trainable = plan.trainable.then(|| trainable_impl(plan, &output_ty, &input_ty));
     let fixed = plan.trainable.then(|| fixed_step(plan, &output_ty, &input_ty));
 
@@ -316,13 +320,10 @@ fn fixed_step(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) -> T
     let rt = rt();
     let name = &plan.typed.net.header.name;
     let msg = diag::fixed_workspace_too_small(&name.to_string());
+    // As for the arena check: no `G >= 0` when the network has no parameters.
+    let grads = (plan.typed.store_len > 0).then(|| quote!(&& G >= Self::STORE_LEN));
     let check = quote_spanned! {name.span()=>
-        const {
-            assert!(
-                W >= Self::workspace_len(B) && I >= Self::index_len(B) && G >= Self::STORE_LEN,
-                #msg
-            )
-        };
+        const { assert!(W >= Self::workspace_len(B) && I >= Self::index_len(B) #grads, #msg) };
     };
     quote! {
         impl<E: #rt::Scalar, S: #rt::Storage> #name<E, S> {
