@@ -416,7 +416,10 @@ fn parameter_free_pools_are_exact() {
     assert_eq!(View::<f32>::ARENA_LEN, 0);
     assert_eq!(<View>::LAYERS[1].output, [8]);
     let cube = [[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]];
-    assert_eq!(View::<f32>::zeroed().predict(&cube), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+    assert_eq!(
+        View::<f32>::zeroed().predict(&cube),
+        [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
+    );
     assert_consistent::<View>();
     assert_consistent::<MaxPool>();
     assert_consistent::<AvgPool>();
