@@ -253,9 +253,9 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "`conv(4611686018427387904, 1)` cannot take input [1, 1, 1]: the activations of all layers \
-             together overflow usize (the training workspace holds each layer's output, its gradient \
-             and a batch-norm copy)"
+            "`conv(4611686018427387904, 1)` cannot take input [1, 1, 1]: the activations of \
+             all layers together overflow usize (the training workspace holds each layer's \
+             output, its gradient and a batch-norm copy)"
         );
     }
 

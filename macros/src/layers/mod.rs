@@ -271,7 +271,10 @@ mod tests {
             lower_src("conv(8)").unwrap_err(),
             "`conv` takes 2 positional arguments (filters, kernel), found 1"
         );
-        assert_eq!(lower_src("relu(1)").unwrap_err(), "`relu` takes no positional arguments, found 1");
+        assert_eq!(
+            lower_src("relu(1)").unwrap_err(),
+            "`relu` takes no positional arguments, found 1"
+        );
         assert_eq!(
             lower_src("affine(3, 4)").unwrap_err(),
             "`affine` takes 1 positional argument (outputs), found 2"
@@ -304,7 +307,10 @@ mod tests {
         );
         assert_eq!(lower_src("elu(alpha = -1)").unwrap_err(), "alpha must be in [0, ∞), found -1");
         assert_eq!(lower_src("batchnorm(eps = 0)").unwrap_err(), "eps must be in (0, ∞), found 0");
-        assert_eq!(lower_src("conv(4, 3, pad = 3)").unwrap_err(), "padding 3 must be smaller than the kernel 3");
+        assert_eq!(
+            lower_src("conv(4, 3, pad = 3)").unwrap_err(),
+            "padding 3 must be smaller than the kernel 3"
+        );
         assert_eq!(
             lower_src("conv(4, (3, 5), pad = 3)").unwrap_err(),
             "height padding 3 must be smaller than the kernel height 3"
