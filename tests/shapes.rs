@@ -79,6 +79,17 @@ mod zoo {
     }
 }
 
+// `#[cfg]` on one network removes all its items, impls included; the name
+// is then free for another item.
+network! {
+    #[cfg(any())]
+    struct ConfiguredAway: [2] => affine(1)
+    #[cfg(all())]
+    struct ConfiguredIn: [2] => affine(1)
+}
+
+struct ConfiguredAway;
+
 /// `(name, text, output, params)` of every layer.
 fn layers<N: Network>() -> Vec<(&'static str, &'static str, &'static [usize], usize)> {
     N::LAYERS
@@ -519,4 +530,11 @@ fn one_invocation_declares_several_networks_with_attributes_and_visibility() {
     assert!(p > 0.0 && p < 1.0);
     assert_probabilities(&Aligned::<f32>::seeded(8).predict(&[0.5, -0.5]));
     assert!(Deep::<f32>::seeded(9).predict(&[0.5, -0.5])[0].is_finite());
+}
+
+#[test]
+fn cfg_attributes_apply_to_every_generated_item() {
+    let _unit: ConfiguredAway = ConfiguredAway;
+    assert_eq!(ConfiguredIn::<f32>::PARAM_COUNT, 3);
+    assert_consistent::<ConfiguredIn>();
 }

@@ -57,6 +57,7 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
     });
     let trainable = plan.trainable.then(|| trainable_impl(plan, &output_ty, &input_ty));
     let fixed = plan.trainable.then(|| fixed_step(plan, &output_ty, &input_ty));
+    let cfgs = cfg_attrs(plan);
 
     quote! {
         #(#attrs)*
@@ -65,12 +66,14 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             params: <S as #rt::Storage>::Buf<E, #store_len>,
         }
 
+        #cfgs
         impl<E: #rt::Scalar, S: #rt::Storage> #core::clone::Clone for #name<E, S> {
             fn clone(&self) -> Self {
                 Self { params: #core::clone::Clone::clone(&self.params) }
             }
         }
 
+        #cfgs
         impl<E: #rt::Scalar, S: #rt::Storage> #core::fmt::Debug for #name<E, S> {
             fn fmt(&self, f: &mut #core::fmt::Formatter<'_>) -> #core::fmt::Result {
                 f.debug_struct(#name_str)
@@ -79,6 +82,7 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             }
         }
 
+        #cfgs
         impl<E: #rt::Scalar, S: #rt::Storage> #name<E, S> {
             /// Input shape as declared: `[features]` or `[channels, height, width]`.
             pub const INPUT_SHAPE: [usize; #input_rank] = [#(#input_dims),*];
@@ -192,6 +196,7 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             #pass
         }
 
+        #cfgs
         impl<E: #rt::Scalar> #name<E, #rt::Inline> {
             /// A network with every parameter zero, usable in a `static`.
             pub const fn zeroed_inline() -> Self {
@@ -199,6 +204,7 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             }
         }
 
+        #cfgs
         impl #name<f32, #rt::Inline> {
             /// Builds the network from a parameter file (`persist::to_bytes`),
             /// in a `const` context: `static NET: Net<f32, Inline> =
@@ -215,6 +221,7 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             }
         }
 
+        #cfgs
         impl<E: #rt::Scalar, S: #rt::Storage> #rt::Network for #name<E, S> {
             type Elem = E;
             type Input = #input_ty;
@@ -260,6 +267,14 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
     }
 }
 
+/// The `#[cfg]` attributes of the declaration. They go on every generated
+/// item, not only the struct: impls of a type that was configured away
+/// would not compile.
+fn cfg_attrs(plan: &Plan) -> TokenStream {
+    let cfgs = plan.typed.net.header.attrs.iter().filter(|a| a.path().is_ident("cfg"));
+    quote!(#(#cfgs)*)
+}
+
 fn trainable_impl(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) -> TokenStream {
     let rt = rt();
     let name = &plan.typed.net.header.name;
@@ -269,7 +284,10 @@ fn trainable_impl(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) 
         Loss::MeanSquaredError => quote!(MeanSquaredError),
     };
     let commit = commit_statistics(plan);
+    let cfgs = cfg_attrs(plan);
     quote! {
+        #cfgs
+
         impl<E: #rt::Scalar, S: #rt::Storage> #rt::Trainable for #name<E, S> {
             const LOSS: #rt::loss::LossKind = #rt::loss::LossKind::#loss;
 
@@ -320,12 +338,15 @@ fn fixed_step(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) -> T
     let rt = rt();
     let name = &plan.typed.net.header.name;
     let msg = diag::fixed_workspace_too_small(&name.to_string());
+    let cfgs = cfg_attrs(plan);
     // As for the arena check: no `G >= 0` when the network has no parameters.
     let grads = (plan.typed.store_len > 0).then(|| quote!(&& G >= Self::STORE_LEN));
     let check = quote_spanned! {name.span()=>
         const { assert!(W >= Self::workspace_len(B) && I >= Self::index_len(B) #grads, #msg) };
     };
     quote! {
+        #cfgs
+
         impl<E: #rt::Scalar, S: #rt::Storage> #name<E, S> {
             /// One training step over a batch of `B` samples in fixed-size
             /// buffers: no heap, no threads. A workspace too small for `B`
