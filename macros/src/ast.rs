@@ -11,9 +11,12 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Ident, LitFloat, LitInt, Token, Visibility, bracketed, parenthesized};
+
+use crate::diag;
 
 /// Everything inside one `network! { … }`.
 pub(crate) struct Invocation {
@@ -170,10 +173,7 @@ impl Parse for Invocation {
             }
         }
         if networks.is_empty() && header_errors.is_empty() {
-            return Err(syn::Error::new(
-                Span::call_site(),
-                "expected a network: `struct Name: [features] => affine(10)`",
-            ));
+            return Err(syn::Error::new(Span::call_site(), diag::expected_network()));
         }
         Ok(Invocation {
             networks,
@@ -225,15 +225,22 @@ fn parse_network(input: ParseStream) -> syn::Result<NetworkDef> {
     let vis: Visibility = input.parse()?;
     input.parse::<Token![struct]>()?;
     let name: Ident = input.parse()?;
-    if input.peek(Token![<]) {
-        return Err(input.error(
-            "`network!` types take no generic parameters: the element type `E = f32` \
-             and the storage `S` are added for you",
-        ));
-    }
+    // Generic parameters are an error, but the name is known: keep the
+    // header so the stub type still stands in for the network.
+    let generics = if input.peek(Token![<]) {
+        Some(input.parse::<syn::Generics>()?)
+    } else {
+        None
+    };
     input.parse::<Token![:]>()?;
     let header = Header { attrs, vis, name };
-    let body = parse_body(input);
+    let body = match generics {
+        Some(generics) => Err(syn::Error::new_spanned(
+            generics,
+            diag::generic_parameters(),
+        )),
+        None => parse_body(input),
+    };
     if body.is_err() {
         // Swallow the rest so the caller sees the body error, not trailing tokens.
         input.parse::<TokenStream>()?;
@@ -267,7 +274,7 @@ fn parse_body(input: ParseStream) -> syn::Result<Body> {
         options.push(OptionArg { key, value });
     }
     if !input.is_empty() {
-        return Err(input.error("expected `->` and a layer, `=> [shape]`, or `, option = value`"));
+        return Err(input.error(diag::expected_chain_continuation()));
     }
     Ok(Body {
         input: input_shape,
@@ -290,7 +297,10 @@ fn parse_shape(input: ParseStream) -> syn::Result<ShapeLit> {
 }
 
 fn parse_layer(input: ParseStream) -> syn::Result<LayerCall> {
-    let name: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+    if !input.peek(Ident::peek_any) {
+        return Err(not_a_layer(input));
+    }
+    let name: Ident = input.call(Ident::parse_any)?;
     let mut tokens = name.to_token_stream();
     let args = if input.peek(syn::token::Paren) {
         let group: proc_macro2::Group = input.parse()?;
@@ -304,6 +314,23 @@ fn parse_layer(input: ParseStream) -> syn::Result<LayerCall> {
         None
     };
     Ok(LayerCall { name, args, tokens })
+}
+
+/// The error for a token where a layer should start, spanning the whole of
+/// a stray `->` or `=>` rather than its first character.
+fn not_a_layer(input: ParseStream) -> syn::Error {
+    let fork = input.fork();
+    if let Ok(arrow) = fork.parse::<Token![->]>() {
+        return syn::Error::new_spanned(arrow, diag::expected_layer(Some("->")));
+    }
+    let fork = input.fork();
+    if let Ok(arrow) = fork.parse::<Token![=>]>() {
+        return syn::Error::new_spanned(arrow, diag::expected_layer(Some("=>")));
+    }
+    match input.fork().parse::<TokenTree>() {
+        Ok(tree) => syn::Error::new_spanned(&tree, diag::expected_layer(Some(&tree.to_string()))),
+        Err(_) => input.error(diag::expected_layer(None)),
+    }
 }
 
 impl Parse for Arg {
@@ -461,6 +488,33 @@ mod tests {
         assert_eq!(inv.networks.len(), 2);
         assert!(inv.networks[0].body.is_err());
         assert!(inv.networks[1].body.is_ok());
+    }
+
+    #[test]
+    fn a_missing_layer_is_named() {
+        let inv = parse("struct N: [4] => affine(3) -> -> relu");
+        let err = inv.networks[0].body.as_ref().err().unwrap().to_string();
+        assert_eq!(
+            err,
+            "expected a layer, such as `relu` or `affine(10)`, found `->`"
+        );
+        let inv = parse("struct N: [4] => 3");
+        let err = inv.networks[0].body.as_ref().err().unwrap().to_string();
+        assert_eq!(
+            err,
+            "expected a layer, such as `relu` or `affine(10)`, found `3`"
+        );
+    }
+
+    #[test]
+    fn generic_parameters_keep_the_header() {
+        let inv = parse("struct N<E>: [4] => affine(3)");
+        assert_eq!(inv.networks[0].header.name, "N");
+        let err = inv.networks[0].body.as_ref().err().unwrap().to_string();
+        assert!(
+            err.starts_with("`network!` types take no generic parameters"),
+            "{err}"
+        );
     }
 
     #[test]

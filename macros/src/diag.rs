@@ -57,19 +57,21 @@ pub(crate) fn unknown_layer(name: &str, suggestion: Option<&str>, known: &[&str]
 }
 
 pub(crate) fn wrong_arity(layer: &str, expected: &[&str], optional: usize, found: usize) -> String {
-    let plural = if expected.len() == 1 { "" } else { "s" };
-    let names = if expected.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", expected.join(", "))
-    };
+    if expected.is_empty() {
+        return format!("`{layer}` takes no positional arguments, found {found}");
+    }
+    let names = expected.join(", ");
     let count = if optional > 0 {
         format!("{} to {}", expected.len() - optional, expected.len())
     } else {
         expected.len().to_string()
     };
-    let plural = if optional > 0 { "s" } else { plural };
-    format!("`{layer}` takes {count} positional argument{plural}{names}, found {found}")
+    let plural = if expected.len() == 1 && optional == 0 {
+        ""
+    } else {
+        "s"
+    };
+    format!("`{layer}` takes {count} positional argument{plural} ({names}), found {found}")
 }
 
 pub(crate) fn unknown_argument(name: &str, layer: &str, known: &[&str]) -> String {
@@ -119,8 +121,14 @@ pub(crate) fn too_large(what: &str, found: &str) -> String {
     format!("{what} `{found}` does not fit in usize")
 }
 
-pub(crate) fn pad_not_smaller(axis: &str, pad: usize, kernel: usize) -> String {
-    format!("{axis} padding {pad} must be smaller than the kernel {kernel}")
+/// `axis` is `None` when one number sets both axes, so the error is reported once.
+pub(crate) fn pad_not_smaller(axis: Option<&str>, pad: usize, kernel: usize) -> String {
+    match axis {
+        Some(axis) => {
+            format!("{axis} padding {pad} must be smaller than the kernel {axis} {kernel}")
+        }
+        None => format!("padding {pad} must be smaller than the kernel {kernel}"),
+    }
 }
 
 pub(crate) fn bad_input_rank(found: usize) -> String {
@@ -135,6 +143,15 @@ pub(crate) fn bad_output_rank(found: usize) -> String {
 
 pub(crate) fn zero_dimension(found: &str) -> String {
     format!("shape dimensions must be at least 1, found {found}")
+}
+
+pub(crate) fn shape_overflow(dims: &[usize]) -> String {
+    let list = dims.iter().map(usize::to_string).collect::<Vec<_>>();
+    format!(
+        "shape [{}] has too many elements ({} overflows usize)",
+        list.join(", "),
+        list.join(" * ")
+    )
 }
 
 pub(crate) fn softmax_not_last(next: &str) -> String {
@@ -173,39 +190,44 @@ pub(crate) fn spatial_after_flat(producer: Option<&str>) -> String {
     }
 }
 
-pub(crate) fn kernel_too_big(
-    what: &str,
-    axis: &str,
-    kernel: usize,
-    input: usize,
-    pad: usize,
-) -> String {
-    let padded = input + 2 * pad;
-    if pad == 0 {
-        format!("{what} {kernel} is larger than the {axis} {input}")
-    } else {
-        format!("{what} {kernel} is larger than the padded {axis} {padded} ({input} + 2*{pad})")
-    }
+/// A convolution kernel wider than its padded input; the padding is shown
+/// even when it is 0, so the arithmetic always reads the same.
+pub(crate) fn kernel_too_big(axis: &str, kernel: usize, input: usize, pad: usize) -> String {
+    let padded = input.saturating_add(pad.saturating_mul(2));
+    format!("kernel {kernel} is larger than the padded {axis} {padded} ({input} + 2*{pad})")
+}
+
+/// A pooling window wider than its (never padded) input.
+pub(crate) fn window_too_big(axis: &str, size: usize, input: usize) -> String {
+    format!("pool size {size} is larger than the {axis} {input}")
 }
 
 pub(crate) fn pool_remainder(axis: &str, input: usize, size: usize) -> String {
     format!(
         "{axis} {input} is not divisible by pool size {size} ({input} % {size} = {})",
-        input % size
+        input % size.max(1)
     )
 }
 
+/// The last window hangs over the end: `(input + 2*pad - kernel) % stride != 0`.
+/// `what` names the window (`kernel`, `pool size`); pools have no padding term.
 pub(crate) fn partial_window(
+    what: &str,
     axis: &str,
     input: usize,
-    pad: usize,
+    pad: Option<usize>,
     kernel: usize,
     stride: usize,
 ) -> String {
-    let travel = input + 2 * pad - kernel;
+    let padded = input.saturating_add(pad.unwrap_or(0).saturating_mul(2));
+    let rest = padded.saturating_sub(kernel) % stride.max(1);
+    let sum = match pad {
+        Some(pad) => format!("{input} + 2*{pad} - {kernel}"),
+        None => format!("{input} - {kernel}"),
+    };
     format!(
-        "{axis}: ({input} + 2*{pad} - {kernel}) % {stride} = {} leaves a partial window",
-        travel % stride
+        "{what} {kernel} at stride {stride} leaves a partial window along the {axis} \
+         (({sum}) % {stride} = {rest})"
     )
 }
 
@@ -215,6 +237,58 @@ pub(crate) fn overflow(what: &str, a: usize, b: usize) -> String {
 
 pub(crate) fn size_overflow(what: &str) -> String {
     format!("{what} overflows usize")
+}
+
+/// The activations of all layers together, which the training workspace holds.
+pub(crate) fn activations_overflow() -> String {
+    "the activations of all layers together overflow usize (the training workspace holds each \
+     layer's output, its gradient and a batch-norm copy)"
+        .into()
+}
+
+// Parse errors. syn reports the first one; these replace its generic wording
+// where the DSL can say what was expected.
+
+pub(crate) fn expected_network() -> &'static str {
+    "expected a network: `struct Name: [features] => affine(10)`"
+}
+
+pub(crate) fn generic_parameters() -> &'static str {
+    "`network!` types take no generic parameters: the element type `E = f32` and the storage \
+     `S` are added for you"
+}
+
+pub(crate) fn expected_layer(found: Option<&str>) -> String {
+    match found {
+        Some(found) => format!("expected a layer, such as `relu` or `affine(10)`, found `{found}`"),
+        None => "expected a layer, such as `relu` or `affine(10)`".into(),
+    }
+}
+
+pub(crate) fn expected_chain_continuation() -> &'static str {
+    "expected `->` and a layer, `=> [shape]`, or `, option = value`"
+}
+
+pub(crate) fn normal_needs_std() -> &'static str {
+    "`normal` needs its standard deviation: `normal(0.01)`"
+}
+
+pub(crate) fn normal_arity() -> &'static str {
+    "`normal` takes one argument, its standard deviation: `normal(0.01)`"
+}
+
+// Post-monomorphization checks in generated code: `const` assertions on the
+// sizes a caller picked, which only `cargo build` evaluates.
+
+pub(crate) fn arena_too_small(name: &str, arena_len: usize) -> String {
+    format!("the arena is smaller than {name}::ARENA_LEN ({arena_len} elements)")
+}
+
+pub(crate) fn fixed_workspace_too_small(name: &str) -> String {
+    format!(
+        "the FixedWorkspace is too small for this batch: size it with {name}::workspace_len(B), \
+         {name}::index_len(B) and {name}::STORE_LEN"
+    )
 }
 
 /// Span of the first token, for errors that must point at one spot.

@@ -64,11 +64,20 @@ pub(crate) fn infer<'a>(net: &'a Network<'a>) -> syn::Result<TypedNetwork<'a>> {
     let mut param_count = 0usize;
     let mut kind_counts: Vec<(&str, usize)> = Vec::new();
     let mut producer: Option<&str> = None;
+    // Sum of every layer's output length. The training workspace holds each
+    // output, its gradient and a batch-norm copy, and the arena two outputs,
+    // so four times this sum bounds every buffer total `emit` computes.
+    let mut activations = net.input.len().unwrap_or(usize::MAX);
     for (i, layer) in net.layers.iter().enumerate() {
         let output = layer
             .kind
             .out_shape(shape, producer)
             .map_err(|why| diag::cannot_take_input(layer, &shape, &why))?;
+        activations = output
+            .len()
+            .and_then(|n| activations.checked_add(n))
+            .filter(|total| total.checked_mul(4).is_some())
+            .ok_or_else(|| diag::cannot_take_input(layer, &shape, &diag::activations_overflow()))?;
         let first = tensors.len();
         let mut field = None;
         let mut count = 0usize;
@@ -265,6 +274,20 @@ mod tests {
             err.to_string(),
             "`conv(8, 3)` cannot take input [100]: it needs [channels, height, width], \
              and `affine(100)` produced a flat vector"
+        );
+    }
+
+    #[test]
+    fn activation_total_must_fit() {
+        // Each output fits, and so do the weights (2^62), but the training
+        // workspace (every output plus two gradient buffers) would not.
+        let err = shapes("struct N: [1, 1, 1] => conv(4611686018427387904, 1) -> avgpool(1)")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`conv(4611686018427387904, 1)` cannot take input [1, 1, 1]: the activations of \
+             all layers together overflow usize (the training workspace holds each layer's \
+             output, its gradient and a batch-norm copy)"
         );
     }
 

@@ -136,6 +136,13 @@ fn shape(lit: &ShapeLit, errs: &mut Errors, rank_msg: fn(usize) -> String) -> Op
             return None;
         }
     };
+    // Every later stage counts elements; establish here that this count fits.
+    if let Some(s) = shape
+        && s.len().is_none()
+    {
+        errs.at(&lit.tokens, diag::shape_overflow(&dims));
+        return None;
+    }
     if ok { shape } else { None }
 }
 
@@ -179,6 +186,16 @@ mod tests {
     }
 
     #[test]
+    fn shape_element_count_must_fit() {
+        assert_eq!(
+            lower_src("struct N: [4294967296, 4294967296, 2] => relu").unwrap_err(),
+            "shape [4294967296, 4294967296, 2] has too many elements \
+             (4294967296 * 4294967296 * 2 overflows usize)"
+        );
+        assert!(lower_src("struct N: [4294967296, 4294967295, 1] => relu").is_ok());
+    }
+
+    #[test]
     fn softmax_must_be_last() {
         assert_eq!(
             lower_src("struct N: [4] => softmax -> affine(10)").unwrap_err(),
@@ -191,7 +208,7 @@ mod tests {
         assert_eq!(
             lower_src("struct N: [4] => affine(0) -> relu(2) -> sigmod").unwrap_err(),
             "outputs must be at least 1, found 0 | \
-             `relu` takes 0 positional arguments, found 1 | \
+             `relu` takes no positional arguments, found 1 | \
              unknown layer `sigmod`; expected one of `affine`, `conv`, `pool`, `avgpool`, `relu`, \
              `leaky_relu`, `elu`, `prelu`, `sigmoid`, `tanh`, `step`, `identity`, `softmax`, \
              `dropout`, `batchnorm`, `flatten` (did you mean `sigmoid`?)"

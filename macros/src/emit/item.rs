@@ -2,11 +2,12 @@
 //! consts, constructors, inference, and the `Network` and `Trainable` impls.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 
 use super::forward::{arena, len};
 use super::pass::{Layout, pass};
 use super::{fnv1a, lit, rt, sample_type};
+use crate::diag;
 use crate::infer::{TensorInit, TypedNetwork};
 use crate::layers::Role;
 use crate::model::{Init, Loss};
@@ -45,9 +46,21 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
         lit(index_fixed),
     );
     let arena_body = arena(plan, &output_ty, false);
+    let pass = pass(plan);
+    let core = quote!(::constnet::__private::core);
+    // The check fails only for a caller's arena, after monomorphization;
+    // spanning it at the network's name keeps rustc from underlining the
+    // whole macro call (its "instantiating" note points at the caller).
+    let arena_msg = diag::arena_too_small(&name_str, plan.arena.len());
+    // Spanned at the user's tokens, the check is linted as user code: a
+    // network needing no arena must not emit clippy's absurd `A >= 0`.
+    let arena_check = (plan.arena.len() > 0).then(|| {
+        quote_spanned! {name.span()=>
+            const { assert!(A >= #arena_len, #arena_msg) };
+        }
+    });
     let logits = plan.ends_in_squash().then(|| {
         let body = arena(plan, &output_ty, true);
-        let msg = arena_msg_text(&name_str, plan.arena.len());
         quote! {
             /// The inputs of the final softmax or sigmoid for one sample (the
             /// logits), in inference mode. Allocates nothing.
@@ -58,20 +71,18 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
 
             /// [`Self::logits`] in a caller-provided arena of at least `ARENA_LEN`.
             pub fn logits_in<const A: usize>(&self, x: &#input_ty, arena: &mut [E; A]) -> #output_ty {
-                const { assert!(A >= #arena_len, #msg) };
+                #arena_check
                 #body
             }
         }
     });
-    let pass = pass(plan);
-    let core = quote!(::constnet::__private::core);
-    let arena_msg = arena_msg_text(&name_str, plan.arena.len());
     let trainable = plan
         .trainable
         .then(|| trainable_impl(plan, &output_ty, &input_ty));
     let fixed = plan
         .trainable
         .then(|| fixed_step(plan, &output_ty, &input_ty));
+    let cfgs = cfg_attrs(plan);
 
     quote! {
         #(#attrs)*
@@ -80,12 +91,14 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             params: <S as #rt::Storage>::Buf<E, #store_len>,
         }
 
+        #cfgs
         impl<E: #rt::Scalar, S: #rt::Storage> #core::clone::Clone for #name<E, S> {
             fn clone(&self) -> Self {
                 Self { params: #core::clone::Clone::clone(&self.params) }
             }
         }
 
+        #cfgs
         impl<E: #rt::Scalar, S: #rt::Storage> #core::fmt::Debug for #name<E, S> {
             fn fmt(&self, f: &mut #core::fmt::Formatter<'_>) -> #core::fmt::Result {
                 f.debug_struct(#name_str)
@@ -94,6 +107,7 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             }
         }
 
+        #cfgs
         impl<E: #rt::Scalar, S: #rt::Storage> #name<E, S> {
             /// Input shape as declared: `[features]` or `[channels, height, width]`.
             pub const INPUT_SHAPE: [usize; #input_rank] = [#(#input_dims),*];
@@ -147,7 +161,7 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             /// Runs one sample in inference mode in a caller-provided arena.
             /// An arena smaller than `ARENA_LEN` is a compile error.
             pub fn predict_in<const A: usize>(&self, x: &#input_ty, arena: &mut [E; A]) -> #output_ty {
-                const { assert!(A >= #arena_len, #arena_msg) };
+                #arena_check
                 #arena_body
             }
 
@@ -209,6 +223,7 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             #pass
         }
 
+        #cfgs
         impl<E: #rt::Scalar> #name<E, #rt::Inline> {
             /// A network with every parameter zero, usable in a `static`.
             pub const fn zeroed_inline() -> Self {
@@ -216,6 +231,7 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             }
         }
 
+        #cfgs
         impl #name<f32, #rt::Inline> {
             /// Builds the network from a parameter file (`persist::to_bytes`),
             /// in a `const` context: `static NET: Net<f32, Inline> =
@@ -232,6 +248,7 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             }
         }
 
+        #cfgs
         impl<E: #rt::Scalar, S: #rt::Storage> #rt::Network for #name<E, S> {
             type Elem = E;
             type Input = #input_ty;
@@ -277,8 +294,18 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
     }
 }
 
-fn arena_msg_text(name: &str, len: usize) -> String {
-    format!("the arena is smaller than {name}::ARENA_LEN ({len} elements)")
+/// The `#[cfg]` attributes of the declaration. They go on every generated
+/// item, not only the struct: impls of a type that was configured away
+/// would not compile.
+fn cfg_attrs(plan: &Plan) -> TokenStream {
+    let cfgs = plan
+        .typed
+        .net
+        .header
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"));
+    quote!(#(#cfgs)*)
 }
 
 fn trainable_impl(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) -> TokenStream {
@@ -290,7 +317,10 @@ fn trainable_impl(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) 
         Loss::MeanSquaredError => quote!(MeanSquaredError),
     };
     let commit = commit_statistics(plan);
+    let cfgs = cfg_attrs(plan);
     quote! {
+        #cfgs
+
         impl<E: #rt::Scalar, S: #rt::Storage> #rt::Trainable for #name<E, S> {
             const LOSS: #rt::loss::LossKind = #rt::loss::LossKind::#loss;
 
@@ -340,11 +370,16 @@ fn trainable_impl(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) 
 fn fixed_step(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) -> TokenStream {
     let rt = rt();
     let name = &plan.typed.net.header.name;
-    let msg = format!(
-        "the FixedWorkspace is too small for this batch: size it with {name}::workspace_len(B), \
-         {name}::index_len(B) and {name}::STORE_LEN"
-    );
+    let msg = diag::fixed_workspace_too_small(&name.to_string());
+    let cfgs = cfg_attrs(plan);
+    // As for the arena check: no `G >= 0` when the network has no parameters.
+    let grads = (plan.typed.store_len > 0).then(|| quote!(&&G >= Self::STORE_LEN));
+    let check = quote_spanned! {name.span()=>
+        const { assert!(W >= Self::workspace_len(B) && I >= Self::index_len(B) #grads, #msg) };
+    };
     quote! {
+        #cfgs
+
         impl<E: #rt::Scalar, S: #rt::Storage> #name<E, S> {
             /// One training step over a batch of `B` samples in fixed-size
             /// buffers: no heap, no threads. A workspace too small for `B`
@@ -365,12 +400,7 @@ fn fixed_step(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) -> T
                 T: #rt::loss::Target<#output_ty>,
                 O: #rt::optim::Optimizer<E>,
             {
-                const {
-                    assert!(
-                        W >= Self::workspace_len(B) && I >= Self::index_len(B) && G >= Self::STORE_LEN,
-                        #msg
-                    )
-                };
+                #check
                 #rt::fixed::step(self, xs, ts, ws, opt, seed)
             }
         }

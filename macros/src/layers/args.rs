@@ -211,10 +211,7 @@ pub(crate) fn init(value: &Value, errs: &mut Errors) -> Option<Init> {
             "he_normal" => Some(Init::HeNormal),
             "he_uniform" => Some(Init::HeUniform),
             "normal" => {
-                errs.at(
-                    value,
-                    "`normal` needs its standard deviation: `normal(0.01)`",
-                );
+                errs.at(value, diag::normal_needs_std());
                 None
             }
             other => unknown(errs, other),
@@ -222,10 +219,7 @@ pub(crate) fn init(value: &Value, errs: &mut Errors) -> Option<Init> {
         Value::Call { name, args, .. } if name == "normal" => match args.as_slice() {
             [std] => positive(std, "standard deviation", errs).map(Init::Normal),
             _ => {
-                errs.at(
-                    value,
-                    "`normal` takes one argument, its standard deviation: `normal(0.01)`",
-                );
+                errs.at(value, diag::normal_arity());
                 None
             }
         },

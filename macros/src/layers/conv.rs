@@ -43,13 +43,22 @@ pub(crate) fn lower(args: &Bound, errs: &mut Errors) -> Option<Conv> {
     };
     let init = args::optional_init(args, errs);
     let (kernel, pad) = (kernel?, pad?);
+    // A window lying wholly in the padding sees only zeros: its output would
+    // be the bias alone, so such padding is a mistake.
     let mut ok = true;
-    for (axis, p, k) in [("height", pad.0, kernel.0), ("width", pad.1, kernel.1)] {
-        if p >= k
-            && let Some(v) = args.named("pad")
-        {
-            errs.at(v, diag::pad_not_smaller(axis, p, k));
-            ok = false;
+    if let Some(v) = args.named("pad") {
+        if pad.0 == pad.1 && kernel.0 == kernel.1 {
+            if pad.0 >= kernel.0 {
+                errs.at(v, diag::pad_not_smaller(None, pad.0, kernel.0));
+                ok = false;
+            }
+        } else {
+            for (axis, p, k) in [("height", pad.0, kernel.0), ("width", pad.1, kernel.1)] {
+                if p >= k {
+                    errs.at(v, diag::pad_not_smaller(Some(axis), p, k));
+                    ok = false;
+                }
+            }
         }
     }
     ok.then_some(())?;
@@ -79,11 +88,18 @@ pub(crate) fn out_extent(
         .and_then(|p| p.checked_add(input))
         .ok_or_else(|| diag::size_overflow(&format!("{axis} {input} + 2*{pad}")))?;
     if kernel > padded {
-        return Err(diag::kernel_too_big("kernel", axis, kernel, input, pad));
+        return Err(diag::kernel_too_big(axis, kernel, input, pad));
     }
     let travel = padded - kernel;
     if !travel.is_multiple_of(stride) {
-        return Err(diag::partial_window(axis, input, pad, kernel, stride));
+        return Err(diag::partial_window(
+            "kernel",
+            axis,
+            input,
+            Some(pad),
+            kernel,
+            stride,
+        ));
     }
     Ok(travel / stride + 1)
 }
@@ -145,7 +161,7 @@ mod tests {
     fn conv_rejects_kernel_larger_than_input() {
         assert_eq!(
             out_extent("height", 4, 5, 1, 0).unwrap_err(),
-            "kernel 5 is larger than the height 4"
+            "kernel 5 is larger than the padded height 4 (4 + 2*0)"
         );
         assert_eq!(
             out_extent("width", 2, 7, 1, 2).unwrap_err(),
@@ -157,7 +173,7 @@ mod tests {
     fn conv_rejects_partial_window() {
         assert_eq!(
             out_extent("height", 28, 5, 2, 0).unwrap_err(),
-            "height: (28 + 2*0 - 5) % 2 = 1 leaves a partial window"
+            "kernel 5 at stride 2 leaves a partial window along the height ((28 + 2*0 - 5) % 2 = 1)"
         );
     }
 

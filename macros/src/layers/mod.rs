@@ -332,7 +332,11 @@ mod tests {
         );
         assert_eq!(
             lower_src("relu(1)").unwrap_err(),
-            "`relu` takes 0 positional arguments, found 1"
+            "`relu` takes no positional arguments, found 1"
+        );
+        assert_eq!(
+            lower_src("affine(3, 4)").unwrap_err(),
+            "`affine` takes 1 positional argument (outputs), found 2"
         );
         assert_eq!(
             lower_src("conv(8, 3, padding = 1)").unwrap_err(),
@@ -370,8 +374,16 @@ mod tests {
         );
         assert_eq!(
             lower_src("conv(4, 3, pad = 3)").unwrap_err(),
-            "height padding 3 must be smaller than the kernel 3 | \
-             width padding 3 must be smaller than the kernel 3"
+            "padding 3 must be smaller than the kernel 3"
+        );
+        assert_eq!(
+            lower_src("conv(4, (3, 5), pad = 3)").unwrap_err(),
+            "height padding 3 must be smaller than the kernel height 3"
+        );
+        assert_eq!(
+            lower_src("conv(4, (3, 2), pad = (3, 2))").unwrap_err(),
+            "height padding 3 must be smaller than the kernel height 3 | \
+             width padding 2 must be smaller than the kernel width 2"
         );
         assert_eq!(
             lower_src("affine(99999999999999999999999)").unwrap_err(),

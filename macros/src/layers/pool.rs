@@ -50,13 +50,20 @@ pub(crate) fn out_extent(
     stride: usize,
 ) -> Result<usize, String> {
     if size > input {
-        return Err(diag::kernel_too_big("pool size", axis, size, input, 0));
+        return Err(diag::window_too_big(axis, size, input));
     }
     if stride == size && !input.is_multiple_of(size) {
         return Err(diag::pool_remainder(axis, input, size));
     }
     if !(input - size).is_multiple_of(stride) {
-        return Err(diag::partial_window(axis, input, 0, size, stride));
+        return Err(diag::partial_window(
+            "pool size",
+            axis,
+            input,
+            None,
+            size,
+            stride,
+        ));
     }
     Ok((input - size) / stride + 1)
 }
@@ -117,7 +124,7 @@ mod tests {
     fn pool_rejects_partial_window_with_stride() {
         assert_eq!(
             out_extent("width", 6, 3, 2).unwrap_err(),
-            "width: (6 + 2*0 - 3) % 2 = 1 leaves a partial window"
+            "pool size 3 at stride 2 leaves a partial window along the width ((6 - 3) % 2 = 1)"
         );
         assert_eq!(out_extent("width", 7, 3, 2), Ok(3));
     }
