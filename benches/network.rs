@@ -13,7 +13,10 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
+    criterion_main, measurement::WallTime,
+};
 
 mod common;
 
@@ -32,14 +35,25 @@ network! {
 /// The batch size of the training workloads, as in the peers.
 const BATCH: usize = 100;
 
+/// A group with short measurements, so `cargo bench` stays within minutes.
+/// Flat sampling runs the same iteration count in every sample: criterion's
+/// default linear sampling needs at least 210 iterations, which for a CNN
+/// step of tens of milliseconds would stretch each measurement to most of a
+/// minute.
+fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sampling_mode(SamplingMode::Flat);
+    g
+}
+
 fn train_cnn(c: &mut Criterion) {
     let flat = data(BATCH * 28 * 28, 1);
     let xs = view::images::<f32, 1, 28, 28>(&flat);
     let ts = labels(BATCH, 2);
-    let mut group = c.benchmark_group("train_cnn_b100");
-    group
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(3));
+    let mut group = group(c, "train_cnn_b100");
     group.throughput(Throughput::Elements(BATCH as u64));
     for threads in [1, 2] {
         let mut net = SimpleConvNet::<f32>::seeded(0);
@@ -59,10 +73,7 @@ fn train_mlp(c: &mut Criterion) {
     let flat = data(BATCH * 784, 1);
     let xs = view::rows::<f32, 784>(&flat);
     let ts = labels(BATCH, 2);
-    let mut group = c.benchmark_group("train_mlp_b100");
-    group
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(3));
+    let mut group = group(c, "train_mlp_b100");
     group.throughput(Throughput::Elements(BATCH as u64));
     for threads in [1, 2] {
         let mut net = Mlp::<f32>::seeded(0);
@@ -79,10 +90,7 @@ fn train_mlp(c: &mut Criterion) {
 }
 
 fn predict(c: &mut Criterion) {
-    let mut group = c.benchmark_group("predict_b1");
-    group
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(3));
+    let mut group = group(c, "predict_b1");
     let cnn = SimpleConvNet::<f32>::seeded(0);
     let image = data(28 * 28, 3);
     let image = &view::images::<f32, 1, 28, 28>(&image)[0];
