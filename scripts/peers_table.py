@@ -94,6 +94,7 @@ def main(argv):
     cells, loads, npass = load(path)
     threads = sorted({k[4] for k in cells}, key=lambda t: (not t.isdigit(), int(t) if t.isdigit() else 0, t))
     peers = [p for p, _ in COLUMNS[1:]]
+    variants = {p: {k[1] for k in cells if k[0] == p} for p, _ in COLUMNS}
 
     print(f"### constnet vs peers — median over {npass} pass(es) × repeats, best build variant per peer\n")
     if loads:
@@ -129,7 +130,9 @@ def main(argv):
                     ok = r >= need
                     failed |= not ok
                     target_txt = f"{words}: {'PASS' if ok else 'FAIL'} ({fx(r)}, need {need:g}×)"
-            cols = [fmt(got[p], metric) for p, _ in COLUMNS]
+            # Name the winning build only where a peer was measured in more than one.
+            cols = [fmt(got[p], metric) + (f" ({got[p]['variant']})" if got[p] and len(variants[p]) > 1 else "")
+                    for p, _ in COLUMNS]
             print("| " + " | ".join([f"{row} {label}", t] + cols + [fx(vs_torch), best_txt, target_txt]) + " |")
 
     print("\nRatios above 1 favour constnet: throughput is ours / theirs, latency theirs / ours. "
