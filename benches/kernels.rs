@@ -85,7 +85,7 @@ fn conv(c: &mut Criterion) {
     // The fused backward reads the forward's pooled output and argmax: fill
     // them here, so the backward is measured on real ones even when it is
     // selected alone by a filter.
-    conv2d::forward_max_pool::<f32, Relu, C, H, H, F, K, K, 1, 1, 0, 0, O, O, Q, Q>(
+    conv2d::forward_max_pool::<f32, Relu, C, H, H, F, K, K, 1, 1, 0, 0, O, O, 2, 2, Q, Q>(
         w,
         b,
         x,
@@ -109,7 +109,7 @@ fn conv(c: &mut Criterion) {
     });
     g.bench_function("forward_relu_maxpool2", |bn| {
         bn.iter(|| {
-            conv2d::forward_max_pool::<f32, Relu, C, H, H, F, K, K, 1, 1, 0, 0, O, O, Q, Q>(
+            conv2d::forward_max_pool::<f32, Relu, C, H, H, F, K, K, 1, 1, 0, 0, O, O, 2, 2, Q, Q>(
                 w,
                 b,
                 black_box(x),
@@ -122,7 +122,7 @@ fn conv(c: &mut Criterion) {
     });
     g.bench_function("backward_relu_maxpool2", |bn| {
         bn.iter(|| {
-            conv2d::backward_max_pool::<f32, Relu, C, H, H, F, K, K, 1, 1, 0, 0, O, O, Q, Q>(
+            conv2d::backward_max_pool::<f32, Relu, C, H, H, F, K, K, 1, 1, 0, 0, O, O, 2, 2, Q, Q>(
                 w,
                 black_box(x),
                 pooled,
@@ -155,7 +155,7 @@ fn conv(c: &mut Criterion) {
     let mut g = group(c, "conv2d_1x28x28_30k5_b1", 1);
     g.bench_function("forward_relu_maxpool2", |bn| {
         bn.iter(|| {
-            conv2d::forward_max_pool::<f32, Relu, C, H, H, F, K, K, 1, 1, 0, 0, O, O, Q, Q>(
+            conv2d::forward_max_pool::<f32, Relu, C, H, H, F, K, K, 1, 1, 0, 0, O, O, 2, 2, Q, Q>(
                 w,
                 b,
                 black_box(&x[..1]),

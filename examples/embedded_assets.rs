@@ -115,7 +115,7 @@ fn train(epochs: usize) -> Result<()> {
         .progress(Progress::Lines)
         .fit(&mut net, &train, Some(&valid), &mut opt)?;
     let seconds = start.elapsed().as_secs_f64();
-    let test = evaluate(&net, &mnist.test, 500);
+    let test = evaluate(&net, &mnist.test, 500)?;
     println!(
         "{epochs} epochs in {seconds:.0} s on {} training images; test accuracy {:.2}% (loss {:.4})",
         train.len(),
@@ -156,7 +156,7 @@ fn check() -> Result<()> {
     let mnist = mnist()?;
     let mut net = Digits::<f32>::zeroed();
     persist::load_bytes(&mut net, assets().join("digits.cnet"))?;
-    let test = evaluate(&net, &mnist.test, 500);
+    let test = evaluate(&net, &mnist.test, 500)?;
     println!(
         "digits.cnet: test accuracy {:.2}% on {} images (loss {:.4}); required {:.0}%",
         100.0 * test.accuracy,

@@ -88,7 +88,13 @@ fn main() -> ExitCode {
         }
         epoch += 1;
     }
-    let (train_m, test_m) = (evaluate(&net, &train, 500), evaluate(&net, &test, 500));
+    let (train_m, test_m) = match (evaluate(&net, &train, 500), evaluate(&net, &test, 500)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     println!(
         "after {done} iterations: loss {last_loss:.4}, train accuracy {:.2}%, test accuracy {:.2}%",
         100.0 * train_m.accuracy,

@@ -39,7 +39,7 @@ fn two_layer_net_loss_falls_well_below_ln_10() {
         tail < ln10 / 2.0,
         "mean loss of the last 50 steps is {tail}, not below half of ln 10 = {ln10:.3}"
     );
-    let test = evaluate(&net, &mnist.test, 1000);
+    let test = evaluate(&net, &mnist.test, 1000).unwrap();
     assert!(
         test.accuracy > 0.75,
         "test accuracy after one epoch: {}",

@@ -26,8 +26,9 @@ pub enum LossKind {
 
 /// What a network output is compared with: a class label or a dense target.
 ///
-/// Implemented for `usize` (a class index, read as a one-hot vector) and for
-/// the output type itself (one-hot, soft or regression targets).
+/// Implemented for `usize` (a class index, read as a one-hot vector; with a
+/// single output, as the binary target `0.0` or `1.0`) and for the output
+/// type itself (one-hot, soft or regression targets).
 pub trait Target<O: Tensor>: Sync {
     /// The class index, when the target is a label.
     fn class(&self) -> Option<usize>;
@@ -42,12 +43,23 @@ impl<O: Tensor> Target<O> for usize {
     }
     #[inline(always)]
     fn value(&self, k: usize) -> O::Elem {
-        if k == *self {
+        let hot = if O::LEN == 1 { *self == 1 } else { k == *self };
+        if hot {
             <O::Elem as Scalar>::ONE
         } else {
             <O::Elem as Scalar>::ZERO
         }
     }
+}
+
+/// The first label that is no class of an output of `O::LEN` elements (a
+/// single output takes the labels 0 and 1), as `(index, label)`.
+pub fn first_misfit<O: Tensor, T: Target<O>>(targets: &[T]) -> Option<(usize, usize)> {
+    let classes = O::LEN.max(2);
+    targets
+        .iter()
+        .enumerate()
+        .find_map(|(i, t)| t.class().filter(|&c| c >= classes).map(|c| (i, c)))
 }
 
 impl<O: Tensor> Target<O> for O {
@@ -102,9 +114,11 @@ pub fn softmax_cross_entropy<O: Tensor, T: Target<O>>(
         let z = &logits[s * n..(s + 1) * n];
         let y = &mut probs[s * n..(s + 1) * n];
         let lse = softmax_row(z, y);
-        let loss = match t.class() {
-            Some(c) => lse - z[c],
-            None => {
+        // The loss of a target with total mass `m` is `m·lse - t·z`, whose
+        // gradient is `m·y - t`: `y - t` for labels and distributions.
+        let (loss, mass) = match t.class() {
+            Some(c) if c < n => (lse - z[c], O::Elem::ONE),
+            _ => {
                 let mut dot = O::Elem::ZERO;
                 let mut mass = O::Elem::ZERO;
                 for (k, &zk) in z.iter().enumerate() {
@@ -112,13 +126,13 @@ pub fn softmax_cross_entropy<O: Tensor, T: Target<O>>(
                     dot += tk * zk;
                     mass += tk;
                 }
-                mass * lse - dot
+                (mass * lse - dot, mass)
             }
         };
         total += loss;
         if let Some(g) = grad.as_deref_mut() {
             for (k, gk) in g[s * n..(s + 1) * n].iter_mut().enumerate() {
-                *gk = scale * (y[k] - t.value(k));
+                *gk = scale * (mass * y[k] - t.value(k));
             }
         }
     }
@@ -265,6 +279,35 @@ mod tests {
         let t = [[0.0, 1.0, 0.0, 0.0]];
         let b = softmax_cross_entropy::<[f64; 4], [f64; 4]>(&z, &t, &mut y2, None, 1.0);
         assert!((a - b).abs() < 1e-15);
+    }
+
+    #[test]
+    fn soft_targets_of_any_mass_get_their_own_gradient() {
+        let z = [0.2f64, -0.4, 1.1];
+        let t = [[0.5, 1.0, 0.25]];
+        let (mut y, mut g) = ([0.0; 3], [0.0; 3]);
+        softmax_cross_entropy::<[f64; 3], _>(&z, &t, &mut y, Some(&mut g), 1.0);
+        for k in 0..3 {
+            let h = 1e-6;
+            let mut zp = z;
+            zp[k] += h;
+            let mut zm = z;
+            zm[k] -= h;
+            let lp = softmax_cross_entropy::<[f64; 3], _>(&zp, &t, &mut y, None, 1.0);
+            let lm = softmax_cross_entropy::<[f64; 3], _>(&zm, &t, &mut y, None, 1.0);
+            assert!((g[k] - (lp - lm) / (2.0 * h)).abs() < 1e-8, "dz{k}");
+        }
+    }
+
+    #[test]
+    fn single_outputs_read_labels_as_binary_targets() {
+        assert_eq!(<usize as Target<[f32; 1]>>::value(&1, 0), 1.0);
+        assert_eq!(<usize as Target<[f32; 1]>>::value(&0, 0), 0.0);
+        assert!(is_correct::<[f32; 1], usize>(&[0.9], &1));
+        assert!(is_correct::<[f32; 1], usize>(&[0.1], &0));
+        assert_eq!(first_misfit::<[f32; 1], usize>(&[0, 1, 2]), Some((2, 2)));
+        assert_eq!(first_misfit::<[f32; 10], usize>(&[9, 10]), Some((1, 10)));
+        assert_eq!(first_misfit::<[f32; 10], usize>(&[0, 9]), None);
     }
 
     #[test]

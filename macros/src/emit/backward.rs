@@ -217,10 +217,11 @@ fn step(plan: &Plan, s: usize) -> TokenStream {
         }
         Op::BatchNorm { eps, .. } => {
             let (c, l) = channels_positions(step.input);
-            let [g_off, rm_off, rv_off] = [0, 2, 3].map(|t| offset(plan, step, t));
-            let g_end = lit(g_off + 2 * c);
-            let (rm_end, rv_end) = (lit(rm_off + c), lit(rv_off + c));
-            let (g_off, rm_off, rv_off) = (lit(g_off), lit(rm_off), lit(rv_off));
+            // Tensors: γ, β, running mean, running variance, each `c` long
+            // and consecutive.
+            let (g_off, rm_off) = (offset(plan, step, 0), offset(plan, step, 2));
+            let (g_end, stats_end) = (lit(g_off + 2 * c), lit(rm_off + 2 * c));
+            let (g_off, rm_off) = (lit(g_off), lit(rm_off));
             let [xhat, mean, var] =
                 ["xhat", "mean", "var"].map(|n| format_ident!("{}_{n}", step.name));
             let (cl, ll) = (lit(c), lit(l));
@@ -231,8 +232,7 @@ fn step(plan: &Plan, s: usize) -> TokenStream {
             };
             quote_spanned! {span=>
                 let __weight = __scale * <E as #rt::Scalar>::from_usize(__b);
-                #k::batchnorm::stage(&mut grads[#rm_off..#rm_end], &#mean[..], __weight);
-                #k::batchnorm::stage(&mut grads[#rv_off..#rv_end], &#var[..], __weight);
+                #k::batchnorm::stage(&mut grads[#rm_off..#stats_end], &#mean[..], &#var[..], __weight);
                 let (__dgamma, __dbeta) = grads[#g_off..#g_end].split_at_mut(#cl);
                 #k::batchnorm::backward::<E, #cl, #ll>(
                     #v::vector::<E, #cl>(&p[#g_off..]),

@@ -415,19 +415,19 @@ fn commit_statistics(plan: &Plan) -> TokenStream {
         let crate::layers::LayerKind::BatchNorm { momentum, .. } = layer.layer.kind else {
             continue;
         };
-        for t in &plan.typed.tensors[layer.tensors.clone()] {
-            if t.role.is_trainable() {
-                continue;
-            }
-            let (start, end) = (lit(t.offset), lit(t.offset + t.len));
-            code.extend(quote! {
-                #rt::kernels::batchnorm::commit(
-                    <E as #rt::Scalar>::from_f64(#momentum),
-                    &mut p[#start..#end],
-                    &stats[#start..#end],
-                );
-            });
-        }
+        // The running mean and variance are consecutive tensors.
+        let tensors = &plan.typed.tensors[layer.tensors.clone()];
+        let Some(first) = tensors.iter().find(|t| !t.role.is_trainable()) else {
+            continue;
+        };
+        let (start, end) = (lit(first.offset), lit(first.offset + 2 * first.len));
+        code.extend(quote! {
+            #rt::kernels::batchnorm::commit(
+                <E as #rt::Scalar>::from_f64(#momentum),
+                &mut p[#start..#end],
+                &stats[#start..#end],
+            );
+        });
     }
     code
 }

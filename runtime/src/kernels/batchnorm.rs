@@ -129,19 +129,42 @@ pub fn backward<E: Scalar, const C: usize, const L: usize>(
     }
 }
 
-/// Folds a batch statistic into its running average:
-/// `running = momentum * running + (1 - momentum) * batch`.
-pub fn commit<E: Scalar>(momentum: E, running: &mut [E], batch: &[E]) {
-    for (r, &b) in running.iter_mut().zip(batch) {
-        *r = momentum * *r + (E::ONE - momentum) * b;
+/// Writes a shard's moments into the running-statistic slots of its
+/// gradient array: `weight · μ` and `weight · (σ² + μ²)`, where `weight` is
+/// the shard's share of the batch. Summed over shards they are the batch's
+/// `E[x]` and `E[x²]` exactly, however the batch was split.
+///
+/// # Shapes
+/// - `slots`: `[2, C]`: the running-mean slots, then the running-variance slots
+/// - `mean`, `var`: `[C]`
+pub fn stage<E: Scalar>(slots: &mut [E], mean: &[E], var: &[E], weight: E) {
+    let (m_slot, v_slot) = slots.split_at_mut(mean.len());
+    for (((ms, vs), &m), &v) in m_slot.iter_mut().zip(v_slot.iter_mut()).zip(mean).zip(var) {
+        *ms = weight * m;
+        *vs = weight * (v + m * m);
     }
 }
 
-/// Writes `weight * stat` into a running-statistic slot of the gradient
-/// array, so that summing the shards of a batch yields the batch statistic.
-pub fn stage<E: Scalar>(slot: &mut [E], stat: &[E], weight: E) {
-    for (g, &s) in slot.iter_mut().zip(stat) {
-        *g = s * weight;
+/// Folds a batch's moments, staged by [`stage`] and summed over shards,
+/// into the running averages, with the classic convention
+/// `running = momentum · running + (1 - momentum) · batch` and the biased
+/// batch variance `E[x²] - E[x]²`.
+///
+/// # Shapes
+/// - `running`, `moments`: `[2, C]`: means, then variances (second moments)
+pub fn commit<E: Scalar>(momentum: E, running: &mut [E], moments: &[E]) {
+    let c = running.len() / 2;
+    let (mean, second) = moments.split_at(c);
+    let (r_mean, r_var) = running.split_at_mut(c);
+    for (((rm, rv), &m), &s) in r_mean
+        .iter_mut()
+        .zip(r_var.iter_mut())
+        .zip(mean)
+        .zip(second)
+    {
+        let var = (s - m * m).max(E::ZERO);
+        *rm = momentum * *rm + (E::ONE - momentum) * m;
+        *rv = momentum * *rv + (E::ONE - momentum) * var;
     }
 }
 

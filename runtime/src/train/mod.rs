@@ -17,8 +17,9 @@ pub use trainer::{Metrics, Progress, Trainer, evaluate};
 pub enum TrainError {
     /// The loss or a gradient was NaN or infinite.
     #[error(
-        "the loss became {loss} at step {step}; training stopped and the network keeps the \
-         parameters of step {step} (try a smaller learning rate or gradient clipping)"
+        "step {step} produced a loss of {loss} or a non-finite gradient; training stopped and \
+         the network keeps the parameters it had before that step (try a smaller learning rate \
+         or gradient clipping)"
     )]
     NonFinite {
         /// The optimizer step (counted from 0) that produced it.
@@ -26,9 +27,41 @@ pub enum TrainError {
         /// The mean loss of that step.
         loss: f64,
     },
+    /// A class label is not one of the network's outputs.
+    #[error(
+        "target {index} of the batch is class {label}, but the network has {classes} classes \
+         (a single output takes the labels 0 and 1)"
+    )]
+    Label {
+        /// Position of the target in its batch (in its dataset for `fit`).
+        index: usize,
+        /// The label found.
+        label: usize,
+        /// The number of classes the network's output allows.
+        classes: usize,
+    },
+    /// The loss diverged during [`Trainer::fit`]; the history of the
+    /// completed epochs is kept.
+    #[error(
+        "training stopped at step {step} (epoch {epoch}) because the loss became {loss}; the network \
+         keeps the parameters it had before that step"
+    )]
+    Diverged {
+        /// The optimizer step (counted from 0) that diverged.
+        step: u64,
+        /// The epoch it belonged to, from 1.
+        epoch: usize,
+        /// Its mean loss (NaN, infinite, or finite with a non-finite gradient).
+        loss: f64,
+        /// Every completed epoch.
+        history: std::boxed::Box<History>,
+    },
     /// The training set is empty.
     #[error("the training set is empty")]
     EmptyDataset,
+    /// Early stopping was asked for without a validation set.
+    #[error("early stopping watches the validation loss: pass a validation set to `fit`")]
+    EarlyStoppingWithoutValidation,
     /// The batch size is zero.
     #[error("the batch size must be at least 1")]
     ZeroBatch,

@@ -152,6 +152,13 @@ impl<N: Trainable + Sync> Stepper<N> {
         let batch = xs.len();
         assert!(batch > 0, "a training step needs at least one sample");
         assert_eq!(ts.len(), batch, "{batch} inputs but {} targets", ts.len());
+        if let Some((index, label)) = crate::loss::first_misfit::<N::Output, T>(ts) {
+            return Err(TrainError::Label {
+                index,
+                label,
+                classes: N::OUTPUT_LEN.max(2),
+            });
+        }
         let shards = self.threads.min(batch).min(MAX_SHARDS);
         self.prepare(shards, batch);
         let seed = mix(self.seed ^ mix(self.steps));
@@ -204,6 +211,8 @@ impl<N: Trainable + Sync> Stepper<N> {
             grow(&mut shard.index, N::index_len(per));
             grow(&mut shard.grads, N::STORE_LEN);
         }
+        // Without a pool (the OS refused threads) shards run in turn: same
+        // results, one core.
         if shards > 1 && self.pool.is_none() {
             self.pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(self.threads)
@@ -213,6 +222,9 @@ impl<N: Trainable + Sync> Stepper<N> {
     }
 
     /// Runs forward and backward on every shard; returns the mean loss.
+    ///
+    /// Shard `i` holds samples `bounds(i)`; shards are never empty because
+    /// there are at most as many as samples.
     fn run_shards<T: Target<N::Output>>(
         &mut self,
         net: &N,
@@ -223,10 +235,8 @@ impl<N: Trainable + Sync> Stepper<N> {
         seed: u64,
     ) -> f64 {
         let batch = xs.len();
-        let per = batch.div_ceil(shards);
         let work = |shard: &mut Shard<N::Elem>, i: usize, outs: Option<&mut [N::Output]>| {
-            let start = i * per;
-            let end = (start + per).min(batch);
+            let (start, end) = bounds(i, shards, batch);
             let ctx = StepCtx {
                 seed,
                 first_sample: start,
@@ -247,13 +257,21 @@ impl<N: Trainable + Sync> Stepper<N> {
             .to_f64()
         };
         let mut losses = [0.0f64; MAX_SHARDS];
-        match (&self.pool, shards) {
-            (Some(pool), n) if n > 1 => {
-                let shards = &mut self.shards[..n];
-                let losses = &mut losses[..n];
-                pool.install(|| fan_out(shards, losses, outputs, per, 0, &work));
+        match &self.pool {
+            Some(pool) if shards > 1 => {
+                let parts = &mut self.shards[..shards];
+                let losses = &mut losses[..shards];
+                pool.install(|| fan_out(parts, losses, outputs, (0, shards, batch), &work));
             }
-            _ => losses[0] = work(&mut self.shards[0], 0, outputs),
+            // One shard, or no pool could be built: the same shards in turn.
+            _ => {
+                let mut outputs = outputs;
+                for (i, shard) in self.shards[..shards].iter_mut().enumerate() {
+                    let (start, end) = bounds(i, shards, batch);
+                    let outs = outputs.as_deref_mut().map(|o| &mut o[start..end]);
+                    losses[i] = work(shard, i, outs);
+                }
+            }
         }
         losses[..shards].iter().sum::<f64>() / batch as f64
     }
@@ -273,24 +291,26 @@ impl<N: Trainable + Sync> Stepper<N> {
     }
 }
 
+/// Samples `[start, end)` of shard `i` of `shards` over `batch` samples:
+/// sizes differ by at most one, and no shard is empty while `shards <= batch`.
+fn bounds(i: usize, shards: usize, batch: usize) -> (usize, usize) {
+    (i * batch / shards, (i + 1) * batch / shards)
+}
+
 /// Runs `work` on every shard in parallel by recursive halving (rayon's
-/// `join` needs no heap allocation).
+/// `join` needs no heap allocation). `shards` are shards `first ..` of
+/// `total` over `batch` samples, and `outputs` their samples' outputs.
 fn fan_out<E: Send, O: Send, W>(
     shards: &mut [Shard<E>],
     losses: &mut [f64],
     outputs: Option<&mut [O]>,
-    per: usize,
-    first: usize,
+    (first, total, batch): (usize, usize, usize),
     work: &W,
 ) where
     W: Fn(&mut Shard<E>, usize, Option<&mut [O]>) -> f64 + Sync,
 {
     if shards.len() == 1 {
-        let outs = outputs.map(|o| {
-            let n = per.min(o.len());
-            &mut o[..n]
-        });
-        losses[0] = work(&mut shards[0], first, outs);
+        losses[0] = work(&mut shards[0], first, outputs);
         return;
     }
     let mid = shards.len() / 2;
@@ -298,15 +318,15 @@ fn fan_out<E: Send, O: Send, W>(
     let (loss_l, loss_r) = losses.split_at_mut(mid);
     let (out_l, out_r) = match outputs {
         Some(o) => {
-            let cut = (mid * per).min(o.len());
+            let cut = bounds(first + mid, total, batch).0 - bounds(first, total, batch).0;
             let (a, b) = o.split_at_mut(cut);
             (Some(a), Some(b))
         }
         None => (None, None),
     };
     rayon::join(
-        || fan_out(left, loss_l, out_l, per, first, work),
-        || fan_out(right, loss_r, out_r, per, first + mid, work),
+        || fan_out(left, loss_l, out_l, (first, total, batch), work),
+        || fan_out(right, loss_r, out_r, (first + mid, total, batch), work),
     );
 }
 

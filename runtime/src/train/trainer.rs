@@ -118,8 +118,9 @@ impl Trainer {
         self
     }
 
-    /// Stops when the validation loss has not improved for `epochs` epochs,
-    /// and restores the parameters of the best epoch.
+    /// Stops when the validation loss has not improved for `patience`
+    /// epochs, and restores the parameters of the best epoch. Needs a
+    /// validation set: [`Trainer::fit`] without one rejects it.
     pub fn early_stopping(mut self, patience: usize) -> Self {
         self.patience = Some(patience);
         self
@@ -199,6 +200,13 @@ impl Trainer {
         if self.batch == 0 {
             return Err(TrainError::ZeroBatch);
         }
+        if self.patience.is_some() && valid.is_none() {
+            return Err(TrainError::EarlyStoppingWithoutValidation);
+        }
+        check_labels::<N, D>(train)?;
+        if let Some(v) = valid {
+            check_labels::<N, D>(v)?;
+        }
         let mut stepper = Stepper::<N>::new(self.seed)
             .clip(self.clip)
             .weight_decay(self.weight_decay);
@@ -228,7 +236,22 @@ impl Trainer {
                 train.gather_into(chunk, &mut xs, &mut ts);
                 augment(&mut xs, &mut rng);
                 outs.resize(chunk.len(), <N::Output as Tensor>::zeroed());
-                let stats = stepper.step_with_outputs(net, &xs, &ts, opt, Some(&mut outs))?;
+                let stats = match stepper.step_with_outputs(net, &xs, &ts, opt, Some(&mut outs)) {
+                    Ok(stats) => stats,
+                    Err(TrainError::NonFinite { step, loss }) => {
+                        if let Some(bar) = &bar {
+                            bar.finish_and_clear();
+                        }
+                        let history = std::boxed::Box::new(history);
+                        return Err(TrainError::Diverged {
+                            step,
+                            epoch: epoch + 1,
+                            loss,
+                            history,
+                        });
+                    }
+                    Err(e) => return Err(e),
+                };
                 loss_sum += stats.loss * chunk.len() as f64;
                 correct += outs
                     .iter()
@@ -246,7 +269,9 @@ impl Trainer {
                 }
             }
             let train_secs = start.elapsed().as_secs_f64();
-            let val = valid.map(|v| evaluate(net, v, self.eval_batch));
+            let val = valid
+                .map(|v| evaluate(net, v, self.eval_batch))
+                .transpose()?;
             let record = EpochRecord {
                 epoch: epoch + 1,
                 train_loss: loss_sum / seen.max(1) as f64,
@@ -336,9 +361,12 @@ impl Trainer {
 /// Chunk results are summed in order, so the result does not depend on the
 /// thread count.
 ///
+/// # Errors
+/// [`TrainError::Label`] when a label is not a class of the network's output.
+///
 /// # Panics
 /// If `batch` is zero.
-pub fn evaluate<N, D>(net: &N, data: &D, batch: usize) -> Metrics
+pub fn evaluate<N, D>(net: &N, data: &D, batch: usize) -> Result<Metrics, TrainError>
 where
     N: Trainable + Sync,
     D: Dataset<Input = N::Input> + Sync,
@@ -347,6 +375,7 @@ where
 {
     use rayon::prelude::*;
     assert!(batch > 0, "evaluation batch must be at least 1");
+    check_labels::<N, D>(data)?;
     let chunks = data.len().div_ceil(batch);
     let parts: Vec<(f64, usize)> = (0..chunks)
         .into_par_iter()
@@ -377,8 +406,28 @@ where
         .iter()
         .fold((0.0, 0), |(l, c), &(pl, pc)| (l + pl, c + pc));
     let n = data.len().max(1) as f64;
-    Metrics {
+    Ok(Metrics {
         loss: loss / n,
         accuracy: correct as f64 / n,
+    })
+}
+
+/// Rejects a dataset with a label that is not a class of `N`'s output.
+fn check_labels<N, D>(data: &D) -> Result<(), TrainError>
+where
+    N: Trainable,
+    D: Dataset<Input = N::Input>,
+    D::Target: Target<N::Output>,
+{
+    let classes = N::OUTPUT_LEN.max(2);
+    for i in 0..data.len() {
+        if let Some(label) = data.get(i).1.class().filter(|&c| c >= classes) {
+            return Err(TrainError::Label {
+                index: i,
+                label,
+                classes,
+            });
+        }
     }
+    Ok(())
 }
