@@ -62,7 +62,7 @@ impl Default for Options {
 /// backpropagation with central differences, for every trainable tensor.
 ///
 /// The network is evaluated in training mode (dropout with the fixed mask of
-/// `options.ctx`, batch norm with batch statistics) and left unchanged.
+/// `options.seed`, batch norm with batch statistics) and left unchanged.
 ///
 /// # Panics
 /// If `ts` is not as long as `xs`, or `xs` is empty.

@@ -122,16 +122,18 @@ pub trait Network: Sized {
     /// Elements of the flat parameter array: trainable parameters plus
     /// running statistics.
     const STORE_LEN: usize;
-    /// Elements of the scratch arena `predict` uses: the largest pair of
-    /// consecutive activation buffers.
+    /// Elements of the scratch arena `predict` uses: two halves that steps
+    /// write in turn (elementwise steps work in place), each as long as the
+    /// largest output written to it.
     const ARENA_LEN: usize;
     /// Every parameter tensor, in declaration order.
     const TENSORS: &'static [TensorInfo];
     /// Every layer, in declaration order.
     const LAYERS: &'static [LayerInfo];
-    /// A hash of the architecture (input shape, layers, arguments, element
-    /// type excluded); parameter files carry it so a file written for another
-    /// network is rejected.
+    /// A hash of the shape signature: input and output shapes and every
+    /// parameter tensor's name and shape (element type excluded). Parameter
+    /// files carry it, so a file written for another architecture is
+    /// rejected, while a changed dropout rate or initializer is not.
     const SIGNATURE: u64;
 
     /// The flat parameter array.

@@ -122,8 +122,9 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             pub const STORE_LEN: usize = #store_len;
             /// Bytes of the flat parameter array.
             pub const PARAM_BYTES: usize = #store_len * #core::mem::size_of::<E>();
-            /// Elements of the inference arena: the smallest ping-pong pair of
-            /// activation buffers the layers need.
+            /// Elements of the inference arena: two halves that the steps
+            /// write in turn (elementwise steps in place), each as long as the
+            /// largest output written to it.
             pub const ARENA_LEN: usize = #arena_len;
             /// Bytes of the inference arena.
             pub const ARENA_BYTES: usize = #arena_len * #core::mem::size_of::<E>();
@@ -494,14 +495,15 @@ fn layer_infos(typed: &TypedNetwork) -> Vec<TokenStream> {
         .collect()
 }
 
-/// The architecture as text: input shape, layers as written, loss.
+/// The architecture's shape signature as text: input and output shapes and
+/// every parameter tensor's name and shape. Options that leave the
+/// parameters' meaning in place (dropout rate, initializer, loss, aliases)
+/// do not change it, so a weight file outlives them.
 fn signature_text(typed: &TypedNetwork) -> String {
-    let mut text = typed.net.input.to_string();
-    for l in &typed.layers {
-        text.push_str(" -> ");
-        text.push_str(&l.layer.text);
+    let mut text = format!("{} -> {}", typed.net.input, typed.output);
+    for t in &typed.tensors {
+        text.push_str(&format!(" ; {} {:?}", t.name, t.shape));
     }
-    text.push_str(&format!(" ; {:?}", typed.loss));
     text
 }
 

@@ -116,8 +116,8 @@ impl CsvReader {
         reader: impl Read,
     ) -> Result<InMemory<[E; F], [E; 1]>, DataError> {
         self.read_rows(reader, |field, line, column| {
-            parse_number(field)
-                .map(|v| [E::from_f64(v)])
+            parse_number::<E>(field)
+                .map(|v| [v])
                 .ok_or_else(|| bad_field(field, line, column, FINITE))
         })
     }
@@ -193,9 +193,8 @@ impl CsvReader {
                 if col == target_col {
                     t = Some(target(field, line, col + 1)?);
                 } else if let Some(slot) = slots.next() {
-                    let v = parse_number(field)
+                    *slot = parse_number::<E>(field)
                         .ok_or_else(|| bad_field(field, line, col + 1, FINITE))?;
-                    *slot = E::from_f64(v);
                 }
             }
             // `target_col < fields == record.len()`, so the target was seen.
@@ -257,9 +256,13 @@ fn bad_field(field: &[u8], line: u64, column: usize, expected: &'static str) -> 
     }
 }
 
-fn parse_number(field: &[u8]) -> Option<f64> {
+/// A number that is finite in the element type `E`: `1e300` is finite as
+/// `f64` but overflows to infinity as `f32`, so the check follows the
+/// conversion.
+fn parse_number<E: Scalar>(field: &[u8]) -> Option<E> {
     let v: f64 = std::str::from_utf8(field).ok()?.trim().parse().ok()?;
-    v.is_finite().then_some(v)
+    let e = E::from_f64(v);
+    e.is_finite().then_some(e)
 }
 
 fn parse_class(field: &[u8]) -> Option<usize> {
@@ -274,6 +277,13 @@ fn parse_class(field: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbers_too_large_for_f32_are_rejected() {
+        assert_eq!(super::parse_number::<f32>(b"1e300"), None);
+        assert_eq!(super::parse_number::<f64>(b"1e300"), Some(1e300));
+        assert_eq!(super::parse_number::<f32>(b" 2.5 "), Some(2.5));
+    }
+
     use super::*;
     use crate::data::Dataset;
     use std::format;

@@ -178,23 +178,12 @@ fn content_sha256(bytes: &[u8], gzip: bool) -> Result<String, DataError> {
         .collect())
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it to
-/// `path`; on failure removes the temporary file and leaves `path` untouched.
+/// Writes `bytes` to `path` atomically (see [`crate::persist::write_atomic`]):
+/// a failure leaves no partial file under the final name.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{file_name}.{}.part", std::process::id()));
-    let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        DataError::io(path, e)
+    crate::persist::write_atomic(path, bytes).map_err(|e| match e {
+        crate::persist::PersistError::Io { source, .. } => DataError::io(path, source),
+        other => DataError::io(path, std::io::Error::other(other.to_string())),
     })
 }
 

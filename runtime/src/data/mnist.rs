@@ -147,10 +147,11 @@ impl Mnist {
     }
 }
 
-/// Resolves the four files in `dir`, raw name first, then `.gz`.
+/// Resolves the four files in `dir`: `.gz` first (the form `download`
+/// verifies and writes), then the raw name.
 fn find_files(dir: &Path) -> Result<[PathBuf; 4], DataError> {
     let found = FILES.map(|name| {
-        [name.to_owned(), format!("{name}.gz")]
+        [format!("{name}.gz"), name.to_owned()]
             .into_iter()
             .map(|n| dir.join(n))
             .find(|p| p.is_file())

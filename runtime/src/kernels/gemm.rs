@@ -229,10 +229,7 @@ fn outer_tile<M: MulAdd, E: Scalar, const MR: usize, const NR: usize>(
         }
     }
     for q in 0..k {
-        let bk: &[E; NR] = match b[q * ldb + j0..].first_chunk::<NR>() {
-            Some(v) => v,
-            None => return,
-        };
+        let bk = &b[q * ldb + j0..][..NR];
         let base = q * sa.k + i0 * sa.i;
         for (r, row) in acc.iter_mut().enumerate() {
             let av = a[base + r * sa.i];

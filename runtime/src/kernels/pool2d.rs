@@ -74,6 +74,12 @@ pub fn max_backward<
     dy: &[[[[E; OW]; OH]; C]],
     dx: &mut [[[[E; W]; H]; C]],
 ) {
+    const {
+        assert!(
+            OH <= H && OW <= W,
+            "pool2d: output extent does not match the input"
+        )
+    };
     for ((am, dy), dx) in argmax.iter().zip(dy).zip(dx.iter_mut()) {
         *dx = [[[E::ZERO; W]; H]; C];
         for c in 0..C {
@@ -149,6 +155,12 @@ pub fn avg_backward<
     dy: &[[[[E; OW]; OH]; C]],
     dx: &mut [[[[E; W]; H]; C]],
 ) {
+    const {
+        assert!(
+            KH <= H && KW <= W && (H - KH) / SH + 1 == OH && (W - KW) / SW + 1 == OW,
+            "pool2d: output extent does not match the input"
+        )
+    };
     let inv = E::ONE / E::from_usize(KH * KW);
     for (dy, dx) in dy.iter().zip(dx.iter_mut()) {
         *dx = [[[E::ZERO; W]; H]; C];

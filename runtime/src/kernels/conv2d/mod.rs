@@ -216,6 +216,12 @@ fn backward_impl<
     db: &mut [E; F],
     dx: Option<&mut [[[[E; W]; H]; C]]>,
 ) {
+    const {
+        assert!(
+            (H + 2 * PH - KH) / SH + 1 == OH && (W + 2 * PW - KW) / SW + 1 == OW,
+            "conv2d: output extent does not match (input + 2*pad - kernel) / stride + 1"
+        )
+    };
     assert_eq!(
         x.len(),
         dy.len(),
@@ -288,6 +294,12 @@ fn backward_max_pool_impl<
     db: &mut [E; F],
     dx: Option<&mut [[[[E; W]; H]; C]]>,
 ) {
+    const {
+        assert!(
+            (H + 2 * PH - KH) / SH + 1 == OH && (W + 2 * PW - KW) / SW + 1 == OW,
+            "conv2d: output extent does not match (input + 2*pad - kernel) / stride + 1"
+        )
+    };
     assert_eq!(
         x.len(),
         dy.len(),

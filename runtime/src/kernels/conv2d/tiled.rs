@@ -137,9 +137,8 @@ fn block<
                 for ky in 0..KH {
                     let row = &xs[c][oy + ky];
                     for kx in 0..KW {
-                        let Some(seg) = row[kx..].first_chunk::<OW>() else {
-                            continue;
-                        };
+                        // In bounds: the entry points assert OW = W - KW + 1.
+                        let seg = &row[kx..kx + OW];
                         for (fb, a) in acc.iter_mut().enumerate() {
                             let wv = w[f0 + fb][c][ky][kx];
                             for (ai, &xv) in a.iter_mut().zip(seg) {
@@ -232,9 +231,7 @@ pub(super) fn backward<
                     }
                     for c in 0..C {
                         for ky in 0..KH {
-                            let Some(seg) = xs[c][oy + ky][ox..].first_chunk::<KW>() else {
-                                continue;
-                            };
+                            let seg = &xs[c][oy + ky][ox..ox + KW];
                             for (d, &xv) in dwf[c][ky].iter_mut().zip(seg) {
                                 *d = M::madd(g, xv, *d);
                             }
@@ -243,10 +240,7 @@ pub(super) fn backward<
                     if let Some(dx) = dx.as_deref_mut() {
                         for c in 0..C {
                             for ky in 0..KH {
-                                let Some(seg) = dx[s][c][oy + ky][ox..].first_chunk_mut::<KW>()
-                                else {
-                                    continue;
-                                };
+                                let seg = &mut dx[s][c][oy + ky][ox..ox + KW];
                                 for (d, &wv) in seg.iter_mut().zip(&w[f][c][ky]) {
                                     *d = M::madd(g, wv, *d);
                                 }
