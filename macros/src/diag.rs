@@ -44,6 +44,14 @@ pub(crate) fn cannot_take_input(layer: &Layer, input: &Shape, why: &str) -> syn:
     )
 }
 
+/// An internal invariant broke; never the user's fault.
+pub(crate) fn internal(what: &str) -> syn::Error {
+    syn::Error::new(
+        Span::call_site(),
+        format!("internal error in network!: {what}; please report"),
+    )
+}
+
 pub(crate) fn unknown_layer(name: &str, suggestion: Option<&str>, known: &[&str]) -> String {
     let list = known
         .iter()

@@ -45,6 +45,6 @@ fn try_expand(def: &ast::NetworkDef) -> syn::Result<proc_macro2::TokenStream> {
     let body = def.body.as_ref().map_err(Clone::clone)?;
     let net = lower::lower(&def.header, body)?;
     let typed = infer::infer(&net)?;
-    let plan = plan::plan(&typed);
+    let plan = plan::plan(&typed)?;
     Ok(emit::network(&plan))
 }

@@ -16,6 +16,7 @@
 //!   activations, so backward needs only the argmax and the pooled output.
 //! - `flatten` and a standalone `identity` are views, not steps with buffers.
 
+use crate::diag;
 use crate::infer::TypedNetwork;
 use crate::layers::LayerKind;
 use crate::layers::activation::Act;
@@ -44,6 +45,40 @@ pub(crate) struct Step {
     pub(crate) name: String,
 }
 
+/// Every size of a convolution, as the kernels' const generics want them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConvGeom {
+    pub(crate) c: usize,
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) f: usize,
+    pub(crate) kernel: (usize, usize),
+    pub(crate) stride: (usize, usize),
+    pub(crate) pad: (usize, usize),
+    pub(crate) oh: usize,
+    pub(crate) ow: usize,
+}
+
+/// A max pool folded into a convolution: window and pooled extent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Window {
+    pub(crate) size: (usize, usize),
+    pub(crate) qh: usize,
+    pub(crate) qw: usize,
+}
+
+/// Every size of a pooling step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PoolGeom {
+    pub(crate) c: usize,
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) size: (usize, usize),
+    pub(crate) stride: (usize, usize),
+    pub(crate) oh: usize,
+    pub(crate) ow: usize,
+}
+
 /// What a step computes.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Op {
@@ -51,17 +86,12 @@ pub(crate) enum Op {
         act: Act,
     },
     Conv {
+        geom: ConvGeom,
         act: Act,
-        pool: Option<(usize, usize)>,
+        pool: Option<Window>,
     },
-    MaxPool {
-        size: (usize, usize),
-        stride: (usize, usize),
-    },
-    AvgPool {
-        size: (usize, usize),
-        stride: (usize, usize),
-    },
+    MaxPool(PoolGeom),
+    AvgPool(PoolGeom),
     Act(Act),
     Prelu,
     Softmax,
@@ -130,7 +160,12 @@ impl Arena {
     }
 }
 
-pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> Plan<'a> {
+/// Groups layers into steps and lays out the buffers.
+///
+/// Fails only on a broken internal invariant (a convolution or pool whose
+/// shapes `infer` did not make images), reported as an internal error
+/// rather than emitted as wrong code.
+pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> syn::Result<Plan<'a>> {
     let layers = &typed.layers;
     let n = layers.len();
     let head = match (typed.loss, layers.last().map(|l| &l.layer.kind)) {
@@ -167,7 +202,23 @@ pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> Plan<'a> {
                     act: act.unwrap_or(Act::Identity),
                 }
             }
-            LayerKind::Conv(_) => {
+            LayerKind::Conv(conv) => {
+                let (Shape::Image { c, h, w }, Shape::Image { c: f, h: oh, w: ow }) =
+                    (layer.input, layer.output)
+                else {
+                    return Err(diag::internal("a convolution without image shapes"));
+                };
+                let geom = ConvGeom {
+                    c,
+                    h,
+                    w,
+                    f,
+                    kernel: conv.kernel,
+                    stride: conv.stride,
+                    pad: conv.pad,
+                    oh,
+                    ow,
+                };
                 let act = foldable(i + 1);
                 if act.is_some() {
                     i += 1;
@@ -175,23 +226,41 @@ pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> Plan<'a> {
                 let pool = match layers.get(i + 1).map(|l| &l.layer.kind) {
                     Some(LayerKind::MaxPool(p)) if p.tiles() => {
                         i += 1;
-                        Some(p.size)
+                        Some(Window {
+                            size: p.size,
+                            qh: oh / p.size.0,
+                            qw: ow / p.size.1,
+                        })
                     }
                     _ => None,
                 };
                 Op::Conv {
+                    geom,
                     act: act.unwrap_or(Act::Identity),
                     pool,
                 }
             }
-            LayerKind::MaxPool(p) => Op::MaxPool {
-                size: p.size,
-                stride: p.stride,
-            },
-            LayerKind::AvgPool(p) => Op::AvgPool {
-                size: p.size,
-                stride: p.stride,
-            },
+            LayerKind::MaxPool(p) | LayerKind::AvgPool(p) => {
+                let (Shape::Image { c, h, w }, Shape::Image { h: oh, w: ow, .. }) =
+                    (layer.input, layer.output)
+                else {
+                    return Err(diag::internal("a pool without image shapes"));
+                };
+                let geom = PoolGeom {
+                    c,
+                    h,
+                    w,
+                    size: p.size,
+                    stride: p.stride,
+                    oh,
+                    ow,
+                };
+                if matches!(layer.layer.kind, LayerKind::MaxPool(_)) {
+                    Op::MaxPool(geom)
+                } else {
+                    Op::AvgPool(geom)
+                }
+            }
             LayerKind::Act(Act::Identity) | LayerKind::Flatten => Op::Alias,
             LayerKind::Act(act) => Op::Act(*act),
             LayerKind::Prelu => Op::Prelu,
@@ -237,13 +306,13 @@ pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> Plan<'a> {
         .iter()
         .any(|l| l.layer.kind == LayerKind::Act(Act::Step));
     let arena = arena(&steps);
-    Plan {
+    Ok(Plan {
         typed,
         steps,
         head,
         arena,
         trainable,
-    }
+    })
 }
 
 /// Assigns every step an arena half; elementwise steps work in place.
@@ -308,7 +377,7 @@ mod tests {
         let def = &inv.networks[0];
         let net = crate::lower::lower(&def.header, def.body.as_ref().unwrap()).unwrap();
         let typed = crate::infer::infer(&net).unwrap();
-        f(&plan(&typed))
+        f(&plan(&typed).unwrap())
     }
 
     #[test]
@@ -322,8 +391,23 @@ mod tests {
                     ops,
                     [
                         &Op::Conv {
+                            geom: ConvGeom {
+                                c: 1,
+                                h: 28,
+                                w: 28,
+                                f: 30,
+                                kernel: (5, 5),
+                                stride: (1, 1),
+                                pad: (0, 0),
+                                oh: 24,
+                                ow: 24
+                            },
                             act: Act::Relu,
-                            pool: Some((2, 2))
+                            pool: Some(Window {
+                                size: (2, 2),
+                                qh: 12,
+                                qw: 12
+                            })
                         },
                         &Op::Affine { act: Act::Relu },
                         &Op::Affine { act: Act::Identity },
@@ -369,13 +453,29 @@ mod tests {
                     ops,
                     [
                         &Op::Conv {
+                            geom: ConvGeom {
+                                c: 2,
+                                h: 9,
+                                w: 9,
+                                f: 4,
+                                kernel: (3, 3),
+                                stride: (1, 1),
+                                pad: (0, 0),
+                                oh: 7,
+                                ow: 7
+                            },
                             act: Act::Identity,
                             pool: None
                         },
-                        &Op::MaxPool {
+                        &Op::MaxPool(PoolGeom {
+                            c: 4,
+                            h: 7,
+                            w: 7,
                             size: (3, 3),
-                            stride: (2, 2)
-                        },
+                            stride: (2, 2),
+                            oh: 3,
+                            ow: 3
+                        }),
                         &Op::Alias,
                         &Op::Dropout(0.5),
                         &Op::Affine { act: Act::Step },

@@ -8,10 +8,9 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
-use super::forward::{conv_dims, conv_generics, len, offset};
+use super::forward::{conv_generics, len, offset, pool_generics};
 use super::pass::{input_of, out_buf};
 use super::{act_expr, channels_positions, layer_span, lit, rt};
-use crate::model::Shape;
 use crate::plan::{Op, Plan};
 
 /// The backward section: runs when `grads` is given, from step `from` down.
@@ -84,10 +83,19 @@ fn step(plan: &Plan, s: usize) -> TokenStream {
                 #swap_after
             }
         }
-        Op::Conv { act, pool } => {
-            let g = conv_generics(plan, step);
-            let d = conv_dims(plan, step);
-            let (c, h, w, f, kh, kw, oh, ow) = (&d.c, &d.h, &d.w, &d.f, &d.kh, &d.kw, &d.oh, &d.ow);
+        Op::Conv { geom, act, pool } => {
+            let g = conv_generics(geom);
+            let [c, h, w, f, kh, kw, oh, ow] = [
+                geom.c,
+                geom.h,
+                geom.w,
+                geom.f,
+                geom.kernel.0,
+                geom.kernel.1,
+                geom.oh,
+                geom.ow,
+            ]
+            .map(lit);
             let split = weight_bias_grads(plan, s);
             let w_off = lit(offset(plan, step, 0));
             let weights = quote!(#v::kernel::<E, #f, #c, #kh, #kw>(&p[#w_off..]));
@@ -99,26 +107,21 @@ fn step(plan: &Plan, s: usize) -> TokenStream {
             let dw = quote!(#v::kernel_mut::<E, #f, #c, #kh, #kw>(__dw));
             let db = quote!(#v::vector_mut::<E, #f>(__db));
             let x = quote!(#v::images::<E, #c, #h, #w>(#input));
+            let act = act_expr(*act);
             match pool {
-                None => {
-                    let act = act_expr(*act);
-                    quote_spanned! {span=>
-                        #k::activation::backward_in_place::<E, _>(&#out[..], #dout, #act);
-                        #split
-                        #k::conv2d::backward::<E, #g>(
-                            #weights, #x,
-                            #v::images::<E, #f, #oh, #ow>(&__gout[..__b * #out_len]),
-                            #dw, #db, #dx,
-                        );
-                        #swap_after
-                    }
-                }
-                Some((wh, ww)) => {
-                    let Shape::Image { h: qh, w: qw, .. } = step.output else {
-                        return quote!();
-                    };
-                    let (qh, qw, wh, ww) = (lit(qh), lit(qw), lit(*wh), lit(*ww));
-                    let act = act_expr(*act);
+                None => quote_spanned! {span=>
+                    #k::activation::backward_in_place::<E, _>(&#out[..], #dout, #act);
+                    #split
+                    #k::conv2d::backward::<E, #g>(
+                        #weights, #x,
+                        #v::images::<E, #f, #oh, #ow>(&__gout[..__b * #out_len]),
+                        #dw, #db, #dx,
+                    );
+                    #swap_after
+                },
+                Some(window) => {
+                    let [wh, ww, qh, qw] =
+                        [window.size.0, window.size.1, window.qh, window.qw].map(lit);
                     let argmax = format_ident!("{}_argmax", step.name);
                     quote_spanned! {span=>
                         #split
@@ -134,30 +137,24 @@ fn step(plan: &Plan, s: usize) -> TokenStream {
                 }
             }
         }
-        Op::MaxPool { size, stride } | Op::AvgPool { size, stride } => {
+        Op::MaxPool(geom) | Op::AvgPool(geom) => {
             if !has_src {
                 return quote!();
             }
-            let (Shape::Image { c, h, w }, Shape::Image { h: oh, w: ow, .. }) =
-                (step.input, step.output)
-            else {
-                return quote!();
-            };
-            let [cl, hl, wl, ohl, owl] = [c, h, w, oh, ow].map(lit);
-            let dy = quote!(#v::images::<E, #cl, #ohl, #owl>(&__gout[..__b * #out_len]));
-            let dx = quote!(#v::images_mut::<E, #cl, #hl, #wl>(&mut __gin[..__b * #in_len]));
-            if matches!(step.op, Op::AvgPool { .. }) {
-                let g = [c, h, w, size.0, size.1, stride.0, stride.1, oh, ow].map(lit);
+            let [c, h, w, oh, ow] = [geom.c, geom.h, geom.w, geom.oh, geom.ow].map(lit);
+            let dy = quote!(#v::images::<E, #c, #oh, #ow>(&__gout[..__b * #out_len]));
+            let dx = quote!(#v::images_mut::<E, #c, #h, #w>(&mut __gin[..__b * #in_len]));
+            if matches!(step.op, Op::AvgPool(_)) {
+                let g = pool_generics(geom);
                 quote_spanned! {span=>
-                    #k::pool2d::avg_backward::<E, #(#g),*>(#dy, #dx);
+                    #k::pool2d::avg_backward::<E, #g>(#dy, #dx);
                     #swap_after
                 }
             } else {
-                let g = [c, h, w, oh, ow].map(lit);
                 let argmax = format_ident!("{}_argmax", step.name);
                 quote_spanned! {span=>
-                    #k::pool2d::max_backward::<E, #(#g),*>(
-                        #v::images::<u32, #cl, #ohl, #owl>(&#argmax[..]), #dy, #dx,
+                    #k::pool2d::max_backward::<E, #c, #h, #w, #oh, #ow>(
+                        #v::images::<u32, #c, #oh, #ow>(&#argmax[..]), #dy, #dx,
                     );
                     #swap_after
                 }

@@ -9,7 +9,7 @@ use quote::{quote, quote_spanned};
 
 use super::{act_expr, channels_positions, layer_span, lit, rt};
 use crate::model::Shape;
-use crate::plan::{Op, Plan, Step};
+use crate::plan::{ConvGeom, Op, Plan, PoolGeom, Step};
 
 /// Where a step reads and writes.
 pub(crate) struct Io {
@@ -65,23 +65,23 @@ pub(crate) fn step(plan: &Plan, s: usize, io: &Io) -> TokenStream {
                 );
             }
         }
-        Op::Conv { act, pool } => {
-            let g = conv_generics(plan, step);
-            let ConvDims {
-                c,
-                h,
-                w,
-                f,
-                kh,
-                kw,
-                oh,
-                ow,
-                ..
-            } = conv_dims(plan, step);
+        Op::Conv { geom, act, pool } => {
+            let g = conv_generics(geom);
+            let [c, h, w, f, kh, kw, oh, ow] = [
+                geom.c,
+                geom.h,
+                geom.w,
+                geom.f,
+                geom.kernel.0,
+                geom.kernel.1,
+                geom.oh,
+                geom.ow,
+            ]
+            .map(lit);
             let act = act_expr(*act);
             let w_off = lit(offset(plan, step, 0));
             let weights = quote!(#v::kernel::<E, #f, #c, #kh, #kw>(&p[#w_off..]));
-            let bias = param_vector(plan, step, 1, conv_dims(plan, step).filters);
+            let bias = param_vector(plan, step, 1, geom.f);
             let x = quote!(#v::images::<E, #c, #h, #w>(#input));
             match pool {
                 None => quote_spanned! {span=>
@@ -89,11 +89,9 @@ pub(crate) fn step(plan: &Plan, s: usize, io: &Io) -> TokenStream {
                         #weights, #bias, #x, #v::images_mut::<E, #f, #oh, #ow>(#output), #act,
                     );
                 },
-                Some((wh, ww)) => {
-                    let Shape::Image { h: qh, w: qw, .. } = step.output else {
-                        return quote!();
-                    };
-                    let (qh, qw, wh, ww) = (lit(qh), lit(qw), lit(*wh), lit(*ww));
+                Some(window) => {
+                    let [wh, ww, qh, qw] =
+                        [window.size.0, window.size.1, window.qh, window.qw].map(lit);
                     let argmax = match &io.index {
                         Some(idx) => quote!(Some(#v::images_mut::<u32, #f, #qh, #qw>(#idx))),
                         None => quote!(None),
@@ -109,25 +107,19 @@ pub(crate) fn step(plan: &Plan, s: usize, io: &Io) -> TokenStream {
                 }
             }
         }
-        Op::MaxPool { size, stride } | Op::AvgPool { size, stride } => {
-            let (Shape::Image { c, h, w }, Shape::Image { h: oh, w: ow, .. }) =
-                (step.input, step.output)
-            else {
-                return quote!();
-            };
-            let g = [c, h, w, size.0, size.1, stride.0, stride.1, oh, ow].map(lit);
-            let [cl, hl, wl] = [c, h, w].map(lit);
-            let x = quote!(#v::images::<E, #cl, #hl, #wl>(#input));
-            let (c, oh, ow) = (lit(c), lit(oh), lit(ow));
+        Op::MaxPool(geom) | Op::AvgPool(geom) => {
+            let g = pool_generics(geom);
+            let [c, h, w, oh, ow] = [geom.c, geom.h, geom.w, geom.oh, geom.ow].map(lit);
+            let x = quote!(#v::images::<E, #c, #h, #w>(#input));
             let y = quote!(#v::images_mut::<E, #c, #oh, #ow>(#output));
-            if matches!(step.op, Op::AvgPool { .. }) {
-                quote_spanned! {span=> #k::pool2d::avg_forward::<E, #(#g),*>(#x, #y); }
+            if matches!(step.op, Op::AvgPool(_)) {
+                quote_spanned! {span=> #k::pool2d::avg_forward::<E, #g>(#x, #y); }
             } else {
                 let argmax = match &io.index {
                     Some(idx) => quote!(Some(#v::images_mut::<u32, #c, #oh, #ow>(#idx))),
                     None => quote!(None),
                 };
-                quote_spanned! {span=> #k::pool2d::max_forward::<E, #(#g),*>(#x, #y, #argmax); }
+                quote_spanned! {span=> #k::pool2d::max_forward::<E, #g>(#x, #y, #argmax); }
             }
         }
         Op::Act(act) => {
@@ -223,77 +215,20 @@ pub(crate) fn len(shape: Shape) -> usize {
     shape.len().unwrap_or(0)
 }
 
-/// Sizes of a convolution step.
-pub(crate) struct ConvDims {
-    pub(crate) c: proc_macro2::Literal,
-    pub(crate) h: proc_macro2::Literal,
-    pub(crate) w: proc_macro2::Literal,
-    pub(crate) f: proc_macro2::Literal,
-    pub(crate) kh: proc_macro2::Literal,
-    pub(crate) kw: proc_macro2::Literal,
-    pub(crate) oh: proc_macro2::Literal,
-    pub(crate) ow: proc_macro2::Literal,
-    pub(crate) filters: usize,
-}
-
-pub(crate) fn conv_dims(plan: &Plan, step: &Step) -> ConvDims {
-    let layer = &plan.typed.layers[step.layer];
-    let (Shape::Image { c, h, w }, Shape::Image { c: f, h: oh, w: ow }) =
-        (layer.input, layer.output)
-    else {
-        return ConvDims {
-            c: lit(0),
-            h: lit(0),
-            w: lit(0),
-            f: lit(0),
-            kh: lit(0),
-            kw: lit(0),
-            oh: lit(0),
-            ow: lit(0),
-            filters: 0,
-        };
-    };
-    let (kh, kw) = match &layer.layer.kind {
-        crate::layers::LayerKind::Conv(conv) => conv.kernel,
-        _ => (0, 0),
-    };
-    ConvDims {
-        c: lit(c),
-        h: lit(h),
-        w: lit(w),
-        f: lit(f),
-        kh: lit(kh),
-        kw: lit(kw),
-        oh: lit(oh),
-        ow: lit(ow),
-        filters: f,
-    }
-}
-
-/// `C, H, W, F, KH, KW, SH, SW, PH, PW, OH, OW` of a convolution step.
-pub(crate) fn conv_generics(plan: &Plan, step: &Step) -> TokenStream {
-    let layer = &plan.typed.layers[step.layer];
-    let (Shape::Image { c, h, w }, Shape::Image { c: f, h: oh, w: ow }) =
-        (layer.input, layer.output)
-    else {
-        return quote!();
-    };
-    let crate::layers::LayerKind::Conv(conv) = &layer.layer.kind else {
-        return quote!();
-    };
+/// `C, H, W, F, KH, KW, SH, SW, PH, PW, OH, OW` of a convolution.
+pub(crate) fn conv_generics(g: &ConvGeom) -> TokenStream {
     let all = [
-        c,
-        h,
-        w,
-        f,
-        conv.kernel.0,
-        conv.kernel.1,
-        conv.stride.0,
-        conv.stride.1,
-        conv.pad.0,
-        conv.pad.1,
-        oh,
-        ow,
+        g.c, g.h, g.w, g.f, g.kernel.0, g.kernel.1, g.stride.0, g.stride.1, g.pad.0, g.pad.1, g.oh,
+        g.ow,
+    ]
+    .map(lit);
+    quote!(#(#all),*)
+}
+
+/// `C, H, W, KH, KW, SH, SW, OH, OW` of a pool.
+pub(crate) fn pool_generics(g: &PoolGeom) -> TokenStream {
+    let all = [
+        g.c, g.h, g.w, g.size.0, g.size.1, g.stride.0, g.stride.1, g.oh, g.ow,
     ]
     .map(lit);
     quote!(#(#all),*)

@@ -39,7 +39,7 @@ impl Layout {
                 });
             }
             match &step.op {
-                Op::Conv { pool: Some(_), .. } | Op::MaxPool { .. } => {
+                Op::Conv { pool: Some(_), .. } | Op::MaxPool(_) => {
                     index.push(Buffer {
                         name: format_ident!("{}_argmax", step.name),
                         per_sample: out,
@@ -142,7 +142,7 @@ fn io(plan: &Plan, s: usize) -> Io {
     let step = &plan.steps[s];
     let out = out_buf(&step.name);
     let index = match &step.op {
-        Op::Conv { pool: Some(_), .. } | Op::MaxPool { .. } => {
+        Op::Conv { pool: Some(_), .. } | Op::MaxPool(_) => {
             let name = format_ident!("{}_argmax", step.name);
             Some(quote!(&mut #name[..]))
         }
