@@ -42,14 +42,5 @@ fn parallel<N: Network + Sync>(net: &N, xs: &[N::Input], ys: &mut [N::Output]) {
         rayon::join(|| parallel(net, xa, ya), || parallel(net, xb, yb));
         return;
     }
-    <N::Elem as crate::Scalar>::with_scratch(|data, index| {
-        let (d, i) = (N::workspace_len(xs.len()), N::index_len(xs.len()));
-        crate::threads::grow(data, d);
-        crate::threads::grow(index, i);
-        let mut ws = crate::Workspace {
-            data: &mut data[..d],
-            index: &mut index[..i],
-        };
-        net.forward_batch(xs, &mut ws, ys);
-    });
+    crate::threads::with_workspace::<N, _>(xs.len(), |ws| net.forward_batch(xs, ws, ys));
 }

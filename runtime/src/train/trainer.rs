@@ -13,7 +13,7 @@ use super::{Clip, EpochRecord, History, Stepper, TrainError};
 use crate::data::{Batches, Dataset};
 use crate::loss::{Target, is_correct};
 use crate::optim::Optimizer;
-use crate::{Scalar, Tensor, Trainable, Workspace};
+use crate::{Scalar, Tensor, Trainable};
 
 /// How the trainer reports progress on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -384,15 +384,8 @@ where
             let (mut xs, mut ts) = (Vec::new(), Vec::new());
             data.gather_into(&indices, &mut xs, &mut ts);
             let mut outs = std::vec![<N::Output as Tensor>::zeroed(); xs.len()];
-            <N::Elem as Scalar>::with_scratch(|data_buf, index_buf| {
-                let (d, i) = (N::workspace_len(xs.len()), N::index_len(xs.len()));
-                crate::threads::grow(data_buf, d);
-                crate::threads::grow(index_buf, i);
-                let mut ws = Workspace {
-                    data: &mut data_buf[..d],
-                    index: &mut index_buf[..i],
-                };
-                let loss = net.evaluate(&xs, &ts, &mut ws, &mut outs).to_f64();
+            crate::threads::with_workspace::<N, _>(xs.len(), |ws| {
+                let loss = net.evaluate(&xs, &ts, ws, &mut outs).to_f64();
                 let correct = outs
                     .iter()
                     .zip(&ts)
