@@ -1,7 +1,7 @@
 //! The generated type: struct, rustdoc with the shape trace, associated
 //! consts, constructors, inference, and the `Network` and `Trainable` impls.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
 
 use super::forward::{arena, len};
@@ -13,78 +13,82 @@ use crate::layers::Role;
 use crate::model::{Init, Loss};
 use crate::plan::Plan;
 
-pub(crate) fn network(plan: &Plan) -> TokenStream {
-    let typed = plan.typed;
-    let net = typed.net;
-    let rt = rt();
-    let name = &net.header.name;
-    let name_str = name.to_string();
-    let vis = &net.header.vis;
-    let attrs = &net.header.attrs;
-    let docs = docs(typed);
-    let e = quote!(E);
-    let input_ty = sample_type(net.input, &e);
-    let output_ty = sample_type(typed.output, &e);
-    let store_len = lit(typed.store_len);
-    let param_count = lit(typed.param_count);
-    let input_len = lit(len(net.input));
-    let output_len = lit(len(typed.output));
-    let arena_len = lit(plan.arena.len());
-    let input_dims = net.input.dims().into_iter().map(lit);
-    let input_rank = lit(net.input.dims().len());
-    let input_dims2 = input_dims.clone();
-    let tensors = tensor_infos(typed);
-    let layers = layer_infos(typed);
-    let signature = fnv1a(&signature_text(typed));
-    let layout = Layout::of(plan);
-    let (data_per, data_fixed) = layout.data_len();
-    let (index_per, index_fixed) = layout.index_len();
-    let (data_per, data_fixed, index_per, index_fixed) = (
-        lit(data_per),
-        lit(data_fixed),
-        lit(index_per),
-        lit(index_fixed),
-    );
-    let arena_body = arena(plan, &output_ty, false);
-    let pass = pass(plan);
-    let core = quote!(::constnet::__private::core);
-    // The check fails only for a caller's arena, after monomorphization;
-    // spanning it at the network's name keeps rustc from underlining the
-    // whole macro call (its "instantiating" note points at the caller).
-    let arena_msg = diag::arena_too_small(&name_str, plan.arena.len());
-    // Spanned at the user's tokens, the check is linted as user code: a
-    // network needing no arena must not emit clippy's absurd `A >= 0`.
-    let arena_check = (plan.arena.len() > 0).then(|| {
-        quote_spanned! {name.span()=>
-            const { assert!(A >= #arena_len, #arena_msg) };
-        }
-    });
-    let logits = plan.ends_in_squash().then(|| {
-        let body = arena(plan, &output_ty, true);
-        quote! {
-            /// The inputs of the final softmax or sigmoid for one sample (the
-            /// logits), in inference mode. Allocates nothing.
-            pub fn logits(&self, x: &#input_ty) -> #output_ty {
-                let mut arena = [<E as #rt::Scalar>::ZERO; #arena_len];
-                self.logits_in(x, &mut arena)
-            }
+/// Tokens and sizes every generated item refers to.
+struct Names<'a> {
+    plan: &'a Plan<'a>,
+    rt: TokenStream,
+    core: TokenStream,
+    name: &'a syn::Ident,
+    name_str: String,
+    cfgs: TokenStream,
+    input_ty: TokenStream,
+    output_ty: TokenStream,
+    store_len: Literal,
+    param_count: Literal,
+    input_len: Literal,
+    output_len: Literal,
+    arena_len: Literal,
+}
 
-            /// [`Self::logits`] in a caller-provided arena of at least `ARENA_LEN`.
-            pub fn logits_in<const A: usize>(&self, x: &#input_ty, arena: &mut [E; A]) -> #output_ty {
-                #arena_check
-                #body
-            }
+impl<'a> Names<'a> {
+    fn of(plan: &'a Plan<'a>) -> Self {
+        let typed = plan.typed;
+        let net = typed.net;
+        let e = quote!(E);
+        Names {
+            plan,
+            rt: rt(),
+            core: quote!(::constnet::__private::core),
+            name: &net.header.name,
+            name_str: net.header.name.to_string(),
+            cfgs: cfg_attrs(plan),
+            input_ty: sample_type(net.input, &e),
+            output_ty: sample_type(typed.output, &e),
+            store_len: lit(typed.store_len),
+            param_count: lit(typed.param_count),
+            input_len: lit(len(net.input)),
+            output_len: lit(len(typed.output)),
+            arena_len: lit(plan.arena.len()),
         }
-    });
+    }
+}
+
+pub(crate) fn network(plan: &Plan) -> TokenStream {
+    let n = Names::of(plan);
+    let items = [
+        type_item(&n),
+        constructors(&n),
+        inference(&n),
+        sizes(&n),
+        storage(&n),
+        network_impl(&n),
+    ];
     let trainable = plan
         .trainable
-        .then(|| trainable_impl(plan, &output_ty, &input_ty));
+        .then(|| trainable_impl(plan, &n.output_ty, &n.input_ty));
     let fixed = plan
         .trainable
-        .then(|| fixed_step(plan, &output_ty, &input_ty));
-    let cfgs = cfg_attrs(plan);
+        .then(|| fixed_step(plan, &n.output_ty, &n.input_ty));
+    quote!(#(#items)* #trainable #fixed)
+}
 
+/// The struct with its docs, `Clone` and `Debug`.
+fn type_item(n: &Names) -> TokenStream {
+    let Names {
+        rt,
+        core,
+        name,
+        name_str,
+        cfgs,
+        store_len,
+        param_count,
+        ..
+    } = n;
+    let header = &n.plan.typed.net.header;
+    let (attrs, vis) = (&header.attrs, &header.vis);
+    let docs = docs(n.plan.typed);
     quote! {
+        #(#attrs)*
         #(#attrs)*
         #docs
         #vis struct #name<E: #rt::Scalar = f32, S: #rt::Storage = #rt::DefaultStorage> {
@@ -107,6 +111,27 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             }
         }
 
+    }
+}
+
+/// Shape consts, construction and parameters by name.
+fn constructors(n: &Names) -> TokenStream {
+    let Names {
+        rt,
+        core,
+        name,
+        cfgs,
+        store_len,
+        param_count,
+        input_len,
+        output_len,
+        arena_len,
+        ..
+    } = n;
+    let input = n.plan.typed.net.input;
+    let input_dims = input.dims().into_iter().map(lit);
+    let input_rank = lit(input.dims().len());
+    quote! {
         #cfgs
         impl<E: #rt::Scalar, S: #rt::Storage> #name<E, S> {
             /// Input shape as declared: `[features]` or `[channels, height, width]`.
@@ -152,6 +177,78 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
                 Self::from_rng(&mut <#rt::rand::rngs::StdRng as #rt::rand::SeedableRng>::seed_from_u64(seed))
             }
 
+            /// The values of the parameter tensor called `name` (`conv1.weight`),
+            /// in PyTorch layout.
+            pub fn tensor(&self, name: &str) -> #core::option::Option<&[E]> {
+                #rt::params::tensor(self, name)
+            }
+
+            /// The values of the parameter tensor called `name`, mutable.
+            pub fn tensor_mut(&mut self, name: &str) -> #core::option::Option<&mut [E]> {
+                #rt::params::tensor_mut(self, name)
+            }
+
+            /// Overwrites the parameter tensor called `name`.
+            ///
+            /// # Errors
+            /// If no tensor has that name or `values` has the wrong length.
+            pub fn set_tensor(
+                &mut self,
+                name: &str,
+                values: &[E],
+            ) -> #core::result::Result<(), #rt::params::SetTensorError> {
+                #rt::params::set_tensor(self, name, values)
+            }
+
+        }
+    }
+}
+
+/// Single-sample inference in an arena, logits, batches and the summary.
+fn inference(n: &Names) -> TokenStream {
+    let Names {
+        rt,
+        name,
+        name_str,
+        cfgs,
+        input_ty,
+        output_ty,
+        arena_len,
+        ..
+    } = n;
+    let plan = n.plan;
+    let arena_body = arena(plan, output_ty, false);
+    // The check fails only for a caller's arena, after monomorphization;
+    // spanning it at the network's name keeps rustc from underlining the
+    // whole macro call (its "instantiating" note points at the caller).
+    let arena_msg = diag::arena_too_small(name_str, plan.arena.len());
+    // Spanned at the user's tokens, the check is linted as user code: a
+    // network needing no arena must not emit clippy's absurd `A >= 0`.
+    let arena_check = (plan.arena.len() > 0).then(|| {
+        quote_spanned! {name.span()=>
+            const { assert!(A >= #arena_len, #arena_msg) };
+        }
+    });
+    let logits = plan.ends_in_squash().then(|| {
+        let body = arena(plan, output_ty, true);
+        quote! {
+            /// The inputs of the final softmax or sigmoid for one sample (the
+            /// logits), in inference mode. Allocates nothing.
+            pub fn logits(&self, x: &#input_ty) -> #output_ty {
+                let mut arena = [<E as #rt::Scalar>::ZERO; #arena_len];
+                self.logits_in(x, &mut arena)
+            }
+
+            /// [`Self::logits`] in a caller-provided arena of at least `ARENA_LEN`.
+            pub fn logits_in<const A: usize>(&self, x: &#input_ty, arena: &mut [E; A]) -> #output_ty {
+                #arena_check
+                #body
+            }
+        }
+    });
+    quote! {
+        #cfgs
+        impl<E: #rt::Scalar, S: #rt::Storage> #name<E, S> {
             /// Runs one sample in inference mode. Allocates nothing: the
             /// arena of `ARENA_BYTES` lives on the stack.
             pub fn predict(&self, x: &#input_ty) -> #output_ty {
@@ -181,29 +278,29 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
                 #rt::summary::Summary::new()
             }
 
-            /// The values of the parameter tensor called `name` (`conv1.weight`),
-            /// in PyTorch layout.
-            pub fn tensor(&self, name: &str) -> #core::option::Option<&[E]> {
-                #rt::params::tensor(self, name)
-            }
+        }
+    }
+}
 
-            /// The values of the parameter tensor called `name`, mutable.
-            pub fn tensor_mut(&mut self, name: &str) -> #core::option::Option<&mut [E]> {
-                #rt::params::tensor_mut(self, name)
-            }
-
-            /// Overwrites the parameter tensor called `name`.
-            ///
-            /// # Errors
-            /// If no tensor has that name or `values` has the wrong length.
-            pub fn set_tensor(
-                &mut self,
-                name: &str,
-                values: &[E],
-            ) -> #core::result::Result<(), #rt::params::SetTensorError> {
-                #rt::params::set_tensor(self, name, values)
-            }
-
+/// Workspace sizes and the batched pass.
+fn sizes(n: &Names) -> TokenStream {
+    let Names {
+        rt,
+        core,
+        name,
+        cfgs,
+        store_len,
+        ..
+    } = n;
+    let layout = Layout::of(n.plan);
+    let (data_per, data_fixed) = layout.data_len();
+    let (index_per, index_fixed) = layout.index_len();
+    let [data_per, data_fixed, index_per, index_fixed] =
+        [data_per, data_fixed, index_per, index_fixed].map(lit);
+    let pass = pass(n.plan);
+    quote! {
+        #cfgs
+        impl<E: #rt::Scalar, S: #rt::Storage> #name<E, S> {
             /// Scalars of workspace a batch of `batch` samples needs.
             pub const fn workspace_len(batch: usize) -> usize {
                 batch * #data_per + #data_fixed
@@ -223,7 +320,20 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
 
             #pass
         }
+    }
+}
 
+/// Constructors of the inline storage: zeros, and a parameter file in a
+/// `const` context.
+fn storage(n: &Names) -> TokenStream {
+    let Names {
+        rt,
+        name,
+        cfgs,
+        store_len,
+        ..
+    } = n;
+    quote! {
         #cfgs
         impl<E: #rt::Scalar> #name<E, #rt::Inline> {
             /// A network with every parameter zero, usable in a `static`.
@@ -249,13 +359,39 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             }
         }
 
+    }
+}
+
+/// The `Network` impl.
+fn network_impl(n: &Names) -> TokenStream {
+    let Names {
+        rt,
+        core,
+        name,
+        name_str,
+        cfgs,
+        input_ty,
+        output_ty,
+        store_len,
+        param_count,
+        input_len,
+        output_len,
+        arena_len,
+        ..
+    } = n;
+    let typed = n.plan.typed;
+    let input_dims = typed.net.input.dims().into_iter().map(lit);
+    let tensors = tensor_infos(typed);
+    let layers = layer_infos(typed);
+    let signature = fnv1a(&signature_text(typed));
+    quote! {
         #cfgs
         impl<E: #rt::Scalar, S: #rt::Storage> #rt::Network for #name<E, S> {
             type Elem = E;
             type Input = #input_ty;
             type Output = #output_ty;
             const NAME: &'static str = #name_str;
-            const INPUT_SHAPE: &'static [usize] = &[#(#input_dims2),*];
+            const INPUT_SHAPE: &'static [usize] = &[#(#input_dims),*];
             const INPUT_LEN: usize = #input_len;
             const OUTPUT_LEN: usize = #output_len;
             const PARAM_COUNT: usize = #param_count;
@@ -290,8 +426,6 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
             }
         }
 
-        #trainable
-        #fixed
     }
 }
 
