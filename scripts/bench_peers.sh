@@ -41,19 +41,48 @@ OUR_VARIANT=generic
 
 # Every result line gets the pass and the build variant, as run_bench.sh adds the variant.
 tag() { sed -u "s/^{/{\"pass\": $1, \"variant\": \"$2\", /" >> "$OUT"; }
-# The load average beside each run, to tell a noisy cell from a real difference.
+# The load average before each run, as the peers' run_bench.sh records it.
 stamp() {
   printf '{"run": "%s", "threads": "%s", "pass": %s, "date": "%s", "load": "%s"}\n' \
     "$1" "$2" "$3" "$(date -u +%FT%TZ)" "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT"
 }
-# name pass threads variant command... : runs one program, keeps its JSON lines, logs failures.
+# What else ran meanwhile: the machine's busy CPU time (steal included: the hypervisor's other
+# guests) less the CPU time of our child. On 2 shared cores one stray process ruins a 2-thread
+# run (OpenMP barriers wait a whole time slice for a descheduled thread), so the table flags
+# runs that shared the machine. TICKS: /proc/stat counts in clock ticks.
+TICKS=$(getconf CLK_TCK)
+busy_secs() { awk -v hz="$TICKS" '/^cpu /{ printf "%.2f", ($2+$3+$4+$7+$8+$9) / hz }' /proc/stat; }
+TIMES=$(mktemp)
+trap 'rm -f "$TIMES"' EXIT
+# Reaped children's user + system seconds, from the `times` builtin. `times` must run in this
+# shell, not in a $(...) subshell, which would report its own, empty, child list; so the caller
+# runs `times > "$TIMES"` and this reads the file.
+child_secs() {
+  awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); n += a[1] * 60 + a[2] }
+                 printf "%.2f", n }' "$TIMES"
+}
+# name pass threads variant command... : runs one program, keeps its JSON lines, logs failures,
+# then records its wall and CPU time and the cores other processes used meanwhile.
 run() {
   local name=$1 pass=$2 t=$3 variant=$4; shift 4
+  local log=$LOGS/$name-$variant-t$t-p$pass.log
   echo "pass $pass, $t thread(s): $name ($variant)" >&2
   stamp "$name-$variant" "$t" "$pass"
-  "$@" 2> "$LOGS/$name-$variant-t$t-p$pass.log" | tag "$pass" "$variant"
-  local rc=${PIPESTATUS[0]}
-  [ "$rc" = 0 ] || echo "  $name exited $rc: see $LOGS/$name-$variant-t$t-p$pass.log" >&2
+  local busy0 cpu0 wall0 busy1 cpu1 wall1 rc
+  times > "$TIMES"
+  busy0=$(busy_secs) cpu0=$(child_secs) wall0=$(date +%s.%N)
+  "$@" 2> "$log" | tag "$pass" "$variant"
+  rc=${PIPESTATUS[0]}
+  times > "$TIMES"
+  busy1=$(busy_secs) cpu1=$(child_secs) wall1=$(date +%s.%N)
+  [ "$rc" = 0 ] || echo "  $name exited $rc: see $log" >&2
+  awk -v b="$name" -v v="$variant" -v t="$t" -v p="$pass" -v rc="$rc" -v w0="$wall0" -v w1="$wall1" \
+      -v c0="$cpu0" -v c1="$cpu1" -v b0="$busy0" -v b1="$busy1" 'BEGIN {
+        w = w1 - w0; c = c1 - c0; others = (b1 - b0 - c) / (w > 0 ? w : 1)
+        if (others < 0) others = 0
+        printf "{\"bench\": \"%s\", \"variant\": \"%s\", \"threads\": \"%s\", \"pass\": %s, ", b, v, t, p
+        printf "\"exit\": %s, \"wall_s\": %.2f, \"cpu_s\": %.2f, \"others_cores\": %.2f}\n", rc, w, c, others
+      }' >> "$OUT"
 }
 
 for pass in $(seq 1 "$PASSES"); do

@@ -9,6 +9,11 @@ make_results.py does. A peer built in several variants (generic, native) shows
 its best variant per cell, as the peers' README summary does. Ratios are
 "higher is better for constnet": throughput ours/theirs, latency theirs/ours.
 The acceptance targets are those of issue "4. Fast".
+
+A cell is flagged ⚠ when, while its program ran, other processes used more
+than NOISY_CORES of the machine (bench_peers.sh records this per run), or when
+its repeats differ by more than NOISY_SPREAD×: on 2 shared cores either makes
+the number unreliable, so rerun (more PASSES) before trusting it.
 """
 import json
 import os
@@ -20,6 +25,8 @@ COLUMNS = [("constnet", "constnet"), ("pytorch", "PyTorch"), ("candle", "candle"
 TRAIN, LAT = "train_samples_per_s", "latency_us_b1"
 ROWS = [("T1", "cnn", TRAIN, "CNN train, samples/s"), ("T2", "mlp", TRAIN, "MLP train, samples/s"),
         ("L1", "cnn", LAT, "CNN batch-1, µs"), ("L2", "mlp", LAT, "MLP batch-1, µs")]
+NOISY_CORES = 0.25
+NOISY_SPREAD = 1.5
 # (row, threads or None for every thread count) -> (versus, minimum ratio, wording)
 TARGETS = {
     ("T1", "2"): ("pytorch", 3.0, "≥ 3× PyTorch"),
@@ -31,8 +38,9 @@ TARGETS = {
 
 
 def load(path):
-    """Pools per-repeat values by (peer, variant, workload, metric, threads)."""
-    cells, loads, passes = {}, [], set()
+    """Pools per-repeat values by (peer, variant, workload, metric, threads),
+    and collects per (peer, variant, threads) the cores others used."""
+    cells, others, loads, passes = {}, {}, [], set()
     with open(path) as f:
         for line in f:
             line = line.strip()
@@ -44,20 +52,33 @@ def load(path):
                 continue
             if "load" in r:
                 loads.append(float(r["load"].split()[0]))
+            if "others_cores" in r:
+                key = (r["bench"], r["variant"], str(r["threads"]))
+                others.setdefault(key, []).append(float(r["others_cores"]))
             if "metric" not in r or r.get("metric") not in (TRAIN, LAT):
                 continue
             passes.add(r.get("pass", 0))
             # PyTorch prints threads as a number, the Rust programs as a string.
             key = (r["peer"], r.get("variant", "?"), r["workload"], r["metric"], str(r["threads"]))
             cells.setdefault(key, []).extend(float(v) for v in r["values"])
-    return cells, loads, len(passes)
+    return cells, others, loads, len(passes)
 
 
 def summary(vals):
     return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
 
 
-def best(cells, peer, workload, metric, threads):
+def noisy(s, others, peer, threads):
+    """Why a cell is unreliable, or None."""
+    busy = max(others.get((peer, s["variant"], threads), [0.0]))
+    if busy > NOISY_CORES:
+        return f"others used {busy:.2f} cores"
+    if s["min"] > 0 and s["max"] / s["min"] > NOISY_SPREAD:
+        return f"repeats spread {s['max'] / s['min']:.1f}×"
+    return None
+
+
+def best(cells, others, peer, workload, metric, threads):
     """The best variant's pooled cell for a peer, or None."""
     found = [(var, summary(v)) for (p, var, w, m, t), v in cells.items()
              if (p, w, m, t) == (peer, workload, metric, threads)]
@@ -65,13 +86,16 @@ def best(cells, peer, workload, metric, threads):
         return None
     pick = max if metric == TRAIN else min
     var, s = pick(found, key=lambda vs: vs[1]["median"])
-    return dict(s, variant=var)
+    s = dict(s, variant=var)
+    s["noisy"] = noisy(s, others, peer, threads)
+    return s
 
 
 def fmt(s, metric):
     if s is None:
         return "–"
-    return f"{s['median']:,.0f}" if metric == TRAIN else f"{s['median']:,.1f}"
+    text = f"{s['median']:,.0f}" if metric == TRAIN else f"{s['median']:,.1f}"
+    return text + (" ⚠" if s["noisy"] else "")
 
 
 def ratio(ours, theirs, metric):
@@ -91,7 +115,7 @@ def main(argv):
     strict = "--strict" in argv
     args = [a for a in argv if a != "--strict"]
     path = args[0] if args else os.path.join("target", "bench-peers", "results.jsonl")
-    cells, loads, npass = load(path)
+    cells, others, loads, npass = load(path)
     threads = sorted({k[4] for k in cells}, key=lambda t: (not t.isdigit(), int(t) if t.isdigit() else 0, t))
     peers = [p for p, _ in COLUMNS[1:]]
     variants = {p: {k[1] for k in cells if k[0] == p} for p, _ in COLUMNS}
@@ -107,7 +131,7 @@ def main(argv):
     failed = False
     for row, workload, metric, label in ROWS:
         for t in threads:
-            got = {p: best(cells, p, workload, metric, t) for p, _ in COLUMNS}
+            got = {p: best(cells, others, p, workload, metric, t) for p, _ in COLUMNS}
             if all(v is None for v in got.values()):
                 continue
             ours = got["constnet"]
@@ -123,13 +147,15 @@ def main(argv):
             target_txt = "–"
             if target:
                 versus, need, words = target
-                r = vs_best if versus == "best" else ratio(ours, got[versus], metric)
+                them = top[1] if versus == "best" and top else got.get(versus)
+                r = ratio(ours, them, metric)
                 if r is None:
                     target_txt = f"{words}: n/a"
                 else:
                     ok = r >= need
                     failed |= not ok
-                    target_txt = f"{words}: {'PASS' if ok else 'FAIL'} ({fx(r)}, need {need:g}×)"
+                    shaky = " ⚠" if ours["noisy"] or them["noisy"] else ""
+                    target_txt = f"{words}: {'PASS' if ok else 'FAIL'}{shaky} ({fx(r)}, need {need:g}×)"
             # Name the winning build only where a peer was measured in more than one.
             cols = [fmt(got[p], metric) + (f" ({got[p]['variant']})" if got[p] and len(variants[p]) > 1 else "")
                     for p, _ in COLUMNS]
@@ -137,16 +163,22 @@ def main(argv):
 
     print("\nRatios above 1 favour constnet: throughput is ours / theirs, latency theirs / ours. "
           "Batch-1 latency is single-threaded in constnet at every thread count.")
+    print(f"⚠: other processes used more than {NOISY_CORES} cores while the program ran, or its "
+          f"repeats differ by more than {NOISY_SPREAD}×; rerun with more PASSES before trusting it "
+          "(the raw table says which).")
     print("\n### Raw cells — median (min–max) of n repeats pooled over passes\n")
-    print("| peer | variant | workload | metric | threads | median | min–max | n |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| peer | variant | workload | metric | threads | median | min–max | n | others' cores | flag |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     order = {p: i for i, (p, _) in enumerate(COLUMNS)}
     for key in sorted(cells, key=lambda k: (order.get(k[0], 99), k[1], k[3], k[2], k[4])):
         peer, var, w, m, t = key
-        s = summary(cells[key])
+        s = dict(summary(cells[key]), variant=var)
         digits = 0 if m == TRAIN else 1
+        busy = others.get((peer, var, t))
+        busy_txt = "–" if busy is None else f"{max(busy):.2f}"
         print(f"| {peer} | {var} | {w} | {m} | {t} | {s['median']:,.{digits}f} | "
-              f"{s['min']:,.{digits}f}–{s['max']:,.{digits}f} | {s['n']} |")
+              f"{s['min']:,.{digits}f}–{s['max']:,.{digits}f} | {s['n']} | {busy_txt} | "
+              f"{noisy(s, others, peer, t) or ''} |")
     return 1 if strict and failed else 0
 
 
