@@ -53,7 +53,7 @@ struct Shard<E> {
 pub struct Stepper<N: Trainable> {
     shards: Vec<Shard<N::Elem>>,
     threads: usize,
-    pool: Option<rayon::ThreadPool>,
+    pool: Option<std::sync::Arc<rayon::ThreadPool>>,
     seed: u64,
     steps: u64,
     clip: Clip,
@@ -168,8 +168,8 @@ impl<N: Trainable + Sync> Stepper<N> {
             return Err(TrainError::NonFinite { step, loss });
         }
         let (clip, weight_decay) = (self.clip, self.weight_decay);
-        let grads = self.reduce(shards);
-        if grads.iter().any(|g| !g.is_finite()) {
+        let grads = self.grads();
+        if !all_finite(grads) {
             return Err(TrainError::NonFinite { step, loss });
         }
         let grad_norm = match clip {
@@ -214,14 +214,12 @@ impl<N: Trainable + Sync> Stepper<N> {
         // Without a pool (the OS refused threads) shards run in turn: same
         // results, one core.
         if shards > 1 && self.pool.is_none() {
-            self.pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(self.threads)
-                .build()
-                .ok();
+            self.pool = crate::threads::team(self.threads);
         }
     }
 
-    /// Runs forward and backward on every shard; returns the mean loss.
+    /// Runs forward and backward on every shard and sums their gradients
+    /// into the first shard's; returns the mean loss.
     ///
     /// Shard `i` holds samples `bounds(i)`; shards are never empty because
     /// there are at most as many as samples.
@@ -261,7 +259,13 @@ impl<N: Trainable + Sync> Stepper<N> {
             Some(pool) if shards > 1 => {
                 let parts = &mut self.shards[..shards];
                 let losses = &mut losses[..shards];
-                pool.install(|| fan_out(parts, losses, outputs, (0, shards, batch), &work));
+                // One round trip to the pool per step: the shards' gradients
+                // are summed by the same workers that computed them.
+                pool.install(|| {
+                    fan_out(parts, losses, outputs, (0, shards, batch), &work);
+                    let (first, rest) = parts.split_at_mut(1);
+                    sum_into(&mut first[0].grads[..N::STORE_LEN], rest);
+                });
             }
             // One shard, or no pool could be built: the same shards in turn.
             _ => {
@@ -271,22 +275,15 @@ impl<N: Trainable + Sync> Stepper<N> {
                     let outs = outputs.as_deref_mut().map(|o| &mut o[start..end]);
                     losses[i] = work(shard, i, outs);
                 }
+                let (first, rest) = self.shards[..shards].split_at_mut(1);
+                sum_into_serial(&mut first[0].grads[..N::STORE_LEN], rest);
             }
         }
         losses[..shards].iter().sum::<f64>() / batch as f64
     }
 
-    /// Sums every shard's gradients into the first shard's, in shard order.
-    fn reduce(&mut self, shards: usize) -> &mut [N::Elem] {
-        let (first, rest) = self.shards.split_at_mut(1);
-        let total = &mut first[0].grads[..N::STORE_LEN];
-        if shards > 1 {
-            let rest = &rest[..shards - 1];
-            match &self.pool {
-                Some(pool) => pool.install(|| sum_into(total, rest)),
-                None => sum_into(total, rest),
-            }
-        }
+    /// The summed gradient of the last step (in the first shard).
+    fn grads(&mut self) -> &mut [N::Elem] {
         &mut self.shards[0].grads[..N::STORE_LEN]
     }
 }
@@ -350,10 +347,52 @@ fn sum_into<E: Scalar>(total: &mut [E], rest: &[Shard<E>]) {
     go(total, rest, 0);
 }
 
+/// `total[i] += Σ_shards shard[i]` on this thread, shards in order.
+fn sum_into_serial<E: Scalar>(total: &mut [E], rest: &[Shard<E>]) {
+    for shard in rest {
+        for (t, &g) in total.iter_mut().zip(&shard.grads) {
+            *t += g;
+        }
+    }
+}
+
+/// Whether no element is NaN or infinite. `x - x` is NaN exactly for those,
+/// and summing it in independent lanes (no early exit, no reduction
+/// order) lets the check vectorize: it runs on every training step.
+pub(crate) fn all_finite<E: Scalar>(values: &[E]) -> bool {
+    let mut lanes = [E::ZERO; 16];
+    let (chunks, tail) = values.as_chunks::<16>();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += v - v;
+        }
+    }
+    lanes.iter().chain(tail).all(|&v| (v - v) == E::ZERO)
+}
+
 /// SplitMix64's finalizer, to derive per-step seeds.
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::all_finite;
+
+    #[test]
+    fn finiteness_check_finds_any_nan_or_infinity() {
+        let mut v = std::vec![0.5f32; 100];
+        assert!(all_finite(&v));
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            for at in [0, 15, 16, 99] {
+                v[at] = bad;
+                assert!(!all_finite(&v), "{bad} at {at}");
+                v[at] = 0.5;
+            }
+        }
+        assert!(all_finite::<f64>(&[]));
+    }
 }
