@@ -74,3 +74,33 @@ fn logits_are_the_inputs_of_the_final_softmax() {
         assert!((zk.exp() / sum - yk).abs() < 1e-12);
     }
 }
+
+network! {
+    struct Mlp: [784] => affine(100) -> relu -> affine(10) -> softmax
+}
+
+#[test]
+fn predictions_split_across_a_team_are_bit_identical() {
+    let cnn = SimpleConvNet::<f32>::seeded(3);
+    let mlp = Mlp::<f32>::seeded(4);
+    let mut image = [[[0.0f32; 28]; 28]; 1];
+    for (k, v) in image[0].as_flattened_mut().iter_mut().enumerate() {
+        *v = ((k * 37) % 101) as f32 / 101.0 - 0.4;
+    }
+    let flat: [f32; 784] = *image[0].as_flattened().first_chunk().unwrap();
+    let (c1, m1) = (cnn.predict(&image), mlp.predict(&flat));
+    for threads in [2, 3] {
+        let team = constnet::threads::team(threads).unwrap();
+        let (c2, m2) = team.install(|| (cnn.predict(&image), mlp.predict(&flat)));
+        assert_eq!(
+            c1.map(f32::to_bits),
+            c2.map(f32::to_bits),
+            "{threads} threads"
+        );
+        assert_eq!(
+            m1.map(f32::to_bits),
+            m2.map(f32::to_bits),
+            "{threads} threads"
+        );
+    }
+}

@@ -72,3 +72,16 @@ pub fn team(threads: usize) -> Option<std::sync::Arc<rayon::ThreadPool>> {
             .map(std::sync::Arc::new)
     })
 }
+
+/// Parts a batch-1 kernel should split `work` multiply-adds into: the
+/// thread count of the rayon pool this thread works in, when it is a worker
+/// of one (such as a [`team`]) and the work is large enough to pay for the
+/// hand-off; else 1. Outside a pool kernels never reach for one, since a
+/// cold hand-off costs more than a whole small layer.
+pub fn split_for(work: usize) -> usize {
+    const MIN_WORK: usize = 64 * 1024;
+    if work < MIN_WORK || rayon::current_thread_index().is_none() {
+        return 1;
+    }
+    rayon::current_num_threads()
+}

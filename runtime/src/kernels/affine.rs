@@ -40,6 +40,13 @@ fn forward_impl<M: MulAdd, E: Scalar, A: Activation<E>, const IN: usize, const O
         x.len(),
         y.len()
     );
+    #[cfg(feature = "std")]
+    if let ([x], [y]) = (x, &mut *y) {
+        let parts = crate::threads::split_for(IN * OUT);
+        if parts > 1 {
+            return rows_parallel::<E, A, IN>(w, b, x, y, act, parts);
+        }
+    }
     let yf = y.as_flattened_mut();
     gemm::dot::<M, E>(
         x.len(),
@@ -51,6 +58,59 @@ fn forward_impl<M: MulAdd, E: Scalar, A: Activation<E>, const IN: usize, const O
         IN,
         &mut |i, j, v| yf[i * OUT + j] = act.forward(v + b[j]),
     );
+}
+
+/// One sample's outputs, split into `parts` row ranges computed in
+/// parallel. Every output is summed exactly as in the unsplit product, so
+/// the result does not depend on `parts`.
+#[cfg(feature = "std")]
+fn rows_parallel<E: Scalar, A: Activation<E>, const IN: usize>(
+    w: &[[E; IN]],
+    b: &[E],
+    x: &[E; IN],
+    y: &mut [E],
+    act: A,
+    parts: usize,
+) {
+    if parts > 1 && y.len() > 8 {
+        let mid = (y.len() / 2).next_multiple_of(8).min(y.len());
+        let (w_lo, w_hi) = w.split_at(mid);
+        let (b_lo, b_hi) = b.split_at(mid);
+        let (y_lo, y_hi) = y.split_at_mut(mid);
+        rayon::join(
+            || rows_parallel::<E, A, IN>(w_lo, b_lo, x, y_lo, act, parts / 2),
+            || rows_parallel::<E, A, IN>(w_hi, b_hi, x, y_hi, act, parts - parts / 2),
+        );
+        return;
+    }
+    rows::<E, A, IN>(w, b, x, y, act);
+}
+
+#[cfg(feature = "std")]
+entry! {
+    /// One sample's outputs for the weight rows `w`.
+    fn rows<E: Scalar, A: Activation<E>; const IN: usize>(
+        w: &[[E; IN]],
+        b: &[E],
+        x: &[E; IN],
+        y: &mut [E],
+        act: A,
+    ) => rows_impl;
+}
+
+#[cfg(feature = "std")]
+#[inline(always)]
+fn rows_impl<M: MulAdd, E: Scalar, A: Activation<E>, const IN: usize>(
+    w: &[[E; IN]],
+    b: &[E],
+    x: &[E; IN],
+    y: &mut [E],
+    act: A,
+) {
+    let n = y.len();
+    gemm::dot::<M, E>(1, n, IN, x, IN, w.as_flattened(), IN, &mut |_, j, v| {
+        y[j] = act.forward(v + b[j]);
+    });
 }
 
 entry! {

@@ -89,20 +89,24 @@ fn detect() -> bool {
     false
 }
 
-/// Defines a public kernel entry point that dispatches to an AVX2/FMA or a
+/// Defines a kernel entry point that dispatches to an AVX2/FMA or a
 /// portable monomorphization of a generic body.
+///
+/// Work split across threads must call entry points, not bodies, on each
+/// part: a closure run by another thread does not inherit the caller's
+/// target features, so a body inlined there would lose its vector build.
 ///
 /// `$body` is the name of a function generic over `M: MulAdd` followed by the
 /// entry point's own generics.
 macro_rules! entry {
     (
         $(#[$doc:meta])*
-        pub fn $name:ident < $($g:ident $(: $b:path)?),* ; $(const $c:ident : usize),* >
+        $vis:vis fn $name:ident < $($g:ident $(: $b:path)?),* ; $(const $c:ident : usize),* >
             ( $($arg:ident : $ty:ty),* $(,)? ) => $body:ident;
     ) => {
         $(#[$doc])*
         #[allow(clippy::too_many_arguments)]
-        pub fn $name<$($g $(: $b)?,)* $(const $c: usize),*>($($arg: $ty),*) {
+        $vis fn $name<$($g $(: $b)?,)* $(const $c: usize),*>($($arg: $ty),*) {
             #[cfg(all(feature = "std", target_arch = "x86_64"))]
             if $crate::kernels::dispatch::fma() {
                 #[target_feature(enable = "avx2,fma")]

@@ -45,40 +45,139 @@ pub(super) fn forward<
     mut argmax: Option<&mut [[[[u32; QW]; QH]; F]]>,
     act: A,
 ) {
-    let budget = if E::BYTES == 4 { TILE } else { TILE / 2 };
+    #[cfg(feature = "std")]
+    if let ([xs], [ys]) = (x, &mut *y) {
+        let parts = crate::threads::split_for(F * OH * OW * C * KH * KW);
+        if parts > 1 {
+            let am = argmax.map(|a| &mut a[0][..]);
+            return filters_parallel::<E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW>(
+                w, b, xs, ys, am, act, parts,
+            );
+        }
+    }
     for (s, (xs, ys)) in x.iter().zip(y.iter_mut()).enumerate() {
-        let mut am = argmax.as_deref_mut().map(|a| &mut a[s]);
-        let mut f0 = 0;
-        if 8 * OW <= budget {
-            while f0 + 8 <= F {
-                block::<M, E, A, C, H, W, F, KH, KW, OH, OW, WH, WW, QH, QW, 8>(
-                    f0,
-                    w,
-                    b,
-                    xs,
-                    ys,
-                    am.as_deref_mut(),
-                    act,
-                );
-                f0 += 8;
+        let am = argmax.as_deref_mut().map(|a| &mut a[s][..]);
+        filters::<M, E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW>(w, b, xs, ys, am, act);
+    }
+}
+
+/// One sample's filters, split into `parts` ranges computed in parallel.
+/// Each output is computed exactly as unsplit.
+#[cfg(feature = "std")]
+#[allow(clippy::too_many_arguments)]
+fn filters_parallel<
+    E: Scalar,
+    A: Activation<E>,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const KH: usize,
+    const KW: usize,
+    const OH: usize,
+    const OW: usize,
+    const WH: usize,
+    const WW: usize,
+    const QH: usize,
+    const QW: usize,
+>(
+    w: &[[[[E; KW]; KH]; C]],
+    b: &[E],
+    xs: &[[[E; W]; H]; C],
+    ys: &mut [[[E; QW]; QH]],
+    am: Option<&mut [[[u32; QW]; QH]]>,
+    act: A,
+    parts: usize,
+) {
+    if parts > 1 && w.len() > 4 {
+        let mid = (w.len() / 2).next_multiple_of(4).min(w.len());
+        let (w_lo, w_hi) = w.split_at(mid);
+        let (b_lo, b_hi) = b.split_at(mid);
+        let (y_lo, y_hi) = ys.split_at_mut(mid);
+        let (a_lo, a_hi) = match am {
+            Some(a) => {
+                let (l, h) = a.split_at_mut(mid);
+                (Some(l), Some(h))
             }
-        }
-        if 4 * OW <= budget {
-            while f0 + 4 <= F {
-                block::<M, E, A, C, H, W, F, KH, KW, OH, OW, WH, WW, QH, QW, 4>(
-                    f0,
-                    w,
-                    b,
+            None => (None, None),
+        };
+        rayon::join(
+            || {
+                filters_parallel::<E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW>(
+                    w_lo,
+                    b_lo,
                     xs,
-                    ys,
-                    am.as_deref_mut(),
+                    y_lo,
+                    a_lo,
                     act,
-                );
-                f0 += 4;
-            }
-        }
-        while f0 < F {
-            block::<M, E, A, C, H, W, F, KH, KW, OH, OW, WH, WW, QH, QW, 1>(
+                    parts / 2,
+                )
+            },
+            || {
+                filters_parallel::<E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW>(
+                    w_hi,
+                    b_hi,
+                    xs,
+                    y_hi,
+                    a_hi,
+                    act,
+                    parts - parts / 2,
+                )
+            },
+        );
+        return;
+    }
+    filters_leaf::<E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW>(w, b, xs, ys, am, act);
+}
+
+#[cfg(feature = "std")]
+super::super::dispatch::entry! {
+    /// [`filters`] through the kernel dispatch, for one part of a split.
+    fn filters_leaf<E: Scalar, A: Activation<E>;
+        const C: usize, const H: usize, const W: usize, const KH: usize, const KW: usize,
+        const OH: usize, const OW: usize, const WH: usize, const WW: usize, const QH: usize,
+        const QW: usize>(
+        w: &[[[[E; KW]; KH]; C]],
+        b: &[E],
+        xs: &[[[E; W]; H]; C],
+        ys: &mut [[[E; QW]; QH]],
+        am: Option<&mut [[[u32; QW]; QH]]>,
+        act: A,
+    ) => filters;
+}
+
+/// Every filter of `w` on one sample, in register blocks of 8, 4 or 1
+/// filters (as many as fit the tile budget).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn filters<
+    M: MulAdd,
+    E: Scalar,
+    A: Activation<E>,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const KH: usize,
+    const KW: usize,
+    const OH: usize,
+    const OW: usize,
+    const WH: usize,
+    const WW: usize,
+    const QH: usize,
+    const QW: usize,
+>(
+    w: &[[[[E; KW]; KH]; C]],
+    b: &[E],
+    xs: &[[[E; W]; H]; C],
+    ys: &mut [[[E; QW]; QH]],
+    mut am: Option<&mut [[[u32; QW]; QH]]>,
+    act: A,
+) {
+    let budget = if E::BYTES == 4 { TILE } else { TILE / 2 };
+    let f = w.len();
+    let mut f0 = 0;
+    if 8 * OW <= budget {
+        while f0 + 8 <= f {
+            block::<M, E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW, 8>(
                 f0,
                 w,
                 b,
@@ -87,8 +186,34 @@ pub(super) fn forward<
                 am.as_deref_mut(),
                 act,
             );
-            f0 += 1;
+            f0 += 8;
         }
+    }
+    if 4 * OW <= budget {
+        while f0 + 4 <= f {
+            block::<M, E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW, 4>(
+                f0,
+                w,
+                b,
+                xs,
+                ys,
+                am.as_deref_mut(),
+                act,
+            );
+            f0 += 4;
+        }
+    }
+    while f0 < f {
+        block::<M, E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW, 1>(
+            f0,
+            w,
+            b,
+            xs,
+            ys,
+            am.as_deref_mut(),
+            act,
+        );
+        f0 += 1;
     }
 }
 
@@ -106,7 +231,6 @@ fn block<
     const C: usize,
     const H: usize,
     const W: usize,
-    const F: usize,
     const KH: usize,
     const KW: usize,
     const OH: usize,
@@ -118,11 +242,11 @@ fn block<
     const FB: usize,
 >(
     f0: usize,
-    w: &[[[[E; KW]; KH]; C]; F],
-    b: &[E; F],
+    w: &[[[[E; KW]; KH]; C]],
+    b: &[E],
     xs: &[[[E; W]; H]; C],
-    ys: &mut [[[E; QW]; QH]; F],
-    mut am: Option<&mut [[[u32; QW]; QH]; F]>,
+    ys: &mut [[[E; QW]; QH]],
+    mut am: Option<&mut [[[u32; QW]; QH]]>,
     act: A,
 ) {
     for qy in 0..QH {
