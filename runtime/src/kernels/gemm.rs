@@ -77,16 +77,25 @@ fn dot_lanes<M: MulAdd, E: Scalar, const L: usize>(
         let nr = (n - j).min(3);
         let mut i = 0;
         while i < m {
-            let mr = (m - i).min(4);
+            // Leftover rows go in pairs where they can: a 1-row tile loads
+            // as much as it computes.
+            let mr = match m - i {
+                r if r >= 4 => 4,
+                r if r >= 2 => 2,
+                _ => 1,
+            };
             match (mr, nr) {
                 (4, 3) => dot_tile::<M, E, L, 4, 3>(i, j, k, a, lda, b, ldb, out),
                 (4, 2) => dot_tile::<M, E, L, 4, 2>(i, j, k, a, lda, b, ldb, out),
                 (4, _) => dot_tile::<M, E, L, 4, 1>(i, j, k, a, lda, b, ldb, out),
+                (2, 3) => dot_tile::<M, E, L, 2, 3>(i, j, k, a, lda, b, ldb, out),
+                (2, 2) => dot_tile::<M, E, L, 2, 2>(i, j, k, a, lda, b, ldb, out),
+                (2, _) => dot_tile::<M, E, L, 2, 1>(i, j, k, a, lda, b, ldb, out),
                 (_, 3) => dot_tile::<M, E, L, 1, 3>(i, j, k, a, lda, b, ldb, out),
                 (_, 2) => dot_tile::<M, E, L, 1, 2>(i, j, k, a, lda, b, ldb, out),
                 _ => dot_tile::<M, E, L, 1, 1>(i, j, k, a, lda, b, ldb, out),
             }
-            i += if mr == 4 { 4 } else { 1 };
+            i += mr;
         }
         j += nr;
     }
@@ -193,6 +202,16 @@ fn outer_cols<M: MulAdd, E: Scalar, const NR: usize>(
         while i + 6 <= m {
             outer_tile::<M, E, 6, NR>(i, j, k, a, sa, b, ldb, c, ldc, accumulate);
             i += 6;
+        }
+        // Leftover rows in blocks of 4 and 2: a 1-row tile loads as much as
+        // it computes.
+        if i + 4 <= m {
+            outer_tile::<M, E, 4, NR>(i, j, k, a, sa, b, ldb, c, ldc, accumulate);
+            i += 4;
+        }
+        if i + 2 <= m {
+            outer_tile::<M, E, 2, NR>(i, j, k, a, sa, b, ldb, c, ldc, accumulate);
+            i += 2;
         }
         while i < m {
             outer_tile::<M, E, 1, NR>(i, j, k, a, sa, b, ldb, c, ldc, accumulate);
