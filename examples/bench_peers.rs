@@ -28,7 +28,7 @@ use constnet::optim::Sgd;
 use constnet::train::Stepper;
 use constnet::{network, view};
 
-#[path = "../benches/common/mod.rs"]
+#[path = "../runtime/benches/common/mod.rs"]
 mod common;
 
 network! {
