@@ -15,7 +15,8 @@
 //!   per repeat the median call in µs.
 //!
 //! Env: `PEERS_THREADS` (default 1) sets `Stepper::threads` and labels every
-//! line; batch-1 `predict` is single-threaded whatever it says.
+//! line; with more than one thread, batch-1 `predict` runs on a
+//! `threads::team` of that size, which splits each large layer across it.
 //! `PEERS_TRAIN_SECS` (3), `PEERS_LAT_SECS` (1), `PEERS_REPEATS` (3).
 //! `--smoke` shrinks every duration to a handful of calls, for CI: it checks
 //! that everything runs and prints, not how fast.
@@ -204,9 +205,15 @@ where
             Err(_) => f64::NAN,
         }
     })?;
-    cfg.bench_latency(workload, || {
-        std::hint::black_box(net.predict(std::hint::black_box(x1)));
-    });
+    let latency = || {
+        cfg.bench_latency(workload, || {
+            std::hint::black_box(net.predict(std::hint::black_box(x1)));
+        })
+    };
+    match constnet::threads::team(cfg.threads).filter(|_| cfg.threads > 1) {
+        Some(team) => team.install(latency),
+        None => latency(),
+    }
     Ok(())
 }
 

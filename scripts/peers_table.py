@@ -162,7 +162,7 @@ def main(argv):
             print("| " + " | ".join([f"{row} {label}", t] + cols + [fx(vs_torch), best_txt, target_txt]) + " |")
 
     print("\nRatios above 1 favour constnet: throughput is ours / theirs, latency theirs / ours. "
-          "Batch-1 latency is single-threaded in constnet at every thread count.")
+          "At 2 threads constnet's batch-1 predict splits each large layer across its team.")
     print(f"⚠: other processes used more than {NOISY_CORES} cores while the program ran, or its "
           f"repeats differ by more than {NOISY_SPREAD}×; rerun with more PASSES before trusting it "
           "(the raw table says which).")
