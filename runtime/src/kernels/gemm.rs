@@ -125,11 +125,21 @@ fn dot_tile<M: MulAdd, E: Scalar, const L: usize, const MR: usize, const NR: usi
         &row.as_chunks::<L>().0[..chunks]
     });
     let mut acc = [[[E::ZERO; L]; NR]; MR];
+    debug_assert!(ar.iter().chain(&br).all(|s| s.len() == chunks));
+    // NOTE: indexing here costs 1.75× in the run-time-dispatched build:
+    // the panic path of its bounds check keeps the accumulators in memory
+    // (stored every iteration), and a non-panicking `get` branch is worse.
     for q in 0..chunks {
         for r in 0..MR {
-            let av = ar[r][q];
+            // SAFETY: every row slice was cut to exactly `chunks` chunks
+            // above (`[..chunks]`, which would have panicked otherwise), and
+            // `q < chunks`.
+            #[allow(unsafe_code)]
+            let av = unsafe { *ar[r].get_unchecked(q) };
             for c in 0..NR {
-                let bv = br[c][q];
+                // SAFETY: as for `av`.
+                #[allow(unsafe_code)]
+                let bv = unsafe { *br[c].get_unchecked(q) };
                 for l in 0..L {
                     acc[r][c][l] = M::madd(av[l], bv[l], acc[r][c][l]);
                 }
@@ -140,10 +150,11 @@ fn dot_tile<M: MulAdd, E: Scalar, const L: usize, const MR: usize, const NR: usi
         let arow = &a[(i0 + r) * lda..][..k];
         for c in 0..NR {
             let brow = &b[(j0 + c) * ldb..][..k];
-            let mut s = acc[r][c][0];
-            for &lane in &acc[r][c][1..] {
-                s += lane;
-            }
+            // Sum a copy: borrowing into `acc` would keep LLVM from holding
+            // the accumulators in registers during the loop above.
+            let lanes: [E; L] = acc[r][c];
+            let s0 = lanes[0];
+            let mut s = lanes.into_iter().skip(1).fold(s0, |s, lane| s + lane);
             for q in body..k {
                 s = M::madd(arow[q], brow[q], s);
             }
