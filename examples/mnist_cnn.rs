@@ -4,7 +4,7 @@
 //! Run: `cargo run --release --example mnist_cnn` (MNIST from `MNIST_DIR` or
 //! `./data/mnist`; without it, a built-in synthetic digit set). Flags:
 //! `--epochs N --batch N --lr X --optimizer adam|adamw|sgd|momentum|nesterov|adagrad|rmsprop
-//! --seed N --threads N --no-augment --save PATH --smoke --help`.
+//! --seed N --threads N --no-augment --save PATH --download --smoke --help`.
 //!
 //! Prints the layer table, a progress bar (one line per epoch when not on a
 //! terminal), test loss and accuracy after every epoch, the wall time at
@@ -45,6 +45,8 @@ FLAGS:
   --threads N       threads per batch (default: all cores)
   --no-augment      train without random shifts
   --save PATH       write the trained parameters (constnet's byte format) to PATH
+  --download        fetch MNIST into ./data/mnist first (checksums verified; needs
+                    `--features download`; the base URL is $MNIST_URL or a public mirror)
   --smoke           a few steps on synthetic data; exits non-zero if the loss is not finite
   --help            this text
 
@@ -60,6 +62,7 @@ struct Args {
     threads: Option<usize>,
     augment: bool,
     save: Option<String>,
+    download: bool,
     smoke: bool,
 }
 
@@ -73,6 +76,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         threads: None,
         augment: true,
         save: None,
+        download: false,
         smoke: false,
     };
     let mut it = std::env::args().skip(1);
@@ -88,6 +92,7 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--threads" => args.threads = Some(number(&value("--threads")?)?),
             "--save" => args.save = Some(value("--save")?),
             "--no-augment" => args.augment = false,
+            "--download" => args.download = true,
             "--smoke" => args.smoke = true,
             other => return Err(format!("unknown flag `{other}`; see --help")),
         }
@@ -121,8 +126,26 @@ fn load(smoke: bool) -> (InMemory<Image, usize>, InMemory<Image, usize>, &'stati
     (train, test, "synthetic digits")
 }
 
+/// Fetches MNIST into `./data/mnist`, where `load` finds it.
+#[cfg(feature = "download")]
+fn download() -> Result<(), String> {
+    let base = std::env::var("MNIST_URL")
+        .unwrap_or_else(|_| constnet::data::download::DEFAULT_BASE_URL.to_string());
+    println!("downloading MNIST from {base} into data/mnist");
+    Mnist::download("data/mnist", &base).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+#[cfg(not(feature = "download"))]
+fn download() -> Result<(), String> {
+    Err("this build cannot download: run it with `--features download`".into())
+}
+
 fn run(args: Args) -> Result<(), String> {
     let start = Instant::now();
+    if args.download {
+        download()?;
+    }
     let (mut train, test, source) = load(args.smoke);
     if args.smoke {
         train.truncate(300);

@@ -11,7 +11,7 @@ use std::prelude::rust_2024::*;
 use std::{format, vec};
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -178,6 +178,9 @@ mod plot {
 
     type Result = core::result::Result<(), std::boxed::Box<dyn std::error::Error>>;
 
+    /// Points `(epoch, value)` of one curve.
+    type Curve = Vec<(f64, f64)>;
+
     pub(super) fn draw(history: &History, out: &mut String) -> Result {
         let root = SVGBackend::with_string(out, (960, 400)).into_drawing_area();
         root.fill(&WHITE)?;
@@ -190,7 +193,7 @@ mod plot {
                 .filter_map(|e| f(e).map(|v| (e.epoch as f64, v)))
                 .collect()
         };
-        let panels: [(&DrawingArea<_, _>, &str, [Vec<(f64, f64)>; 2]); 2] = [
+        let panels: [(&DrawingArea<_, _>, &str, [Curve; 2]); 2] = [
             (
                 &left,
                 "loss",

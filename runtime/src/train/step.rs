@@ -359,6 +359,10 @@ fn sum_into_serial<E: Scalar>(total: &mut [E], rest: &[Shard<E>]) {
 /// Whether no element is NaN or infinite. `x - x` is NaN exactly for those,
 /// and summing it in independent lanes (no early exit, no reduction
 /// order) lets the check vectorize: it runs on every training step.
+#[expect(
+    clippy::eq_op,
+    reason = "`x - x` is the test: NaN exactly when `x` is not finite"
+)]
 pub(crate) fn all_finite<E: Scalar>(values: &[E]) -> bool {
     let mut lanes = [E::ZERO; 16];
     let (chunks, tail) = values.as_chunks::<16>();
