@@ -73,10 +73,6 @@ pub trait Scalar:
     fn min(self, other: Self) -> Self;
     /// Whether the value is neither infinite nor NaN.
     fn is_finite(self) -> bool;
-    /// `self * a + b` rounded once, through the hardware instruction when the
-    /// caller was compiled with FMA, else through `libm` (slow: kernels choose
-    /// between fused and unfused forms themselves).
-    fn mul_add(self, a: Self, b: Self) -> Self;
     /// Writes the little-endian bytes of the value into `out[..Self::BYTES]`.
     fn write_le(self, out: &mut [u8]);
     /// Reads a value from the little-endian bytes `bytes[..Self::BYTES]`.
@@ -96,7 +92,7 @@ pub trait Scalar:
 }
 
 macro_rules! impl_scalar {
-    ($t:ident, $scratch:ident, $bytes:literal, $exp:path, $ln:path, $ln1p:path, $sqrt:path, $tanh:path, $fma:path) => {
+    ($t:ident, $scratch:ident, $bytes:literal, $exp:path, $ln:path, $ln1p:path, $sqrt:path, $tanh:path) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -152,10 +148,6 @@ macro_rules! impl_scalar {
                 <$t>::is_finite(self)
             }
             #[inline(always)]
-            fn mul_add(self, a: Self, b: Self) -> Self {
-                $fma(self, a, b)
-            }
-            #[inline(always)]
             fn write_le(self, out: &mut [u8]) {
                 out[..$bytes].copy_from_slice(&self.to_le_bytes());
             }
@@ -197,8 +189,7 @@ impl_scalar!(
     libm::logf,
     libm::log1pf,
     libm::sqrtf,
-    libm::tanhf,
-    libm::fmaf
+    libm::tanhf
 );
 impl_scalar!(
     f64,
@@ -208,8 +199,7 @@ impl_scalar!(
     libm::log,
     libm::log1p,
     libm::sqrt,
-    libm::tanh,
-    libm::fma
+    libm::tanh
 );
 
 #[cfg(test)]
