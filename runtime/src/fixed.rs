@@ -6,6 +6,7 @@
 
 use crate::loss::Target;
 use crate::optim::{self, Optimizer};
+use crate::scalar::all_finite;
 use crate::{Scalar, StepCtx, Trainable, Workspace};
 
 /// Scratch memory of a training step: activations (`W` scalars), argmax
@@ -99,7 +100,7 @@ where
         .forward_backward(xs, ts, &mut scratch, grads, ctx, None)
         .to_f64()
         / batch as f64;
-    if !loss.is_finite() || grads.iter().any(|g| !g.is_finite()) {
+    if !loss.is_finite() || !all_finite(grads) {
         return Err(NonFinite { loss });
     }
     optim::step(opt, net.params_mut(), grads, N::TENSORS);

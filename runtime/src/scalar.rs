@@ -202,6 +202,24 @@ impl_scalar!(
     libm::tanh
 );
 
+/// Whether no element is NaN or infinite. `x - x` is NaN exactly for those,
+/// and summing it in independent lanes (no early exit, no reduction
+/// order) lets the check vectorize: it runs on every training step.
+#[expect(
+    clippy::eq_op,
+    reason = "`x - x` is the test: NaN exactly when `x` is not finite"
+)]
+pub(crate) fn all_finite<E: Scalar>(values: &[E]) -> bool {
+    let mut lanes = [E::ZERO; 16];
+    let (chunks, tail) = values.as_chunks::<16>();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += v - v;
+        }
+    }
+    lanes.iter().chain(tail).all(|&v| (v - v) == E::ZERO)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,5 +238,19 @@ mod tests {
         assert_eq!(Scalar::exp(1.0f64), libm::exp(1.0));
         assert!((Scalar::ln(core::f32::consts::E) - 1.0).abs() < 1e-6);
         assert_eq!(Scalar::max(1.0f32, 2.0), 2.0);
+    }
+
+    #[test]
+    fn finiteness_check_finds_any_nan_or_infinity() {
+        let mut v = std::vec![0.5f32; 100];
+        assert!(all_finite(&v));
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            for at in [0, 15, 16, 99] {
+                v[at] = bad;
+                assert!(!all_finite(&v), "{bad} at {at}");
+                v[at] = 0.5;
+            }
+        }
+        assert!(all_finite::<f64>(&[]));
     }
 }

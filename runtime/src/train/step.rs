@@ -12,6 +12,7 @@ use std::vec::Vec;
 
 use crate::loss::Target;
 use crate::optim::{self, Optimizer, WeightDecay};
+use crate::scalar::all_finite;
 use crate::threads::grow;
 use crate::train::TrainError;
 use crate::{Scalar, StepCtx, Trainable, Workspace};
@@ -276,7 +277,7 @@ impl<N: Trainable + Sync> Stepper<N> {
                     losses[i] = work(shard, i, outs);
                 }
                 let (first, rest) = self.shards[..shards].split_at_mut(1);
-                sum_into_serial(&mut first[0].grads[..N::STORE_LEN], rest);
+                add_shards(&mut first[0].grads[..N::STORE_LEN], rest, 0);
             }
         }
         losses[..shards].iter().sum::<f64>() / batch as f64
@@ -337,41 +338,19 @@ fn sum_into<E: Scalar>(total: &mut [E], rest: &[Shard<E>]) {
             rayon::join(|| go(a, rest, offset), || go(b, rest, offset + mid));
             return;
         }
-        for shard in rest {
-            let part = &shard.grads[offset..offset + total.len()];
-            for (t, &g) in total.iter_mut().zip(part) {
-                *t += g;
-            }
-        }
+        add_shards(total, rest, offset);
     }
     go(total, rest, 0);
 }
 
-/// `total[i] += Σ_shards shard[i]` on this thread, shards in order.
-fn sum_into_serial<E: Scalar>(total: &mut [E], rest: &[Shard<E>]) {
+/// `total[i] += Σ_shards shard[offset + i]` on this thread, shards in order.
+fn add_shards<E: Scalar>(total: &mut [E], rest: &[Shard<E>], offset: usize) {
     for shard in rest {
-        for (t, &g) in total.iter_mut().zip(&shard.grads) {
+        let part = &shard.grads[offset..offset + total.len()];
+        for (t, &g) in total.iter_mut().zip(part) {
             *t += g;
         }
     }
-}
-
-/// Whether no element is NaN or infinite. `x - x` is NaN exactly for those,
-/// and summing it in independent lanes (no early exit, no reduction
-/// order) lets the check vectorize: it runs on every training step.
-#[expect(
-    clippy::eq_op,
-    reason = "`x - x` is the test: NaN exactly when `x` is not finite"
-)]
-pub(crate) fn all_finite<E: Scalar>(values: &[E]) -> bool {
-    let mut lanes = [E::ZERO; 16];
-    let (chunks, tail) = values.as_chunks::<16>();
-    for chunk in chunks {
-        for (lane, &v) in lanes.iter_mut().zip(chunk) {
-            *lane += v - v;
-        }
-    }
-    lanes.iter().chain(tail).all(|&v| (v - v) == E::ZERO)
 }
 
 /// SplitMix64's finalizer, to derive per-step seeds.
@@ -380,23 +359,4 @@ fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::all_finite;
-
-    #[test]
-    fn finiteness_check_finds_any_nan_or_infinity() {
-        let mut v = std::vec![0.5f32; 100];
-        assert!(all_finite(&v));
-        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
-            for at in [0, 15, 16, 99] {
-                v[at] = bad;
-                assert!(!all_finite(&v), "{bad} at {at}");
-                v[at] = 0.5;
-            }
-        }
-        assert!(all_finite::<f64>(&[]));
-    }
 }
