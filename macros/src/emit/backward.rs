@@ -13,7 +13,8 @@ use super::pass::{input_of, out_buf};
 use super::{act_expr, channels_positions, layer_span, lit, rt};
 use crate::plan::{Op, Plan};
 
-/// The backward section: runs when `grads` is given, from step `from` down.
+/// The backward section: runs when `grads` is given (training callers always
+/// pass its step context with it), from step `from` down.
 pub(crate) fn section(plan: &Plan, from: Option<usize>) -> TokenStream {
     let rt = rt();
     let mut body = TokenStream::new();
@@ -23,11 +24,7 @@ pub(crate) fn section(plan: &Plan, from: Option<usize>) -> TokenStream {
         }
     }
     quote! {
-        if let Some(grads) = grads {
-            let __ctx = match __train {
-                Some(ctx) => ctx,
-                None => #rt::StepCtx::whole(0, __b),
-            };
+        if let (Some(grads), Some(__ctx)) = (grads, __train) {
             let __scale = <E as #rt::Scalar>::ONE / <E as #rt::Scalar>::from_usize(__ctx.batch);
             let (mut __gout, mut __gin): (&mut [E], &mut [E]) = (__g0, __g1);
             #body
