@@ -409,15 +409,6 @@ impl quote::ToTokens for Value {
     }
 }
 
-/// Span of a token stream's first token, for messages that need a single point.
-pub(crate) fn first_span(tokens: &TokenStream) -> Span {
-    tokens
-        .clone()
-        .into_iter()
-        .next()
-        .map_or_else(Span::call_site, |t| t.span())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,11 +3,14 @@
 //! All user-facing text lives here, so ui snapshots, the `network!` docs and
 //! the code use the same words. Messages follow rustc: lowercase, no
 //! trailing period, code in backticks.
+//!
+//! Depends on nothing but the shared vocabulary: every stage may report
+//! through it.
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 
-use crate::model::{Layer, Shape};
+use crate::vocab::Shape;
 
 /// Errors that do not depend on each other, reported together in one compile.
 #[must_use = "call `finish`, or the collected errors are silently dropped"]
@@ -37,11 +40,14 @@ impl Errors {
 }
 
 /// Frame for every shape failure: which layer, what it received, why it fails.
-pub(crate) fn cannot_take_input(layer: &Layer, input: &Shape, why: &str) -> syn::Error {
-    syn::Error::new_spanned(
-        &layer.tokens,
-        format!("`{}` cannot take input {input}: {why}", layer.text),
-    )
+/// `tokens` and `text` are the layer as written.
+pub(crate) fn cannot_take_input(
+    tokens: &TokenStream,
+    text: &str,
+    input: &Shape,
+    why: &str,
+) -> syn::Error {
+    syn::Error::new_spanned(tokens, format!("`{text}` cannot take input {input}: {why}"))
 }
 
 /// An internal invariant broke; never the user's fault.
@@ -301,5 +307,9 @@ pub(crate) fn fixed_workspace_too_small(name: &str) -> String {
 
 /// Span of the first token, for errors that must point at one spot.
 pub(crate) fn span_of(tokens: &TokenStream) -> Span {
-    crate::ast::first_span(tokens)
+    tokens
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |t| t.span())
 }

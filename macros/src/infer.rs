@@ -1,4 +1,4 @@
-//! Shape inference: `model::Network` → [`TypedNetwork`].
+//! Shape inference: `lower::Network` → [`TypedNetwork`].
 //!
 //! After `infer`, every layer has concrete input and output shapes, every
 //! parameter tensor a name, an offset in the flat parameter array and an
@@ -6,9 +6,10 @@
 //! broken link: every later shape would be noise.
 
 use crate::diag;
-use crate::layers::activation::Act;
-use crate::layers::{InitSpec, LayerKind, Role};
-use crate::model::{Init, Layer, Loss, Network, Shape};
+use crate::layers::InitHint;
+use crate::layers::spec::{InitSpec, Role};
+use crate::lower::{Layer, Network};
+use crate::vocab::{Init, Loss, Shape};
 
 /// A network whose shapes are all known.
 pub(crate) struct TypedNetwork<'a> {
@@ -72,42 +73,50 @@ pub(crate) fn infer<'a>(net: &'a Network<'a>) -> syn::Result<TypedNetwork<'a>> {
         let output = layer
             .kind
             .out_shape(shape, producer)
-            .map_err(|why| diag::cannot_take_input(layer, &shape, &why))?;
+            .map_err(|why| diag::cannot_take_input(&layer.tokens, &layer.text, &shape, &why))?;
         activations = output
             .len()
             .and_then(|n| activations.checked_add(n))
             .filter(|total| total.checked_mul(4).is_some())
-            .ok_or_else(|| diag::cannot_take_input(layer, &shape, &diag::activations_overflow()))?;
+            .ok_or_else(|| {
+                diag::cannot_take_input(
+                    &layer.tokens,
+                    &layer.text,
+                    &shape,
+                    &diag::activations_overflow(),
+                )
+            })?;
         let first = tensors.len();
         let mut field = None;
         let mut count = 0usize;
-        let specs = layer.kind.params(shape);
-        if let Some(prefix) = layer.kind.param_prefix() {
-            let n = match kind_counts.iter_mut().find(|(k, _)| *k == prefix) {
+        let overflow = || {
+            diag::cannot_take_input(
+                &layer.tokens,
+                &layer.text,
+                &shape,
+                &diag::size_overflow("parameter count"),
+            )
+        };
+        if let Some(params) = layer.kind.params(shape) {
+            let n = match kind_counts.iter_mut().find(|(k, _)| *k == params.prefix) {
                 Some((_, n)) => {
                     *n += 1;
                     *n
                 }
                 None => {
-                    kind_counts.push((prefix, 1));
+                    kind_counts.push((params.prefix, 1));
                     1
                 }
             };
-            let name = format!("{prefix}{n}");
-            for spec in specs {
+            let name = format!("{}{n}", params.prefix);
+            for spec in params.tensors {
                 let len = spec.len();
                 let init = match spec.init {
                     InitSpec::Constant(v) => TensorInit::Constant(v),
                     InitSpec::Weight => TensorInit::Random(weight_init(net, i)),
                 };
                 if spec.role.is_trainable() {
-                    count = count.checked_add(len).ok_or_else(|| {
-                        diag::cannot_take_input(
-                            layer,
-                            &shape,
-                            &diag::size_overflow("parameter count"),
-                        )
-                    })?;
+                    count = count.checked_add(len).ok_or_else(overflow)?;
                 }
                 tensors.push(Tensor {
                     name: format!("{name}.{}", spec.suffix),
@@ -119,15 +128,11 @@ pub(crate) fn infer<'a>(net: &'a Network<'a>) -> syn::Result<TypedNetwork<'a>> {
                     fan_out: spec.fan_out,
                     init,
                 });
-                offset = offset.checked_add(len).ok_or_else(|| {
-                    diag::cannot_take_input(layer, &shape, &diag::size_overflow("parameter count"))
-                })?;
+                offset = offset.checked_add(len).ok_or_else(overflow)?;
             }
             field = Some(name);
         }
-        param_count = param_count.checked_add(count).ok_or_else(|| {
-            diag::cannot_take_input(layer, &shape, &diag::size_overflow("parameter count"))
-        })?;
+        param_count = param_count.checked_add(count).ok_or_else(overflow)?;
         layers.push(TypedLayer {
             layer,
             input: shape,
@@ -148,11 +153,12 @@ pub(crate) fn infer<'a>(net: &'a Network<'a>) -> syn::Result<TypedNetwork<'a>> {
             diag::output_mismatch(asserted, &shape, last),
         ));
     }
-    let loss = match (&net.loss, net.layers.last().map(|l| &l.kind)) {
-        (Some((loss, _)), _) => *loss,
-        (None, Some(LayerKind::Softmax)) => Loss::CrossEntropy,
-        (None, Some(LayerKind::Act(Act::Sigmoid))) => Loss::BinaryCrossEntropy,
-        (None, _) => Loss::MeanSquaredError,
+    let loss = match &net.loss {
+        Some((loss, _)) => *loss,
+        None => net
+            .layers
+            .last()
+            .map_or(Loss::MeanSquaredError, |l| l.kind.default_loss()),
     };
     Ok(TypedNetwork {
         net,
@@ -175,15 +181,10 @@ fn weight_init(net: &Network, i: usize) -> Init {
         return init;
     }
     for later in &net.layers[i + 1..] {
-        match &later.kind {
-            LayerKind::Act(act) if act.is_relu_family() => return Init::HeNormal,
-            LayerKind::Prelu => return Init::HeNormal,
-            LayerKind::MaxPool(_)
-            | LayerKind::AvgPool(_)
-            | LayerKind::Dropout(_)
-            | LayerKind::BatchNorm { .. }
-            | LayerKind::Flatten => continue,
-            _ => break,
+        match later.kind.init_hint() {
+            InitHint::He => return Init::HeNormal,
+            InitHint::Transparent => continue,
+            InitHint::Stop => break,
         }
     }
     Init::XavierNormal

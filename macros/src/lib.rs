@@ -14,8 +14,8 @@ mod emit;
 mod infer;
 mod layers;
 mod lower;
-mod model;
 mod plan;
+mod vocab;
 
 use proc_macro::TokenStream;
 
@@ -47,4 +47,51 @@ fn try_expand(def: &ast::NetworkDef) -> syn::Result<proc_macro2::TokenStream> {
     let typed = infer::infer(&net)?;
     let plan = plan::plan(&typed)?;
     Ok(emit::network(&plan))
+}
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::{TokenStream, TokenTree};
+
+    /// `#[doc = …]` attributes anywhere in `tokens` whose text contains `line`.
+    fn docs_containing(tokens: TokenStream, line: &str) -> usize {
+        let trees: Vec<TokenTree> = tokens.into_iter().collect();
+        let mut count = 0;
+        for pair in trees.windows(2) {
+            if let [TokenTree::Punct(hash), TokenTree::Group(group)] = pair
+                && hash.as_char() == '#'
+            {
+                let meta: syn::Meta = match syn::parse2(group.stream()) {
+                    Ok(meta) => meta,
+                    Err(_) => continue,
+                };
+                if let syn::Meta::NameValue(nv) = meta
+                    && nv.path.is_ident("doc")
+                    && quote::ToTokens::to_token_stream(&nv.value)
+                        .to_string()
+                        .contains(line)
+                {
+                    count += 1;
+                }
+            }
+        }
+        count
+            + trees
+                .iter()
+                .filter_map(|t| match t {
+                    TokenTree::Group(g) => Some(docs_containing(g.stream(), line)),
+                    _ => None,
+                })
+                .sum::<usize>()
+    }
+
+    #[test]
+    fn a_doc_comment_appears_once_in_the_generated_code() {
+        let invocation: crate::ast::Invocation =
+            syn::parse_str("/// Counts to two.\nstruct N: [2] => affine(1)").unwrap();
+        assert_eq!(
+            docs_containing(crate::expand(&invocation), "Counts to two."),
+            1
+        );
+    }
 }

@@ -1,16 +1,41 @@
-//! `ast::NetworkDef` → `model::Network`: layer names, arity, argument values,
+//! `ast::NetworkDef` → [`Network`]: layer names, arity, argument values,
 //! the input shape, options, and layer-order rules.
 //!
-//! After `lower`, every layer has a validated kind and every option a value.
+//! After `lower`, every layer has a validated kind and every option a value,
+//! and every node still carries the tokens it came from for diagnostics.
 //! Errors here do not depend on each other, so all of them are collected and
 //! reported in one compile.
 
+use proc_macro2::TokenStream;
 use quote::ToTokens;
 
 use crate::ast::{Body, Header, ShapeLit, Value};
 use crate::diag::{self, Errors};
 use crate::layers::{self, LayerKind, args};
-use crate::model::{Layer, Loss, Network, Shape};
+use crate::vocab::{Init, Loss, Shape};
+
+/// A network after lowering: what it means, independent of how it was spelled.
+pub(crate) struct Network<'a> {
+    pub(crate) header: &'a Header,
+    pub(crate) input: Shape,
+    pub(crate) layers: Vec<Layer>,
+    pub(crate) output: Option<(Shape, TokenStream)>,
+    pub(crate) loss: Option<(Loss, TokenStream)>,
+    /// A network-wide weight initializer, overriding the per-activation default.
+    pub(crate) init: Option<Init>,
+}
+
+/// One layer after lowering.
+pub(crate) struct Layer {
+    pub(crate) kind: LayerKind,
+    /// The kind's canonical name (`affine` for `dense(10)`), which buffer
+    /// names and summaries use.
+    pub(crate) word: &'static str,
+    /// Name plus argument group, as written: what shape errors underline.
+    pub(crate) tokens: TokenStream,
+    /// The layer as written, normalized: `conv(30, 5)`.
+    pub(crate) text: String,
+}
 
 pub(crate) fn lower<'a>(header: &'a Header, body: &Body) -> syn::Result<Network<'a>> {
     let mut errs = Errors::default();
@@ -22,9 +47,10 @@ pub(crate) fn lower<'a>(header: &'a Header, body: &Body) -> syn::Result<Network<
 
     let mut layers = Vec::with_capacity(body.layers.len());
     for call in &body.layers {
-        if let Some(kind) = layers::lower(call, &mut errs) {
+        if let Some(lowered) = layers::lower(call, &mut errs) {
             layers.push(Layer {
-                kind,
+                kind: lowered.kind,
+                word: lowered.word,
                 tokens: call.tokens.clone(),
                 text: call.text(),
             });
@@ -71,7 +97,7 @@ pub(crate) fn lower<'a>(header: &'a Header, body: &Body) -> syn::Result<Network<
             Loss::MeanSquaredError => None,
         };
         if let Some(needs) = needs
-            && last.kind.word() != needs
+            && last.word != needs
         {
             let name = Loss::NAMES[*kind as usize];
             errs.at(tokens, diag::loss_needs_last(name, needs, &last.text));

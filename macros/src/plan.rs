@@ -1,10 +1,10 @@
-//! Fusion and buffer plan: [`TypedNetwork`] → [`Plan`]. Cannot fail.
+//! Fusion and buffer plan: [`TypedNetwork`] → [`Plan`].
 //!
 //! After `plan`, layers are grouped into steps (an activation folded into the
 //! affine or convolution before it, a max pool into the convolution before
-//! it), each step knows which step it reads from, and both buffer layouts are
-//! fixed: the ping-pong arena of single-sample inference and the per-batch
-//! workspace of training.
+//! it), each step knows which step it reads from, and the ping-pong arena of
+//! single-sample inference is laid out. (The training workspace's buffers
+//! are each op's own business: `emit::ops`.)
 //!
 //! Folding rules:
 //! - An activation folds into the affine or convolution before it when its
@@ -20,7 +20,10 @@ use crate::diag;
 use crate::infer::TypedNetwork;
 use crate::layers::LayerKind;
 use crate::layers::activation::Act;
-use crate::model::{Loss, Shape};
+use crate::layers::batchnorm::BatchNorm;
+use crate::layers::dropout::Dropout;
+use crate::layers::pool::Reduce;
+use crate::vocab::{Loss, Shape};
 
 /// The whole plan.
 pub(crate) struct Plan<'a> {
@@ -79,27 +82,38 @@ pub(crate) struct PoolGeom {
     pub(crate) ow: usize,
 }
 
+/// An affine layer with the activation folded into it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct AffineOp {
+    pub(crate) act: Act,
+}
+
+/// A convolution with its folded activation and max pool.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ConvOp {
+    pub(crate) geom: ConvGeom,
+    pub(crate) act: Act,
+    pub(crate) pool: Option<Window>,
+}
+
+/// A pooling step that did not fold into a convolution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PoolOp {
+    pub(crate) reduce: Reduce,
+    pub(crate) geom: PoolGeom,
+}
+
 /// What a step computes.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Op {
-    Affine {
-        act: Act,
-    },
-    Conv {
-        geom: ConvGeom,
-        act: Act,
-        pool: Option<Window>,
-    },
-    MaxPool(PoolGeom),
-    AvgPool(PoolGeom),
+    Affine(AffineOp),
+    Conv(ConvOp),
+    Pool(PoolOp),
     Act(Act),
     Prelu,
     Softmax,
-    Dropout(f64),
-    BatchNorm {
-        momentum: f64,
-        eps: f64,
-    },
+    Dropout(Dropout),
+    BatchNorm(BatchNorm),
     /// A view of its input (`flatten`, standalone `identity`).
     Alias,
 }
@@ -107,20 +121,54 @@ pub(crate) enum Op {
 impl Op {
     /// Elementwise ops can run in place in the inference arena.
     pub(crate) fn in_place(&self) -> bool {
-        matches!(
-            self,
-            Op::Act(_) | Op::Prelu | Op::Softmax | Op::BatchNorm { .. }
-        )
+        match self {
+            Op::Act(_) | Op::Prelu | Op::Softmax | Op::BatchNorm(_) => true,
+            Op::Affine(_) | Op::Conv(_) | Op::Pool(_) | Op::Dropout(_) | Op::Alias => false,
+        }
     }
 
     /// Ops that read their input without a buffer of their own at inference.
     pub(crate) fn is_view_at_inference(&self) -> bool {
-        matches!(self, Op::Alias | Op::Dropout(_))
+        match self {
+            Op::Alias | Op::Dropout(_) => true,
+            Op::Affine(_)
+            | Op::Conv(_)
+            | Op::Pool(_)
+            | Op::Act(_)
+            | Op::Prelu
+            | Op::Softmax
+            | Op::BatchNorm(_) => false,
+        }
     }
 
     /// Whether the op owns an output buffer in the training workspace.
     pub(crate) fn has_train_buffer(&self) -> bool {
-        !matches!(self, Op::Alias)
+        match self {
+            Op::Alias => false,
+            Op::Affine(_)
+            | Op::Conv(_)
+            | Op::Pool(_)
+            | Op::Act(_)
+            | Op::Prelu
+            | Op::Softmax
+            | Op::Dropout(_)
+            | Op::BatchNorm(_) => true,
+        }
+    }
+
+    /// A final softmax or sigmoid, whose input is worth exposing as logits.
+    pub(crate) fn squashes(&self) -> bool {
+        match self {
+            Op::Softmax => true,
+            Op::Act(act) => *act == Act::Sigmoid,
+            Op::Affine(_)
+            | Op::Conv(_)
+            | Op::Pool(_)
+            | Op::Prelu
+            | Op::Dropout(_)
+            | Op::BatchNorm(_)
+            | Op::Alias => false,
+        }
     }
 }
 
@@ -160,7 +208,7 @@ impl Arena {
     }
 }
 
-/// Groups layers into steps and lays out the buffers.
+/// Groups layers into steps and lays out the arena.
 ///
 /// Fails only on a broken internal invariant (a convolution or pool whose
 /// shapes `infer` did not make images), reported as an internal error
@@ -168,21 +216,23 @@ impl Arena {
 pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> syn::Result<Plan<'a>> {
     let layers = &typed.layers;
     let n = layers.len();
-    let head = match (typed.loss, layers.last().map(|l| &l.layer.kind)) {
-        (Loss::CrossEntropy, Some(LayerKind::Softmax)) => Head::SoftmaxCrossEntropy,
-        (Loss::BinaryCrossEntropy, Some(LayerKind::Act(Act::Sigmoid))) => {
+    let last = layers.last().map(|l| &l.layer.kind);
+    let head = match typed.loss {
+        Loss::CrossEntropy if last == Some(&LayerKind::Softmax) => Head::SoftmaxCrossEntropy,
+        Loss::BinaryCrossEntropy if last == Some(&LayerKind::Act(Act::Sigmoid)) => {
             Head::SigmoidBinaryCrossEntropy
         }
-        _ => Head::MeanSquaredError,
-    };
-    let foldable = |i: usize| -> Option<Act> {
-        match layers.get(i).map(|l| &l.layer.kind) {
-            Some(LayerKind::Act(act)) => {
-                let is_head = i + 1 == n && head == Head::SigmoidBinaryCrossEntropy;
-                (!is_head).then_some(*act)
-            }
-            _ => None,
+        Loss::CrossEntropy | Loss::BinaryCrossEntropy | Loss::MeanSquaredError => {
+            Head::MeanSquaredError
         }
+    };
+    // The activation at `i`, if it can fold into the step before it.
+    let foldable = |i: usize| -> Option<Act> {
+        let Some(LayerKind::Act(act)) = layers.get(i).map(|l| &l.layer.kind) else {
+            return None;
+        };
+        let is_head = i + 1 == n && head == Head::SigmoidBinaryCrossEntropy;
+        (!is_head).then_some(*act)
     };
 
     let mut steps: Vec<Step> = Vec::new();
@@ -198,9 +248,9 @@ pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> syn::Result<Plan<'a>> {
                 if act.is_some() {
                     i += 1;
                 }
-                Op::Affine {
+                Op::Affine(AffineOp {
                     act: act.unwrap_or(Act::Identity),
-                }
+                })
             }
             LayerKind::Conv(conv) => {
                 let (Shape::Image { c, h, w }, Shape::Image { c: f, h: oh, w: ow }) =
@@ -223,58 +273,53 @@ pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> syn::Result<Plan<'a>> {
                 if act.is_some() {
                     i += 1;
                 }
-                let pool = match layers.get(i + 1).map(|l| &l.layer.kind) {
-                    Some(LayerKind::MaxPool(p)) if p.tiles() => {
-                        i += 1;
-                        Some(Window {
-                            size: p.size,
-                            qh: oh / p.size.0,
-                            qw: ow / p.size.1,
-                        })
-                    }
-                    _ => None,
-                };
-                Op::Conv {
+                let mut pool = None;
+                if let Some(LayerKind::Pool(p)) = layers.get(i + 1).map(|l| &l.layer.kind)
+                    && p.fuses_into_conv()
+                {
+                    i += 1;
+                    pool = Some(Window {
+                        size: p.size,
+                        qh: oh / p.size.0,
+                        qw: ow / p.size.1,
+                    });
+                }
+                Op::Conv(ConvOp {
                     geom,
                     act: act.unwrap_or(Act::Identity),
                     pool,
-                }
+                })
             }
-            LayerKind::MaxPool(p) | LayerKind::AvgPool(p) => {
+            LayerKind::Pool(p) => {
                 let (Shape::Image { c, h, w }, Shape::Image { h: oh, w: ow, .. }) =
                     (layer.input, layer.output)
                 else {
                     return Err(diag::internal("a pool without image shapes"));
                 };
-                let geom = PoolGeom {
-                    c,
-                    h,
-                    w,
-                    size: p.size,
-                    stride: p.stride,
-                    oh,
-                    ow,
-                };
-                if matches!(layer.layer.kind, LayerKind::MaxPool(_)) {
-                    Op::MaxPool(geom)
-                } else {
-                    Op::AvgPool(geom)
-                }
+                Op::Pool(PoolOp {
+                    reduce: p.reduce,
+                    geom: PoolGeom {
+                        c,
+                        h,
+                        w,
+                        size: p.size,
+                        stride: p.stride,
+                        oh,
+                        ow,
+                    },
+                })
             }
             LayerKind::Act(Act::Identity) | LayerKind::Flatten => Op::Alias,
             LayerKind::Act(act) => Op::Act(*act),
             LayerKind::Prelu => Op::Prelu,
             LayerKind::Softmax => Op::Softmax,
-            LayerKind::Dropout(p) => Op::Dropout(*p),
-            LayerKind::BatchNorm { momentum, eps } => Op::BatchNorm {
-                momentum: *momentum,
-                eps: *eps,
-            },
+            LayerKind::Dropout(d) => Op::Dropout(*d),
+            LayerKind::BatchNorm(bn) => Op::BatchNorm(*bn),
         };
         let name = match &layer.field {
             Some(field) => field.clone(),
             None => {
-                let word = layer.layer.kind.word();
+                let word = layer.layer.word;
                 let k = match counts.iter_mut().find(|(w, _)| *w == word) {
                     Some((_, k)) => {
                         *k += 1;
@@ -302,9 +347,7 @@ pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> syn::Result<Plan<'a>> {
         }
         i += 1;
     }
-    let trainable = !layers
-        .iter()
-        .any(|l| l.layer.kind == LayerKind::Act(Act::Step));
+    let trainable = layers.iter().all(|l| l.layer.kind.has_gradient());
     let arena = arena(&steps);
     Ok(Plan {
         typed,
@@ -351,10 +394,7 @@ impl Plan<'_> {
     /// Whether the last step is a final softmax or sigmoid, whose input is
     /// worth exposing as logits.
     pub(crate) fn ends_in_squash(&self) -> bool {
-        matches!(
-            self.steps.last().map(|s| &s.op),
-            Some(Op::Softmax | Op::Act(Act::Sigmoid))
-        )
+        self.steps.last().is_some_and(|s| s.op.squashes())
     }
 
     /// Largest activation of any step output, for the gradient ping-pong.
@@ -390,7 +430,7 @@ mod tests {
                 assert_eq!(
                     ops,
                     [
-                        &Op::Conv {
+                        &Op::Conv(ConvOp {
                             geom: ConvGeom {
                                 c: 1,
                                 h: 28,
@@ -408,9 +448,9 @@ mod tests {
                                 qh: 12,
                                 qw: 12
                             })
-                        },
-                        &Op::Affine { act: Act::Relu },
-                        &Op::Affine { act: Act::Identity },
+                        }),
+                        &Op::Affine(AffineOp { act: Act::Relu }),
+                        &Op::Affine(AffineOp { act: Act::Identity }),
                         &Op::Softmax,
                     ]
                 );
@@ -433,8 +473,8 @@ mod tests {
                 assert_eq!(
                     ops,
                     [
-                        &Op::Affine { act: Act::Sigmoid },
-                        &Op::Affine { act: Act::Identity },
+                        &Op::Affine(AffineOp { act: Act::Sigmoid }),
+                        &Op::Affine(AffineOp { act: Act::Identity }),
                         &Op::Act(Act::Sigmoid)
                     ]
                 );
@@ -452,7 +492,7 @@ mod tests {
                 assert_eq!(
                     ops,
                     [
-                        &Op::Conv {
+                        &Op::Conv(ConvOp {
                             geom: ConvGeom {
                                 c: 2,
                                 h: 9,
@@ -466,19 +506,22 @@ mod tests {
                             },
                             act: Act::Identity,
                             pool: None
-                        },
-                        &Op::MaxPool(PoolGeom {
-                            c: 4,
-                            h: 7,
-                            w: 7,
-                            size: (3, 3),
-                            stride: (2, 2),
-                            oh: 3,
-                            ow: 3
+                        }),
+                        &Op::Pool(PoolOp {
+                            reduce: Reduce::Max,
+                            geom: PoolGeom {
+                                c: 4,
+                                h: 7,
+                                w: 7,
+                                size: (3, 3),
+                                stride: (2, 2),
+                                oh: 3,
+                                ow: 3
+                            }
                         }),
                         &Op::Alias,
-                        &Op::Dropout(0.5),
-                        &Op::Affine { act: Act::Step },
+                        &Op::Dropout(Dropout { p: 0.5 }),
+                        &Op::Affine(AffineOp { act: Act::Step }),
                     ]
                 );
                 assert_eq!(p.steps[4].src, Some(3));

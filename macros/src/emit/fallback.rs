@@ -14,17 +14,19 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::names;
+use super::tokens::{core, rt};
 use crate::ast::Header;
 
 pub(crate) fn fallback(header: &Header, errors: syn::Error) -> TokenStream {
     let compile_errors = errors.to_compile_error();
     let Header { attrs, vis, name } = header;
-    let rt = super::rt();
-    let core = quote!(::constnet::__private::core);
+    let (rt, core) = (rt(), core());
+    let (e, s) = (names::elem(), names::storage());
     let doc_attrs = attrs.iter().filter(|a| a.path().is_ident("doc"));
     quote! {
         #(#doc_attrs)*
-        #vis type #name<E = f32, S = #rt::DefaultStorage> =
-            [#core::marker::PhantomData<(E, S)>; { #compile_errors 0 }];
+        #vis type #name<#e = f32, #s = #rt::DefaultStorage> =
+            [#core::marker::PhantomData<(#e, #s)>; { #compile_errors 0 }];
     }
 }

@@ -7,9 +7,17 @@
 //! Their `alpha` must be non-negative for that reason.
 
 use super::args::{self, Bound, Schema};
-use super::{ParamSpec, Role};
+use super::spec::{KindDef, ParamSpec, Params, Role};
 use crate::diag::Errors;
-use crate::model::Shape;
+use crate::vocab::{Loss, Shape};
+
+/// What an activation layer lowers to: a fixed function, or `prelu` with its
+/// learned slopes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Activation {
+    Fixed(Act),
+    Prelu,
+}
 
 /// A parameter-free activation.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,29 +31,54 @@ pub(crate) enum Act {
     Identity,
 }
 
-pub(crate) const fn schema(layer: &'static str) -> Schema {
-    Schema {
-        layer,
-        positional: &[],
-        required: 0,
-        named: &[],
+const fn bare(
+    name: &'static str,
+    act: fn(&Bound, &mut Errors) -> Option<Activation>,
+) -> KindDef<Activation> {
+    KindDef {
+        schema: Schema {
+            name,
+            positional: &[],
+            required: 0,
+            named: &[],
+        },
+        aliases: &[],
+        lower: act,
     }
 }
 
-pub(crate) const LEAKY_SCHEMA: Schema = Schema {
-    layer: "leaky_relu",
-    positional: &[],
-    required: 0,
-    named: &["alpha"],
-};
-pub(crate) const ELU_SCHEMA: Schema = Schema {
-    layer: "elu",
-    positional: &[],
-    required: 0,
-    named: &["alpha"],
-};
+const fn with_alpha(
+    name: &'static str,
+    act: fn(&Bound, &mut Errors) -> Option<Activation>,
+) -> KindDef<Activation> {
+    KindDef {
+        schema: Schema {
+            name,
+            positional: &[],
+            required: 0,
+            named: &["alpha"],
+        },
+        aliases: &[],
+        lower: act,
+    }
+}
 
-pub(crate) fn lower_alpha(args: &Bound, default: f64, errs: &mut Errors) -> Option<f64> {
+pub(crate) const DEFS: &[KindDef<Activation>] = &[
+    bare("relu", |_, _| Some(Activation::Fixed(Act::Relu))),
+    with_alpha("leaky_relu", |args, errs| {
+        alpha(args, 0.01, errs).map(|a| Activation::Fixed(Act::LeakyRelu(a)))
+    }),
+    with_alpha("elu", |args, errs| {
+        alpha(args, 1.0, errs).map(|a| Activation::Fixed(Act::Elu(a)))
+    }),
+    bare("prelu", |_, _| Some(Activation::Prelu)),
+    bare("sigmoid", |_, _| Some(Activation::Fixed(Act::Sigmoid))),
+    bare("tanh", |_, _| Some(Activation::Fixed(Act::Tanh))),
+    bare("step", |_, _| Some(Activation::Fixed(Act::Step))),
+    bare("identity", |_, _| Some(Activation::Fixed(Act::Identity))),
+];
+
+fn alpha(args: &Bound, default: f64, errs: &mut Errors) -> Option<f64> {
     match args.named("alpha") {
         Some(v) => args::number_in(v, "alpha", (0.0, f64::INFINITY, false), errs),
         None => Some(default),
@@ -55,18 +88,47 @@ pub(crate) fn lower_alpha(args: &Bound, default: f64, errs: &mut Errors) -> Opti
 impl Act {
     /// Whether the ReLU family follows: such layers get He initialization.
     pub(crate) fn is_relu_family(self) -> bool {
-        matches!(self, Act::Relu | Act::LeakyRelu(_) | Act::Elu(_))
+        match self {
+            Act::Relu | Act::LeakyRelu(_) | Act::Elu(_) => true,
+            Act::Sigmoid | Act::Tanh | Act::Step | Act::Identity => false,
+        }
+    }
+
+    /// The loss a network ending in it trains with unless it declares one.
+    pub(crate) fn default_loss(self) -> Loss {
+        match self {
+            Act::Sigmoid => Loss::BinaryCrossEntropy,
+            Act::Relu | Act::LeakyRelu(_) | Act::Elu(_) | Act::Tanh | Act::Step | Act::Identity => {
+                Loss::MeanSquaredError
+            }
+        }
+    }
+
+    /// Whether backpropagation can pass through it (`step` has no gradient).
+    pub(crate) fn has_gradient(self) -> bool {
+        match self {
+            Act::Step => false,
+            Act::Relu
+            | Act::LeakyRelu(_)
+            | Act::Elu(_)
+            | Act::Sigmoid
+            | Act::Tanh
+            | Act::Identity => true,
+        }
     }
 }
 
 /// Parameters of `prelu` on an input of this shape: one slope per channel.
-pub(crate) fn prelu_params(input: Shape) -> Vec<ParamSpec> {
-    vec![ParamSpec::constant(
-        "weight",
-        vec![input.channels()],
-        Role::Slope,
-        0.25,
-    )]
+pub(crate) fn prelu_params(input: Shape) -> Params {
+    Params {
+        prefix: "prelu",
+        tensors: vec![ParamSpec::constant(
+            "weight",
+            vec![input.channels()],
+            Role::Slope,
+            0.25,
+        )],
+    }
 }
 
 #[cfg(test)]
@@ -76,10 +138,10 @@ mod tests {
     #[test]
     fn prelu_has_one_slope_per_channel() {
         assert_eq!(
-            prelu_params(Shape::Image { c: 8, h: 4, w: 4 })[0].shape,
+            prelu_params(Shape::Image { c: 8, h: 4, w: 4 }).tensors[0].shape,
             [8]
         );
-        assert_eq!(prelu_params(Shape::Flat(100))[0].shape, [100]);
+        assert_eq!(prelu_params(Shape::Flat(100)).tensors[0].shape, [100]);
     }
 
     #[test]

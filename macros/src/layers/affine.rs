@@ -4,16 +4,20 @@
 //! `flatten` does, so weights exchange with PyTorch unchanged.
 
 use super::args::{self, Bound, Schema};
-use super::{ParamSpec, Role};
+use super::spec::{KindDef, ParamSpec, Params, Role};
 use crate::diag::{self, Errors};
-use crate::model::{Init, Shape};
+use crate::vocab::{Init, Shape};
 
-pub(crate) const SCHEMA: Schema = Schema {
-    layer: "affine",
-    positional: &["outputs"],
-    required: 1,
-    named: &["init"],
-};
+pub(crate) const DEFS: &[KindDef<Affine>] = &[KindDef {
+    schema: Schema {
+        name: "affine",
+        positional: &["outputs"],
+        required: 1,
+        named: &["init"],
+    },
+    aliases: &["dense", "linear"],
+    lower,
+}];
 
 /// A validated affine layer.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +26,7 @@ pub(crate) struct Affine {
     pub(crate) init: Option<Init>,
 }
 
-pub(crate) fn lower(args: &Bound, errs: &mut Errors) -> Option<Affine> {
+fn lower(args: &Bound, errs: &mut Errors) -> Option<Affine> {
     let outputs = args
         .positional(0)
         .and_then(|v| args::count(v, "outputs", errs));
@@ -44,12 +48,15 @@ impl Affine {
         Ok(Shape::Flat(self.outputs))
     }
 
-    pub(crate) fn params(&self, input: Shape) -> Vec<ParamSpec> {
+    pub(crate) fn params(&self, input: Shape) -> Params {
         let inputs = input.len().unwrap_or(0);
-        vec![
-            ParamSpec::weight(vec![self.outputs, inputs], inputs, self.outputs),
-            ParamSpec::zeros("bias", vec![self.outputs], Role::Bias),
-        ]
+        Params {
+            prefix: "affine",
+            tensors: vec![
+                ParamSpec::weight(vec![self.outputs, inputs], inputs, self.outputs),
+                ParamSpec::zeros("bias", vec![self.outputs], Role::Bias),
+            ],
+        }
     }
 }
 
@@ -69,7 +76,7 @@ mod tests {
             w: 12,
         };
         assert_eq!(affine.out_shape(input), Ok(Shape::Flat(100)));
-        assert_eq!(affine.params(input)[0].shape, [100, 4320]);
+        assert_eq!(affine.params(input).tensors[0].shape, [100, 4320]);
     }
 
     #[test]

@@ -7,12 +7,12 @@ use syn::Ident;
 
 use crate::ast::{Arg, LayerCall, Value};
 use crate::diag::{self, Errors};
-use crate::model::Init;
+use crate::vocab::Init;
 
 /// What a layer accepts: positional names (the first `required` mandatory)
-/// and named options.
+/// and named options. `name` is the layer's canonical name, for messages.
 pub(crate) struct Schema {
-    pub(crate) layer: &'static str,
+    pub(crate) name: &'static str,
     pub(crate) positional: &'static [&'static str],
     pub(crate) required: usize,
     pub(crate) named: &'static [&'static str],
@@ -51,7 +51,7 @@ pub(crate) fn bind<'a>(
             match arg {
                 Arg::Positional(v) => {
                     if !bound.named.is_empty() {
-                        errs.at(v, diag::positional_after_named(schema.layer));
+                        errs.at(v, diag::positional_after_named(schema.name));
                         ok = false;
                     }
                     bound.positional.push(v);
@@ -60,13 +60,13 @@ pub(crate) fn bind<'a>(
                     if !schema.named.iter().any(|n| name == n) {
                         errs.at(
                             name,
-                            diag::unknown_argument(&name.to_string(), schema.layer, schema.named),
+                            diag::unknown_argument(&name.to_string(), schema.name, schema.named),
                         );
                         ok = false;
                     } else if bound.named.iter().any(|(n, _)| *n == name) {
                         errs.at(
                             name,
-                            diag::duplicate_argument(&name.to_string(), schema.layer),
+                            diag::duplicate_argument(&name.to_string(), schema.name),
                         );
                         ok = false;
                     }
@@ -78,7 +78,7 @@ pub(crate) fn bind<'a>(
     let found = bound.positional.len();
     if found < schema.required || found > schema.positional.len() {
         let optional = schema.positional.len() - schema.required;
-        let msg = diag::wrong_arity(schema.layer, schema.positional, optional, found);
+        let msg = diag::wrong_arity(schema.name, schema.positional, optional, found);
         match &call.args {
             Some(list) => errs.at(&list.tokens, msg),
             None => errs.at(&call.name, msg),

@@ -5,16 +5,20 @@
 //! `(input + 2*pad - kernel)` must be divisible by the stride.
 
 use super::args::{self, Bound, Schema};
-use super::{ParamSpec, Role};
+use super::spec::{KindDef, ParamSpec, Params, Role};
 use crate::diag::{self, Errors};
-use crate::model::{Init, Shape};
+use crate::vocab::{Init, Shape};
 
-pub(crate) const SCHEMA: Schema = Schema {
-    layer: "conv",
-    positional: &["filters", "kernel"],
-    required: 2,
-    named: &["stride", "pad", "init"],
-};
+pub(crate) const DEFS: &[KindDef<Conv>] = &[KindDef {
+    schema: Schema {
+        name: "conv",
+        positional: &["filters", "kernel"],
+        required: 2,
+        named: &["stride", "pad", "init"],
+    },
+    aliases: &[],
+    lower,
+}];
 
 /// A validated convolution.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +30,7 @@ pub(crate) struct Conv {
     pub(crate) init: Option<Init>,
 }
 
-pub(crate) fn lower(args: &Bound, errs: &mut Errors) -> Option<Conv> {
+fn lower(args: &Bound, errs: &mut Errors) -> Option<Conv> {
     let filters = args
         .positional(0)
         .and_then(|v| args::count(v, "filters", errs));
@@ -132,17 +136,20 @@ impl Conv {
         })
     }
 
-    pub(crate) fn params(&self, input: Shape) -> Vec<ParamSpec> {
+    pub(crate) fn params(&self, input: Shape) -> Params {
         let c = input.channels();
         let (kh, kw) = self.kernel;
-        vec![
-            ParamSpec::weight(
-                vec![self.filters, c, kh, kw],
-                c * kh * kw,
-                self.filters * kh * kw,
-            ),
-            ParamSpec::zeros("bias", vec![self.filters], Role::Bias),
-        ]
+        Params {
+            prefix: "conv",
+            tensors: vec![
+                ParamSpec::weight(
+                    vec![self.filters, c, kh, kw],
+                    c * kh * kw,
+                    self.filters * kh * kw,
+                ),
+                ParamSpec::zeros("bias", vec![self.filters], Role::Bias),
+            ],
+        }
     }
 }
 
@@ -222,7 +229,7 @@ mod tests {
             pad: (0, 0),
             init: None,
         };
-        let p = conv.params(Shape::Image { c: 1, h: 28, w: 28 });
+        let p = conv.params(Shape::Image { c: 1, h: 28, w: 28 }).tensors;
         assert_eq!(p[0].shape, [30, 1, 5, 5]);
         assert_eq!((p[0].fan_in, p[0].fan_out), (25, 750));
         assert_eq!(p[1].shape, [30]);

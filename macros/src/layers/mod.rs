@@ -1,192 +1,166 @@
-//! Every layer kind: its names, argument schema, shape rule and parameters.
+//! Every layer kind, gathered: the table of kinds and the closed
+//! [`LayerKind`] enum the later stages match on.
 //!
-//! Knowledge about a kind lives in its own file; this module dispatches over
-//! the closed [`LayerKind`] enum, so a new variant makes the compiler list
-//! every place that must handle it.
+//! Each kind lives in its own file with its definition (names, argument
+//! schema, lowering), shape rule and parameters. This module only gathers
+//! them: the canonical list, the name lookup and the "did you mean"
+//! candidates all derive from [`FAMILIES`], and every match on
+//! [`LayerKind`] is exhaustive, so a new kind makes the compiler list each
+//! place that must handle it.
 
 pub(crate) mod activation;
 pub(crate) mod affine;
 pub(crate) mod args;
+pub(crate) mod batchnorm;
 pub(crate) mod conv;
-pub(crate) mod norm;
+pub(crate) mod dropout;
+pub(crate) mod flatten;
 pub(crate) mod pool;
+pub(crate) mod softmax;
+pub(crate) mod spec;
 
 use crate::ast::LayerCall;
 use crate::diag::{self, Errors};
-use crate::model::{Init, Shape};
+use crate::vocab::{Init, Loss, Shape};
 
-use activation::Act;
-
-/// Every layer name the DSL knows, canonical names first, for messages.
-pub(crate) const CANONICAL: &[&str] = &[
-    "affine",
-    "conv",
-    "pool",
-    "avgpool",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "prelu",
-    "sigmoid",
-    "tanh",
-    "step",
-    "identity",
-    "softmax",
-    "dropout",
-    "batchnorm",
-    "flatten",
-];
-
-/// Aliases accepted besides the canonical names.
-const ALIASES: &[&str] = &["dense", "linear"];
+use activation::{Act, Activation};
+use spec::{KindDef, Params};
 
 /// A validated layer.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum LayerKind {
     Affine(affine::Affine),
     Conv(conv::Conv),
-    MaxPool(pool::Pool),
-    AvgPool(pool::Pool),
+    Pool(pool::Pool),
     Act(Act),
     Prelu,
     Softmax,
-    Dropout(f64),
-    BatchNorm { momentum: f64, eps: f64 },
+    Dropout(dropout::Dropout),
+    BatchNorm(batchnorm::BatchNorm),
     Flatten,
 }
 
-/// What a parameter tensor is for (mirrors `constnet_runtime::Role`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Role {
-    Weight,
-    Bias,
-    Scale,
-    Shift,
-    Slope,
-    RunningMean,
-    RunningVar,
+/// A lowered layer call: its kind and the canonical name it was found by.
+pub(crate) struct Lowered {
+    pub(crate) kind: LayerKind,
+    /// The kind's canonical name (`affine` for `dense(10)`).
+    pub(crate) word: &'static str,
 }
 
-impl Role {
-    pub(crate) fn is_trainable(self) -> bool {
-        !matches!(self, Role::RunningMean | Role::RunningVar)
+/// A file's kind definitions and the variant their values become.
+struct Family<T: 'static> {
+    defs: &'static [KindDef<T>],
+    wrap: fn(T) -> LayerKind,
+}
+
+/// A family with its value type erased, so one table holds them all.
+trait AnyFamily {
+    fn names(&self) -> Vec<&'static str>;
+    fn spellings(&self) -> Vec<&'static str>;
+    /// `None` when no kind of the family is called `word`; else the
+    /// lowered layer, or `None` inside with its errors recorded.
+    fn lower(&self, word: &str, call: &LayerCall, errs: &mut Errors) -> Option<Option<Lowered>>;
+}
+
+impl<T> AnyFamily for Family<T> {
+    fn names(&self) -> Vec<&'static str> {
+        self.defs.iter().map(KindDef::name).collect()
+    }
+
+    fn spellings(&self) -> Vec<&'static str> {
+        self.defs
+            .iter()
+            .flat_map(|d| std::iter::once(d.name()).chain(d.aliases.iter().copied()))
+            .collect()
+    }
+
+    fn lower(&self, word: &str, call: &LayerCall, errs: &mut Errors) -> Option<Option<Lowered>> {
+        let def = self.defs.iter().find(|d| d.is_named(word))?;
+        let lowered = args::bind(call, &def.schema, errs)
+            .and_then(|bound| (def.lower)(&bound, errs))
+            .map(|value| Lowered {
+                kind: (self.wrap)(value),
+                word: def.name(),
+            });
+        Some(lowered)
     }
 }
 
-/// How a tensor starts out.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum InitSpec {
-    /// A weight: the layer's or network's choice, else the default for the
-    /// activation it feeds (resolved by `infer`).
-    Weight,
-    Constant(f64),
-}
+/// The table of layer kinds, in the order messages list them.
+const FAMILIES: &[&dyn AnyFamily] = &[
+    &Family {
+        defs: affine::DEFS,
+        wrap: LayerKind::Affine,
+    },
+    &Family {
+        defs: conv::DEFS,
+        wrap: LayerKind::Conv,
+    },
+    &Family {
+        defs: pool::DEFS,
+        wrap: LayerKind::Pool,
+    },
+    &Family {
+        defs: activation::DEFS,
+        wrap: |a| match a {
+            Activation::Fixed(act) => LayerKind::Act(act),
+            Activation::Prelu => LayerKind::Prelu,
+        },
+    },
+    &Family {
+        defs: softmax::DEFS,
+        wrap: |()| LayerKind::Softmax,
+    },
+    &Family {
+        defs: dropout::DEFS,
+        wrap: LayerKind::Dropout,
+    },
+    &Family {
+        defs: batchnorm::DEFS,
+        wrap: LayerKind::BatchNorm,
+    },
+    &Family {
+        defs: flatten::DEFS,
+        wrap: |()| LayerKind::Flatten,
+    },
+];
 
-/// One parameter tensor of a layer.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ParamSpec {
-    pub(crate) suffix: &'static str,
-    pub(crate) shape: Vec<usize>,
-    pub(crate) role: Role,
-    pub(crate) fan_in: usize,
-    pub(crate) fan_out: usize,
-    pub(crate) init: InitSpec,
-}
-
-impl ParamSpec {
-    pub(crate) fn weight(shape: Vec<usize>, fan_in: usize, fan_out: usize) -> ParamSpec {
-        ParamSpec {
-            suffix: "weight",
-            shape,
-            role: Role::Weight,
-            fan_in,
-            fan_out,
-            init: InitSpec::Weight,
-        }
-    }
-
-    pub(crate) fn zeros(suffix: &'static str, shape: Vec<usize>, role: Role) -> ParamSpec {
-        ParamSpec::constant(suffix, shape, role, 0.0)
-    }
-
-    pub(crate) fn constant(
-        suffix: &'static str,
-        shape: Vec<usize>,
-        role: Role,
-        value: f64,
-    ) -> ParamSpec {
-        let n = shape.iter().product();
-        ParamSpec {
-            suffix,
-            shape,
-            role,
-            fan_in: n,
-            fan_out: n,
-            init: InitSpec::Constant(value),
-        }
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.shape.iter().product()
-    }
+/// Every canonical layer name, in table order.
+pub(crate) fn canonical_names() -> Vec<&'static str> {
+    FAMILIES.iter().flat_map(|f| f.names()).collect()
 }
 
 /// Lowers one layer call, recording every error it has.
-pub(crate) fn lower(call: &LayerCall, errs: &mut Errors) -> Option<LayerKind> {
-    let name = call.name.to_string();
-    let bind = |schema: &args::Schema, errs: &mut Errors| args::bind(call, schema, errs);
-    match name.as_str() {
-        "affine" | "dense" | "linear" => {
-            affine::lower(&bind(&affine::SCHEMA, errs)?, errs).map(LayerKind::Affine)
-        }
-        "conv" => conv::lower(&bind(&conv::SCHEMA, errs)?, errs).map(LayerKind::Conv),
-        "pool" => pool::lower(&bind(&pool::MAX_SCHEMA, errs)?, errs).map(LayerKind::MaxPool),
-        "avgpool" => pool::lower(&bind(&pool::AVG_SCHEMA, errs)?, errs).map(LayerKind::AvgPool),
-        "leaky_relu" => {
-            let args = bind(&activation::LEAKY_SCHEMA, errs)?;
-            activation::lower_alpha(&args, 0.01, errs).map(|a| LayerKind::Act(Act::LeakyRelu(a)))
-        }
-        "elu" => {
-            let args = bind(&activation::ELU_SCHEMA, errs)?;
-            activation::lower_alpha(&args, 1.0, errs).map(|a| LayerKind::Act(Act::Elu(a)))
-        }
-        "batchnorm" => {
-            let args = bind(&norm::BATCHNORM_SCHEMA, errs)?;
-            norm::lower_batchnorm(&args, errs)
-                .map(|(momentum, eps)| LayerKind::BatchNorm { momentum, eps })
-        }
-        "dropout" => {
-            norm::lower_dropout(&bind(&norm::DROPOUT_SCHEMA, errs)?, errs).map(LayerKind::Dropout)
-        }
-        "relu" | "sigmoid" | "tanh" | "step" | "identity" | "prelu" | "softmax" | "flatten" => {
-            let schema = activation::schema(CANONICAL.iter().find(|n| **n == name).copied()?);
-            bind(&schema, errs)?;
-            Some(match name.as_str() {
-                "relu" => LayerKind::Act(Act::Relu),
-                "sigmoid" => LayerKind::Act(Act::Sigmoid),
-                "tanh" => LayerKind::Act(Act::Tanh),
-                "step" => LayerKind::Act(Act::Step),
-                "identity" => LayerKind::Act(Act::Identity),
-                "prelu" => LayerKind::Prelu,
-                "softmax" => LayerKind::Softmax,
-                _ => LayerKind::Flatten,
-            })
-        }
-        _ => {
-            let suggestion = CANONICAL
-                .iter()
-                .chain(ALIASES)
-                .map(|k| (args::edit_distance(&name, k), *k))
-                .filter(|(d, _)| *d <= 2)
-                .min()
-                .map(|(_, k)| k);
-            errs.at(
-                &call.name,
-                diag::unknown_layer(&name, suggestion, CANONICAL),
-            );
-            None
+pub(crate) fn lower(call: &LayerCall, errs: &mut Errors) -> Option<Lowered> {
+    let word = call.name.to_string();
+    for family in FAMILIES {
+        if let Some(lowered) = family.lower(&word, call, errs) {
+            return lowered;
         }
     }
+    let suggestion = FAMILIES
+        .iter()
+        .flat_map(|f| f.spellings())
+        .map(|k| (args::edit_distance(&word, k), k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| k);
+    errs.at(
+        &call.name,
+        diag::unknown_layer(&word, suggestion, &canonical_names()),
+    );
+    None
+}
+
+/// How a layer bears on the default initializer of the weights before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InitHint {
+    /// A ReLU-family activation: He initialization.
+    He,
+    /// Leaves the input distribution roughly in place: look further.
+    Transparent,
+    /// Anything else ends the search: Xavier.
+    Stop,
 }
 
 impl LayerKind {
@@ -196,60 +170,29 @@ impl LayerKind {
         match self {
             LayerKind::Affine(a) => a.out_shape(input),
             LayerKind::Conv(c) => c.out_shape(input, producer),
-            LayerKind::MaxPool(p) | LayerKind::AvgPool(p) => p.out_shape(input, producer),
-            LayerKind::Flatten => input
-                .len()
-                .map(Shape::Flat)
-                .ok_or_else(|| diag::size_overflow("input size")),
+            LayerKind::Pool(p) => p.out_shape(input, producer),
+            LayerKind::Flatten => flatten::out_shape(input),
             LayerKind::Act(_)
             | LayerKind::Prelu
             | LayerKind::Softmax
             | LayerKind::Dropout(_)
-            | LayerKind::BatchNorm { .. } => Ok(input),
+            | LayerKind::BatchNorm(_) => Ok(input),
         }
     }
 
-    /// Parameter tensors for `input`, in file order.
-    pub(crate) fn params(&self, input: Shape) -> Vec<ParamSpec> {
+    /// Parameter tensors for `input` with their name prefix; `None` for
+    /// parameter-free layers.
+    pub(crate) fn params(&self, input: Shape) -> Option<Params> {
         match self {
-            LayerKind::Affine(a) => a.params(input),
-            LayerKind::Conv(c) => c.params(input),
-            LayerKind::Prelu => activation::prelu_params(input),
-            LayerKind::BatchNorm { .. } => norm::batchnorm_params(input),
-            _ => Vec::new(),
-        }
-    }
-
-    /// The name prefix of parameterized layers (`conv` → `conv1`, `conv2`).
-    pub(crate) fn param_prefix(&self) -> Option<&'static str> {
-        match self {
-            LayerKind::Affine(_) => Some("affine"),
-            LayerKind::Conv(_) => Some("conv"),
-            LayerKind::Prelu => Some("prelu"),
-            LayerKind::BatchNorm { .. } => Some("batchnorm"),
-            _ => None,
-        }
-    }
-
-    /// The canonical DSL word, for summaries of parameter-free layers.
-    pub(crate) fn word(&self) -> &'static str {
-        match self {
-            LayerKind::Affine(_) => "affine",
-            LayerKind::Conv(_) => "conv",
-            LayerKind::MaxPool(_) => "pool",
-            LayerKind::AvgPool(_) => "avgpool",
-            LayerKind::Act(Act::Relu) => "relu",
-            LayerKind::Act(Act::LeakyRelu(_)) => "leaky_relu",
-            LayerKind::Act(Act::Elu(_)) => "elu",
-            LayerKind::Act(Act::Sigmoid) => "sigmoid",
-            LayerKind::Act(Act::Tanh) => "tanh",
-            LayerKind::Act(Act::Step) => "step",
-            LayerKind::Act(Act::Identity) => "identity",
-            LayerKind::Prelu => "prelu",
-            LayerKind::Softmax => "softmax",
-            LayerKind::Dropout(_) => "dropout",
-            LayerKind::BatchNorm { .. } => "batchnorm",
-            LayerKind::Flatten => "flatten",
+            LayerKind::Affine(a) => Some(a.params(input)),
+            LayerKind::Conv(c) => Some(c.params(input)),
+            LayerKind::Prelu => Some(activation::prelu_params(input)),
+            LayerKind::BatchNorm(_) => Some(batchnorm::params(input)),
+            LayerKind::Pool(_)
+            | LayerKind::Act(_)
+            | LayerKind::Softmax
+            | LayerKind::Dropout(_)
+            | LayerKind::Flatten => None,
         }
     }
 
@@ -258,7 +201,60 @@ impl LayerKind {
         match self {
             LayerKind::Affine(a) => a.init,
             LayerKind::Conv(c) => c.init,
-            _ => None,
+            LayerKind::Pool(_)
+            | LayerKind::Act(_)
+            | LayerKind::Prelu
+            | LayerKind::Softmax
+            | LayerKind::Dropout(_)
+            | LayerKind::BatchNorm(_)
+            | LayerKind::Flatten => None,
+        }
+    }
+
+    /// What this layer says about the initializer of weights before it.
+    pub(crate) fn init_hint(&self) -> InitHint {
+        match self {
+            LayerKind::Act(act) if act.is_relu_family() => InitHint::He,
+            LayerKind::Prelu => InitHint::He,
+            LayerKind::Pool(_)
+            | LayerKind::Dropout(_)
+            | LayerKind::BatchNorm(_)
+            | LayerKind::Flatten => InitHint::Transparent,
+            LayerKind::Act(_) | LayerKind::Affine(_) | LayerKind::Conv(_) | LayerKind::Softmax => {
+                InitHint::Stop
+            }
+        }
+    }
+
+    /// The loss a network ending in this layer trains with unless it
+    /// declares one: cross-entropy after softmax, binary cross-entropy
+    /// after sigmoid, else mean squared error.
+    pub(crate) fn default_loss(&self) -> Loss {
+        match self {
+            LayerKind::Softmax => Loss::CrossEntropy,
+            LayerKind::Act(act) => act.default_loss(),
+            LayerKind::Affine(_)
+            | LayerKind::Conv(_)
+            | LayerKind::Pool(_)
+            | LayerKind::Prelu
+            | LayerKind::Dropout(_)
+            | LayerKind::BatchNorm(_)
+            | LayerKind::Flatten => Loss::MeanSquaredError,
+        }
+    }
+
+    /// Whether backpropagation can pass through this layer.
+    pub(crate) fn has_gradient(&self) -> bool {
+        match self {
+            LayerKind::Act(act) => act.has_gradient(),
+            LayerKind::Affine(_)
+            | LayerKind::Conv(_)
+            | LayerKind::Pool(_)
+            | LayerKind::Prelu
+            | LayerKind::Softmax
+            | LayerKind::Dropout(_)
+            | LayerKind::BatchNorm(_)
+            | LayerKind::Flatten => true,
         }
     }
 }
@@ -280,7 +276,7 @@ mod tests {
         let mut errs = Errors::default();
         let kind = lower(&call, &mut errs);
         match errs.finish(()) {
-            Ok(()) => Ok(kind.unwrap()),
+            Ok(()) => Ok(kind.unwrap().kind),
             Err(e) => Err(e
                 .into_iter()
                 .map(|e| e.to_string())
@@ -298,14 +294,15 @@ mod tests {
         );
         assert_eq!(
             lower_src("batchnorm"),
-            Ok(LayerKind::BatchNorm {
+            Ok(LayerKind::BatchNorm(batchnorm::BatchNorm {
                 momentum: 0.9,
                 eps: 1e-5
-            })
+            }))
         );
         assert_eq!(
             lower_src("pool(2)"),
-            Ok(LayerKind::MaxPool(pool::Pool {
+            Ok(LayerKind::Pool(pool::Pool {
+                reduce: pool::Reduce::Max,
                 size: (2, 2),
                 stride: (2, 2)
             }))

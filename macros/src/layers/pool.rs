@@ -5,30 +5,49 @@
 //! `(input - window)` must divide by it. Nothing is floored silently.
 
 use super::args::{self, Bound, Schema};
+use super::spec::KindDef;
 use crate::diag::{self, Errors};
-use crate::model::Shape;
+use crate::vocab::Shape;
 
-pub(crate) const MAX_SCHEMA: Schema = Schema {
-    layer: "pool",
-    positional: &["size"],
-    required: 1,
-    named: &["stride"],
-};
-pub(crate) const AVG_SCHEMA: Schema = Schema {
-    layer: "avgpool",
-    positional: &["size"],
-    required: 1,
-    named: &["stride"],
-};
+pub(crate) const DEFS: &[KindDef<Pool>] = &[
+    KindDef {
+        schema: Schema {
+            name: "pool",
+            positional: &["size"],
+            required: 1,
+            named: &["stride"],
+        },
+        aliases: &[],
+        lower: |args, errs| lower(args, Reduce::Max, errs),
+    },
+    KindDef {
+        schema: Schema {
+            name: "avgpool",
+            positional: &["size"],
+            required: 1,
+            named: &["stride"],
+        },
+        aliases: &[],
+        lower: |args, errs| lower(args, Reduce::Avg, errs),
+    },
+];
+
+/// What a window reduces to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reduce {
+    Max,
+    Avg,
+}
 
 /// A validated pooling window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pool {
+    pub(crate) reduce: Reduce,
     pub(crate) size: (usize, usize),
     pub(crate) stride: (usize, usize),
 }
 
-pub(crate) fn lower(args: &Bound, errs: &mut Errors) -> Option<Pool> {
+fn lower(args: &Bound, reduce: Reduce, errs: &mut Errors) -> Option<Pool> {
     let size = args
         .positional(0)
         .and_then(|v| args::extent(v, "pool size", errs, args::count));
@@ -37,6 +56,7 @@ pub(crate) fn lower(args: &Bound, errs: &mut Errors) -> Option<Pool> {
         None => size,
     };
     Some(Pool {
+        reduce,
         size: size?,
         stride: stride?,
     })
@@ -78,10 +98,10 @@ impl Pool {
         Ok(Shape::Image { c, h: oh, w: ow })
     }
 
-    /// Whether windows tile the input exactly (stride = size), which lets a
-    /// max pool fuse into the convolution before it.
-    pub(crate) fn tiles(&self) -> bool {
-        self.size == self.stride
+    /// Whether this is a max pool whose windows tile the input exactly
+    /// (stride = size), which lets it fuse into the convolution before it.
+    pub(crate) fn fuses_into_conv(&self) -> bool {
+        self.reduce == Reduce::Max && self.size == self.stride
     }
 }
 
@@ -92,6 +112,7 @@ mod tests {
     #[test]
     fn pool_halves_the_image() {
         let pool = Pool {
+            reduce: Reduce::Max,
             size: (2, 2),
             stride: (2, 2),
         };
@@ -140,6 +161,7 @@ mod tests {
     #[test]
     fn pool_rejects_flat_input() {
         let pool = Pool {
+            reduce: Reduce::Max,
             size: (2, 2),
             stride: (2, 2),
         };

@@ -1,34 +1,9 @@
-//! Semantic types: what a network means, independent of how it was spelled.
+//! The shared vocabulary of every stage: shapes, initializers and losses.
 //!
-//! After `lower`, every layer has a known kind with validated argument values,
-//! and every node still carries the tokens it came from for diagnostics.
+//! Sits below every other module and imports none of them, so the stages
+//! can all speak of a `Shape` without depending on one another.
 
 use std::fmt;
-
-use proc_macro2::TokenStream;
-
-use crate::ast::Header;
-use crate::layers::LayerKind;
-
-/// A network after lowering.
-pub(crate) struct Network<'a> {
-    pub(crate) header: &'a Header,
-    pub(crate) input: Shape,
-    pub(crate) layers: Vec<Layer>,
-    pub(crate) output: Option<(Shape, TokenStream)>,
-    pub(crate) loss: Option<(Loss, TokenStream)>,
-    /// A network-wide weight initializer, overriding the per-activation default.
-    pub(crate) init: Option<Init>,
-}
-
-/// One layer after lowering.
-pub(crate) struct Layer {
-    pub(crate) kind: LayerKind,
-    /// Name plus argument group, as written: what shape errors underline.
-    pub(crate) tokens: TokenStream,
-    /// The layer as written, normalized: `conv(30, 5)`.
-    pub(crate) text: String,
-}
 
 /// A tensor shape: a flat vector or an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,65 @@
+//! Token helpers every emitter uses: runtime paths, literals, sample types.
+
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::quote;
+
+use super::names;
+use crate::diag;
+use crate::plan::Plan;
+use crate::vocab::Shape;
+
+/// Path of the runtime crate in generated code.
+pub(crate) fn rt() -> TokenStream {
+    quote!(::constnet::__private::rt)
+}
+
+/// Path of `core` in generated code.
+pub(crate) fn core() -> TokenStream {
+    quote!(::constnet::__private::core)
+}
+
+/// An unsuffixed integer literal.
+pub(crate) fn lit(n: usize) -> Literal {
+    Literal::usize_unsuffixed(n)
+}
+
+/// Elements of a shape (its count was checked to fit by `lower`/`infer`).
+pub(crate) fn len(shape: Shape) -> usize {
+    shape.len().unwrap_or(0)
+}
+
+/// The sample type of a shape over the generated element type:
+/// `[E; n]` or `[[[E; w]; h]; c]`.
+pub(crate) fn sample_type(shape: Shape) -> TokenStream {
+    let e = names::elem();
+    match shape {
+        Shape::Flat(n) => {
+            let n = lit(n);
+            quote!([#e; #n])
+        }
+        Shape::Image { c, h, w } => {
+            let (c, h, w) = (lit(c), lit(h), lit(w));
+            quote!([[[#e; #w]; #h]; #c])
+        }
+    }
+}
+
+/// `(channels, positions)` of a per-channel layer's input: `(n, 1)` for a
+/// vector, `(c, h * w)` for an image.
+pub(crate) fn channels_positions(shape: Shape) -> (usize, usize) {
+    match shape {
+        Shape::Flat(n) => (n, 1),
+        Shape::Image { c, h, w } => (c, h * w),
+    }
+}
+
+/// The span calls of a layer are emitted under: its first token.
+pub(crate) fn layer_span(plan: &Plan, layer: usize) -> Span {
+    diag::span_of(&plan.typed.layers[layer].layer.tokens)
+}
+
+/// `<E as Scalar>::from_f64(v)`: a constant of the generated element type.
+pub(crate) fn scalar(v: f64) -> TokenStream {
+    let (rt, e) = (rt(), names::elem());
+    quote!(<#e as #rt::Scalar>::from_f64(#v))
+}

@@ -1,0 +1,118 @@
+//! What a layer kind declares about itself: its definition in the table of
+//! kinds (names, argument schema, lowering) and its parameter tensors.
+//!
+//! Every kind file builds on these types; none of them imports a kind, so
+//! `layers/mod.rs` can gather the kinds without an import cycle.
+
+use super::args::{Bound, Schema};
+use crate::diag::Errors;
+
+/// One layer kind as the DSL knows it. The canonical name (in `schema`) is
+/// the word messages, summaries and generated buffer names use; `lower`
+/// turns arguments already bound to the schema into the kind's value.
+pub(crate) struct KindDef<T> {
+    pub(crate) schema: Schema,
+    /// Other spellings accepted for the same kind (`dense` for `affine`).
+    pub(crate) aliases: &'static [&'static str],
+    pub(crate) lower: fn(&Bound, &mut Errors) -> Option<T>,
+}
+
+impl<T> KindDef<T> {
+    /// The canonical name.
+    pub(crate) const fn name(&self) -> &'static str {
+        self.schema.name
+    }
+
+    /// Whether `word` names this kind, canonically or by an alias.
+    pub(crate) fn is_named(&self, word: &str) -> bool {
+        self.schema.name == word || self.aliases.contains(&word)
+    }
+}
+
+/// What a parameter tensor is for (mirrors `constnet_runtime::Role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    Weight,
+    Bias,
+    Scale,
+    Shift,
+    Slope,
+    RunningMean,
+    RunningVar,
+}
+
+impl Role {
+    pub(crate) fn is_trainable(self) -> bool {
+        match self {
+            Role::Weight | Role::Bias | Role::Scale | Role::Shift | Role::Slope => true,
+            Role::RunningMean | Role::RunningVar => false,
+        }
+    }
+}
+
+/// How a tensor starts out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum InitSpec {
+    /// A weight: the layer's or network's choice, else the default for the
+    /// activation it feeds (resolved by `infer`).
+    Weight,
+    Constant(f64),
+}
+
+/// A layer's parameters: the name prefix its tensors share (`conv` for
+/// `conv1.weight`) and the tensors in file order. One value, so a kind
+/// cannot have tensors without a name.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Params {
+    pub(crate) prefix: &'static str,
+    pub(crate) tensors: Vec<ParamSpec>,
+}
+
+/// One parameter tensor of a layer.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ParamSpec {
+    pub(crate) suffix: &'static str,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) role: Role,
+    pub(crate) fan_in: usize,
+    pub(crate) fan_out: usize,
+    pub(crate) init: InitSpec,
+}
+
+impl ParamSpec {
+    pub(crate) fn weight(shape: Vec<usize>, fan_in: usize, fan_out: usize) -> ParamSpec {
+        ParamSpec {
+            suffix: "weight",
+            shape,
+            role: Role::Weight,
+            fan_in,
+            fan_out,
+            init: InitSpec::Weight,
+        }
+    }
+
+    pub(crate) fn zeros(suffix: &'static str, shape: Vec<usize>, role: Role) -> ParamSpec {
+        ParamSpec::constant(suffix, shape, role, 0.0)
+    }
+
+    pub(crate) fn constant(
+        suffix: &'static str,
+        shape: Vec<usize>,
+        role: Role,
+        value: f64,
+    ) -> ParamSpec {
+        let n = shape.iter().product();
+        ParamSpec {
+            suffix,
+            shape,
+            role,
+            fan_in: n,
+            fan_out: n,
+            init: InitSpec::Constant(value),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+}

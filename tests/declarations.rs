@@ -1,0 +1,54 @@
+//! Declarations as users write them: attributes pass through once, and a
+//! network may take any name, including those of the generated type's own
+//! generic parameters and of prelude types.
+#![deny(unused_attributes)]
+
+mod attributes {
+    constnet::network! {
+        /// Passes its attributes through exactly once.
+        #[must_use]
+        #[deprecated(note = "declared deprecated to check the attribute appears once")]
+        pub struct Old: [2] => affine(1)
+    }
+
+    #[test]
+    #[expect(deprecated, reason = "the network is deprecated on purpose")]
+    fn attributes_that_may_appear_once_pass_through_once() {
+        let net = Old::<f32>::seeded(1);
+        assert!(net.predict(&[1.0, 2.0])[0].is_finite());
+    }
+}
+
+/// Each network's name shadows a type the generated code could have used.
+mod names {
+    constnet::network! {
+        pub struct E: [2] => affine(3) -> relu -> affine(2) -> softmax
+        pub struct S: [2] => affine(2)
+        pub struct Scalar: [2] => affine(2) -> sigmoid
+        pub struct Storage: [1, 4, 4] => conv(2, 3) -> relu -> pool(2) -> affine(2)
+        pub struct Vec: [2] => affine(4) -> batchnorm -> dropout(0.5) -> affine(1)
+        pub struct Box: [2] => prelu -> affine(2) -> softmax
+        pub struct Option: [2] => affine(2) -> tanh
+        pub struct Result: [2] => affine(2) -> elu
+    }
+
+    fn finite<const N: usize>(y: [f32; N]) -> bool {
+        y.iter().all(|v| v.is_finite())
+    }
+
+    #[test]
+    fn networks_named_like_generated_or_prelude_types_compile_and_predict() {
+        let x = [0.5f32, -1.0];
+        assert!(finite(E::<f32>::seeded(1).predict(&x)));
+        assert!(finite(S::<f32>::seeded(1).predict(&x)));
+        assert!(finite(Scalar::<f32>::seeded(1).predict(&x)));
+        assert!(finite(
+            Storage::<f32>::seeded(1).predict(&[[[0.5f32; 4]; 4]])
+        ));
+        assert!(finite(Vec::<f32>::seeded(1).predict(&x)));
+        assert!(finite(Box::<f32>::seeded(1).predict(&x)));
+        assert!(finite(Option::<f32>::seeded(1).predict(&x)));
+        assert!(finite(Result::<f32>::seeded(1).predict(&x)));
+        assert_eq!(E::<f64>::PARAM_COUNT, 3 * 2 + 3 + 2 * 3 + 2);
+    }
+}
