@@ -25,6 +25,7 @@ network! {
     struct Bce: [4] => affine(3) -> relu -> affine(2) -> sigmoid
     struct Regression: [3] => affine(4) -> tanh -> affine(2), loss = mse
     struct SoftmaxMse: [3] => affine(3) -> softmax, loss = mse
+    struct Relu6Net: [4] => affine(6) -> relu6 -> affine(4) -> prelu -> relu6 -> affine(3) -> softmax
     struct Standalone: [2, 4, 4] => pool(2) -> relu -> flatten -> affine(3) -> sigmoid -> affine(2) -> softmax
 }
 
@@ -142,4 +143,30 @@ fn the_check_flags_inexact_derivatives() {
 fn parameter_free_first_steps() {
     let mut net = Standalone::<f64>::seeded(39);
     assert_gradients(&mut net, &inputs(3, 40), &labels(3, 2, 41));
+}
+
+#[test]
+fn relu6_folded_and_standalone_with_both_kinks_in_range() {
+    let mut net = Relu6Net::<f64>::seeded(42);
+    // Scaled inputs drive some pre-activations of the folded relu6 past 6
+    // and others below 0, so both clamps are exercised; none lies within
+    // 1e-3 of a kink, where central differences would straddle it.
+    let xs: Vec<[f64; 4]> = inputs::<[f64; 4]>(4, 43)
+        .iter()
+        .map(|x| x.map(|v| v * 8.0))
+        .collect();
+    let (w, b) = (
+        net.tensor("affine1.weight").unwrap().to_vec(),
+        net.tensor("affine1.bias").unwrap().to_vec(),
+    );
+    let pre: Vec<f64> = xs
+        .iter()
+        .flat_map(|x| {
+            (0..6).map(|o| b[o] + (0..4).map(|i| w[o * 4 + i] * x[i]).sum::<f64>())
+        })
+        .collect();
+    assert!(pre.iter().any(|&z| z > 6.0) && pre.iter().any(|&z| z < 0.0));
+    assert!(pre.iter().any(|&z| z > 0.0 && z < 6.0));
+    assert!(pre.iter().all(|&z| z.abs() > 1e-3 && (z - 6.0).abs() > 1e-3));
+    assert_gradients(&mut net, &xs, &labels(4, 3, 44));
 }

@@ -236,7 +236,7 @@ mod tests {
             "outputs must be at least 1, found 0 | \
              `relu` takes no positional arguments, found 1 | \
              unknown layer `sigmod`; expected one of `affine`, `conv`, `pool`, `avgpool`, `relu`, \
-             `leaky_relu`, `elu`, `prelu`, `sigmoid`, `tanh`, `step`, `identity`, `softmax`, \
+             `relu6`, `leaky_relu`, `elu`, `prelu`, `sigmoid`, `tanh`, `step`, `identity`, `softmax`, \
              `dropout`, `batchnorm`, `flatten` (did you mean `sigmoid`?)"
         );
     }

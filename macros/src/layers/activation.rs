@@ -1,4 +1,4 @@
-//! Elementwise activations: `relu`, `leaky_relu(alpha = 0.01)`,
+//! Elementwise activations: `relu`, `relu6`, `leaky_relu(alpha = 0.01)`,
 //! `elu(alpha = 1.0)`, `sigmoid`, `tanh`, `step`, `identity`, and `prelu`
 //! (a learned slope per channel, or per feature after a flat layer).
 //!
@@ -23,6 +23,7 @@ pub(crate) enum Activation {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Act {
     Relu,
+    Relu6,
     LeakyRelu(f64),
     Elu(f64),
     Sigmoid,
@@ -65,6 +66,7 @@ const fn with_alpha(
 
 pub(crate) const DEFS: &[KindDef<Activation>] = &[
     bare("relu", |_, _| Some(Activation::Fixed(Act::Relu))),
+    bare("relu6", |_, _| Some(Activation::Fixed(Act::Relu6))),
     with_alpha("leaky_relu", |args, errs| {
         alpha(args, 0.01, errs).map(|a| Activation::Fixed(Act::LeakyRelu(a)))
     }),
@@ -89,7 +91,7 @@ impl Act {
     /// Whether the ReLU family follows: such layers get He initialization.
     pub(crate) fn is_relu_family(self) -> bool {
         match self {
-            Act::Relu | Act::LeakyRelu(_) | Act::Elu(_) => true,
+            Act::Relu | Act::Relu6 | Act::LeakyRelu(_) | Act::Elu(_) => true,
             Act::Sigmoid | Act::Tanh | Act::Step | Act::Identity => false,
         }
     }
@@ -98,9 +100,13 @@ impl Act {
     pub(crate) fn default_loss(self) -> Loss {
         match self {
             Act::Sigmoid => Loss::BinaryCrossEntropy,
-            Act::Relu | Act::LeakyRelu(_) | Act::Elu(_) | Act::Tanh | Act::Step | Act::Identity => {
-                Loss::MeanSquaredError
-            }
+            Act::Relu
+            | Act::Relu6
+            | Act::LeakyRelu(_)
+            | Act::Elu(_)
+            | Act::Tanh
+            | Act::Step
+            | Act::Identity => Loss::MeanSquaredError,
         }
     }
 
@@ -109,6 +115,7 @@ impl Act {
         match self {
             Act::Step => false,
             Act::Relu
+            | Act::Relu6
             | Act::LeakyRelu(_)
             | Act::Elu(_)
             | Act::Sigmoid

@@ -1,6 +1,7 @@
 //! Elementwise activations, and their derivatives expressed through the output.
 //!
-//! Backward needs only `y = f(x)`: ReLU `y > 0`, leaky ReLU `y > 0 ? 1 : α`,
+//! Backward needs only `y = f(x)`: ReLU `y > 0`, ReLU6 `0 < y < 6`, leaky
+//! ReLU `y > 0 ? 1 : α`,
 //! ELU `y > 0 ? 1 : y + α`, sigmoid `y (1 - y)`, tanh `1 - y²`. That is why an
 //! activation can fold into the layer before it: only the activated output
 //! is kept. It needs `α ≥ 0`, which `network!` checks.
@@ -21,6 +22,11 @@ pub trait Activation<E: Scalar>: Copy + Send + Sync {
 /// `max(x, 0)`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Relu;
+
+/// `min(max(x, 0), 6)`, the mobile networks' bounded ReLU (Howard et al.,
+/// 2017), whose range quantizes well.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Relu6;
 
 /// `x > 0 ? x : α x`.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +67,26 @@ impl<E: Scalar> Activation<E> for Relu {
     #[inline(always)]
     fn grad_from_output(self, y: E) -> E {
         if y > E::ZERO { E::ONE } else { E::ZERO }
+    }
+}
+
+impl<E: Scalar> Activation<E> for Relu6 {
+    #[inline(always)]
+    fn forward(self, x: E) -> E {
+        let six = E::from_f64(6.0);
+        if x > E::ZERO {
+            if x < six { x } else { six }
+        } else {
+            E::ZERO
+        }
+    }
+    #[inline(always)]
+    fn grad_from_output(self, y: E) -> E {
+        if y > E::ZERO && y < E::from_f64(6.0) {
+            E::ONE
+        } else {
+            E::ZERO
+        }
     }
 }
 
@@ -188,6 +214,7 @@ mod tests {
     fn derivatives_from_output_match_finite_differences() {
         let xs = [-2.5, -0.3, 0.4, 1.7];
         check_derivative(Relu, &xs);
+        check_derivative(Relu6, &[-2.5, 0.4, 5.9, 6.1, 9.0]);
         check_derivative(LeakyRelu(0.1), &xs);
         check_derivative(Elu(1.3), &xs);
         check_derivative(Sigmoid, &xs);

@@ -15,6 +15,7 @@ pub(crate) fn act_expr(act: Act) -> TokenStream {
     let a = quote!(#rt::kernels::activation);
     match act {
         Act::Relu => quote!(#a::Relu),
+        Act::Relu6 => quote!(#a::Relu6),
         Act::LeakyRelu(alpha) => {
             let alpha = scalar(alpha);
             quote!(#a::LeakyRelu(#alpha))
