@@ -4,7 +4,7 @@
 use constnet::kernels::dispatch;
 use constnet::optim::Adam;
 use constnet::train::Stepper;
-use constnet::{Network as _, Trainable, network};
+use constnet::{Trainable, network};
 
 network! {
     struct SimpleConvNet: [1, 28, 28] => conv(30, 5) -> relu -> pool(2)
