@@ -123,7 +123,7 @@ fn softmax_backward_under_mse() {
 fn the_check_flags_inexact_derivatives() {
     // Negative control: with a step of 0.1 the differences cross ReLU kinks
     // and curvature dominates, so the same check must report a large error.
-    use constnet::gradcheck::{self, Options};
+    use constnet::train::gradcheck::{self, Options};
     let mut net = Mlp::<f64>::seeded(1);
     let coarse = Options {
         h: 0.1,

@@ -47,7 +47,7 @@ fn weight_bias_grads(plan: &Plan, s: usize) -> TokenStream {
 fn step(plan: &Plan, s: usize) -> TokenStream {
     let step = &plan.steps[s];
     let rt = rt();
-    let (v, k) = (quote!(#rt::view), quote!(#rt::kernels));
+    let (v, k) = (quote!(#rt::network::view), quote!(#rt::kernels));
     let span = layer_span(plan, step.layer);
     let (in_len, out_len) = (lit(len(step.input)), lit(len(step.output)));
     let input = input_of(plan, s);

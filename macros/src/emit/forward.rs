@@ -37,14 +37,14 @@ pub(crate) fn offset(plan: &Plan, step: &Step, k: usize) -> usize {
 fn param_vector(plan: &Plan, step: &Step, k: usize, n: usize) -> TokenStream {
     let rt = rt();
     let (off, n) = (lit(offset(plan, step, k)), lit(n));
-    quote!(#rt::view::vector::<E, #n>(&p[#off..]))
+    quote!(#rt::network::view::vector::<E, #n>(&p[#off..]))
 }
 
 pub(crate) fn step(plan: &Plan, s: usize, io: &Io) -> TokenStream {
     let step = &plan.steps[s];
     let rt = rt();
     let span = layer_span(plan, step.layer);
-    let v = quote!(#rt::view);
+    let v = quote!(#rt::network::view);
     let k = quote!(#rt::kernels);
     let Io { input, output, .. } = io;
     let (in_len, out_len) = (lit(len(step.input)), lit(len(step.output)));

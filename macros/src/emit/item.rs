@@ -180,12 +180,12 @@ fn constructors(n: &Names) -> TokenStream {
             /// The values of the parameter tensor called `name` (`conv1.weight`),
             /// in PyTorch layout.
             pub fn tensor(&self, name: &str) -> #core::option::Option<&[E]> {
-                #rt::params::tensor(self, name)
+                #rt::network::params::tensor(self, name)
             }
 
             /// The values of the parameter tensor called `name`, mutable.
             pub fn tensor_mut(&mut self, name: &str) -> #core::option::Option<&mut [E]> {
-                #rt::params::tensor_mut(self, name)
+                #rt::network::params::tensor_mut(self, name)
             }
 
             /// Overwrites the parameter tensor called `name`.
@@ -196,8 +196,8 @@ fn constructors(n: &Names) -> TokenStream {
                 &mut self,
                 name: &str,
                 values: &[E],
-            ) -> #core::result::Result<(), #rt::params::SetTensorError> {
-                #rt::params::set_tensor(self, name, values)
+            ) -> #core::result::Result<(), #rt::network::params::SetTensorError> {
+                #rt::network::params::set_tensor(self, name, values)
             }
 
         }
@@ -270,12 +270,12 @@ fn inference(n: &Names) -> TokenStream {
             /// # Panics
             /// If `ys` is not as long as `xs`.
             pub fn predict_batch(&self, xs: &[#input_ty], ys: &mut [#output_ty]) {
-                #rt::batch::predict_batch(self, xs, ys)
+                #rt::inference::predict_batch(self, xs, ys)
             }
 
             /// The layer table: output shapes and parameter counts.
-            pub fn summary(&self) -> #rt::summary::Summary<Self> {
-                #rt::summary::Summary::new()
+            pub fn summary(&self) -> #rt::network::summary::Summary<Self> {
+                #rt::network::summary::Summary::new()
             }
 
         }
@@ -354,7 +354,7 @@ fn storage(n: &Names) -> TokenStream {
             /// compile error.
             pub const fn from_le_bytes(bytes: &[u8]) -> Self {
                 Self {
-                    params: #rt::flash::decode_f32::<#store_len>(bytes, <Self as #rt::Network>::SIGNATURE),
+                    params: #rt::persist::bytes::decode_f32::<#store_len>(bytes, <Self as #rt::Network>::SIGNATURE),
                 }
             }
         }
@@ -530,13 +530,13 @@ fn fixed_step(plan: &Plan, output_ty: &TokenStream, input_ty: &TokenStream) -> T
                 ws: &mut #rt::FixedWorkspace<E, W, I, G>,
                 opt: &mut O,
                 seed: u64,
-            ) -> ::constnet::__private::core::result::Result<f64, #rt::fixed::NonFinite>
+            ) -> ::constnet::__private::core::result::Result<f64, #rt::train::fixed::NonFinite>
             where
                 T: #rt::loss::Target<#output_ty>,
                 O: #rt::optim::Optimizer<E>,
             {
                 #check
-                #rt::fixed::step(self, xs, ts, ws, opt, seed)
+                #rt::train::fixed::step(self, xs, ts, ws, opt, seed)
             }
         }
     }

@@ -172,7 +172,8 @@ pub fn commit<E: Scalar>(momentum: E, running: &mut [E], moments: &[E]) {
 mod tests {
     use super::super::test_util::{assert_close, random, tol, wide};
     use super::*;
-    use crate::view::{planes, planes_mut};
+    use crate::kernels::reference;
+    use crate::network::view::{planes, planes_mut};
 
     #[test]
     fn training_forward_matches_reference() {
@@ -191,7 +192,7 @@ mod tests {
             &mut var,
         );
         let mut want = [0.0; 60];
-        crate::reference::batchnorm_train(&wide(&x), &gamma, &beta, 1e-5, &mut want, (3, 5));
+        reference::batchnorm_train(&wide(&x), &gamma, &beta, 1e-5, &mut want, (3, 5));
         assert_close(&y, &want, tol::<f64>(), "batch norm");
     }
 }

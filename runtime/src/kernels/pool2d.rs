@@ -183,8 +183,8 @@ pub fn avg_backward<
 mod tests {
     use super::super::test_util::{assert_close, random, tol, wide};
     use super::*;
-    use crate::reference;
-    use crate::view::{images, images_mut};
+    use crate::kernels::reference;
+    use crate::network::view::{images, images_mut};
 
     fn check<
         E: Scalar,

@@ -325,8 +325,8 @@ mod tests {
     use super::super::dispatch::Unfused;
     use super::super::test_util::{assert_close, random, tol, wide};
     use super::*;
-    use crate::reference::{self, ConvShape};
-    use crate::view::{images, images_mut, kernel, kernel_mut, vector};
+    use crate::kernels::reference::{self, ConvShape};
+    use crate::network::view::{images, images_mut, kernel, kernel_mut, vector};
 
     /// Checks plain and pooled forward and backward of one shape against the
     /// reference; `WH × WW` pooling windows must tile the output.
