@@ -5,10 +5,9 @@
 //! zero and no max-pool window has a tie, so the function is smooth where it
 //! is probed.
 
-mod common;
-
-use common::{assert_gradients, inputs, labels};
 use constnet::network;
+
+use crate::common::{assert_gradients, inputs, labels};
 
 network! {
     struct Mlp: [6] => affine(5) -> relu -> affine(4) -> softmax

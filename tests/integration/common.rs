@@ -1,8 +1,4 @@
 //! Helpers shared by the integration tests.
-#![allow(
-    dead_code,
-    reason = "included by several test binaries, each using a part"
-)]
 
 use constnet::loss::Target;
 use constnet::rand::rngs::StdRng;
