@@ -25,9 +25,10 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use constnet::network;
+use constnet::network::view;
 use constnet::optim::Sgd;
 use constnet::train::Stepper;
-use constnet::{network, view};
 
 #[path = "../runtime/benches/common/mod.rs"]
 mod common;

@@ -31,17 +31,21 @@
 //!
 //! # Tour
 //! - [`network!`]: the declaration language, its layers and its compile errors.
-//! - [`Network`] and [`Trainable`]: what every generated type implements.
+//! - [`Network`] and [`Trainable`]: what every generated type implements; the
+//!   module [`network`](mod@network) also holds what generated code is written
+//!   against (tensors, parameter storage, views, tensors by name, the summary).
 //! - [`train`]: one step ([`train::Stepper`]) or whole runs ([`train::Trainer`]),
-//!   data-parallel and deterministic for a given seed and thread count.
+//!   data-parallel and deterministic for a given seed and thread count;
+//!   heap-free steps ([`train::fixed`]); [`train::gradcheck`]: backpropagation
+//!   against numerical differentiation.
 //! - [`optim`], [`init`], [`loss`]: optimizers with weight decay, clipping and
 //!   schedules; initializers; losses.
+//! - [`inference`]: batched, parallel inference.
 //! - [`data`]: datasets, MNIST and IDX files, CSV, batching, splits, transforms
 //!   and built-in synthetic digits.
 //! - [`persist`]: safetensors (PyTorch interop) and constnet's byte format,
-//!   which a microcontroller embeds as a `static` ([`flash`]).
-//! - [`kernels`]: the const-generic kernels; [`reference`](mod@reference): their oracle.
-//! - [`gradcheck`]: backpropagation against numerical differentiation.
+//!   which a microcontroller embeds as a `static` ([`persist::bytes`]).
+//! - [`kernels`]: the const-generic kernels; [`kernels::reference`]: their oracle.
 //!
 //! # Features
 //! - `std` (default): data, training, persistence, threads, run-time CPU

@@ -538,7 +538,13 @@ mod tests {
             "struct N: [1, 6, 6] => conv(2, 3) -> relu6 -> affine(4) -> relu6 -> prelu -> relu6",
             |p| {
                 let ops: Vec<&Op> = p.steps.iter().map(|s| &s.op).collect();
-                assert!(matches!(ops[0], Op::Conv(ConvOp { act: Act::Relu6, .. })));
+                assert!(matches!(
+                    ops[0],
+                    Op::Conv(ConvOp {
+                        act: Act::Relu6,
+                        ..
+                    })
+                ));
                 assert_eq!(ops[1], &Op::Affine(AffineOp { act: Act::Relu6 }));
                 assert_eq!(ops[2..], [&Op::Prelu, &Op::Act(Act::Relu6)]);
             },

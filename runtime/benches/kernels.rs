@@ -1,6 +1,6 @@
 //! Kernel benchmarks at SimpleConvNet sizes, calling `constnet::kernels::*`
-//! directly on flat buffers viewed through `constnet::view`, so a kernel
-//! change is measured without the network code around it.
+//! directly on flat buffers viewed through `constnet::network::view`, so a
+//! kernel change is measured without the network code around it.
 //!
 //! - conv2d: 1×28×28 → 30×24×24, 5×5, stride 1, no padding, ReLU folded in:
 //!   plain forward, forward fused with the 2×2 max pool (training, with
@@ -30,7 +30,7 @@ mod common;
 use common::data;
 use constnet::kernels::activation::{self, Relu};
 use constnet::kernels::{affine, conv2d, pool2d, softmax};
-use constnet::view;
+use constnet::network::view;
 
 const BATCH: usize = 100;
 

@@ -22,9 +22,9 @@ mod common;
 
 use common::{data, labels};
 use constnet::network;
+use constnet::network::view;
 use constnet::optim::Sgd;
 use constnet::train::Stepper;
-use constnet::view;
 
 network! {
     struct SimpleConvNet: [1, 28, 28] =>

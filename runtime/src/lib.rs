@@ -4,14 +4,34 @@
 //! Use it through the `constnet` crate. It also works on its own: every
 //! kernel is a plain const-generic function (`kernels::conv2d::forward`).
 //!
+//! # Tour
+//! - [`scalar`]: the element types, `f32` and `f64`, with their math through
+//!   `libm`, so every target computes the same bits.
+//! - [`network`]: the contract between generated code and the runtime. The
+//!   [`Network`] and [`Trainable`] traits, plus what generated code is
+//!   written against: [`Tensor`] inputs and outputs, parameter [`Storage`],
+//!   typed views of the flat parameter array, tensors by name, the summary
+//!   table.
+//! - [`kernels`]: one file per op, forward and backward together, each built
+//!   for AVX2/FMA and portably; [`kernels::reference`] is their test oracle.
+//! - [`inference`]: [`inference::predict_batch`], batched and, with `std`,
+//!   parallel; [`threads`] (`std`): the pool of data-parallel steps and the
+//!   split of batch-1 kernels.
+//! - [`train`]: data-parallel steps, epochs and their history (`std`);
+//!   heap-free training in fixed buffers ([`train::fixed`]); gradient checks.
+//!   [`init`], [`loss`] and [`optim`] supply the pieces.
+//! - I/O: [`data`] (`std`) reads and batches datasets; [`persist`] writes
+//!   and reads parameter files, one module per format.
+//!
 //! # Features
-//! - `std` (default): data loading, the trainer, persistence, threads and
-//!   run-time CPU feature detection. Implies `alloc`.
-//! - `alloc`: heap-backed parameter storage ([`storage::Heap`]).
+//! - `std` (default): data loading, the trainer, persistence to files,
+//!   threads and run-time CPU feature detection. Implies `alloc`.
+//! - `alloc`: heap-backed parameter storage ([`Heap`]).
 //! - `download`: fetching MNIST over HTTP(S).
 //!
 //! Without default features the crate is `#![no_std]` with no allocator: the
-//! inference path and the training step of every network still work.
+//! inference path, the heap-free training step and the `const` decoder of
+//! parameter files of every network still work.
 #![no_std]
 
 #[cfg(feature = "alloc")]
@@ -19,42 +39,32 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
-pub mod batch;
-#[cfg(feature = "alloc")]
-pub mod boxed;
-#[cfg(feature = "std")]
-pub mod data;
-pub mod fixed;
-pub mod flash;
-#[cfg(feature = "std")]
-pub mod gradcheck;
-pub mod init;
-pub mod kernels;
-pub mod loss;
-pub mod network;
-pub mod optim;
-pub mod params;
-#[cfg(feature = "std")]
-pub mod persist;
-#[cfg(feature = "std")]
-pub mod reference;
 pub mod scalar;
-pub mod storage;
-pub mod summary;
-pub mod tensor;
+
+pub mod network;
+
+pub mod kernels;
+
+pub mod inference;
 #[cfg(feature = "std")]
 pub mod threads;
-#[cfg(feature = "std")]
-pub mod train;
-pub mod view;
 
-pub use fixed::FixedWorkspace;
+pub mod init;
+pub mod loss;
+pub mod optim;
+pub mod train;
+
+#[cfg(feature = "std")]
+pub mod data;
+pub mod persist;
+
+#[cfg(feature = "alloc")]
+pub use network::storage::Heap;
+pub use network::storage::{DefaultStorage, Inline, Storage};
+pub use network::tensor::Tensor;
 pub use network::{Init, LayerInfo, Network, Role, StepCtx, TensorInfo, Trainable, Workspace};
 pub use scalar::Scalar;
-#[cfg(feature = "alloc")]
-pub use storage::Heap;
-pub use storage::{DefaultStorage, Inline, Storage};
-pub use tensor::Tensor;
+pub use train::fixed::FixedWorkspace;
 
 /// The `rand` crate, re-exported so generated code and users name the same
 /// `Rng` trait without a direct dependency.

@@ -122,12 +122,12 @@ pub(crate) fn constructors(it: &Item) -> TokenStream {
             /// The values of the parameter tensor called `name` (`conv1.weight`),
             /// in PyTorch layout.
             pub fn tensor(&self, name: &str) -> #core::option::Option<&[#e]> {
-                #rt::params::tensor(self, name)
+                #rt::network::params::tensor(self, name)
             }
 
             /// The values of the parameter tensor called `name`, mutable.
             pub fn tensor_mut(&mut self, name: &str) -> #core::option::Option<&mut [#e]> {
-                #rt::params::tensor_mut(self, name)
+                #rt::network::params::tensor_mut(self, name)
             }
 
             /// Overwrites the parameter tensor called `name`.
@@ -138,8 +138,8 @@ pub(crate) fn constructors(it: &Item) -> TokenStream {
                 &mut self,
                 name: &str,
                 values: &[#e],
-            ) -> #core::result::Result<(), #rt::params::SetTensorError> {
-                #rt::params::set_tensor(self, name, values)
+            ) -> #core::result::Result<(), #rt::network::params::SetTensorError> {
+                #rt::network::params::set_tensor(self, name, values)
             }
         }
     }
@@ -213,12 +213,12 @@ pub(crate) fn inference(it: &Item) -> TokenStream {
             /// # Panics
             /// If `ys` is not as long as `xs`.
             pub fn predict_batch(&self, xs: &[#input_ty], ys: &mut [#output_ty]) {
-                #rt::batch::predict_batch(self, xs, ys)
+                #rt::inference::predict_batch(self, xs, ys)
             }
 
             /// The layer table: output shapes and parameter counts.
-            pub fn summary(&self) -> #rt::summary::Summary<Self> {
-                #rt::summary::Summary::new()
+            pub fn summary(&self) -> #rt::network::summary::Summary<Self> {
+                #rt::network::summary::Summary::new()
             }
         }
     }
@@ -256,7 +256,7 @@ pub(crate) fn storage(it: &Item) -> TokenStream {
             /// compile error.
             pub const fn from_le_bytes(bytes: &[u8]) -> Self {
                 Self {
-                    params: #rt::flash::decode_f32::<#store_len>(bytes, <Self as #rt::Network>::SIGNATURE),
+                    params: #rt::persist::bytes::decode_f32::<#store_len>(bytes, <Self as #rt::Network>::SIGNATURE),
                 }
             }
         }

@@ -59,7 +59,7 @@ impl<'a> StepCx<'a> {
     pub(crate) fn param_vector(&self, k: usize, n: usize) -> TokenStream {
         let (rt, p, e) = (rt(), &self.locals.params, names::elem());
         let (off, n) = (self.offset(k), lit(n));
-        quote!(#rt::view::vector::<#e, #n>(&#p[#off..]))
+        quote!(#rt::network::view::vector::<#e, #n>(&#p[#off..]))
     }
 
     /// Whether the step reads another step's output (else the network input,

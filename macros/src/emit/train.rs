@@ -121,13 +121,13 @@ pub(crate) fn fixed_step(it: &Item) -> TokenStream {
                 ws: &mut #rt::FixedWorkspace<#e, W, I, G>,
                 opt: &mut __O,
                 seed: u64,
-            ) -> #core::result::Result<f64, #rt::fixed::NonFinite>
+            ) -> #core::result::Result<f64, #rt::train::fixed::NonFinite>
             where
                 __T: #rt::loss::Target<#output_ty>,
                 __O: #rt::optim::Optimizer<#e>,
             {
                 #check
-                #rt::fixed::step(self, xs, ts, ws, opt, seed)
+                #rt::train::fixed::step(self, xs, ts, ws, opt, seed)
             }
         }
     }

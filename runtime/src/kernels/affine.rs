@@ -197,8 +197,8 @@ mod tests {
     use super::super::dispatch::Unfused;
     use super::super::test_util::{assert_close, random, tol, wide};
     use super::*;
-    use crate::reference;
-    use crate::view::{mat, mat_mut, rows, rows_mut};
+    use crate::kernels::reference;
+    use crate::network::view::{mat, mat_mut, rows, rows_mut};
 
     fn check<M: MulAdd, E: Scalar, const IN: usize, const OUT: usize>(batch: usize, seed: u64) {
         let (w, b) = (random::<E>(IN * OUT, seed), random::<E>(OUT, seed + 1));
@@ -209,7 +209,7 @@ mod tests {
         let mut y = std::vec![E::ZERO; batch * OUT];
         forward_impl::<M, E, Identity, IN, OUT>(
             mat(&w),
-            crate::view::vector(&b),
+            crate::network::view::vector(&b),
             rows(&x),
             rows_mut(&mut y),
             Identity,

@@ -97,26 +97,34 @@ fn detect() -> bool {
 /// target features, so a body inlined there would lose its vector build.
 ///
 /// `$body` is the name of a function generic over `M: MulAdd` followed by the
-/// entry point's own generics.
+/// entry point's own generics. Lint expectations written after the doc
+/// comment (`#[expect(clippy::too_many_arguments, reason = "…")]`) apply to
+/// the entry point and to its AVX2/FMA twin, which share its parameter list.
+/// They belong at the call site, where the parameters are visible: a fixed
+/// `expect` here would be unfulfilled for the entry points the lint spares.
 macro_rules! entry {
     (
-        $(#[$doc:meta])*
+        $(#[doc = $doc:expr])*
+        $(#[expect($($lint:tt)*)])*
         $vis:vis fn $name:ident < $($g:ident $(: $b:path)?),* ; $(const $c:ident : usize),* >
             ( $($arg:ident : $ty:ty),* $(,)? ) => $body:ident;
     ) => {
-        $(#[$doc])*
-        #[allow(clippy::too_many_arguments)]
+        $(#[doc = $doc])*
+        $(#[expect($($lint)*)])*
         $vis fn $name<$($g $(: $b)?,)* $(const $c: usize),*>($($arg: $ty),*) {
             #[cfg(all(feature = "std", target_arch = "x86_64"))]
             if $crate::kernels::dispatch::fma() {
                 #[target_feature(enable = "avx2,fma")]
-                #[allow(clippy::too_many_arguments)]
+                $(#[expect($($lint)*)])*
                 fn fast<$($g $(: $b)?,)* $(const $c: usize),*>($($arg: $ty),*) {
                     $body::<$crate::kernels::dispatch::Fused, $($g,)* $($c),*>($($arg),*)
                 }
                 // SAFETY: `fma()` is true only when the running CPU supports
                 // AVX2 and FMA, the features `fast` is compiled with.
-                #[allow(unsafe_code)]
+                #[expect(
+                    unsafe_code,
+                    reason = "calling a `#[target_feature]` function is unsafe; `fma()` checked the CPU"
+                )]
                 unsafe {
                     return fast::<$($g,)* $($c),*>($($arg),*);
                 }

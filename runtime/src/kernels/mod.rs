@@ -4,6 +4,10 @@
 //! outputs as `&mut` buffers the caller owns, all dimensions const generics,
 //! and a `const` shape assertion where a size relation must hold. Batches are
 //! slices of fixed-shape samples.
+//!
+//! [`reference`](mod@reference) (`std`) holds the same layers as straight loops: the oracle
+//! the kernels' tests compare against. The folder's conventions are in its
+//! `README.md`.
 
 pub mod activation;
 pub mod affine;
@@ -14,6 +18,8 @@ pub mod dropout;
 mod gemm;
 pub mod pool2d;
 pub mod prelu;
+#[cfg(feature = "std")]
+pub mod reference;
 pub mod softmax;
 #[cfg(test)]
 mod test_util;

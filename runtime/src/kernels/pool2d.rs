@@ -8,7 +8,6 @@ use crate::Scalar;
 /// # Shapes
 /// - `x`: `[batch, C, H, W]`
 /// - `y`, `argmax`: `[batch, C, OH, OW]`
-#[allow(clippy::too_many_arguments)]
 pub fn max_forward<
     E: Scalar,
     const C: usize,
@@ -61,7 +60,6 @@ pub fn max_forward<
 
 /// Max pooling backward: routes each gradient to its window's argmax.
 /// Overwrites `dx`.
-#[allow(clippy::too_many_arguments)]
 pub fn max_backward<
     E: Scalar,
     const C: usize,
@@ -97,7 +95,6 @@ pub fn max_backward<
 ///
 /// # Shapes
 /// - `x`: `[batch, C, H, W]`, `y`: `[batch, C, OH, OW]`
-#[allow(clippy::too_many_arguments)]
 pub fn avg_forward<
     E: Scalar,
     const C: usize,
@@ -139,7 +136,6 @@ pub fn avg_forward<
 
 /// Average pooling backward: spreads each gradient evenly over its window.
 /// Overwrites `dx`.
-#[allow(clippy::too_many_arguments)]
 pub fn avg_backward<
     E: Scalar,
     const C: usize,
@@ -183,8 +179,8 @@ pub fn avg_backward<
 mod tests {
     use super::super::test_util::{assert_close, random, tol, wide};
     use super::*;
-    use crate::reference;
-    use crate::view::{images, images_mut};
+    use crate::kernels::reference;
+    use crate::network::view::{images, images_mut};
 
     fn check<
         E: Scalar,

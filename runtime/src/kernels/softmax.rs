@@ -43,7 +43,7 @@ pub fn backward<E: Scalar, const N: usize>(y: &[[E; N]], dy: &[[E; N]], dx: &mut
 mod tests {
     use super::super::test_util::{assert_close, random, tol, wide};
     use super::*;
-    use crate::view::{rows, rows_mut};
+    use crate::network::view::{rows, rows_mut};
 
     #[test]
     fn softmax_matches_reference() {
@@ -51,7 +51,7 @@ mod tests {
         let mut y = [0.0f32; 30];
         forward::<f32, 10>(rows(&x), rows_mut(&mut y));
         let mut want = [0.0; 30];
-        crate::reference::softmax(&wide(&x), &mut want, 10);
+        crate::kernels::reference::softmax(&wide(&x), &mut want, 10);
         assert_close(&y, &want, tol::<f32>(), "softmax");
     }
 }

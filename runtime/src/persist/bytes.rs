@@ -1,5 +1,5 @@
 //! constnet's own parameter format: a fixed header and the flat parameter
-//! array, decodable without an allocator (and at compile time).
+//! array, decodable without an allocator, and at compile time.
 //!
 //! | Offset | Size | Field | Value |
 //! |---|---|---|---|
@@ -13,14 +13,103 @@
 //! The header is [`HEADER_LEN`] = 28 bytes. The elements are the network's
 //! flat array in order, which is the order of `Network::TENSORS`, running
 //! statistics included. Nothing follows them; every value is finite.
+//!
+//! Without `std`: the constants, [`Header`]'s encoding, and [`decode_f32`],
+//! which a `const` context runs so a network's parameters can live in a
+//! `static` in flash. Firmware embeds a file with `include_bytes!` and
+//! `Net::from_le_bytes`, which runs [`decode_f32`] at compile time, so a file
+//! for another architecture fails the build. With `std`: encoding to and
+//! decoding from a `Vec` or a file, with a [`PersistError`] naming what is
+//! wrong.
 
+#[cfg(feature = "std")]
 use std::path::Path;
+#[cfg(feature = "std")]
 use std::vec::Vec;
 
+#[cfg(feature = "std")]
 use super::{PersistError, atomic, check_finite};
 use crate::{Network, Scalar};
 
-pub use crate::flash::{HEADER_LEN, MAGIC, VERSION};
+/// First four bytes of every parameter file.
+pub const MAGIC: [u8; 4] = *b"CNET";
+/// The format version this crate writes and reads.
+pub const VERSION: u32 = 1;
+/// Length of the header in bytes.
+pub const HEADER_LEN: usize = 28;
+
+const fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+const fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes([
+        b[at],
+        b[at + 1],
+        b[at + 2],
+        b[at + 3],
+        b[at + 4],
+        b[at + 5],
+        b[at + 6],
+        b[at + 7],
+    ])
+}
+
+/// Decodes an `f32` parameter file of `N` elements for the architecture
+/// with `signature`, in a `const` context.
+///
+/// # Panics
+/// With a message naming the problem if the magic, version, signature,
+/// element size or count is wrong, or the file is truncated or too long. In a
+/// `static` initializer this is a compile error.
+///
+/// # Examples
+/// ```
+/// const FILE: [u8; 36] = {
+///     let mut f = [0u8; 36];
+///     let head = *b"CNET\x01\0\0\0\x2a\0\0\0\0\0\0\0\x04\0\0\0\x02\0\0\0\0\0\0\0";
+///     let mut i = 0;
+///     while i < 28 { f[i] = head[i]; i += 1; }
+///     let one = 1.5f32.to_le_bytes();
+///     let mut j = 0;
+///     while j < 4 { f[28 + j] = one[j]; f[32 + j] = one[j]; j += 1; }
+///     f
+/// };
+/// static PARAMS: [f32; 2] = constnet_runtime::persist::bytes::decode_f32::<2>(&FILE, 42);
+/// assert_eq!(PARAMS, [1.5, 1.5]);
+/// ```
+pub const fn decode_f32<const N: usize>(bytes: &[u8], signature: u64) -> [f32; N] {
+    if bytes.len() < HEADER_LEN {
+        panic!("parameter file is shorter than its 28-byte header");
+    }
+    if bytes[0] != MAGIC[0] || bytes[1] != MAGIC[1] || bytes[2] != MAGIC[2] || bytes[3] != MAGIC[3]
+    {
+        panic!("not a constnet parameter file: the magic bytes are not `CNET`");
+    }
+    if u32_at(bytes, 4) != VERSION {
+        panic!("unsupported parameter file version (this crate reads version 1)");
+    }
+    if u64_at(bytes, 8) != signature {
+        panic!("parameter file was written for a different network architecture");
+    }
+    if u32_at(bytes, 16) != 4 {
+        panic!("parameter file does not hold f32 elements");
+    }
+    if u64_at(bytes, 20) != N as u64 {
+        panic!("parameter file holds a different number of parameters than the network");
+    }
+    if bytes.len() != HEADER_LEN + 4 * N {
+        panic!("parameter file length does not match its header (truncated or trailing bytes)");
+    }
+    let mut out = [0.0f32; N];
+    let mut i = 0;
+    while i < N {
+        let at = HEADER_LEN + 4 * i;
+        out[i] = f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        i += 1;
+    }
+    out
+}
 
 /// The header of a file in constnet's byte format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +149,7 @@ impl Header {
     /// # Errors
     /// [`PersistError::BadMagic`], [`PersistError::UnsupportedVersion`], or
     /// [`PersistError::Truncated`] if `bytes` is shorter than the header.
+    #[cfg(feature = "std")]
     pub fn decode(bytes: &[u8]) -> Result<Self, PersistError> {
         let truncated = || PersistError::Truncated {
             expected: HEADER_LEN,
@@ -86,6 +176,7 @@ impl Header {
 }
 
 /// Splits the first `K` bytes off `rest`.
+#[cfg(feature = "std")]
 fn take<const K: usize>(rest: &mut &[u8]) -> Option<[u8; K]> {
     let (head, tail) = rest.split_first_chunk::<K>()?;
     *rest = tail;
@@ -96,6 +187,7 @@ fn take<const K: usize>(rest: &mut &[u8]) -> Option<[u8; K]> {
 ///
 /// # Errors
 /// [`PersistError::NonFinite`] if a parameter is NaN or infinite.
+#[cfg(feature = "std")]
 pub fn to_bytes<N: Network>(net: &N) -> Result<Vec<u8>, PersistError> {
     let params = net.params();
     check_finite(params, N::TENSORS)?;
@@ -121,6 +213,7 @@ pub fn to_bytes<N: Network>(net: &N) -> Result<Vec<u8>, PersistError> {
 ///
 /// # Errors
 /// One [`PersistError`] variant per check above.
+#[cfg(feature = "std")]
 pub fn from_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), PersistError> {
     let header = Header::decode(bytes)?;
     let expected = Header::of::<N>();
@@ -175,6 +268,7 @@ pub fn from_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), PersistEr
 /// # Errors
 /// [`PersistError::NonFinite`] before anything is written, or
 /// [`PersistError::Io`] naming `path`; the previous file is intact either way.
+#[cfg(feature = "std")]
 pub fn save_bytes<N: Network>(net: &N, path: impl AsRef<Path>) -> Result<(), PersistError> {
     atomic::write(path.as_ref(), &to_bytes(net)?)
 }
@@ -184,11 +278,12 @@ pub fn save_bytes<N: Network>(net: &N, path: impl AsRef<Path>) -> Result<(), Per
 /// # Errors
 /// [`PersistError::Io`] naming `path`, or any error of [`from_bytes`]; `net`
 /// is unchanged on error.
+#[cfg(feature = "std")]
 pub fn load_bytes<N: Network>(net: &mut N, path: impl AsRef<Path>) -> Result<(), PersistError> {
     from_bytes(net, &super::read(path.as_ref())?)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "std"))]
 mod tests {
     use super::*;
     use crate::persist::test_net::{TempDir, Tiny};
@@ -371,5 +466,51 @@ mod tests {
             msg.starts_with("cannot read `") && msg.contains("nope.cnet`: "),
             "{msg}"
         );
+    }
+}
+
+// The `const` decoder, which needs neither `std` nor `alloc`.
+#[cfg(test)]
+mod decode_tests {
+    use super::*;
+
+    fn file(signature: u64, values: &[f32]) -> std::vec::Vec<u8> {
+        let mut f = std::vec::Vec::new();
+        f.extend_from_slice(&MAGIC);
+        f.extend_from_slice(&VERSION.to_le_bytes());
+        f.extend_from_slice(&signature.to_le_bytes());
+        f.extend_from_slice(&4u32.to_le_bytes());
+        f.extend_from_slice(&(values.len() as u64).to_le_bytes());
+        for v in values {
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        f
+    }
+
+    #[test]
+    fn decodes_values_in_order() {
+        assert_eq!(
+            decode_f32::<3>(&file(7, &[1.0, -2.0, 0.5]), 7),
+            [1.0, -2.0, 0.5]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "different network architecture")]
+    fn rejects_other_architectures() {
+        decode_f32::<1>(&file(7, &[1.0]), 8);
+    }
+
+    #[test]
+    #[should_panic(expected = "truncated")]
+    fn rejects_truncated_files() {
+        let f = file(7, &[1.0, 2.0]);
+        decode_f32::<2>(&f[..f.len() - 1], 7);
+    }
+
+    #[test]
+    #[should_panic(expected = "different number of parameters")]
+    fn rejects_other_counts() {
+        decode_f32::<3>(&file(7, &[1.0, 2.0]), 7);
     }
 }

@@ -1,18 +1,20 @@
-//! Saving and loading parameters, keyed on `Network::TENSORS`.
+//! Saving and loading parameters, keyed on `Network::TENSORS`: one file per
+//! format.
 //!
 //! Two formats:
-//! - **constnet's byte format** ([`save_bytes`], [`load_bytes`], [`to_bytes`],
-//!   [`from_bytes`]): a 28-byte header and the flat parameter array, for
-//!   microcontrollers, where a `static` is built from the file at compile
-//!   time. The header carries the network's architecture signature, so a file
-//!   written for another network is rejected. Layout in [`bytes`].
-//! - **safetensors** ([`save_safetensors`], [`load_safetensors`]): one tensor
-//!   per name in PyTorch layout, for exchanging weights with PyTorch.
+//! - **constnet's byte format** ([`bytes`]: [`save_bytes`], [`load_bytes`],
+//!   [`to_bytes`], [`from_bytes`]): a 28-byte header and the flat parameter
+//!   array, for microcontrollers, where a `static` is built from the file at
+//!   compile time. The header carries the network's architecture signature,
+//!   so a file written for another network is rejected. The layout, its
+//!   constants and the `const` decoder need neither `std` nor an allocator.
+//! - **safetensors** ([`save_safetensors`], [`load_safetensors`]; `std`): one
+//!   tensor per name in PyTorch layout, for exchanging weights with PyTorch.
 //!
-//! Loading validates everything before it touches the network: on any error
-//! the parameters are unchanged. Values that are not finite are rejected
-//! when saving as well as when loading, so a diverged run can't overwrite a
-//! good file with NaNs.
+//! Everything else here needs `std`. Loading validates everything before it
+//! touches the network: on any error the parameters are unchanged. Values
+//! that are not finite are rejected when saving as well as when loading, so
+//! a diverged run can't overwrite a good file with NaNs.
 //!
 //! Every save is atomic: the bytes go to a temporary file in the destination's
 //! directory, which is flushed to disk and then renamed over the destination.
@@ -31,22 +33,34 @@
 //! # }
 //! ```
 
+#[cfg(feature = "std")]
 mod atomic;
-pub use atomic::write as write_atomic;
 pub mod bytes;
+#[cfg(feature = "std")]
 mod error;
+#[cfg(feature = "std")]
 mod safetensors;
 
-pub use bytes::{HEADER_LEN, Header, MAGIC, VERSION, from_bytes, load_bytes, save_bytes, to_bytes};
+#[cfg(feature = "std")]
+pub use atomic::write as write_atomic;
+pub use bytes::{HEADER_LEN, Header, MAGIC, VERSION};
+#[cfg(feature = "std")]
+pub use bytes::{from_bytes, load_bytes, save_bytes, to_bytes};
+#[cfg(feature = "std")]
 pub use error::PersistError;
+#[cfg(feature = "std")]
 pub use safetensors::{from_safetensors, load_safetensors, save_safetensors, to_safetensors};
 
+#[cfg(feature = "std")]
 use std::path::Path;
+#[cfg(feature = "std")]
 use std::vec::Vec;
 
+#[cfg(feature = "std")]
 use crate::{Scalar, TensorInfo};
 
 /// Reads a whole file, naming it in the error.
+#[cfg(feature = "std")]
 fn read(path: &Path) -> Result<Vec<u8>, PersistError> {
     std::fs::read(path).map_err(|source| PersistError::Io {
         action: "read",
@@ -59,6 +73,7 @@ fn read(path: &Path) -> Result<Vec<u8>, PersistError> {
 ///
 /// Elements outside every tensor are not checked: no tensor names them, and
 /// generated networks have none.
+#[cfg(feature = "std")]
 fn check_finite<E: Scalar>(params: &[E], tensors: &[TensorInfo]) -> Result<(), PersistError> {
     for tensor in tensors {
         let values = params.get(tensor.range()).unwrap_or_default();
@@ -73,7 +88,7 @@ fn check_finite<E: Scalar>(params: &[E], tensors: &[TensorInfo]) -> Result<(), P
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "std"))]
 pub(crate) mod test_net {
     //! A hand-written stand-in for a generated network: `affine(2)` on 3 inputs.
 
@@ -215,7 +230,7 @@ pub(crate) mod test_net {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "std"))]
 mod tests {
     use super::test_net::Tiny;
     use super::*;

@@ -1,18 +1,30 @@
 //! Training: one step ([`Stepper`]), epochs over datasets ([`Trainer`]), and
-//! the metrics they record ([`History`]).
+//! the metrics they record ([`History`]), all with `std`; heap-free training
+//! in fixed buffers ([`fixed`]), without it; and the check of backpropagation
+//! against numerical differentiation ([`gradcheck`], `std`).
 //!
 //! A loss that turns NaN or infinite stops training with an error naming the
 //! step; the network keeps the parameters of the last good step.
 
+pub mod fixed;
+#[cfg(feature = "std")]
+pub mod gradcheck;
+#[cfg(feature = "std")]
 mod history;
+#[cfg(feature = "std")]
 mod step;
+#[cfg(feature = "std")]
 mod trainer;
 
+#[cfg(feature = "std")]
 pub use history::{EpochRecord, History};
+#[cfg(feature = "std")]
 pub use step::{Clip, StepStats, Stepper};
+#[cfg(feature = "std")]
 pub use trainer::{Metrics, Progress, Trainer, evaluate};
 
 /// Why training stopped early.
+#[cfg(feature = "std")]
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     /// The loss or a gradient was NaN or infinite.

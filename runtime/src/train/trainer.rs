@@ -384,7 +384,7 @@ where
             let (mut xs, mut ts) = (Vec::new(), Vec::new());
             data.gather_into(&indices, &mut xs, &mut ts);
             let mut outs = std::vec![<N::Output as Tensor>::zeroed(); xs.len()];
-            crate::threads::with_workspace::<N, _>(xs.len(), |ws| {
+            crate::inference::with_workspace::<N, _>(xs.len(), |ws| {
                 let loss = net.evaluate(&xs, &ts, ws, &mut outs).to_f64();
                 let correct = outs
                     .iter()

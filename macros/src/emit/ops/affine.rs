@@ -20,10 +20,10 @@ impl OpCode for AffineOp {
         let Io { input, output, .. } = io;
         quote_spanned! {span=>
             #rt::kernels::affine::forward::<#e, _, #in_len, #out_len>(
-                #rt::view::mat::<#e, #out_len, #in_len>(&#p[#w_off..]),
+                #rt::network::view::mat::<#e, #out_len, #in_len>(&#p[#w_off..]),
                 #b,
-                #rt::view::rows::<#e, #in_len>(#input),
-                #rt::view::rows_mut::<#e, #out_len>(#output),
+                #rt::network::view::rows::<#e, #in_len>(#input),
+                #rt::network::view::rows_mut::<#e, #out_len>(#output),
                 #act,
             );
         }
@@ -38,17 +38,17 @@ impl OpCode for AffineOp {
         let w_off = cx.offset(0);
         let (out, input) = (cx.out(), cx.input());
         let (gout, dout) = (cx.gout(), cx.gout_mut());
-        let dx = cx.input_grad(quote::quote!(#rt::view::rows_mut::<#e, #in_len>));
+        let dx = cx.input_grad(quote::quote!(#rt::network::view::rows_mut::<#e, #in_len>));
         let swap = cx.swap_after();
         quote_spanned! {span=>
             #rt::kernels::activation::backward_in_place::<#e, _>(&#out[..], #dout, #act);
             #split
             #rt::kernels::affine::backward::<#e, #in_len, #out_len>(
-                #rt::view::mat::<#e, #out_len, #in_len>(&#p[#w_off..]),
-                #rt::view::rows::<#e, #in_len>(#input),
-                #rt::view::rows::<#e, #out_len>(#gout),
-                #rt::view::mat_mut::<#e, #out_len, #in_len>(#dw),
-                #rt::view::vector_mut::<#e, #out_len>(#db),
+                #rt::network::view::mat::<#e, #out_len, #in_len>(&#p[#w_off..]),
+                #rt::network::view::rows::<#e, #in_len>(#input),
+                #rt::network::view::rows::<#e, #out_len>(#gout),
+                #rt::network::view::mat_mut::<#e, #out_len, #in_len>(#dw),
+                #rt::network::view::vector_mut::<#e, #out_len>(#db),
                 #dx,
             );
             #swap

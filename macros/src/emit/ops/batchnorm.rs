@@ -49,8 +49,8 @@ impl OpCode for BatchNorm {
         let (c, l) = (lit(c), lit(l));
         let eps = scalar(self.eps);
         let Io { input, output, .. } = io;
-        let planes = quote!(#rt::view::planes::<#e, #c, #l>);
-        let planes_mut = quote!(#rt::view::planes_mut::<#e, #c, #l>);
+        let planes = quote!(#rt::network::view::planes::<#e, #c, #l>);
+        let planes_mut = quote!(#rt::network::view::planes_mut::<#e, #c, #l>);
         let eval = if io.in_place {
             quote! {
                 #rt::kernels::batchnorm::forward_eval_in_place::<#e, #c, #l>(
@@ -75,8 +75,8 @@ impl OpCode for BatchNorm {
                     #gamma, #beta, #eps,
                     #planes(#input), #planes_mut(#output),
                     #planes_mut(&mut #xhat[..]),
-                    #rt::view::vector_mut::<#e, #c>(&mut #bmean[..]),
-                    #rt::view::vector_mut::<#e, #c>(&mut #bvar[..]),
+                    #rt::network::view::vector_mut::<#e, #c>(&mut #bmean[..]),
+                    #rt::network::view::vector_mut::<#e, #c>(&mut #bvar[..]),
                 );
             } else {
                 #eval;
@@ -92,7 +92,7 @@ impl OpCode for BatchNorm {
         let (g_off, rm_off) = (lit(g_off), lit(rm_off));
         let [xhat, mean, var] = names::batch_norm_saved(&cx.step.name);
         let (cl, ll) = (lit(c), lit(l));
-        let dx = cx.input_grad(quote!(#rt::view::planes_mut::<#e, #cl, #ll>));
+        let dx = cx.input_grad(quote!(#rt::network::view::planes_mut::<#e, #cl, #ll>));
         let eps = scalar(self.eps);
         let (p, grads, scale, batch) = (
             &cx.locals.params,
@@ -106,13 +106,13 @@ impl OpCode for BatchNorm {
             #rt::kernels::batchnorm::stage(&mut #grads[#rm_off..#stats_end], &#mean[..], &#var[..], __weight);
             let (__dgamma, __dbeta) = #grads[#g_off..#g_end].split_at_mut(#cl);
             #rt::kernels::batchnorm::backward::<#e, #cl, #ll>(
-                #rt::view::vector::<#e, #cl>(&#p[#g_off..]),
-                #rt::view::vector::<#e, #cl>(&#var[..]),
+                #rt::network::view::vector::<#e, #cl>(&#p[#g_off..]),
+                #rt::network::view::vector::<#e, #cl>(&#var[..]),
                 #eps,
-                #rt::view::planes::<#e, #cl, #ll>(&#xhat[..]),
-                #rt::view::planes::<#e, #cl, #ll>(#gout),
-                #rt::view::vector_mut::<#e, #cl>(__dgamma),
-                #rt::view::vector_mut::<#e, #cl>(__dbeta),
+                #rt::network::view::planes::<#e, #cl, #ll>(&#xhat[..]),
+                #rt::network::view::planes::<#e, #cl, #ll>(#gout),
+                #rt::network::view::vector_mut::<#e, #cl>(__dgamma),
+                #rt::network::view::vector_mut::<#e, #cl>(__dbeta),
                 #dx,
             );
             #swap

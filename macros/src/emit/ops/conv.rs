@@ -29,8 +29,8 @@ impl ConvOp {
         let [c, h, w, f, kh, kw] = [g.c, g.h, g.w, g.f, g.kernel.0, g.kernel.1].map(lit);
         let (p, w_off) = (&cx.locals.params, cx.offset(0));
         (
-            quote!(#rt::view::kernel::<#e, #f, #c, #kh, #kw>(&#p[#w_off..])),
-            quote!(#rt::view::images::<#e, #c, #h, #w>(#input)),
+            quote!(#rt::network::view::kernel::<#e, #f, #c, #kh, #kw>(&#p[#w_off..])),
+            quote!(#rt::network::view::images::<#e, #c, #h, #w>(#input)),
         )
     }
 }
@@ -59,7 +59,7 @@ impl OpCode for ConvOp {
         match self.pool {
             None => quote_spanned! {span=>
                 #rt::kernels::conv2d::forward::<#e, _, #g>(
-                    #weights, #bias, #x, #rt::view::images_mut::<#e, #f, #oh, #ow>(#output), #act,
+                    #weights, #bias, #x, #rt::network::view::images_mut::<#e, #f, #oh, #ow>(#output), #act,
                 );
             },
             Some(window) => {
@@ -67,14 +67,14 @@ impl OpCode for ConvOp {
                     [window.size.0, window.size.1, window.qh, window.qw].map(lit);
                 let argmax = if io.batch {
                     let idx = names::argmax(&cx.step.name);
-                    quote!(Some(#rt::view::images_mut::<u32, #f, #qh, #qw>(&mut #idx[..])))
+                    quote!(Some(#rt::network::view::images_mut::<u32, #f, #qh, #qw>(&mut #idx[..])))
                 } else {
                     quote!(None)
                 };
                 quote_spanned! {span=>
                     #rt::kernels::conv2d::forward_max_pool::<#e, _, #g, #wh, #ww, #qh, #qw>(
                         #weights, #bias, #x,
-                        #rt::view::images_mut::<#e, #f, #qh, #qw>(#output),
+                        #rt::network::view::images_mut::<#e, #f, #qh, #qw>(#output),
                         #argmax,
                         #act,
                     );
@@ -100,9 +100,9 @@ impl OpCode for ConvOp {
         .map(lit);
         let (split, dw, db) = cx.weight_bias_grads();
         let (weights, x) = self.views(cx, &cx.input());
-        let dx = cx.input_grad(quote!(#rt::view::images_mut::<#e, #c, #h, #w>));
-        let dw = quote!(#rt::view::kernel_mut::<#e, #f, #c, #kh, #kw>(#dw));
-        let db = quote!(#rt::view::vector_mut::<#e, #f>(#db));
+        let dx = cx.input_grad(quote!(#rt::network::view::images_mut::<#e, #c, #h, #w>));
+        let dw = quote!(#rt::network::view::kernel_mut::<#e, #f, #c, #kh, #kw>(#dw));
+        let db = quote!(#rt::network::view::vector_mut::<#e, #f>(#db));
         let act = act_expr(self.act);
         let (out, gout, dout) = (cx.out(), cx.gout(), cx.gout_mut());
         let swap = cx.swap_after();
@@ -112,7 +112,7 @@ impl OpCode for ConvOp {
                 #split
                 #rt::kernels::conv2d::backward::<#e, #g>(
                     #weights, #x,
-                    #rt::view::images::<#e, #f, #oh, #ow>(#gout),
+                    #rt::network::view::images::<#e, #f, #oh, #ow>(#gout),
                     #dw, #db, #dx,
                 );
                 #swap
@@ -125,9 +125,9 @@ impl OpCode for ConvOp {
                     #split
                     #rt::kernels::conv2d::backward_max_pool::<#e, _, #g, #wh, #ww, #qh, #qw>(
                         #weights, #x,
-                        #rt::view::images::<#e, #f, #qh, #qw>(&#out[..]),
-                        #rt::view::images::<u32, #f, #qh, #qw>(&#argmax[..]),
-                        #rt::view::images::<#e, #f, #qh, #qw>(#gout),
+                        #rt::network::view::images::<#e, #f, #qh, #qw>(&#out[..]),
+                        #rt::network::view::images::<u32, #f, #qh, #qw>(&#argmax[..]),
+                        #rt::network::view::images::<#e, #f, #qh, #qw>(#gout),
                         #act, #dw, #db, #dx,
                     );
                     #swap

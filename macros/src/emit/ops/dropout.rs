@@ -19,8 +19,8 @@ impl OpCode for Dropout {
         let (in_len, out_len) = (cx.in_len(), cx.out_len());
         let (p, id, train) = (self.p, lit(cx.index), &cx.locals.train);
         let Io { input, output, .. } = io;
-        let x = quote!(#rt::view::rows::<#e, #in_len>(#input));
-        let y = quote!(#rt::view::rows_mut::<#e, #out_len>(#output));
+        let x = quote!(#rt::network::view::rows::<#e, #in_len>(#input));
+        let y = quote!(#rt::network::view::rows_mut::<#e, #out_len>(#output));
         quote_spanned! {span=>
             match #train {
                 Some(ctx) => #rt::kernels::dropout::forward_train::<#e, #out_len>(
@@ -41,7 +41,7 @@ impl OpCode for Dropout {
         let dout = cx.gout_mut();
         quote_spanned! {span=>
             #rt::kernels::dropout::backward_in_place::<#e, #out_len>(
-                #p, #ctx.seed, #id, #ctx.first_sample, #rt::view::rows_mut::<#e, #out_len>(#dout),
+                #p, #ctx.seed, #id, #ctx.first_sample, #rt::network::view::rows_mut::<#e, #out_len>(#dout),
             );
         }
     }

@@ -37,8 +37,8 @@ impl OpCode for PoolOp {
         let g = generics(geom);
         let [c, h, w, oh, ow] = [geom.c, geom.h, geom.w, geom.oh, geom.ow].map(lit);
         let Io { input, output, .. } = io;
-        let x = quote!(#rt::view::images::<#e, #c, #h, #w>(#input));
-        let y = quote!(#rt::view::images_mut::<#e, #c, #oh, #ow>(#output));
+        let x = quote!(#rt::network::view::images::<#e, #c, #h, #w>(#input));
+        let y = quote!(#rt::network::view::images_mut::<#e, #c, #oh, #ow>(#output));
         match self.reduce {
             Reduce::Avg => {
                 quote_spanned! {span=> #rt::kernels::pool2d::avg_forward::<#e, #g>(#x, #y); }
@@ -46,7 +46,7 @@ impl OpCode for PoolOp {
             Reduce::Max => {
                 let argmax = if io.batch {
                     let idx = names::argmax(&cx.step.name);
-                    quote!(Some(#rt::view::images_mut::<u32, #c, #oh, #ow>(&mut #idx[..])))
+                    quote!(Some(#rt::network::view::images_mut::<u32, #c, #oh, #ow>(&mut #idx[..])))
                 } else {
                     quote!(None)
                 };
@@ -64,8 +64,8 @@ impl OpCode for PoolOp {
         let [c, h, w, oh, ow] = [geom.c, geom.h, geom.w, geom.oh, geom.ow].map(lit);
         let gout = cx.gout();
         let gin = cx.gin_mut();
-        let dy = quote!(#rt::view::images::<#e, #c, #oh, #ow>(#gout));
-        let dx = quote!(#rt::view::images_mut::<#e, #c, #h, #w>(#gin));
+        let dy = quote!(#rt::network::view::images::<#e, #c, #oh, #ow>(#gout));
+        let dx = quote!(#rt::network::view::images_mut::<#e, #c, #h, #w>(#gin));
         let swap = cx.swap_after();
         match self.reduce {
             Reduce::Avg => {
@@ -79,7 +79,7 @@ impl OpCode for PoolOp {
                 let argmax = names::argmax(&cx.step.name);
                 quote_spanned! {span=>
                     #rt::kernels::pool2d::max_backward::<#e, #c, #h, #w, #oh, #ow>(
-                        #rt::view::images::<u32, #c, #oh, #ow>(&#argmax[..]), #dy, #dx,
+                        #rt::network::view::images::<u32, #c, #oh, #ow>(&#argmax[..]), #dy, #dx,
                     );
                     #swap
                 }

@@ -19,15 +19,15 @@ impl OpCode for Prelu {
         if io.in_place {
             quote_spanned! {span=>
                 #rt::kernels::prelu::forward_in_place::<#e, #c, #l>(
-                    #alpha, #rt::view::planes_mut::<#e, #c, #l>(#output),
+                    #alpha, #rt::network::view::planes_mut::<#e, #c, #l>(#output),
                 );
             }
         } else {
             quote_spanned! {span=>
                 #rt::kernels::prelu::forward::<#e, #c, #l>(
                     #alpha,
-                    #rt::view::planes::<#e, #c, #l>(#input),
-                    #rt::view::planes_mut::<#e, #c, #l>(#output),
+                    #rt::network::view::planes::<#e, #c, #l>(#input),
+                    #rt::network::view::planes_mut::<#e, #c, #l>(#output),
                 );
             }
         }
@@ -40,14 +40,14 @@ impl OpCode for Prelu {
         let (a_off, a_end) = (lit(a_off), lit(a_off + c));
         let (c, l) = (lit(c), lit(l));
         let (p, grads) = (&cx.locals.params, &cx.locals.grads);
-        let dx = cx.input_grad(quote!(#rt::view::planes_mut::<#e, #c, #l>));
+        let dx = cx.input_grad(quote!(#rt::network::view::planes_mut::<#e, #c, #l>));
         let (input, gout, swap) = (cx.input(), cx.gout(), cx.swap_after());
         quote_spanned! {span=>
             #rt::kernels::prelu::backward::<#e, #c, #l>(
-                #rt::view::vector::<#e, #c>(&#p[#a_off..]),
-                #rt::view::planes::<#e, #c, #l>(#input),
-                #rt::view::planes::<#e, #c, #l>(#gout),
-                #rt::view::vector_mut::<#e, #c>(&mut #grads[#a_off..#a_end]),
+                #rt::network::view::vector::<#e, #c>(&#p[#a_off..]),
+                #rt::network::view::planes::<#e, #c, #l>(#input),
+                #rt::network::view::planes::<#e, #c, #l>(#gout),
+                #rt::network::view::vector_mut::<#e, #c>(&mut #grads[#a_off..#a_end]),
                 #dx,
             );
             #swap

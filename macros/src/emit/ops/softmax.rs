@@ -18,14 +18,14 @@ impl OpCode for Softmax {
         if io.in_place {
             quote_spanned! {span=>
                 #rt::kernels::softmax::forward_in_place::<#e, #out_len>(
-                    #rt::view::rows_mut::<#e, #out_len>(#output),
+                    #rt::network::view::rows_mut::<#e, #out_len>(#output),
                 );
             }
         } else {
             quote_spanned! {span=>
                 #rt::kernels::softmax::forward::<#e, #out_len>(
-                    #rt::view::rows::<#e, #in_len>(#input),
-                    #rt::view::rows_mut::<#e, #out_len>(#output),
+                    #rt::network::view::rows::<#e, #in_len>(#input),
+                    #rt::network::view::rows_mut::<#e, #out_len>(#output),
                 );
             }
         }
@@ -40,9 +40,9 @@ impl OpCode for Softmax {
         let (out, gout, gin, swap) = (cx.out(), cx.gout(), cx.gin_mut(), cx.swap_after());
         quote_spanned! {span=>
             #rt::kernels::softmax::backward::<#e, #out_len>(
-                #rt::view::rows::<#e, #out_len>(&#out[..]),
-                #rt::view::rows::<#e, #out_len>(#gout),
-                #rt::view::rows_mut::<#e, #in_len>(#gin),
+                #rt::network::view::rows::<#e, #out_len>(&#out[..]),
+                #rt::network::view::rows::<#e, #out_len>(#gout),
+                #rt::network::view::rows_mut::<#e, #in_len>(#gin),
             );
             #swap
         }

@@ -12,7 +12,6 @@ fn tap(o: usize, k: usize, stride: usize, pad: usize, extent: usize) -> Option<u
 
 /// Pre-activation of output `(f, oy, ox)` for one sample.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn conv_at<
     E: Scalar,
     const C: usize,
@@ -49,7 +48,6 @@ fn conv_at<
 /// # Shapes
 /// - `w`: `[F, C, KH, KW]`, `b`: `[F]`
 /// - `x`: `[batch, C, H, W]`, `y`: `[batch, F, OH, OW]`
-#[allow(clippy::too_many_arguments)]
 pub(super) fn forward<
     E: Scalar,
     A: Activation<E>,
@@ -98,7 +96,6 @@ pub(super) fn forward<
 /// # Shapes
 /// - `x`: `[batch, C, H, W]`
 /// - `y`, `argmax`: `[batch, F, QH, QW]`
-#[allow(clippy::too_many_arguments)]
 pub(super) fn forward_max_pool<
     E: Scalar,
     A: Activation<E>,
@@ -168,7 +165,10 @@ pub(super) fn forward_max_pool<
 /// Adds `g` times the input patch of output `(oy, ox)` to `dwf`, and `g`
 /// times the kernel to the patch of `dx`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one output's backward step: its gradient and position, each buffer, the geometry"
+)]
 #[expect(
     clippy::needless_range_loop,
     reason = "kernel taps index the kernel and the padded input together"
@@ -226,7 +226,6 @@ fn scatter<
 /// # Shapes
 /// - `w`, `dw`: `[F, C, KH, KW]`; `db`: `[F]`
 /// - `x`, `dx`: `[batch, C, H, W]`; `dy`: `[batch, F, OH, OW]`
-#[allow(clippy::too_many_arguments)]
 #[expect(
     clippy::needless_range_loop,
     reason = "output positions index the gradient and select input taps"
@@ -277,7 +276,10 @@ pub(super) fn backward<
 /// scaled by the activation's derivative at the pooled output `y`.
 ///
 /// Overwrites `dw`, `db` and, when given, `dx`.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each tensor and each gradient buffer is its own argument, as generated code holds them"
+)]
 pub(super) fn backward_max_pool<
     E: Scalar,
     A: Activation<E>,

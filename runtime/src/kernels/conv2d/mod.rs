@@ -40,7 +40,6 @@ entry! {
 }
 
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn forward_impl<
     M: MulAdd,
     E: Scalar,
@@ -109,7 +108,6 @@ entry! {
 }
 
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn forward_max_pool_impl<
     M: MulAdd,
     E: Scalar,
@@ -192,7 +190,6 @@ entry! {
 }
 
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn backward_impl<
     M: MulAdd,
     E: Scalar,
@@ -245,6 +242,10 @@ entry! {
     /// gradient, scaled by the activation's derivative at the pooled output.
     ///
     /// Overwrites `dw`, `db` and, when given, `dx`.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "each tensor and each gradient buffer is its own argument, as generated code holds them"
+    )]
     pub fn backward_max_pool<E: Scalar, A: Activation<E>;
         const C: usize, const H: usize, const W: usize, const F: usize, const KH: usize, const KW: usize,
         const SH: usize, const SW: usize, const PH: usize, const PW: usize, const OH: usize, const OW: usize,
@@ -262,7 +263,10 @@ entry! {
 }
 
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each tensor and each gradient buffer is its own argument, as generated code holds them"
+)]
 fn backward_max_pool_impl<
     M: MulAdd,
     E: Scalar,
@@ -325,8 +329,8 @@ mod tests {
     use super::super::dispatch::Unfused;
     use super::super::test_util::{assert_close, random, tol, wide};
     use super::*;
-    use crate::reference::{self, ConvShape};
-    use crate::view::{images, images_mut, kernel, kernel_mut, vector};
+    use crate::kernels::reference::{self, ConvShape};
+    use crate::network::view::{images, images_mut, kernel, kernel_mut, vector};
 
     /// Checks plain and pooled forward and backward of one shape against the
     /// reference; `WH × WW` pooling windows must tile the output.

@@ -20,7 +20,6 @@ const TILE: usize = 96;
 
 /// Forward over a batch, pooling `WH × WW` windows (`1 × 1`: no pool).
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 pub(super) fn forward<
     M: MulAdd,
     E: Scalar,
@@ -64,7 +63,6 @@ pub(super) fn forward<
 /// One sample's filters, split into `parts` ranges computed in parallel.
 /// Each output is computed exactly as unsplit.
 #[cfg(feature = "std")]
-#[allow(clippy::too_many_arguments)]
 fn filters_parallel<
     E: Scalar,
     A: Activation<E>,
@@ -148,7 +146,6 @@ super::super::dispatch::entry! {
 /// Every filter of `w` on one sample, in register blocks of 8, 4 or 1
 /// filters (as many as fit the tile budget).
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn filters<
     M: MulAdd,
     E: Scalar,
@@ -219,7 +216,6 @@ fn filters<
 
 /// Filters `f0 .. f0 + FB` of one sample.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 #[expect(
     clippy::needless_range_loop,
     reason = "a window row feeds every filter's row buffer at the same index"
@@ -306,7 +302,6 @@ fn block<
 /// activation's derivative is taken at `y`; without, `dy` is already the
 /// gradient of the pre-activation at every output and `argmax` is unused.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 pub(super) fn backward<
     M: MulAdd,
     E: Scalar,

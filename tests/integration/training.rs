@@ -1,11 +1,11 @@
 //! Training through the public API: learning, divergence handling, determinism.
 
-mod common;
-
 use constnet::data::InMemory;
 use constnet::optim::{Adam, Sgd};
 use constnet::train::{Progress, Stepper, TrainError, Trainer};
 use constnet::{Network, network};
+
+use crate::common;
 
 network! {
     struct Xor: [2] => affine(2) -> tanh -> affine(1) -> sigmoid

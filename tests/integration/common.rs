@@ -1,10 +1,9 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)]
 
-use constnet::gradcheck::{self, Options};
 use constnet::loss::Target;
 use constnet::rand::rngs::StdRng;
 use constnet::rand::{RngExt, SeedableRng};
+use constnet::train::gradcheck::{self, Options};
 use constnet::{Tensor, Trainable};
 
 /// `n` inputs with elements uniform in `[-1, 1)`, from `seed`.

@@ -25,7 +25,7 @@ use crate::{Network, Scalar};
 /// #     fn workspace_len(_: usize) -> usize { 0 } fn index_len(_: usize) -> usize { 0 }
 /// #     fn forward_batch(&self, _: &[[f32; 2]], _: &mut constnet::Workspace<'_, f32>, _: &mut [[f32; 1]]) {}
 /// # }
-/// let table = constnet::summary::Summary::<N>::new().to_string();
+/// let table = constnet::network::summary::Summary::<N>::new().to_string();
 /// assert!(table.contains("affine1 (affine(1))"));
 /// assert!(table.contains("Total params: 3"));
 /// ```

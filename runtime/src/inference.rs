@@ -1,4 +1,8 @@
-//! Inference over a batch through the batched kernels.
+//! Inference over a batch through the batched kernels, and the per-thread
+//! scratch memory it runs in, reused across calls so steady-state batch
+//! inference allocates nothing.
+//!
+//! One sample needs neither: [`Network::predict`] runs in a stack arena.
 
 use crate::Network;
 
@@ -42,5 +46,28 @@ fn parallel<N: Network + Sync>(net: &N, xs: &[N::Input], ys: &mut [N::Output]) {
         rayon::join(|| parallel(net, xa, ya), || parallel(net, xb, yb));
         return;
     }
-    crate::threads::with_workspace::<N, _>(xs.len(), |ws| net.forward_batch(xs, ws, ys));
+    with_workspace::<N, _>(xs.len(), |ws| net.forward_batch(xs, ws, ys));
+}
+
+/// Runs `f` with a workspace for a batch of `N` of `batch` samples, cut
+/// from this thread's scratch buffers, which grow to the largest batch seen
+/// and are then reused.
+///
+/// # Panics
+/// If called again from inside `f` on the same thread.
+#[cfg(feature = "std")]
+pub fn with_workspace<N: Network, R>(
+    batch: usize,
+    f: impl FnOnce(&mut crate::Workspace<'_, N::Elem>) -> R,
+) -> R {
+    use crate::threads::grow;
+    <N::Elem as crate::Scalar>::with_scratch(|data, index| {
+        let (d, i) = (N::workspace_len(batch), N::index_len(batch));
+        grow(data, d);
+        grow(index, i);
+        f(&mut crate::Workspace {
+            data: &mut data[..d],
+            index: &mut index[..i],
+        })
+    })
 }

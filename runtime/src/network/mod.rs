@@ -4,6 +4,20 @@
 //!
 //! Optimizers, initializers, persistence and the trainer depend on these
 //! traits only, never on a generated type.
+//!
+//! Around the traits, the types and helpers generated code is written
+//! against:
+//! - [`tensor`]: the nested-array inputs and outputs and their flat views;
+//! - [`storage`]: where the flat parameter array lives (heap or inline);
+//! - [`view`]: typed views of ranges of that array, as kernels take them;
+//! - [`params`]: parameter tensors by name;
+//! - [`summary`]: the table of layers, shapes and parameter counts.
+
+pub mod params;
+pub mod storage;
+pub mod summary;
+pub mod tensor;
+pub mod view;
 
 use crate::{Scalar, Tensor};
 

@@ -1,8 +1,8 @@
 //! Declarations as users write them: attributes pass through once, and a
 //! network may take any name, including those of the generated type's own
 //! generic parameters and of prelude types.
-#![deny(unused_attributes)]
 
+#[deny(unused_attributes)]
 mod attributes {
     constnet::network! {
         /// Passes its attributes through exactly once.

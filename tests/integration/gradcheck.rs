@@ -5,10 +5,9 @@
 //! zero and no max-pool window has a tie, so the function is smooth where it
 //! is probed.
 
-mod common;
-
-use common::{assert_gradients, inputs, labels};
 use constnet::network;
+
+use crate::common::{assert_gradients, inputs, labels};
 
 network! {
     struct Mlp: [6] => affine(5) -> relu -> affine(4) -> softmax
@@ -124,7 +123,7 @@ fn softmax_backward_under_mse() {
 fn the_check_flags_inexact_derivatives() {
     // Negative control: with a step of 0.1 the differences cross ReLU kinks
     // and curvature dominates, so the same check must report a large error.
-    use constnet::gradcheck::{self, Options};
+    use constnet::train::gradcheck::{self, Options};
     let mut net = Mlp::<f64>::seeded(1);
     let coarse = Options {
         h: 0.1,
@@ -161,12 +160,13 @@ fn relu6_folded_and_standalone_with_both_kinks_in_range() {
     );
     let pre: Vec<f64> = xs
         .iter()
-        .flat_map(|x| {
-            (0..6).map(|o| b[o] + (0..4).map(|i| w[o * 4 + i] * x[i]).sum::<f64>())
-        })
+        .flat_map(|x| (0..6).map(|o| b[o] + (0..4).map(|i| w[o * 4 + i] * x[i]).sum::<f64>()))
         .collect();
     assert!(pre.iter().any(|&z| z > 6.0) && pre.iter().any(|&z| z < 0.0));
     assert!(pre.iter().any(|&z| z > 0.0 && z < 6.0));
-    assert!(pre.iter().all(|&z| z.abs() > 1e-3 && (z - 6.0).abs() > 1e-3));
+    assert!(
+        pre.iter()
+            .all(|&z| z.abs() > 1e-3 && (z - 6.0).abs() > 1e-3)
+    );
     assert_gradients(&mut net, &xs, &labels(4, 3, 44));
 }

@@ -1,10 +1,16 @@
 //! Steady-state inference and training allocate nothing: a counting global
 //! allocator watches `predict` and training steps with threads on.
 //!
-//! One test function, because the counter is process-wide and the test
-//! harness would otherwise run other tests' allocations concurrently.
+//! The allocator serves the whole test binary, whose other tests allocate
+//! at the same time on their own threads. So it counts only on threads that
+//! opt in through a `const` thread-local flag (readable without allocating):
+//! this test's thread, and every thread of the pool its training steps run
+//! on. Counts are therefore exact whatever else runs.
+//!
+//! One test function, so that the counter has one reader.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use constnet::network;
@@ -13,13 +19,27 @@ use constnet::train::Stepper;
 
 struct Counting;
 
+/// Allocations made on counted threads.
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
+std::thread_local! {
+    /// Whether this thread's allocations are counted. `const`-initialized
+    /// and without a destructor, so reading it never allocates and works
+    /// at any point of a thread's life.
+    static COUNTED: Cell<bool> = const { Cell::new(false) };
+}
+
+fn count() {
+    if COUNTED.with(Cell::get) {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 // SAFETY: forwards to the system allocator unchanged; only counts calls.
-#[allow(unsafe_code)]
+#[expect(unsafe_code, reason = "`GlobalAlloc` is an unsafe trait")]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -28,7 +48,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -36,6 +56,36 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
+
+/// Counts this thread's allocations until dropped.
+struct CountHere;
+
+impl CountHere {
+    fn start() -> Self {
+        COUNTED.with(|c| c.set(true));
+        CountHere
+    }
+}
+
+impl Drop for CountHere {
+    fn drop(&mut self) {
+        COUNTED.with(|c| c.set(false));
+    }
+}
+
+/// Counts the allocations of every thread of the pool that a `Stepper` with
+/// `threads` threads, stepped from this thread, runs on.
+///
+/// That pool is `threads::team(threads)`, which is built once per calling
+/// thread and thread count and then reused, so the call here returns the
+/// stepper's own pool. Broadcasting to it also makes every worker start
+/// and run a job before anything is measured: a worker that first wakes up
+/// inside a measured step would otherwise count its start-up allocations.
+fn count_team(threads: usize) {
+    let team = constnet::threads::team(threads).expect("the OS refused threads");
+    assert_eq!(team.current_num_threads(), threads);
+    team.broadcast(|_| COUNTED.with(|c| c.set(true)));
+}
 
 network! {
     struct SimpleConvNet: [1, 28, 28] => conv(30, 5) -> relu -> pool(2) -> affine(100) -> relu -> affine(10) -> softmax
@@ -50,6 +100,8 @@ fn allocations_during(f: impl FnOnce()) -> usize {
 
 #[test]
 fn predict_and_training_steps_allocate_nothing_after_warm_up() {
+    let _count = CountHere::start();
+
     let net = SimpleConvNet::<f32>::seeded(1);
     let x = [[[0.25f32; 28]; 28]; 1];
     let _ = net.predict(&x);
@@ -63,6 +115,9 @@ fn predict_and_training_steps_allocate_nothing_after_warm_up() {
     let xs = vec![[[[0.5f32; 28]; 28]; 1]; 32];
     let labels: Vec<usize> = (0..32).map(|i| i % 10).collect();
     for threads in [1, 2] {
+        if threads > 1 {
+            count_team(threads);
+        }
         let mut net = SimpleConvNet::<f32>::seeded(2);
         let mut stepper = Stepper::<SimpleConvNet>::new(3).threads(threads);
         let mut opt = Adam::new(0.001);

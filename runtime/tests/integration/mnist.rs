@@ -1,6 +1,7 @@
 //! Loads the real MNIST from `MNIST_DIR` (gzip IDX files) and checks its
 //! well-known facts. Skipped, with a notice, when `MNIST_DIR` is unset or
-//! does not exist: `MNIST_DIR=../shared/data/mnist cargo test --test mnist`.
+//! does not exist. Run alone:
+//! `MNIST_DIR=../shared/data/mnist cargo test -p constnet-runtime --test integration mnist`.
 
 use std::path::PathBuf;
 

@@ -1,0 +1,17 @@
+//! The facade's integration tests, one module per topic, linked into one
+//! test binary: each `network!` they declare and the runtime are linked once
+//! instead of once per file.
+//!
+//! `alloc` installs the binary's global allocator, which counts allocations
+//! only on threads that opt in, so the other modules' tests run beside it.
+
+mod alloc;
+mod bit_exact;
+mod common;
+mod declarations;
+mod forward;
+mod gates;
+mod gradcheck;
+mod mnist_training;
+mod shapes;
+mod training;
