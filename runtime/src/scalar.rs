@@ -65,6 +65,8 @@ pub trait Scalar:
     fn sqrt(self) -> Self;
     /// Hyperbolic tangent.
     fn tanh(self) -> Self;
+    /// The error function (GELU's exact form uses it).
+    fn erf(self) -> Self;
     /// Absolute value.
     fn abs(self) -> Self;
     /// The larger of two values; NaN-propagating is not guaranteed.
@@ -92,7 +94,7 @@ pub trait Scalar:
 }
 
 macro_rules! impl_scalar {
-    ($t:ident, $scratch:ident, $bytes:literal, $exp:path, $ln:path, $ln1p:path, $sqrt:path, $tanh:path) => {
+    ($t:ident, $scratch:ident, $bytes:literal, $exp:path, $ln:path, $ln1p:path, $sqrt:path, $tanh:path, $erf:path) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -130,6 +132,10 @@ macro_rules! impl_scalar {
             #[inline(always)]
             fn tanh(self) -> Self {
                 $tanh(self)
+            }
+            #[inline(always)]
+            fn erf(self) -> Self {
+                $erf(self)
             }
             #[inline(always)]
             fn abs(self) -> Self {
@@ -189,7 +195,8 @@ impl_scalar!(
     libm::logf,
     libm::log1pf,
     libm::sqrtf,
-    libm::tanhf
+    libm::tanhf,
+    libm::erff
 );
 impl_scalar!(
     f64,
@@ -199,7 +206,8 @@ impl_scalar!(
     libm::log,
     libm::log1p,
     libm::sqrt,
-    libm::tanh
+    libm::tanh,
+    libm::erf
 );
 
 /// Whether no element is NaN or infinite. `x - x` is NaN exactly for those,

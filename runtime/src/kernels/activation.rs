@@ -1,10 +1,15 @@
-//! Elementwise activations, and their derivatives expressed through the output.
+//! Elementwise activations, and their derivatives.
 //!
-//! Backward needs only `y = f(x)`: ReLU `y > 0`, ReLU6 `0 < y < 6`, leaky
+//! [`Activation`]s are monotonic, and backward needs only `y = f(x)`: ReLU
+//! `y > 0`, ReLU6 `0 < y < 6`, hard sigmoid `0 < y < 1 ? 1/6 : 0`, leaky
 //! ReLU `y > 0 ? 1 : α`,
 //! ELU `y > 0 ? 1 : y + α`, sigmoid `y (1 - y)`, tanh `1 - y²`. That is why an
 //! activation can fold into the layer before it: only the activated output
 //! is kept. It needs `α ≥ 0`, which `network!` checks.
+//!
+//! [`InputActivation`]s (SiLU, GELU, hard swish) are not monotonic: one
+//! output has two inputs, so backward reads the input, and they run as
+//! steps of their own.
 
 use crate::Scalar;
 use crate::loss::sigmoid;
@@ -27,6 +32,10 @@ pub struct Relu;
 /// 2017), whose range quantizes well.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Relu6;
+
+/// `min(max(x + 3, 0), 6) / 6`, PyTorch's `Hardsigmoid` (Keras 3's too).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HardSigmoid;
 
 /// `x > 0 ? x : α x`.
 #[derive(Debug, Clone, Copy)]
@@ -62,7 +71,9 @@ pub struct Step;
 impl<E: Scalar> Activation<E> for Relu {
     #[inline(always)]
     fn forward(self, x: E) -> E {
-        if x > E::ZERO { x } else { E::ZERO }
+        // `x < 0` is false for NaN, which passes through as PyTorch's
+        // `relu(nan)` does; every activation here is written that way.
+        if x < E::ZERO { E::ZERO } else { x }
     }
     #[inline(always)]
     fn grad_from_output(self, y: E) -> E {
@@ -74,10 +85,12 @@ impl<E: Scalar> Activation<E> for Relu6 {
     #[inline(always)]
     fn forward(self, x: E) -> E {
         let six = E::from_f64(6.0);
-        if x > E::ZERO {
-            if x < six { x } else { six }
-        } else {
+        if x < E::ZERO {
             E::ZERO
+        } else if x > six {
+            six
+        } else {
+            x
         }
     }
     #[inline(always)]
@@ -90,10 +103,32 @@ impl<E: Scalar> Activation<E> for Relu6 {
     }
 }
 
+impl<E: Scalar> Activation<E> for HardSigmoid {
+    #[inline(always)]
+    fn forward(self, x: E) -> E {
+        let t = (x + E::from_f64(3.0)) / E::from_f64(6.0);
+        if t < E::ZERO {
+            E::ZERO
+        } else if t > E::ONE {
+            E::ONE
+        } else {
+            t
+        }
+    }
+    #[inline(always)]
+    fn grad_from_output(self, y: E) -> E {
+        if y > E::ZERO && y < E::ONE {
+            E::from_f64(1.0 / 6.0)
+        } else {
+            E::ZERO
+        }
+    }
+}
+
 impl<E: Scalar> Activation<E> for LeakyRelu<E> {
     #[inline(always)]
     fn forward(self, x: E) -> E {
-        if x > E::ZERO { x } else { self.0 * x }
+        if x < E::ZERO { self.0 * x } else { x }
     }
     #[inline(always)]
     fn grad_from_output(self, y: E) -> E {
@@ -104,10 +139,10 @@ impl<E: Scalar> Activation<E> for LeakyRelu<E> {
 impl<E: Scalar> Activation<E> for Elu<E> {
     #[inline(always)]
     fn forward(self, x: E) -> E {
-        if x > E::ZERO {
-            x
-        } else {
+        if x < E::ZERO {
             self.0 * (x.exp() - E::ONE)
+        } else {
+            x
         }
     }
     #[inline(always)]
@@ -153,11 +188,109 @@ impl<E: Scalar> Activation<E> for Identity {
 impl<E: Scalar> Activation<E> for Step {
     #[inline(always)]
     fn forward(self, x: E) -> E {
-        if x > E::ZERO { E::ONE } else { E::ZERO }
+        if x > E::ZERO {
+            E::ONE
+        } else if x <= E::ZERO {
+            E::ZERO
+        } else {
+            x
+        }
     }
     #[inline(always)]
     fn grad_from_output(self, _y: E) -> E {
         E::ZERO
+    }
+}
+
+/// An elementwise function whose derivative needs its input.
+pub trait InputActivation<E: Scalar>: Copy + Send + Sync {
+    /// `f(x)`.
+    fn forward(self, x: E) -> E;
+    /// `f'(x)`.
+    fn grad(self, x: E) -> E;
+}
+
+/// `x · σ(x)` (SiLU, also called swish; Elfwing et al., 2017).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silu;
+
+/// `x · Φ(x) = x (1 + erf(x / √2)) / 2`, the exact GELU (Hendrycks & Gimpel,
+/// 2016), as PyTorch's default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gelu;
+
+/// `x · min(max(x + 3, 0), 6) / 6` (Howard et al., 2019, MobileNetV3).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HardSwish;
+
+impl<E: Scalar> InputActivation<E> for Silu {
+    #[inline(always)]
+    fn forward(self, x: E) -> E {
+        x * sigmoid(x)
+    }
+    #[inline(always)]
+    fn grad(self, x: E) -> E {
+        let s = sigmoid(x);
+        s * (E::ONE + x * (E::ONE - s))
+    }
+}
+
+impl<E: Scalar> InputActivation<E> for Gelu {
+    #[inline(always)]
+    fn forward(self, x: E) -> E {
+        let half = E::from_f64(0.5);
+        half * x * (E::ONE + (x * E::from_f64(core::f64::consts::FRAC_1_SQRT_2)).erf())
+    }
+    #[inline(always)]
+    fn grad(self, x: E) -> E {
+        let half = E::from_f64(0.5);
+        let cdf = half * (E::ONE + (x * E::from_f64(core::f64::consts::FRAC_1_SQRT_2)).erf());
+        let pdf = (-half * x * x).exp() * E::from_f64(0.398_942_280_401_432_7);
+        cdf + x * pdf
+    }
+}
+
+impl<E: Scalar> InputActivation<E> for HardSwish {
+    #[inline(always)]
+    fn forward(self, x: E) -> E {
+        x * HardSigmoid.forward(x)
+    }
+    #[inline(always)]
+    fn grad(self, x: E) -> E {
+        // PyTorch's convention at the kinks: 0 below -3, the middle piece up
+        // to and including 3, 1 above.
+        let three = E::from_f64(3.0);
+        if x < -three {
+            E::ZERO
+        } else if x <= three {
+            (x + x + three) / E::from_f64(6.0)
+        } else {
+            E::ONE
+        }
+    }
+}
+
+/// `y = f(x)` elementwise for an [`InputActivation`].
+pub fn forward_input<E: Scalar, A: InputActivation<E>>(x: &[E], y: &mut [E], act: A) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y = act.forward(x);
+    }
+}
+
+/// `x = f(x)` elementwise for an [`InputActivation`].
+pub fn forward_input_in_place<E: Scalar, A: InputActivation<E>>(x: &mut [E], act: A) {
+    for v in x.iter_mut() {
+        *v = act.forward(*v);
+    }
+}
+
+/// `dx = dy ⊙ f'(x)` for an [`InputActivation`].
+///
+/// # Shapes
+/// - `x`, `dy`, `dx`: the same length
+pub fn backward_input<E: Scalar, A: InputActivation<E>>(x: &[E], dy: &[E], dx: &mut [E], act: A) {
+    for ((d, &g), &x) in dx.iter_mut().zip(dy).zip(x) {
+        *d = g * act.grad(x);
     }
 }
 
@@ -215,11 +348,47 @@ mod tests {
         let xs = [-2.5, -0.3, 0.4, 1.7];
         check_derivative(Relu, &xs);
         check_derivative(Relu6, &[-2.5, 0.4, 5.9, 6.1, 9.0]);
+        check_derivative(HardSigmoid, &[-3.5, -2.9, 0.4, 2.9, 3.1]);
         check_derivative(LeakyRelu(0.1), &xs);
         check_derivative(Elu(1.3), &xs);
         check_derivative(Sigmoid, &xs);
         check_derivative(Tanh, &xs);
         check_derivative(Identity, &xs);
+    }
+
+    fn check_input_derivative<A: InputActivation<f64>>(act: A, xs: &[f64]) {
+        for &x in xs {
+            let h = 1e-6;
+            let numeric = (act.forward(x + h) - act.forward(x - h)) / (2.0 * h);
+            assert!(
+                (numeric - act.grad(x)).abs() < 1e-6,
+                "x = {x}: {numeric} vs {}",
+                act.grad(x)
+            );
+        }
+    }
+
+    #[test]
+    fn input_derivatives_match_finite_differences() {
+        let xs = [-4.0, -2.5, -1.3, -0.3, 0.4, 1.7, 2.9, 3.5];
+        check_input_derivative(Silu, &xs);
+        check_input_derivative(Gelu, &xs);
+        check_input_derivative(HardSwish, &xs);
+        // Reference values: PyTorch's gelu(1.0) and silu(1.0).
+        assert!((Gelu.forward(1.0f64) - 0.841_344_746_068_542_9).abs() < 1e-12);
+        assert!((Silu.forward(1.0f64) - 0.731_058_578_630_004_9).abs() < 1e-12);
+    }
+
+    #[test]
+    fn nan_passes_through_every_activation() {
+        fn nan<A: Activation<f32>>(act: A) -> bool {
+            act.forward(f32::NAN).is_nan()
+        }
+        assert!(nan(Relu) && nan(Relu6) && nan(HardSigmoid) && nan(Step));
+        assert!(nan(LeakyRelu(0.1)) && nan(Elu(1.0)) && nan(Sigmoid) && nan(Tanh));
+        assert!(nan(Identity));
+        assert!(Silu.forward(f32::NAN).is_nan() && Gelu.forward(f32::NAN).is_nan());
+        assert!(HardSwish.forward(f32::NAN).is_nan());
     }
 
     #[test]
