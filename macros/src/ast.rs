@@ -42,7 +42,7 @@ pub(crate) struct NetworkDef {
 /// `[1, 28, 28] => conv(30, 5) -> … => [10], loss = mse`.
 pub(crate) struct Body {
     pub(crate) input: ShapeLit,
-    pub(crate) layers: Vec<LayerCall>,
+    pub(crate) layers: Vec<Node>,
     pub(crate) output: Option<ShapeLit>,
     pub(crate) options: Vec<OptionArg>,
 }
@@ -50,6 +50,21 @@ pub(crate) struct Body {
 /// A bracketed shape such as `[1, 28, 28]`.
 pub(crate) struct ShapeLit {
     pub(crate) dims: Vec<LitInt>,
+    pub(crate) tokens: TokenStream,
+}
+
+/// One element of a chain: a layer, or a residual block.
+pub(crate) enum Node {
+    Layer(LayerCall),
+    Residual(Residual),
+}
+
+/// `residual(main -> chain)` or `residual(main -> chain, shortcut = chain)`:
+/// the main path's output plus the block input (or the shortcut's output).
+pub(crate) struct Residual {
+    pub(crate) main: Vec<Node>,
+    pub(crate) shortcut: Option<Vec<Node>>,
+    /// `residual(…)` as written: what block errors underline.
     pub(crate) tokens: TokenStream,
 }
 
@@ -91,6 +106,8 @@ pub(crate) enum Value {
         tokens: TokenStream,
     },
     Word(Ident),
+    /// `true` or `false`.
+    Bool(syn::LitBool),
     /// `normal(0.01)`: a named value with arguments.
     Call {
         name: Ident,
@@ -114,6 +131,7 @@ impl Value {
             | Value::Tuple { tokens, .. }
             | Value::Call { tokens, .. } => tokens.clone(),
             Value::Word(ident) => ident.to_token_stream(),
+            Value::Bool(lit) => lit.to_token_stream(),
         }
     }
 
@@ -131,6 +149,7 @@ impl Value {
                 format!("({})", parts.join(", "))
             }
             Value::Word(ident) => ident.to_string(),
+            Value::Bool(lit) => lit.value.to_string(),
             Value::Call { name, args, .. } => {
                 let parts: Vec<String> = args.iter().map(Value::text).collect();
                 format!("{name}({})", parts.join(", "))
@@ -144,6 +163,39 @@ impl Arg {
         match self {
             Arg::Positional(v) => v.text(),
             Arg::Named { name, value } => format!("{name} = {}", value.text()),
+        }
+    }
+}
+
+impl Node {
+    /// The node as written, normalized.
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Node::Layer(call) => call.text(),
+            Node::Residual(block) => block.text(),
+        }
+    }
+}
+
+/// `a -> b -> c`, normalized.
+pub(crate) fn chain_text(chain: &[Node]) -> String {
+    chain
+        .iter()
+        .map(Node::text)
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+impl Residual {
+    /// `residual(a -> b, shortcut = c)`, normalized.
+    pub(crate) fn text(&self) -> String {
+        match &self.shortcut {
+            None => format!("residual({})", chain_text(&self.main)),
+            Some(s) => format!(
+                "residual({}, shortcut = {})",
+                chain_text(&self.main),
+                chain_text(s)
+            ),
         }
     }
 }
@@ -251,11 +303,7 @@ fn parse_network(input: ParseStream) -> syn::Result<NetworkDef> {
 fn parse_body(input: ParseStream) -> syn::Result<Body> {
     let input_shape = parse_shape(input)?;
     input.parse::<Token![=>]>()?;
-    let mut layers = vec![parse_layer(input)?];
-    while input.peek(Token![->]) {
-        input.parse::<Token![->]>()?;
-        layers.push(parse_layer(input)?);
-    }
+    let layers = parse_chain(input)?;
     let output = if input.peek(Token![=>]) {
         input.parse::<Token![=>]>()?;
         Some(parse_shape(input)?)
@@ -294,6 +342,62 @@ fn parse_shape(input: ParseStream) -> syn::Result<ShapeLit> {
         dims: dims.into_iter().collect(),
         tokens,
     })
+}
+
+/// `node -> node -> …`.
+fn parse_chain(input: ParseStream) -> syn::Result<Vec<Node>> {
+    let mut nodes = vec![parse_node(input)?];
+    while input.peek(Token![->]) {
+        input.parse::<Token![->]>()?;
+        nodes.push(parse_node(input)?);
+    }
+    Ok(nodes)
+}
+
+/// A layer, or `residual(chain[, shortcut = chain])`.
+fn parse_node(input: ParseStream) -> syn::Result<Node> {
+    let is_block = input.fork().parse::<Ident>().is_ok_and(|i| i == "residual")
+        && input.peek2(syn::token::Paren);
+    if !is_block {
+        return parse_layer(input).map(Node::Layer);
+    }
+    let name: Ident = input.parse()?;
+    let group: proc_macro2::Group = input.parse()?;
+    let mut tokens = name.to_token_stream();
+    group.to_tokens(&mut tokens);
+    if group.stream().is_empty() {
+        return Err(syn::Error::new_spanned(&tokens, diag::empty_residual()));
+    }
+    let (main, shortcut) = parse_block.parse2(group.stream())?;
+    Ok(Node::Residual(Residual {
+        main,
+        shortcut,
+        tokens,
+    }))
+}
+
+/// The inside of `residual(…)`.
+fn parse_block(input: ParseStream) -> syn::Result<(Vec<Node>, Option<Vec<Node>>)> {
+    let main = parse_chain(input)?;
+    let mut shortcut = None;
+    if input.peek(Token![,]) {
+        input.parse::<Token![,]>()?;
+        if !input.is_empty() {
+            let key: Ident = input.parse()?;
+            if key != "shortcut" {
+                return Err(syn::Error::new_spanned(key, diag::residual_option()));
+            }
+            input.parse::<Token![=]>()?;
+            shortcut = Some(parse_chain(input)?);
+            if input.peek(Token![,]) {
+                input.parse::<Token![,]>()?;
+            }
+        }
+    }
+    if !input.is_empty() {
+        return Err(input.error(diag::residual_option()));
+    }
+    Ok((main, shortcut))
 }
 
 fn parse_layer(input: ParseStream) -> syn::Result<LayerCall> {
@@ -356,6 +460,9 @@ fn parse_value(input: ParseStream) -> syn::Result<Value> {
             items: items.into_iter().collect(),
             tokens,
         });
+    }
+    if input.peek(syn::LitBool) {
+        return Ok(Value::Bool(input.parse()?));
     }
     if input.peek(Ident) {
         let name: Ident = input.parse()?;
@@ -435,7 +542,7 @@ mod tests {
         let def = &inv.networks[0];
         assert_eq!(def.header.name, "SimpleConvNet");
         let body = def.body.as_ref().unwrap();
-        let texts: Vec<String> = body.layers.iter().map(LayerCall::text).collect();
+        let texts: Vec<String> = body.layers.iter().map(Node::text).collect();
         assert_eq!(
             texts,
             [
@@ -470,7 +577,10 @@ mod tests {
         assert_eq!(b.layers[0].text(), "affine(4, init = xavier_normal)");
         let c = inv.networks[2].body.as_ref().unwrap();
         assert_eq!(c.layers[0].text(), "conv(2, (3, 1), stride = 1, pad = 0)");
-        assert!(is_paren(&c.layers[0].args.as_ref().unwrap().tokens));
+        let Node::Layer(conv) = &c.layers[0] else {
+            panic!("a layer")
+        };
+        assert!(is_paren(&conv.args.as_ref().unwrap().tokens));
     }
 
     #[test]
@@ -505,6 +615,31 @@ mod tests {
         assert!(
             err.starts_with("`network!` types take no generic parameters"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn residual_blocks_nest_and_take_a_shortcut() {
+        let inv = parse(
+            "struct N: [3, 8, 8] => conv(4, 3, pad = 1) -> residual(conv(4, 3, pad = 1) -> relu \
+             -> residual(conv(4, 1)), shortcut = conv(4, 1),) -> relu",
+        );
+        let body = inv.networks[0].body.as_ref().unwrap();
+        assert_eq!(
+            body.layers[1].text(),
+            "residual(conv(4, 3, pad = 1) -> relu -> residual(conv(4, 1)), shortcut = conv(4, 1))"
+        );
+        let inv = parse("struct N: [4] => residual()");
+        let err = inv.networks[0].body.as_ref().err().unwrap().to_string();
+        assert_eq!(
+            err,
+            "a residual block needs its main path: `residual(conv(8, 3, pad = 1) -> relu)`"
+        );
+        let inv = parse("struct N: [4] => residual(relu, skip = affine(4))");
+        let err = inv.networks[0].body.as_ref().err().unwrap().to_string();
+        assert_eq!(
+            err,
+            "expected `shortcut = …` after the main path of a residual block"
         );
     }
 

@@ -119,6 +119,23 @@ pub(crate) fn expected_extent(what: &str, found: &str) -> String {
     format!("{what} must be a whole number or a pair `(height, width)`, found `{found}`")
 }
 
+pub(crate) fn expected_flag(what: &str, found: &str) -> String {
+    format!("{what} must be `true` or `false`, found `{found}`")
+}
+
+pub(crate) fn expected_pad2(found: &str) -> String {
+    format!(
+        "pad must be a whole number, a pair `(height, width)`, per-side pairs \
+         `((top, bottom), (left, right))`, `same` or `valid`, found `{found}`"
+    )
+}
+
+pub(crate) fn expected_pad1(found: &str) -> String {
+    format!(
+        "pad must be a whole number, a pair `(left, right)`, `same` or `valid`, found `{found}`"
+    )
+}
+
 pub(crate) fn expected_number(what: &str, found: &str) -> String {
     format!("{what} must be a number, found `{found}`")
 }
@@ -136,22 +153,27 @@ pub(crate) fn too_large(what: &str, found: &str) -> String {
 }
 
 /// `axis` is `None` when one number sets both axes, so the error is reported once.
-pub(crate) fn pad_not_smaller(axis: Option<&str>, pad: usize, kernel: usize) -> String {
+/// `window` is `kernel` or `pool size`.
+pub(crate) fn pad_not_smaller(window: &str, axis: Option<&str>, pad: usize, size: usize) -> String {
     match axis {
         Some(axis) => {
-            format!("{axis} padding {pad} must be smaller than the kernel {axis} {kernel}")
+            format!("{axis} padding {pad} must be smaller than the {window} {axis} {size}")
         }
-        None => format!("padding {pad} must be smaller than the kernel {kernel}"),
+        None => format!("padding {pad} must be smaller than the {window} {size}"),
     }
 }
 
 pub(crate) fn bad_input_rank(found: usize) -> String {
-    format!("input shape must be [features] or [channels, height, width], found {found} dimensions")
+    format!(
+        "input shape must be [features], [channels, length] or [channels, height, width], \
+         found {found} dimensions"
+    )
 }
 
 pub(crate) fn bad_output_rank(found: usize) -> String {
     format!(
-        "output shape must be [features] or [channels, height, width], found {found} dimensions"
+        "output shape must be [features], [channels, length] or [channels, height, width], \
+         found {found} dimensions"
     )
 }
 
@@ -170,6 +192,23 @@ pub(crate) fn shape_overflow(dims: &[usize]) -> String {
 
 pub(crate) fn softmax_not_last(next: &str) -> String {
     format!("`{next}` follows `softmax`; softmax must be the last layer")
+}
+
+/// A residual block without a shortcut whose main path changes the shape.
+pub(crate) fn residual_needs_shortcut(main: &Shape, input: &Shape) -> String {
+    format!(
+        "its main path gives {main}, which cannot be added to its input {input}; map the input \
+         with a shortcut, such as `shortcut = conv(…, 1, stride = …)`"
+    )
+}
+
+/// A residual block whose two paths end in different shapes.
+pub(crate) fn residual_paths_differ(main: &Shape, shortcut: &Shape) -> String {
+    format!("its main path gives {main} and its shortcut {shortcut}, which cannot be added")
+}
+
+pub(crate) fn softmax_in_block() -> &'static str {
+    "softmax must be the last layer of the network, not of a residual path"
 }
 
 pub(crate) fn output_mismatch(asserted: &Shape, found: &Shape, last: &str) -> String {
@@ -197,51 +236,133 @@ pub(crate) fn loss_needs_last(loss: &str, needs: &str, last: &str) -> String {
     format!("`loss = {loss}` needs `{needs}` as the last layer, found `{last}`")
 }
 
-pub(crate) fn spatial_after_flat(producer: Option<&str>) -> String {
+/// A layer needing `[channels, height, width]` got another rank.
+pub(crate) fn needs_image(producer: Option<&str>, found: Shape) -> String {
+    let hint = match found {
+        Shape::Seq { .. } => "; the 1-D layers are `conv1d`, `pool1d` and `avgpool1d`",
+        Shape::Flat(_) | Shape::Image { .. } => "",
+    };
+    format!(
+        "it needs [channels, height, width], and {}{hint}",
+        produced(producer, found)
+    )
+}
+
+/// A 1-D layer got something other than `[channels, length]`.
+pub(crate) fn needs_seq(producer: Option<&str>, found: Shape) -> String {
+    format!(
+        "it needs [channels, length], and {}",
+        produced(producer, found)
+    )
+}
+
+/// A pooling layer that needs channels got a flat vector.
+pub(crate) fn needs_channels(producer: Option<&str>, found: Shape) -> String {
+    format!(
+        "it needs [channels, height, width] or [channels, length], and {}",
+        produced(producer, found)
+    )
+}
+
+fn produced(producer: Option<&str>, found: Shape) -> String {
+    let what = match found {
+        Shape::Flat(_) => "a flat vector".to_string(),
+        Shape::Seq { .. } | Shape::Image { .. } => found.to_string(),
+    };
     match producer {
-        Some(p) => format!("it needs [channels, height, width], and `{p}` produced a flat vector"),
-        None => "it needs [channels, height, width], and the network input is a flat vector".into(),
+        Some(p) => format!("`{p}` produced {what}"),
+        None => format!("the network input is {what}"),
     }
 }
 
-/// A convolution kernel wider than its padded input; the padding is shown
-/// even when it is 0, so the arithmetic always reads the same.
-pub(crate) fn kernel_too_big(axis: &str, kernel: usize, input: usize, pad: usize) -> String {
-    let padded = input.saturating_add(pad.saturating_mul(2));
-    format!("kernel {kernel} is larger than the padded {axis} {padded} ({input} + 2*{pad})")
+pub(crate) fn groups_do_not_divide(channels: usize, filters: usize, groups: usize) -> String {
+    format!(
+        "{filters} filters and {channels} channels must both be divisible by `groups = {groups}`"
+    )
 }
 
-/// A pooling window wider than its (never padded) input.
-pub(crate) fn window_too_big(axis: &str, size: usize, input: usize) -> String {
-    format!("pool size {size} is larger than the {axis} {input}")
+/// A sliding window as messages describe it.
+pub(crate) struct Window {
+    /// `kernel` or `pool size`.
+    pub(crate) word: &'static str,
+    pub(crate) size: usize,
+    pub(crate) dilation: usize,
+    pub(crate) stride: usize,
 }
+
+impl Window {
+    /// `kernel 3`, or `kernel 3 at dilation 2`.
+    fn named(&self) -> String {
+        match self.dilation {
+            1 => format!("{} {}", self.word, self.size),
+            d => format!("{} {} at dilation {d}", self.word, self.size),
+        }
+    }
+}
+
+/// The padded extent as a sum: `28 + 2*1`, or `28 + 0 + 1` for uneven sides.
+pub(crate) fn padded_sum(input: usize, before: usize, after: usize) -> String {
+    if before == after {
+        format!("{input} + 2*{before}")
+    } else {
+        format!("{input} + {before} + {after}")
+    }
+}
+
+/// A window wider than its (padded) input. `padded` says whether the input
+/// is described as padded (always for kernels, for pools only when padded).
+pub(crate) fn window_too_big(
+    window: &Window,
+    axis: &str,
+    extent: usize,
+    sum: &str,
+    padded: bool,
+) -> String {
+    let span = window
+        .size
+        .saturating_sub(1)
+        .saturating_mul(window.dilation)
+        .saturating_add(1);
+    let name = match window.dilation {
+        1 => format!("{} is larger than", window.named()),
+        _ => format!("{} spans {span}, more than", window.named()),
+    };
+    if padded {
+        format!("{name} the padded {axis} {extent} ({sum})")
+    } else {
+        format!("{name} the {axis} {extent}")
+    }
+}
+
+/// How to make a window that does not tile its input legal.
+const WAYS_OUT: &str =
+    "use `round = floor` to drop it, as PyTorch does, or `pad = same` to pad it, as Keras does";
 
 pub(crate) fn pool_remainder(axis: &str, input: usize, size: usize) -> String {
     format!(
-        "{axis} {input} is not divisible by pool size {size} ({input} % {size} = {})",
+        "{axis} {input} is not divisible by pool size {size} ({input} % {size} = {}); {WAYS_OUT}",
         input % size.max(1)
     )
 }
 
-/// The last window hangs over the end: `(input + 2*pad - kernel) % stride != 0`.
-/// `what` names the window (`kernel`, `pool size`); pools have no padding term.
+/// The last window hangs over the end: `(padded - span) % stride != 0`.
 pub(crate) fn partial_window(
-    what: &str,
+    window: &Window,
     axis: &str,
-    input: usize,
-    pad: Option<usize>,
-    kernel: usize,
-    stride: usize,
+    sum: &str,
+    span: usize,
+    rest: usize,
 ) -> String {
-    let padded = input.saturating_add(pad.unwrap_or(0).saturating_mul(2));
-    let rest = padded.saturating_sub(kernel) % stride.max(1);
-    let sum = match pad {
-        Some(pad) => format!("{input} + 2*{pad} - {kernel}"),
-        None => format!("{input} - {kernel}"),
+    let stride = window.stride;
+    let at = match window.dilation {
+        1 => format!("{} {} at stride {stride}", window.word, window.size),
+        d => format!(
+            "{} {} at dilation {d} and stride {stride}",
+            window.word, window.size
+        ),
     };
     format!(
-        "{what} {kernel} at stride {stride} leaves a partial window along the {axis} \
-         (({sum}) % {stride} = {rest})"
+        "{at} leaves a partial window along the {axis} (({sum} - {span}) % {stride} = {rest}); {WAYS_OUT}"
     )
 }
 
@@ -277,6 +398,14 @@ pub(crate) fn expected_layer(found: Option<&str>) -> String {
         Some(found) => format!("expected a layer, such as `relu` or `affine(10)`, found `{found}`"),
         None => "expected a layer, such as `relu` or `affine(10)`".into(),
     }
+}
+
+pub(crate) fn empty_residual() -> &'static str {
+    "a residual block needs its main path: `residual(conv(8, 3, pad = 1) -> relu)`"
+}
+
+pub(crate) fn residual_option() -> &'static str {
+    "expected `shortcut = …` after the main path of a residual block"
 }
 
 pub(crate) fn expected_chain_continuation() -> &'static str {

@@ -1,20 +1,27 @@
 //! Shape inference: `lower::Network` → [`TypedNetwork`].
 //!
 //! After `infer`, every layer has concrete input and output shapes, every
-//! parameter tensor a name, an offset in the flat parameter array and an
-//! initializer, and every count fits in `usize`. Inference stops at the first
-//! broken link: every later shape would be noise.
+//! residual block a main path and shortcut that agree, every parameter
+//! tensor a name, an offset in the flat parameter array and an initializer,
+//! and every count fits in `usize`. Inference stops at the first broken
+//! link: every later shape would be noise.
+
+use proc_macro2::Span;
 
 use crate::diag;
 use crate::layers::InitHint;
 use crate::layers::spec::{InitSpec, Role};
-use crate::lower::{Layer, Network};
+use crate::lower::{Block, Layer, Network, Node};
 use crate::vocab::{Init, Loss, Shape};
 
 /// A network whose shapes are all known.
 pub(crate) struct TypedNetwork<'a> {
     pub(crate) net: &'a Network<'a>,
+    /// Every layer in declaration order (a block's main path, then its
+    /// shortcut); [`TypedNode`]s index into it.
     pub(crate) layers: Vec<TypedLayer<'a>>,
+    /// The top-level chain.
+    pub(crate) chain: Vec<TypedNode>,
     pub(crate) output: Shape,
     pub(crate) tensors: Vec<Tensor>,
     /// Elements of the flat parameter array (trainable and running statistics).
@@ -22,6 +29,27 @@ pub(crate) struct TypedNetwork<'a> {
     /// Trainable parameters.
     pub(crate) param_count: usize,
     pub(crate) loss: Loss,
+}
+
+/// One element of a typed chain.
+pub(crate) enum TypedNode {
+    /// An index into [`TypedNetwork::layers`].
+    Layer(usize),
+    Block(TypedBlock),
+}
+
+/// A residual block with its shapes.
+pub(crate) struct TypedBlock {
+    pub(crate) main: Vec<TypedNode>,
+    /// `None`: the identity.
+    pub(crate) shortcut: Option<Vec<TypedNode>>,
+    pub(crate) output: Shape,
+    /// Trainable parameters of both paths.
+    pub(crate) param_count: usize,
+    /// Where block errors and the residual add point: `residual(…)`.
+    pub(crate) span: Span,
+    /// The block as written.
+    pub(crate) text: String,
 }
 
 /// A layer with its shapes.
@@ -57,54 +85,179 @@ pub(crate) enum TensorInit {
     Random(Init),
 }
 
+/// The state of one inference: what has been placed so far.
+struct Walk<'a> {
+    layers: Vec<TypedLayer<'a>>,
+    tensors: Vec<Tensor>,
+    /// Tensors whose initializer depends on what their layer feeds.
+    pending: Vec<(usize, usize)>,
+    offset: usize,
+    param_count: usize,
+    kind_counts: Vec<(&'static str, usize)>,
+    /// Sum of every layer's output length. The training workspace holds
+    /// each output, its gradient and a batch-norm copy, and the arena a few
+    /// outputs at once, so four times this sum bounds every buffer total
+    /// `emit` computes.
+    activations: usize,
+}
+
 pub(crate) fn infer<'a>(net: &'a Network<'a>) -> syn::Result<TypedNetwork<'a>> {
-    let mut shape = net.input;
-    let mut layers = Vec::with_capacity(net.layers.len());
-    let mut tensors: Vec<Tensor> = Vec::new();
-    let mut offset = 0usize;
-    let mut param_count = 0usize;
-    let mut kind_counts: Vec<(&str, usize)> = Vec::new();
-    let mut producer: Option<&str> = None;
-    // Sum of every layer's output length. The training workspace holds each
-    // output, its gradient and a batch-norm copy, and the arena two outputs,
-    // so four times this sum bounds every buffer total `emit` computes.
-    let mut activations = net.input.len().unwrap_or(usize::MAX);
-    for (i, layer) in net.layers.iter().enumerate() {
+    let mut walk = Walk {
+        layers: Vec::new(),
+        tensors: Vec::new(),
+        pending: Vec::new(),
+        offset: 0,
+        param_count: 0,
+        kind_counts: Vec::new(),
+        activations: net.input.len().unwrap_or(usize::MAX),
+    };
+    let (chain, output, _) = walk.chain(&net.chain, net.input, None)?;
+    if let Some((asserted, tokens)) = &net.output
+        && *asserted != output
+    {
+        let last = net.chain.last().map_or(String::new(), node_text);
+        return Err(syn::Error::new_spanned(
+            tokens,
+            diag::output_mismatch(asserted, &output, &last),
+        ));
+    }
+    let loss = match &net.loss {
+        Some((loss, _)) => *loss,
+        None => match net.chain.last() {
+            Some(Node::Layer(layer)) => layer.kind.default_loss(),
+            Some(Node::Residual(_)) | None => Loss::MeanSquaredError,
+        },
+    };
+    let Walk {
+        layers,
+        mut tensors,
+        pending,
+        offset,
+        param_count,
+        ..
+    } = walk;
+    for (tensor, layer) in pending {
+        tensors[tensor].init = TensorInit::Random(weight_init(net, &layers, &chain, layer));
+    }
+    Ok(TypedNetwork {
+        net,
+        layers,
+        chain,
+        output,
+        tensors,
+        store_len: offset,
+        param_count,
+        loss,
+    })
+}
+
+fn node_text(node: &Node) -> String {
+    match node {
+        Node::Layer(layer) => layer.text.clone(),
+        Node::Residual(block) => block.text.clone(),
+    }
+}
+
+impl<'a> Walk<'a> {
+    /// Types a chain from `input`; returns its items, its output and the
+    /// text of its last layer (the producer of what follows).
+    fn chain(
+        &mut self,
+        nodes: &'a [Node],
+        mut shape: Shape,
+        mut producer: Option<&'a str>,
+    ) -> syn::Result<(Vec<TypedNode>, Shape, Option<&'a str>)> {
+        let mut items = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            match node {
+                Node::Layer(layer) => {
+                    let index = self.layer(layer, shape, producer)?;
+                    shape = self.layers[index].output;
+                    producer = Some(&layer.text);
+                    items.push(TypedNode::Layer(index));
+                }
+                Node::Residual(block) => {
+                    let typed = self.block(block, shape, producer)?;
+                    shape = typed.output;
+                    producer = Some(&block.text);
+                    items.push(TypedNode::Block(typed));
+                }
+            }
+        }
+        Ok((items, shape, producer))
+    }
+
+    fn block(
+        &mut self,
+        block: &'a Block,
+        input: Shape,
+        producer: Option<&'a str>,
+    ) -> syn::Result<TypedBlock> {
+        let params_before = self.param_count;
+        let (main, main_out, _) = self.chain(&block.main, input, producer)?;
+        let (shortcut, short_out) = match &block.shortcut {
+            None => (None, input),
+            Some(nodes) => {
+                let (items, out, _) = self.chain(nodes, input, producer)?;
+                (Some(items), out)
+            }
+        };
+        if main_out != short_out {
+            let why = match shortcut {
+                None => diag::residual_needs_shortcut(&main_out, &input),
+                Some(_) => diag::residual_paths_differ(&main_out, &short_out),
+            };
+            return Err(diag::cannot_take_input(
+                &block.tokens,
+                &block.text,
+                &input,
+                &why,
+            ));
+        }
+        Ok(TypedBlock {
+            main,
+            shortcut,
+            output: main_out,
+            param_count: self.param_count - params_before,
+            span: diag::span_of(&block.tokens),
+            text: block.text.clone(),
+        })
+    }
+
+    /// Types one layer and places its tensors; returns its index.
+    fn layer(
+        &mut self,
+        layer: &'a Layer,
+        shape: Shape,
+        producer: Option<&str>,
+    ) -> syn::Result<usize> {
+        let fail = |why: &str| diag::cannot_take_input(&layer.tokens, &layer.text, &shape, why);
         let output = layer
             .kind
             .out_shape(shape, producer)
-            .map_err(|why| diag::cannot_take_input(&layer.tokens, &layer.text, &shape, &why))?;
-        activations = output
+            .map_err(|why| fail(&why))?;
+        self.activations = output
             .len()
-            .and_then(|n| activations.checked_add(n))
+            .and_then(|n| self.activations.checked_add(n))
             .filter(|total| total.checked_mul(4).is_some())
-            .ok_or_else(|| {
-                diag::cannot_take_input(
-                    &layer.tokens,
-                    &layer.text,
-                    &shape,
-                    &diag::activations_overflow(),
-                )
-            })?;
-        let first = tensors.len();
+            .ok_or_else(|| fail(&diag::activations_overflow()))?;
+        let index = self.layers.len();
+        let first = self.tensors.len();
         let mut field = None;
         let mut count = 0usize;
-        let overflow = || {
-            diag::cannot_take_input(
-                &layer.tokens,
-                &layer.text,
-                &shape,
-                &diag::size_overflow("parameter count"),
-            )
-        };
+        let overflow = || fail(&diag::size_overflow("parameter count"));
         if let Some(params) = layer.kind.params(shape) {
-            let n = match kind_counts.iter_mut().find(|(k, _)| *k == params.prefix) {
+            let n = match self
+                .kind_counts
+                .iter_mut()
+                .find(|(k, _)| *k == params.prefix)
+            {
                 Some((_, n)) => {
                     *n += 1;
                     *n
                 }
                 None => {
-                    kind_counts.push((params.prefix, 1));
+                    self.kind_counts.push((params.prefix, 1));
                     1
                 }
             };
@@ -113,81 +266,103 @@ pub(crate) fn infer<'a>(net: &'a Network<'a>) -> syn::Result<TypedNetwork<'a>> {
                 let len = spec.len();
                 let init = match spec.init {
                     InitSpec::Constant(v) => TensorInit::Constant(v),
-                    InitSpec::Weight => TensorInit::Random(weight_init(net, i)),
+                    InitSpec::Weight => {
+                        self.pending.push((self.tensors.len(), index));
+                        TensorInit::Random(Init::XavierNormal)
+                    }
                 };
                 if spec.role.is_trainable() {
                     count = count.checked_add(len).ok_or_else(overflow)?;
                 }
-                tensors.push(Tensor {
+                self.tensors.push(Tensor {
                     name: format!("{name}.{}", spec.suffix),
                     shape: spec.shape,
-                    offset,
+                    offset: self.offset,
                     len,
                     role: spec.role,
                     fan_in: spec.fan_in,
                     fan_out: spec.fan_out,
                     init,
                 });
-                offset = offset.checked_add(len).ok_or_else(overflow)?;
+                self.offset = self.offset.checked_add(len).ok_or_else(overflow)?;
             }
             field = Some(name);
         }
-        param_count = param_count.checked_add(count).ok_or_else(overflow)?;
-        layers.push(TypedLayer {
+        self.param_count = self.param_count.checked_add(count).ok_or_else(overflow)?;
+        self.layers.push(TypedLayer {
             layer,
             input: shape,
             output,
             field,
-            tensors: first..tensors.len(),
+            tensors: first..self.tensors.len(),
             param_count: count,
         });
-        shape = output;
-        producer = Some(&layer.text);
+        Ok(index)
     }
-    if let Some((asserted, tokens)) = &net.output
-        && *asserted != shape
-    {
-        let last = net.layers.last().map_or("", |l| l.text.as_str());
-        return Err(syn::Error::new_spanned(
-            tokens,
-            diag::output_mismatch(asserted, &shape, last),
-        ));
-    }
-    let loss = match &net.loss {
-        Some((loss, _)) => *loss,
-        None => net
-            .layers
-            .last()
-            .map_or(Loss::MeanSquaredError, |l| l.kind.default_loss()),
-    };
-    Ok(TypedNetwork {
-        net,
-        layers,
-        output: shape,
-        tensors,
-        store_len: offset,
-        param_count,
-        loss,
-    })
 }
 
-/// The weight initializer of layer `i`: its own choice, else the network's,
-/// else He for layers feeding the ReLU family and Xavier otherwise.
+/// The weight initializer of layer `index`: its own choice, else the
+/// network's, else He for layers feeding the ReLU family and Xavier
+/// otherwise.
 ///
-/// "Feeding" looks past layers that do not change the activation's input
-/// distribution much (pooling, dropout, batch norm, flatten).
-fn weight_init(net: &Network, i: usize) -> Init {
-    if let Some(init) = net.layers[i].kind.init().or(net.init) {
+/// "Feeding" follows the data: the rest of the layer's chain, then what
+/// follows the block the chain ends, looking past layers that do not change
+/// the activation's input distribution much (pooling, dropout, batch norm,
+/// flatten). A residual block in the way ends the search.
+fn weight_init(net: &Network, layers: &[TypedLayer], chain: &[TypedNode], index: usize) -> Init {
+    if let Some(init) = layers[index].layer.kind.init().or(net.init) {
         return init;
     }
-    for later in &net.layers[i + 1..] {
-        match later.kind.init_hint() {
-            InitHint::He => return Init::HeNormal,
-            InitHint::Transparent => continue,
-            InitHint::Stop => break,
+    let mut followers = Vec::new();
+    let found = followers_of(chain, index, &[], &mut followers);
+    if found {
+        for item in followers {
+            match item {
+                TypedNode::Layer(k) => match layers[*k].layer.kind.init_hint() {
+                    InitHint::He => return Init::HeNormal,
+                    InitHint::Transparent => continue,
+                    InitHint::Stop => break,
+                },
+                TypedNode::Block(_) => break,
+            }
         }
     }
     Init::XavierNormal
+}
+
+/// Collects, for the layer `index`, the items that consume its output in
+/// order: the rest of its chain, then the rest of each enclosing chain.
+fn followers_of<'t>(
+    items: &'t [TypedNode],
+    index: usize,
+    outer: &[&'t [TypedNode]],
+    out: &mut Vec<&'t TypedNode>,
+) -> bool {
+    for (j, item) in items.iter().enumerate() {
+        match item {
+            TypedNode::Layer(k) if *k == index => {
+                out.extend(&items[j + 1..]);
+                for rest in outer.iter().rev() {
+                    out.extend(rest.iter());
+                }
+                return true;
+            }
+            TypedNode::Layer(_) => {}
+            TypedNode::Block(block) => {
+                let mut enclosing = outer.to_vec();
+                enclosing.push(&items[j + 1..]);
+                if followers_of(&block.main, index, &enclosing, out) {
+                    return true;
+                }
+                if let Some(shortcut) = &block.shortcut
+                    && followers_of(shortcut, index, &enclosing, out)
+                {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -264,7 +439,9 @@ mod tests {
         let err = shapes("struct N: [1, 5, 5] => conv(4, 2) -> pool(3)").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "`pool(3)` cannot take input [4, 4, 4]: height 4 is not divisible by pool size 3 (4 % 3 = 1)"
+            "`pool(3)` cannot take input [4, 4, 4]: height 4 is not divisible by pool size 3 \
+             (4 % 3 = 1); use `round = floor` to drop it, as PyTorch does, or `pad = same` to \
+             pad it, as Keras does"
         );
     }
 

@@ -9,7 +9,7 @@
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 
-use crate::ast::{Body, Header, ShapeLit, Value};
+use crate::ast::{self, Body, Header, ShapeLit, Value};
 use crate::diag::{self, Errors};
 use crate::layers::{self, LayerKind, args};
 use crate::vocab::{Init, Loss, Shape};
@@ -18,11 +18,28 @@ use crate::vocab::{Init, Loss, Shape};
 pub(crate) struct Network<'a> {
     pub(crate) header: &'a Header,
     pub(crate) input: Shape,
-    pub(crate) layers: Vec<Layer>,
+    pub(crate) chain: Vec<Node>,
     pub(crate) output: Option<(Shape, TokenStream)>,
     pub(crate) loss: Option<(Loss, TokenStream)>,
     /// A network-wide weight initializer, overriding the per-activation default.
     pub(crate) init: Option<Init>,
+}
+
+/// One element of a chain after lowering.
+pub(crate) enum Node {
+    Layer(Layer),
+    Residual(Block),
+}
+
+/// A residual block after lowering.
+pub(crate) struct Block {
+    pub(crate) main: Vec<Node>,
+    /// `None`: the identity.
+    pub(crate) shortcut: Option<Vec<Node>>,
+    /// `residual(…)` as written: what block errors underline.
+    pub(crate) tokens: TokenStream,
+    /// The block as written, normalized.
+    pub(crate) text: String,
 }
 
 /// One layer after lowering.
@@ -45,26 +62,13 @@ pub(crate) fn lower<'a>(header: &'a Header, body: &Body) -> syn::Result<Network<
         .as_ref()
         .and_then(|o| shape(o, &mut errs, diag::bad_output_rank).map(|s| (s, o.tokens.clone())));
 
-    let mut layers = Vec::with_capacity(body.layers.len());
-    for call in &body.layers {
-        if let Some(lowered) = layers::lower(call, &mut errs) {
-            layers.push(Layer {
-                kind: lowered.kind,
-                word: lowered.word,
-                tokens: call.tokens.clone(),
-                text: call.text(),
-            });
-        }
-    }
     // Order rules need every layer; skip them if a layer failed to lower,
     // since a missing layer would shift what "last" means.
-    let complete = layers.len() == body.layers.len();
+    let chain = lower_chain(&body.layers, &mut errs);
+    let complete = chain.is_some();
+    let chain = chain.unwrap_or_default();
     if complete {
-        for pair in layers.windows(2) {
-            if pair[0].kind == LayerKind::Softmax {
-                errs.at(&pair[1].tokens, diag::softmax_not_last(&pair[1].text));
-            }
-        }
+        softmax_last(&chain, true, &mut errs);
     }
 
     let mut loss = None;
@@ -90,29 +94,100 @@ pub(crate) fn lower<'a>(header: &'a Header, body: &Body) -> syn::Result<Network<
             init = args::init(&option.value, &mut errs);
         }
     }
-    if complete && let (Some((kind, tokens)), Some(last)) = (&loss, layers.last()) {
+    if complete && let (Some((kind, tokens)), Some(last)) = (&loss, chain.last()) {
         let needs = match kind {
             Loss::CrossEntropy => Some("softmax"),
             Loss::BinaryCrossEntropy => Some("sigmoid"),
             Loss::MeanSquaredError => None,
         };
+        let (word, text) = match last {
+            Node::Layer(layer) => (layer.word, layer.text.as_str()),
+            Node::Residual(block) => ("residual", block.text.as_str()),
+        };
         if let Some(needs) = needs
-            && last.word != needs
+            && word != needs
         {
             let name = Loss::NAMES[*kind as usize];
-            errs.at(tokens, diag::loss_needs_last(name, needs, &last.text));
+            errs.at(tokens, diag::loss_needs_last(name, needs, text));
         }
     }
 
     let net = Network {
         header,
         input: input.unwrap_or(Shape::Flat(1)),
-        layers,
+        chain,
         output,
         loss,
         init,
     };
     errs.finish(net)
+}
+
+/// Lowers every node of a chain, recording every error; `None` if any
+/// failed.
+fn lower_chain(nodes: &[ast::Node], errs: &mut Errors) -> Option<Vec<Node>> {
+    let mut chain = Vec::with_capacity(nodes.len());
+    let mut complete = true;
+    for node in nodes {
+        let lowered = match node {
+            ast::Node::Layer(call) => layers::lower(call, errs).map(|lowered| {
+                Node::Layer(Layer {
+                    kind: lowered.kind,
+                    word: lowered.word,
+                    tokens: call.tokens.clone(),
+                    text: call.text(),
+                })
+            }),
+            ast::Node::Residual(block) => {
+                let main = lower_chain(&block.main, errs);
+                let shortcut = match &block.shortcut {
+                    None => Some(None),
+                    Some(s) => lower_chain(s, errs).map(Some),
+                };
+                match (main, shortcut) {
+                    (Some(main), Some(shortcut)) => Some(Node::Residual(Block {
+                        main,
+                        shortcut,
+                        tokens: block.tokens.clone(),
+                        text: block.text(),
+                    })),
+                    _ => None,
+                }
+            }
+        };
+        match lowered {
+            Some(node) => chain.push(node),
+            None => complete = false,
+        }
+    }
+    complete.then_some(chain)
+}
+
+/// Softmax must be the network's last layer: never followed by another
+/// layer, never inside a residual block.
+fn softmax_last(chain: &[Node], top: bool, errs: &mut Errors) {
+    for (i, node) in chain.iter().enumerate() {
+        match node {
+            Node::Layer(layer) if layer.kind == LayerKind::Softmax => match chain.get(i + 1) {
+                Some(next) => {
+                    let (tokens, text) = match next {
+                        Node::Layer(l) => (&l.tokens, l.text.as_str()),
+                        Node::Residual(b) => (&b.tokens, b.text.as_str()),
+                    };
+                    errs.at(tokens, diag::softmax_not_last(text));
+                }
+                None if !top => errs.at(&layer.tokens, diag::softmax_in_block()),
+                None => {}
+            },
+            Node::Layer(_) => {}
+            Node::Residual(block) => {
+                softmax_last(&block.main, false, errs);
+                if let Some(shortcut) = &block.shortcut {
+                    softmax_last(shortcut, false, errs);
+                }
+            }
+        }
+    }
 }
 
 fn lower_loss(value: &Value, errs: &mut Errors) -> Option<Loss> {
@@ -151,12 +226,16 @@ fn shape(lit: &ShapeLit, errs: &mut Errors, rank_msg: fn(usize) -> String) -> Op
     }
     let shape = match lit.dims.len() {
         1 => dims.first().map(|&n| Shape::Flat(n)),
+        2 if dims.len() == 2 => Some(Shape::Seq {
+            c: dims[0],
+            l: dims[1],
+        }),
         3 if dims.len() == 3 => Some(Shape::Image {
             c: dims[0],
             h: dims[1],
             w: dims[2],
         }),
-        3 => None,
+        2 | 3 => None,
         n => {
             errs.at(&lit.tokens, rank_msg(n));
             return None;
@@ -177,12 +256,32 @@ mod tests {
     use super::*;
     use crate::ast::Invocation;
 
+    /// Every layer in declaration order: a block's main path, then its
+    /// shortcut.
+    fn flatten<'a>(chain: &'a [Node], out: &mut Vec<&'a Layer>) {
+        for node in chain {
+            match node {
+                Node::Layer(layer) => out.push(layer),
+                Node::Residual(block) => {
+                    flatten(&block.main, out);
+                    if let Some(shortcut) = &block.shortcut {
+                        flatten(shortcut, out);
+                    }
+                }
+            }
+        }
+    }
+
     fn lower_src(src: &str) -> Result<Vec<String>, String> {
         let inv: Invocation = syn::parse_str(src).unwrap();
         let def = &inv.networks[0];
         let body = def.body.as_ref().unwrap();
         match lower(&def.header, body) {
-            Ok(net) => Ok(net.layers.iter().map(|l| l.text.clone()).collect()),
+            Ok(net) => {
+                let mut layers = Vec::new();
+                flatten(&net.chain, &mut layers);
+                Ok(layers.iter().map(|l| l.text.clone()).collect())
+            }
             Err(e) => Err(e
                 .into_iter()
                 .map(|e| e.to_string())
@@ -202,8 +301,9 @@ mod tests {
     #[test]
     fn input_rank_is_checked() {
         assert_eq!(
-            lower_src("struct N: [28, 28] => relu").unwrap_err(),
-            "input shape must be [features] or [channels, height, width], found 2 dimensions"
+            lower_src("struct N: [1, 1, 28, 28] => relu").unwrap_err(),
+            "input shape must be [features], [channels, length] or [channels, height, width], \
+             found 4 dimensions"
         );
         assert_eq!(
             lower_src("struct N: [1, 0, 28] => relu").unwrap_err(),
@@ -231,13 +331,23 @@ mod tests {
 
     #[test]
     fn independent_errors_are_collected() {
+        let err = lower_src("struct N: [4] => affine(0) -> relu(2) -> sigmod").unwrap_err();
+        let errs: Vec<&str> = err.split(" | ").collect();
         assert_eq!(
-            lower_src("struct N: [4] => affine(0) -> relu(2) -> sigmod").unwrap_err(),
-            "outputs must be at least 1, found 0 | \
-             `relu` takes no positional arguments, found 1 | \
-             unknown layer `sigmod`; expected one of `affine`, `conv`, `pool`, `avgpool`, `relu`, \
-             `relu6`, `leaky_relu`, `elu`, `prelu`, `sigmoid`, `tanh`, `step`, `identity`, `softmax`, \
-             `dropout`, `batchnorm`, `flatten` (did you mean `sigmoid`?)"
+            errs[..2],
+            [
+                "outputs must be at least 1, found 0",
+                "`relu` takes no positional arguments, found 1"
+            ]
+        );
+        let expected = crate::layers::canonical_names()
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert_eq!(
+            errs[2],
+            format!("unknown layer `sigmod`; expected one of {expected} (did you mean `sigmoid`?)")
         );
     }
 

@@ -1,106 +1,120 @@
 //! Fusion and buffer plan: [`TypedNetwork`] → [`Plan`].
 //!
-//! After `plan`, layers are grouped into steps (an activation folded into the
-//! affine or convolution before it, a max pool into the convolution before
-//! it), each step knows which step it reads from, and the ping-pong arena of
-//! single-sample inference is laid out. (The training workspace's buffers
-//! are each op's own business: `emit::ops`.)
+//! After `plan`, layers are grouped into steps in execution order (a
+//! residual block runs its main path, then its shortcut, then the add), each
+//! step knows which step's output it reads, and the single-sample inference
+//! arena is laid out. (The training workspace's buffers are each op's own
+//! business: `emit::ops`.)
 //!
 //! Folding rules:
-//! - An activation folds into the affine or convolution before it when its
-//!   derivative can be computed from its output (every activation but
-//!   `prelu`), unless it is the last layer and the loss works on its input
+//! - An activation folds into the affine, convolution or residual add
+//!   before it when its derivative can be computed from its output (the
+//!   [`Act`]s), unless it is the last layer and the loss works on its input
 //!   (sigmoid with binary cross-entropy).
 //! - A max pool whose windows tile its input folds into the convolution (and
 //!   folded activation) before it: pooling commutes with monotonic
 //!   activations, so backward needs only the argmax and the pooled output.
 //! - `flatten` and a standalone `identity` are views, not steps with buffers.
+//!
+//! The arena: see [`arena`].
+
+use proc_macro2::Span;
 
 use crate::diag;
-use crate::infer::TypedNetwork;
+use crate::infer::{TypedBlock, TypedNetwork, TypedNode};
 use crate::layers::LayerKind;
-use crate::layers::activation::Act;
+use crate::layers::activation::{Act, InputAct};
 use crate::layers::batchnorm::BatchNorm;
 use crate::layers::dropout::Dropout;
 use crate::layers::pool::Reduce;
+use crate::layers::{conv, pool};
 use crate::vocab::{Loss, Shape};
 
 /// The whole plan.
 pub(crate) struct Plan<'a> {
     pub(crate) typed: &'a TypedNetwork<'a>,
     pub(crate) steps: Vec<Step>,
+    pub(crate) blocks: Vec<BlockPlan>,
     pub(crate) head: Head,
     pub(crate) arena: Arena,
     /// False when a layer has no gradient (`step`).
     pub(crate) trainable: bool,
 }
 
-/// A fused group of layers.
+/// A fused group of layers, or a residual add.
 pub(crate) struct Step {
     pub(crate) op: Op,
-    /// The first layer of the step (an index into `typed.layers`).
+    /// The first layer of the step (an index into `typed.layers`); for an
+    /// add, the first layer of its block's main path.
     pub(crate) layer: usize,
+    /// Where the step's calls point: its first layer, or the block.
+    pub(crate) span: Span,
     pub(crate) input: Shape,
     pub(crate) output: Shape,
     /// The step whose output this one reads, `None` for the network input.
     pub(crate) src: Option<usize>,
-    /// Buffer base name: `conv1`, `pool1`, `relu2`.
+    /// Buffer base name: `conv1`, `pool1`, `relu2`, `add1`.
     pub(crate) name: String,
 }
 
-/// Every size of a convolution, as the kernels' const generics want them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ConvGeom {
-    pub(crate) c: usize,
-    pub(crate) h: usize,
-    pub(crate) w: usize,
-    pub(crate) f: usize,
-    pub(crate) kernel: (usize, usize),
-    pub(crate) stride: (usize, usize),
-    pub(crate) pad: (usize, usize),
-    pub(crate) oh: usize,
-    pub(crate) ow: usize,
+/// A residual block as steps: the main path, the shortcut, the add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BlockPlan {
+    /// The block input: a step's output, or the network input.
+    pub(crate) input: Option<usize>,
+    pub(crate) main: std::ops::Range<usize>,
+    /// Empty for the identity shortcut.
+    pub(crate) shortcut: std::ops::Range<usize>,
+    pub(crate) add: usize,
 }
 
 /// A max pool folded into a convolution: window and pooled extent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Window {
+pub(crate) struct FoldedPool {
     pub(crate) size: (usize, usize),
     pub(crate) qh: usize,
     pub(crate) qw: usize,
 }
 
-/// Every size of a pooling step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PoolGeom {
-    pub(crate) c: usize,
-    pub(crate) h: usize,
-    pub(crate) w: usize,
-    pub(crate) size: (usize, usize),
-    pub(crate) stride: (usize, usize),
-    pub(crate) oh: usize,
-    pub(crate) ow: usize,
-}
-
 /// An affine layer with the activation folded into it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct AffineOp {
+    pub(crate) bias: bool,
     pub(crate) act: Act,
 }
 
 /// A convolution with its folded activation and max pool.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct ConvOp {
-    pub(crate) geom: ConvGeom,
+    pub(crate) geom: conv::Geometry,
+    pub(crate) bias: bool,
     pub(crate) act: Act,
-    pub(crate) pool: Option<Window>,
+    pub(crate) pool: Option<FoldedPool>,
 }
 
 /// A pooling step that did not fold into a convolution.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct PoolOp {
     pub(crate) reduce: Reduce,
-    pub(crate) geom: PoolGeom,
+    pub(crate) geom: pool::Geometry,
+}
+
+/// A pool over the whole of each channel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct GlobalPoolOp {
+    pub(crate) reduce: Reduce,
+    pub(crate) channels: usize,
+    /// Elements per channel: `h·w` or the length.
+    pub(crate) positions: usize,
+}
+
+/// The residual add `act(main + skip)`; the main path's output is the
+/// step's `src`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct AddOp {
+    /// The other operand: the shortcut's output, or the block input.
+    pub(crate) skip: Option<usize>,
+    pub(crate) act: Act,
 }
 
 /// What a step computes.
@@ -109,11 +123,14 @@ pub(crate) enum Op {
     Affine(AffineOp),
     Conv(ConvOp),
     Pool(PoolOp),
+    GlobalPool(GlobalPoolOp),
     Act(Act),
+    InputAct(InputAct),
     Prelu,
     Softmax,
     Dropout(Dropout),
     BatchNorm(BatchNorm),
+    Add(AddOp),
     /// A view of its input (`flatten`, standalone `identity`).
     Alias,
 }
@@ -122,8 +139,18 @@ impl Op {
     /// Elementwise ops can run in place in the inference arena.
     pub(crate) fn in_place(&self) -> bool {
         match self {
-            Op::Act(_) | Op::Prelu | Op::Softmax | Op::BatchNorm(_) => true,
-            Op::Affine(_) | Op::Conv(_) | Op::Pool(_) | Op::Dropout(_) | Op::Alias => false,
+            Op::Act(_)
+            | Op::InputAct(_)
+            | Op::Prelu
+            | Op::Softmax
+            | Op::BatchNorm(_)
+            | Op::Add(_) => true,
+            Op::Affine(_)
+            | Op::Conv(_)
+            | Op::Pool(_)
+            | Op::GlobalPool(_)
+            | Op::Dropout(_)
+            | Op::Alias => false,
         }
     }
 
@@ -134,10 +161,13 @@ impl Op {
             Op::Affine(_)
             | Op::Conv(_)
             | Op::Pool(_)
+            | Op::GlobalPool(_)
             | Op::Act(_)
+            | Op::InputAct(_)
             | Op::Prelu
             | Op::Softmax
-            | Op::BatchNorm(_) => false,
+            | Op::BatchNorm(_)
+            | Op::Add(_) => false,
         }
     }
 
@@ -148,11 +178,14 @@ impl Op {
             Op::Affine(_)
             | Op::Conv(_)
             | Op::Pool(_)
+            | Op::GlobalPool(_)
             | Op::Act(_)
+            | Op::InputAct(_)
             | Op::Prelu
             | Op::Softmax
             | Op::Dropout(_)
-            | Op::BatchNorm(_) => true,
+            | Op::BatchNorm(_)
+            | Op::Add(_) => true,
         }
     }
 
@@ -164,9 +197,12 @@ impl Op {
             Op::Affine(_)
             | Op::Conv(_)
             | Op::Pool(_)
+            | Op::GlobalPool(_)
+            | Op::InputAct(_)
             | Op::Prelu
             | Op::Dropout(_)
             | Op::BatchNorm(_)
+            | Op::Add(_)
             | Op::Alias => false,
         }
     }
@@ -183,40 +219,34 @@ pub(crate) enum Head {
     MeanSquaredError,
 }
 
-/// Where a step's output lives in the inference arena.
+/// Where a value lives during single-sample inference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Loc {
     /// The caller's input sample.
     Input,
-    /// The first half of the arena.
-    A,
-    /// The second half of the arena.
-    B,
+    /// Elements `[offset, offset + len)` of the arena.
+    At(usize),
 }
 
-/// The single-sample inference arena: two halves, ping-ponged.
+/// The single-sample inference arena.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Arena {
-    pub(crate) a_len: usize,
-    pub(crate) b_len: usize,
-    /// Output location of each step.
+    /// Elements: the most that is ever alive at once.
+    pub(crate) len: usize,
+    /// Where each step's output lives (a view's is its input's).
     pub(crate) locs: Vec<Loc>,
-}
-
-impl Arena {
-    pub(crate) fn len(&self) -> usize {
-        self.a_len + self.b_len
-    }
 }
 
 /// Groups layers into steps and lays out the arena.
 ///
 /// Fails only on a broken internal invariant (a convolution or pool whose
-/// shapes `infer` did not make images), reported as an internal error
-/// rather than emitted as wrong code.
+/// geometry `infer` accepted and that no longer resolves), reported as an
+/// internal error rather than emitted as wrong code.
 pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> syn::Result<Plan<'a>> {
-    let layers = &typed.layers;
-    let n = layers.len();
-    let last = layers.last().map(|l| &l.layer.kind);
+    let last = match typed.chain.last() {
+        Some(TypedNode::Layer(i)) => Some(&typed.layers[*i].layer.kind),
+        Some(TypedNode::Block(_)) | None => None,
+    };
     let head = match typed.loss {
         Loss::CrossEntropy if last == Some(&LayerKind::Softmax) => Head::SoftmaxCrossEntropy,
         Loss::BinaryCrossEntropy if last == Some(&LayerKind::Act(Act::Sigmoid)) => {
@@ -226,162 +256,478 @@ pub(crate) fn plan<'a>(typed: &'a TypedNetwork<'a>) -> syn::Result<Plan<'a>> {
             Head::MeanSquaredError
         }
     };
-    // The activation at `i`, if it can fold into the step before it.
-    let foldable = |i: usize| -> Option<Act> {
-        let Some(LayerKind::Act(act)) = layers.get(i).map(|l| &l.layer.kind) else {
-            return None;
-        };
-        let is_head = i + 1 == n && head == Head::SigmoidBinaryCrossEntropy;
-        (!is_head).then_some(*act)
+    let mut b = Builder {
+        typed,
+        head,
+        steps: Vec::new(),
+        blocks: Vec::new(),
+        counts: Vec::new(),
     };
-
-    let mut steps: Vec<Step> = Vec::new();
-    let mut src: Option<usize> = None;
-    let mut counts: Vec<(&'static str, usize)> = Vec::new();
-    let mut i = 0;
-    while i < n {
-        let layer = &layers[i];
-        let start = i;
-        let op = match &layer.layer.kind {
-            LayerKind::Affine(_) => {
-                let act = foldable(i + 1);
-                if act.is_some() {
-                    i += 1;
-                }
-                Op::Affine(AffineOp {
-                    act: act.unwrap_or(Act::Identity),
-                })
-            }
-            LayerKind::Conv(conv) => {
-                let (Shape::Image { c, h, w }, Shape::Image { c: f, h: oh, w: ow }) =
-                    (layer.input, layer.output)
-                else {
-                    return Err(diag::internal("a convolution without image shapes"));
-                };
-                let geom = ConvGeom {
-                    c,
-                    h,
-                    w,
-                    f,
-                    kernel: conv.kernel,
-                    stride: conv.stride,
-                    pad: conv.pad,
-                    oh,
-                    ow,
-                };
-                let act = foldable(i + 1);
-                if act.is_some() {
-                    i += 1;
-                }
-                let mut pool = None;
-                if let Some(LayerKind::Pool(p)) = layers.get(i + 1).map(|l| &l.layer.kind)
-                    && p.fuses_into_conv()
-                {
-                    i += 1;
-                    pool = Some(Window {
-                        size: p.size,
-                        qh: oh / p.size.0,
-                        qw: ow / p.size.1,
-                    });
-                }
-                Op::Conv(ConvOp {
-                    geom,
-                    act: act.unwrap_or(Act::Identity),
-                    pool,
-                })
-            }
-            LayerKind::Pool(p) => {
-                let (Shape::Image { c, h, w }, Shape::Image { h: oh, w: ow, .. }) =
-                    (layer.input, layer.output)
-                else {
-                    return Err(diag::internal("a pool without image shapes"));
-                };
-                Op::Pool(PoolOp {
-                    reduce: p.reduce,
-                    geom: PoolGeom {
-                        c,
-                        h,
-                        w,
-                        size: p.size,
-                        stride: p.stride,
-                        oh,
-                        ow,
-                    },
-                })
-            }
-            LayerKind::Act(Act::Identity) | LayerKind::Flatten => Op::Alias,
-            LayerKind::Act(act) => Op::Act(*act),
-            LayerKind::Prelu => Op::Prelu,
-            LayerKind::Softmax => Op::Softmax,
-            LayerKind::Dropout(d) => Op::Dropout(*d),
-            LayerKind::BatchNorm(bn) => Op::BatchNorm(*bn),
-        };
-        let name = match &layer.field {
-            Some(field) => field.clone(),
-            None => {
-                let word = layer.layer.word;
-                let k = match counts.iter_mut().find(|(w, _)| *w == word) {
-                    Some((_, k)) => {
-                        *k += 1;
-                        *k
-                    }
-                    None => {
-                        counts.push((word, 1));
-                        1
-                    }
-                };
-                format!("{word}{k}")
-            }
-        };
-        let is_alias = op == Op::Alias;
-        steps.push(Step {
-            op,
-            layer: start,
-            input: layers[start].input,
-            output: layers[i].output,
-            src,
-            name,
-        });
-        if !is_alias {
-            src = Some(steps.len() - 1);
-        }
-        i += 1;
-    }
-    let trainable = layers.iter().all(|l| l.layer.kind.has_gradient());
-    let arena = arena(&steps);
+    b.chain(&typed.chain, None, true)?;
+    let trainable = typed.layers.iter().all(|l| l.layer.kind.has_gradient());
+    let arena = arena(&b.steps, &b.blocks);
     Ok(Plan {
         typed,
-        steps,
+        steps: b.steps,
+        blocks: b.blocks,
         head,
         arena,
         trainable,
     })
 }
 
-/// Assigns every step an arena half; elementwise steps work in place.
-fn arena(steps: &[Step]) -> Arena {
-    let (mut a_len, mut b_len) = (0usize, 0usize);
-    let mut locs = Vec::with_capacity(steps.len());
-    let mut cur = Loc::Input;
-    for step in steps {
-        let len = step.output.len().unwrap_or(0);
-        let stays = step.op.is_view_at_inference() || (step.op.in_place() && cur != Loc::Input);
-        let next = if stays {
-            cur
-        } else if cur == Loc::A {
-            Loc::B
-        } else {
-            Loc::A
-        };
-        match next {
-            Loc::A => a_len = a_len.max(len),
-            Loc::B => b_len = b_len.max(len),
-            Loc::Input => {}
+struct Builder<'a> {
+    typed: &'a TypedNetwork<'a>,
+    head: Head,
+    steps: Vec<Step>,
+    blocks: Vec<BlockPlan>,
+    counts: Vec<(&'static str, usize)>,
+}
+
+impl Builder<'_> {
+    /// Plans a chain reading `src`; returns the step whose output is the
+    /// chain's (`src` itself when every step is a view).
+    fn chain(
+        &mut self,
+        items: &[TypedNode],
+        mut src: Option<usize>,
+        top: bool,
+    ) -> syn::Result<Option<usize>> {
+        let mut i = 0;
+        while i < items.len() {
+            let (op, first, last, span) = match &items[i] {
+                TypedNode::Block(block) => {
+                    let act = self.foldable(items, i + 1, top);
+                    let add = self.block(block, src, act)?;
+                    src = Some(add);
+                    i += 1 + usize::from(act.is_some());
+                    continue;
+                }
+                TypedNode::Layer(index) => {
+                    let (op, consumed) = self.layer(items, i, top)?;
+                    let last = match &items[i + consumed - 1] {
+                        TypedNode::Layer(l) => *l,
+                        TypedNode::Block(_) => *index,
+                    };
+                    i += consumed;
+                    let span = diag::span_of(&self.typed.layers[*index].layer.tokens);
+                    (op, *index, last, span)
+                }
+            };
+            let layers = &self.typed.layers;
+            let name = match &layers[first].field {
+                Some(field) => field.clone(),
+                None => self.name(layers[first].layer.word),
+            };
+            let is_alias = op == Op::Alias;
+            self.steps.push(Step {
+                op,
+                layer: first,
+                span,
+                input: layers[first].input,
+                output: layers[last].output,
+                src,
+                name,
+            });
+            if !is_alias {
+                src = Some(self.steps.len() - 1);
+            }
         }
-        locs.push(next);
-        cur = next;
+        Ok(src)
     }
-    Arena { a_len, b_len, locs }
+
+    /// `word` with its next 1-based index: `relu2`, `add1`.
+    fn name(&mut self, word: &'static str) -> String {
+        let k = match self.counts.iter_mut().find(|(w, _)| *w == word) {
+            Some((_, k)) => {
+                *k += 1;
+                *k
+            }
+            None => {
+                self.counts.push((word, 1));
+                1
+            }
+        };
+        format!("{word}{k}")
+    }
+
+    /// The activation at `items[i]`, if it can fold into the step before it.
+    fn foldable(&self, items: &[TypedNode], i: usize, top: bool) -> Option<Act> {
+        let Some(TypedNode::Layer(index)) = items.get(i) else {
+            return None;
+        };
+        let LayerKind::Act(act) = self.typed.layers[*index].layer.kind else {
+            return None;
+        };
+        let is_head = top && i + 1 == items.len() && self.head == Head::SigmoidBinaryCrossEntropy;
+        (!is_head).then_some(act)
+    }
+
+    /// The op of the layer at `items[i]` and how many items it consumes
+    /// (a folded activation and pool count too).
+    fn layer(&self, items: &[TypedNode], i: usize, top: bool) -> syn::Result<(Op, usize)> {
+        let TypedNode::Layer(index) = items[i] else {
+            return Err(diag::internal("a block planned as a layer"));
+        };
+        let layer = &self.typed.layers[index];
+        let mut consumed = 1;
+        let op = match &layer.layer.kind {
+            LayerKind::Affine(affine) => {
+                let act = self.foldable(items, i + 1, top);
+                consumed += usize::from(act.is_some());
+                Op::Affine(AffineOp {
+                    bias: affine.bias,
+                    act: act.unwrap_or(Act::Identity),
+                })
+            }
+            LayerKind::Conv(conv) => {
+                let geom = conv
+                    .geometry(layer.input, None)
+                    .map_err(|_| diag::internal("a convolution whose shapes infer accepted"))?;
+                let act = self.foldable(items, i + 1, top);
+                consumed += usize::from(act.is_some());
+                let mut pool = None;
+                if let Some(TypedNode::Layer(next)) = items.get(i + consumed)
+                    && let LayerKind::Pool(p) = &self.typed.layers[*next].layer.kind
+                    && p.fuses_into_conv(geom.oh, geom.ow)
+                {
+                    consumed += 1;
+                    pool = Some(FoldedPool {
+                        size: p.size,
+                        qh: geom.oh / p.size.0,
+                        qw: geom.ow / p.size.1,
+                    });
+                }
+                Op::Conv(ConvOp {
+                    geom,
+                    bias: conv.bias,
+                    act: act.unwrap_or(Act::Identity),
+                    pool,
+                })
+            }
+            LayerKind::Pool(p) => {
+                let geom = p
+                    .geometry(layer.input, None)
+                    .map_err(|_| diag::internal("a pool whose shapes infer accepted"))?;
+                Op::Pool(PoolOp {
+                    reduce: p.reduce,
+                    geom,
+                })
+            }
+            LayerKind::GlobalPool(p) => {
+                let (channels, positions) = match layer.input {
+                    Shape::Image { c, h, w } => (c, h * w),
+                    Shape::Seq { c, l } => (c, l),
+                    Shape::Flat(_) => {
+                        return Err(diag::internal("a global pool over a flat vector"));
+                    }
+                };
+                Op::GlobalPool(GlobalPoolOp {
+                    reduce: p.reduce,
+                    channels,
+                    positions,
+                })
+            }
+            LayerKind::Act(Act::Identity) | LayerKind::Flatten => Op::Alias,
+            LayerKind::Act(act) => Op::Act(*act),
+            LayerKind::InputAct(act) => Op::InputAct(*act),
+            LayerKind::Prelu => Op::Prelu,
+            LayerKind::Softmax => Op::Softmax,
+            LayerKind::Dropout(d) => Op::Dropout(*d),
+            LayerKind::BatchNorm(bn) => Op::BatchNorm(*bn),
+        };
+        Ok((op, consumed))
+    }
+
+    /// Plans a residual block reading `input`; returns the add's step.
+    fn block(
+        &mut self,
+        block: &TypedBlock,
+        input: Option<usize>,
+        act: Option<Act>,
+    ) -> syn::Result<usize> {
+        let main_start = self.steps.len();
+        let main_end = self.chain(&block.main, input, false)?;
+        let main = main_start..self.steps.len();
+        let skip = match &block.shortcut {
+            None => input,
+            Some(items) => self.chain(items, input, false)?,
+        };
+        let shortcut = main.end..self.steps.len();
+        let add = self.steps.len();
+        let layer = match block.main.first() {
+            Some(TypedNode::Layer(i)) => *i,
+            Some(TypedNode::Block(_)) | None => self.steps.get(main_start).map_or(0, |s| s.layer),
+        };
+        let name = self.name("add");
+        self.steps.push(Step {
+            op: Op::Add(AddOp {
+                skip,
+                act: act.unwrap_or(Act::Identity),
+            }),
+            layer,
+            span: block.span,
+            input: block.output,
+            output: block.output,
+            src: main_end,
+            name,
+        });
+        self.blocks.push(BlockPlan {
+            input,
+            main,
+            shortcut,
+            add,
+        });
+        Ok(add)
+    }
+}
+
+/// Lays out the single-sample arena: the fewest elements that hold every
+/// value alive at once, which is the exact minimum for this step order.
+///
+/// A step's output must not overlap its inputs, and a value stays alive
+/// until its last reader runs. Within a chain the current value sits at one
+/// end of the free region and the next output goes to the other end, so a
+/// chain needs `max(in + out)`. A residual block pins its input at one end
+/// while its main path runs in the rest, arranged to finish at the far end;
+/// the shortcut then runs between the two, and the add writes over the main
+/// path's output. Every step thus needs exactly the elements alive during
+/// it, and the arena is the largest such sum. Elementwise steps work in
+/// place when nothing else reads their input; views occupy nothing.
+pub(crate) fn arena(steps: &[Step], blocks: &[BlockPlan]) -> Arena {
+    let mut size = Arena {
+        len: 0,
+        locs: vec![Loc::Input; steps.len()],
+    };
+    // First pass: the largest live set is the arena; second: place values.
+    let mut sizing = Layout::sizing(steps, blocks);
+    sizing.range(0..steps.len(), Region::Whole, Side::Low);
+    size.len = sizing.peak;
+    let mut place = Layout::placing(steps, blocks, size.len);
+    place.range(0..steps.len(), Region::Whole, Side::Low);
+    size.locs = place.locs;
+    size
+}
+
+/// Which end of a region a value sits at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Low,
+    High,
+}
+
+impl Side {
+    fn other(self) -> Side {
+        match self {
+            Side::Low => Side::High,
+            Side::High => Side::Low,
+        }
+    }
+}
+
+/// The part of the arena a chain may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Region {
+    Whole,
+    Within { lo: usize, hi: usize },
+}
+
+/// One pass of the arena layout: sizing (`total` unknown: track the peak
+/// of live elements) or placing (offsets within `total`).
+struct Layout<'s> {
+    steps: &'s [Step],
+    blocks: &'s [BlockPlan],
+    total: Option<usize>,
+    peak: usize,
+    /// Values kept alive outside the current region: enclosing blocks'
+    /// inputs and main-path outputs.
+    pinned: Vec<usize>,
+    locs: Vec<Loc>,
+}
+
+impl<'s> Layout<'s> {
+    fn sizing(steps: &'s [Step], blocks: &'s [BlockPlan]) -> Self {
+        Layout {
+            steps,
+            blocks,
+            total: None,
+            peak: 0,
+            pinned: Vec::new(),
+            locs: vec![Loc::Input; steps.len()],
+        }
+    }
+
+    fn placing(steps: &'s [Step], blocks: &'s [BlockPlan], total: usize) -> Self {
+        Layout {
+            total: Some(total),
+            ..Layout::sizing(steps, blocks)
+        }
+    }
+
+    /// The step whose buffer holds `value`: views resolve to what they view.
+    fn resolve(&self, mut value: Option<usize>) -> Option<usize> {
+        while let Some(s) = value
+            && self.steps[s].op.is_view_at_inference()
+        {
+            value = self.steps[s].src;
+        }
+        value
+    }
+
+    /// Elements of `value` in the arena (0 for the network input).
+    fn len(&self, value: Option<usize>) -> usize {
+        match self.resolve(value) {
+            Some(s) if matches!(self.locs[s], Loc::At(_)) => {
+                self.steps[s].output.len().unwrap_or(0)
+            }
+            Some(_) | None => 0,
+        }
+    }
+
+    /// Counts `values` alive at once, with the pinned ones, as the peak.
+    fn live(&mut self, values: &[Option<usize>]) {
+        let mut seen: Vec<usize> = Vec::new();
+        let mut total = 0;
+        for value in self
+            .pinned
+            .iter()
+            .map(|&p| Some(p))
+            .chain(values.iter().copied())
+        {
+            if let Some(v) = self.resolve(value)
+                && !seen.contains(&v)
+            {
+                seen.push(v);
+                total += self.len(Some(v));
+            }
+        }
+        self.peak = self.peak.max(total);
+    }
+
+    /// Whether step `s` is the last to read `value`.
+    fn is_last_reader(&self, s: usize, value: Option<usize>) -> bool {
+        let value = self.resolve(value);
+        !self.steps[s + 1..].iter().any(|t| {
+            !t.op.is_view_at_inference()
+                && (self.resolve(t.src) == value
+                    || matches!(t.op, Op::Add(AddOp { skip, .. }) if self.resolve(skip) == value))
+        })
+    }
+
+    /// Lays out `steps[range]` (a chain, with the blocks inside it) in
+    /// `[lo, hi)`, the first new output at `first`. Returns where the
+    /// chain's output sits.
+    fn range(&mut self, range: std::ops::Range<usize>, region: Region, first: Side) -> Side {
+        let (lo, hi) = match (region, self.total) {
+            (Region::Within { lo, hi }, _) => (lo, hi),
+            (Region::Whole, total) => (0, total.unwrap_or(0)),
+        };
+        let mut side = first.other();
+        let mut s = range.start;
+        while s < range.end {
+            if let Some(block) = self
+                .blocks
+                .iter()
+                .find(|b| b.main.start == s && b.add < range.end)
+            {
+                side = self.block(block.clone(), lo, hi, side);
+                s = block.add + 1;
+                continue;
+            }
+            let step = &self.steps[s];
+            let (src, op) = (step.src, step.op.clone());
+            let out_len = step.output.len().unwrap_or(0);
+            let input = self.resolve(src).map_or(Loc::Input, |v| self.locs[v]);
+            if op.is_view_at_inference() {
+                self.locs[s] = input;
+            } else if op.in_place() && input != Loc::Input && self.is_last_reader(s, src) {
+                self.locs[s] = input;
+                self.live(&[src]);
+            } else {
+                side = side.other();
+                self.locs[s] = match side {
+                    Side::Low => Loc::At(lo),
+                    Side::High => Loc::At(hi.saturating_sub(out_len)),
+                };
+                self.live(&[src, Some(s)]);
+            }
+            s += 1;
+        }
+        side
+    }
+
+    /// Lays out one block whose input sits at `side` of `[lo, hi)`; returns
+    /// where the add's output sits.
+    fn block(&mut self, block: BlockPlan, lo: usize, hi: usize, side: Side) -> Side {
+        let input = self.resolve(block.input);
+        let in_len = self.len(input);
+        let (sub_lo, sub_hi, far) = match (in_len > 0, side) {
+            (false, _) => (lo, hi, Side::High),
+            (true, Side::Low) => (lo + in_len, hi, Side::High),
+            (true, Side::High) => (lo, hi.saturating_sub(in_len), Side::Low),
+        };
+        if let Some(v) = input {
+            self.pinned.push(v);
+        }
+        // Main steps that write new buffers alternate ends: start so that
+        // the last one lands at the far end, next to what follows the block.
+        let writes = (block.main.clone())
+            .filter(|&s| {
+                let op = &self.steps[s].op;
+                !op.is_view_at_inference() && !op.in_place()
+            })
+            .count();
+        let first = if writes % 2 == 1 { far } else { far.other() };
+        let main_region = Region::Within {
+            lo: sub_lo,
+            hi: sub_hi,
+        };
+        let main_side = self.range(block.main.clone(), main_region, first);
+        let main = self.resolve(self.steps[block.add].src);
+        let main_len = if main == input { 0 } else { self.len(main) };
+        let (short_lo, short_hi) = match main_side {
+            Side::Low => (sub_lo + main_len, sub_hi),
+            Side::High => (sub_lo, sub_hi.saturating_sub(main_len)),
+        };
+        if main != input
+            && let Some(m) = main
+        {
+            self.pinned.push(m);
+        }
+        let short_region = Region::Within {
+            lo: short_lo,
+            hi: short_hi,
+        };
+        self.range(block.shortcut.clone(), short_region, Side::Low);
+        if main != input && main.is_some() {
+            self.pinned.pop();
+        }
+        if input.is_some() {
+            self.pinned.pop();
+        }
+        let skip = match self.steps[block.add].op {
+            Op::Add(AddOp { skip, .. }) => skip,
+            _ => None,
+        };
+        match main {
+            Some(m) if main != input => {
+                // In place over the main path's output.
+                self.locs[block.add] = self.locs[m];
+                self.live(&[main, skip]);
+                main_side
+            }
+            _ => {
+                // The main path only views its input: a fresh buffer.
+                let out_len = self.steps[block.add].output.len().unwrap_or(0);
+                self.locs[block.add] = match far {
+                    Side::Low => Loc::At(sub_lo),
+                    Side::High => Loc::At(sub_hi.saturating_sub(out_len)),
+                };
+                self.live(&[main, skip, Some(block.add)]);
+                far
+            }
+        }
+    }
 }
 
 impl Plan<'_> {
@@ -431,34 +777,46 @@ mod tests {
                     ops,
                     [
                         &Op::Conv(ConvOp {
-                            geom: ConvGeom {
+                            geom: conv::Geometry {
                                 c: 1,
                                 h: 28,
                                 w: 28,
                                 f: 30,
+                                groups: 1,
                                 kernel: (5, 5),
                                 stride: (1, 1),
+                                dilation: (1, 1),
                                 pad: (0, 0),
                                 oh: 24,
                                 ow: 24
                             },
+                            bias: true,
                             act: Act::Relu,
-                            pool: Some(Window {
+                            pool: Some(FoldedPool {
                                 size: (2, 2),
                                 qh: 12,
                                 qw: 12
                             })
                         }),
-                        &Op::Affine(AffineOp { act: Act::Relu }),
-                        &Op::Affine(AffineOp { act: Act::Identity }),
+                        &Op::Affine(AffineOp {
+                            bias: true,
+                            act: Act::Relu
+                        }),
+                        &Op::Affine(AffineOp {
+                            bias: true,
+                            act: Act::Identity
+                        }),
                         &Op::Softmax,
                     ]
                 );
                 let names: Vec<&str> = p.steps.iter().map(|s| s.name.as_str()).collect();
                 assert_eq!(names, ["conv1", "affine1", "affine2", "softmax1"]);
                 assert_eq!(p.head, Head::SoftmaxCrossEntropy);
-                assert_eq!(p.arena.locs, [Loc::A, Loc::B, Loc::A, Loc::A]);
-                assert_eq!(p.arena.len(), 4320 + 100);
+                assert_eq!(
+                    p.arena.locs,
+                    [Loc::At(0), Loc::At(4320), Loc::At(0), Loc::At(0)]
+                );
+                assert_eq!(p.arena.len, 4320 + 100);
                 assert!(p.trainable);
             },
         );
@@ -473,8 +831,14 @@ mod tests {
                 assert_eq!(
                     ops,
                     [
-                        &Op::Affine(AffineOp { act: Act::Sigmoid }),
-                        &Op::Affine(AffineOp { act: Act::Identity }),
+                        &Op::Affine(AffineOp {
+                            bias: true,
+                            act: Act::Sigmoid
+                        }),
+                        &Op::Affine(AffineOp {
+                            bias: true,
+                            act: Act::Identity
+                        }),
                         &Op::Act(Act::Sigmoid)
                     ]
                 );
@@ -493,41 +857,53 @@ mod tests {
                     ops,
                     [
                         &Op::Conv(ConvOp {
-                            geom: ConvGeom {
+                            geom: conv::Geometry {
                                 c: 2,
                                 h: 9,
                                 w: 9,
                                 f: 4,
+                                groups: 1,
                                 kernel: (3, 3),
                                 stride: (1, 1),
+                                dilation: (1, 1),
                                 pad: (0, 0),
                                 oh: 7,
                                 ow: 7
                             },
+                            bias: true,
                             act: Act::Identity,
                             pool: None
                         }),
                         &Op::Pool(PoolOp {
                             reduce: Reduce::Max,
-                            geom: PoolGeom {
+                            geom: pool::Geometry {
                                 c: 4,
                                 h: 7,
                                 w: 7,
                                 size: (3, 3),
                                 stride: (2, 2),
+                                pad: (0, 0),
                                 oh: 3,
                                 ow: 3
                             }
                         }),
                         &Op::Alias,
                         &Op::Dropout(Dropout { p: 0.5 }),
-                        &Op::Affine(AffineOp { act: Act::Step }),
+                        &Op::Affine(AffineOp {
+                            bias: true,
+                            act: Act::Step
+                        }),
                     ]
                 );
                 assert_eq!(p.steps[4].src, Some(3));
                 assert_eq!(p.steps[3].src, Some(1));
                 assert!(!p.trainable);
-                assert_eq!(p.arena.locs, [Loc::A, Loc::B, Loc::B, Loc::B, Loc::A]);
+                assert_eq!(p.arena.len, 196 + 36);
+                let pooled = Loc::At(196);
+                assert_eq!(
+                    p.arena.locs,
+                    [Loc::At(0), pooled, pooled, pooled, Loc::At(0)]
+                );
             },
         );
     }
@@ -545,7 +921,13 @@ mod tests {
                         ..
                     })
                 ));
-                assert_eq!(ops[1], &Op::Affine(AffineOp { act: Act::Relu6 }));
+                assert_eq!(
+                    ops[1],
+                    &Op::Affine(AffineOp {
+                        bias: true,
+                        act: Act::Relu6
+                    })
+                );
                 assert_eq!(ops[2..], [&Op::Prelu, &Op::Act(Act::Relu6)]);
             },
         );
@@ -554,8 +936,8 @@ mod tests {
     #[test]
     fn in_place_steps_copy_once_from_the_input() {
         with_plan("struct N: [4] => softmax", |p| {
-            assert_eq!(p.arena.locs, [Loc::A]);
-            assert_eq!(p.arena.len(), 4);
+            assert_eq!(p.arena.locs, [Loc::At(0)]);
+            assert_eq!(p.arena.len, 4);
         });
     }
 }

@@ -5,10 +5,12 @@
 
 use std::fmt;
 
-/// A tensor shape: a flat vector or an image.
+/// A tensor shape: a flat vector, a sequence (`[channels, length]`, for 1-D
+/// signals) or an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
     Flat(usize),
+    Seq { c: usize, l: usize },
     Image { c: usize, h: usize, w: usize },
 }
 
@@ -16,6 +18,7 @@ impl Shape {
     pub(crate) fn len(self) -> Option<usize> {
         match self {
             Shape::Flat(n) => Some(n),
+            Shape::Seq { c, l } => c.checked_mul(l),
             Shape::Image { c, h, w } => c.checked_mul(h)?.checked_mul(w),
         }
     }
@@ -23,16 +26,17 @@ impl Shape {
     pub(crate) fn dims(self) -> Vec<usize> {
         match self {
             Shape::Flat(n) => vec![n],
+            Shape::Seq { c, l } => vec![c, l],
             Shape::Image { c, h, w } => vec![c, h, w],
         }
     }
 
     /// Channels for per-channel layers (batch norm, PReLU): the feature
-    /// count of a flat vector, else the image channels.
+    /// count of a flat vector, else the channels.
     pub(crate) fn channels(self) -> usize {
         match self {
             Shape::Flat(n) => n,
-            Shape::Image { c, .. } => c,
+            Shape::Seq { c, .. } | Shape::Image { c, .. } => c,
         }
     }
 }
@@ -41,6 +45,7 @@ impl fmt::Display for Shape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Shape::Flat(n) => write!(f, "[{n}]"),
+            Shape::Seq { c, l } => write!(f, "[{c}, {l}]"),
             Shape::Image { c, h, w } => write!(f, "[{c}, {h}, {w}]"),
         }
     }

@@ -85,9 +85,9 @@ fn conv(c: &mut Criterion) {
     // The fused backward reads the forward's pooled output and argmax: fill
     // them here, so the backward is measured on real ones even when it is
     // selected alone by a filter.
-    conv2d::forward_max_pool::<f32, Relu, C, H, H, F, K, K, 1, 1, 0, 0, O, O, 2, 2, Q, Q>(
+    conv2d::forward_max_pool::<f32, Relu, C, H, H, F, 1, C, K, K, 1, 1, 0, 0, 1, 1, O, O, 2, 2, Q, Q>(
         w,
-        b,
+        Some(b),
         x,
         pooled,
         Some(&mut *argmax),
@@ -97,9 +97,9 @@ fn conv(c: &mut Criterion) {
     let mut g = group(c, "conv2d_1x28x28_30k5_b100", BATCH);
     g.bench_function("forward_relu", |bn| {
         bn.iter(|| {
-            conv2d::forward::<f32, Relu, C, H, H, F, K, K, 1, 1, 0, 0, O, O>(
+            conv2d::forward::<f32, Relu, C, H, H, F, 1, C, K, K, 1, 1, 0, 0, 1, 1, O, O>(
                 w,
-                b,
+                Some(b),
                 black_box(x),
                 y,
                 Relu,
@@ -109,20 +109,59 @@ fn conv(c: &mut Criterion) {
     });
     g.bench_function("forward_relu_maxpool2", |bn| {
         bn.iter(|| {
-            conv2d::forward_max_pool::<f32, Relu, C, H, H, F, K, K, 1, 1, 0, 0, O, O, 2, 2, Q, Q>(
-                w,
-                b,
-                black_box(x),
-                pooled,
-                Some(&mut *argmax),
+            conv2d::forward_max_pool::<
+                f32,
                 Relu,
-            );
+                C,
+                H,
+                H,
+                F,
+                1,
+                C,
+                K,
+                K,
+                1,
+                1,
+                0,
+                0,
+                1,
+                1,
+                O,
+                O,
+                2,
+                2,
+                Q,
+                Q,
+            >(w, Some(b), black_box(x), pooled, Some(&mut *argmax), Relu);
             black_box((&mut *pooled, &mut *argmax));
         })
     });
     g.bench_function("backward_relu_maxpool2", |bn| {
         bn.iter(|| {
-            conv2d::backward_max_pool::<f32, Relu, C, H, H, F, K, K, 1, 1, 0, 0, O, O, 2, 2, Q, Q>(
+            conv2d::backward_max_pool::<
+                f32,
+                Relu,
+                C,
+                H,
+                H,
+                F,
+                1,
+                C,
+                K,
+                K,
+                1,
+                1,
+                0,
+                0,
+                1,
+                1,
+                O,
+                O,
+                2,
+                2,
+                Q,
+                Q,
+            >(
                 w,
                 black_box(x),
                 pooled,
@@ -130,7 +169,7 @@ fn conv(c: &mut Criterion) {
                 black_box(dy_pooled),
                 Relu,
                 dw,
-                db,
+                Some(&mut *db),
                 None,
             );
             black_box((&mut *dw, &mut *db));
@@ -138,12 +177,12 @@ fn conv(c: &mut Criterion) {
     });
     g.bench_function("backward", |bn| {
         bn.iter(|| {
-            conv2d::backward::<f32, C, H, H, F, K, K, 1, 1, 0, 0, O, O>(
+            conv2d::backward::<f32, C, H, H, F, 1, C, K, K, 1, 1, 0, 0, 1, 1, O, O>(
                 w,
                 black_box(x),
                 black_box(dy),
                 dw,
-                db,
+                Some(&mut *db),
                 None,
             );
             black_box((&mut *dw, &mut *db));
@@ -155,14 +194,30 @@ fn conv(c: &mut Criterion) {
     let mut g = group(c, "conv2d_1x28x28_30k5_b1", 1);
     g.bench_function("forward_relu_maxpool2", |bn| {
         bn.iter(|| {
-            conv2d::forward_max_pool::<f32, Relu, C, H, H, F, K, K, 1, 1, 0, 0, O, O, 2, 2, Q, Q>(
-                w,
-                b,
-                black_box(&x[..1]),
-                &mut pooled[..1],
-                None,
+            conv2d::forward_max_pool::<
+                f32,
                 Relu,
-            );
+                C,
+                H,
+                H,
+                F,
+                1,
+                C,
+                K,
+                K,
+                1,
+                1,
+                0,
+                0,
+                1,
+                1,
+                O,
+                O,
+                2,
+                2,
+                Q,
+                Q,
+            >(w, Some(b), black_box(&x[..1]), &mut pooled[..1], None, Relu);
             black_box(&mut pooled[0]);
         })
     });
@@ -193,7 +248,7 @@ fn affine_fc1(c: &mut Criterion) {
             bn.iter(|| {
                 affine::forward::<f32, Relu, FLAT, HIDDEN>(
                     w,
-                    b,
+                    Some(b),
                     black_box(&x[..batch]),
                     &mut y[..batch],
                     Relu,
@@ -208,7 +263,7 @@ fn affine_fc1(c: &mut Criterion) {
                     black_box(&x[..batch]),
                     black_box(&dy[..batch]),
                     dw,
-                    db,
+                    Some(&mut *db),
                     Some(&mut dx[..batch]),
                 );
                 black_box((&mut *dw, &mut *db, &mut *dx));
@@ -230,12 +285,12 @@ fn pool(c: &mut Criterion) {
     let mut dx = vec![0.0; BATCH * F * O * O];
     let dx = view::images_mut::<f32, F, O, O>(&mut dx);
 
-    pool2d::max_forward::<f32, F, O, O, 2, 2, 2, 2, Q, Q>(x, y, Some(&mut *argmax));
+    pool2d::max_forward::<f32, F, O, O, 2, 2, 2, 2, 0, 0, Q, Q>(x, y, Some(&mut *argmax));
 
     let mut g = group(c, "maxpool2_30x24x24_b100", BATCH);
     g.bench_function("forward", |bn| {
         bn.iter(|| {
-            pool2d::max_forward::<f32, F, O, O, 2, 2, 2, 2, Q, Q>(
+            pool2d::max_forward::<f32, F, O, O, 2, 2, 2, 2, 0, 0, Q, Q>(
                 black_box(x),
                 y,
                 Some(&mut *argmax),

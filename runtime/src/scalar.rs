@@ -75,6 +75,8 @@ pub trait Scalar:
     fn min(self, other: Self) -> Self;
     /// Whether the value is neither infinite nor NaN.
     fn is_finite(self) -> bool;
+    /// Whether the value is NaN.
+    fn is_nan(self) -> bool;
     /// Writes the little-endian bytes of the value into `out[..Self::BYTES]`.
     fn write_le(self, out: &mut [u8]);
     /// Reads a value from the little-endian bytes `bytes[..Self::BYTES]`.
@@ -152,6 +154,10 @@ macro_rules! impl_scalar {
             #[inline(always)]
             fn is_finite(self) -> bool {
                 <$t>::is_finite(self)
+            }
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
             }
             #[inline(always)]
             fn write_le(self, out: &mut [u8]) {

@@ -25,6 +25,21 @@ network! {
     struct Regression: [3] => affine(4) -> tanh -> affine(2), loss = mse
     struct SoftmaxMse: [3] => affine(3) -> softmax, loss = mse
     struct Relu6Net: [4] => affine(6) -> relu6 -> affine(4) -> prelu -> relu6 -> affine(3) -> softmax
+    struct DepthwiseSeparable: [2, 6, 6] => dwconv(3, pad = same) -> relu -> conv(4, 1) -> relu -> flatten -> affine(3) -> softmax
+    struct GroupedDilated: [4, 7, 7] => conv(6, 3, groups = 2, dilation = 2, pad = 2) -> tanh -> global_avgpool -> affine(3) -> softmax
+    struct FloorSameNoBias: [2, 8, 8] => conv(3, 3, stride = 2, pad = 1, round = floor, bias = false) -> batchnorm -> relu -> conv(2, 2, stride = 2, pad = same) -> elu -> flatten -> affine(3, bias = false) -> softmax
+    struct PaddedPools: [2, 7, 8] => conv(3, 1) -> pool(3, stride = 2, pad = same) -> avgpool(3, stride = 2, pad = 1, round = floor) -> flatten -> affine(3) -> softmax
+    struct GlobalMax: [3, 5, 5] => conv(4, 3) -> global_maxpool -> affine(3) -> softmax
+    struct OneDimensional: [2, 20] => conv1d(4, 5, stride = 2, pad = same) -> relu -> pool1d(2) -> conv1d(3, 3, pad = 1) -> gelu -> avgpool1d(2, round = floor) -> global_avgpool -> affine(3) -> softmax
+    struct InputActivations: [4] => affine(5) -> silu -> affine(5) -> gelu -> affine(5) -> hard_swish -> affine(4) -> hard_sigmoid -> affine(3) -> softmax
+    struct Residual: [2, 6, 6] => conv(3, 3, pad = 1) -> relu
+        -> residual(conv(3, 3, pad = 1) -> batchnorm -> relu -> conv(3, 3, pad = 1)) -> relu
+        -> residual(conv(4, 3, stride = 2, pad = 1, round = floor) -> tanh, shortcut = conv(4, 1, stride = 2, round = floor))
+        -> flatten -> affine(3) -> softmax
+    struct NestedResidual: [3, 5, 5] => residual(conv(3, 3, pad = 1) -> tanh)
+        -> residual(conv(3, 1) -> residual(conv(3, 3, pad = same) -> sigmoid), shortcut = conv(3, 1))
+        -> flatten -> affine(2) -> softmax
+    struct FlatResidual: [6] => residual(affine(6) -> tanh -> affine(6)) -> relu -> affine(3) -> softmax
     struct Standalone: [2, 4, 4] => pool(2) -> relu -> flatten -> affine(3) -> sigmoid -> affine(2) -> softmax
 }
 
@@ -169,4 +184,68 @@ fn relu6_folded_and_standalone_with_both_kinks_in_range() {
             .all(|&z| z.abs() > 1e-3 && (z - 6.0).abs() > 1e-3)
     );
     assert_gradients(&mut net, &xs, &labels(4, 3, 44));
+}
+
+#[test]
+fn depthwise_separable() {
+    let mut net = DepthwiseSeparable::<f64>::seeded(45);
+    // Where ReLU zeroes every channel, a zero bias would put the pointwise
+    // convolution's pre-activation exactly on ReLU's kink.
+    net.set_tensor("conv2.bias", &[0.1, -0.2, 0.05, 0.3])
+        .unwrap();
+    assert_gradients(&mut net, &inputs(3, 46), &labels(3, 3, 47));
+}
+
+#[test]
+fn grouped_dilated_and_global_average() {
+    let mut net = GroupedDilated::<f64>::seeded(48);
+    assert_gradients(&mut net, &inputs(3, 49), &labels(3, 3, 50));
+}
+
+#[test]
+fn floor_rounding_same_padding_and_no_bias() {
+    let mut net = FloorSameNoBias::<f64>::seeded(51);
+    assert_gradients(&mut net, &inputs(4, 52), &labels(4, 3, 53));
+}
+
+#[test]
+fn padded_max_and_average_pools() {
+    let mut net = PaddedPools::<f64>::seeded(54);
+    assert_gradients(&mut net, &inputs(3, 55), &labels(3, 3, 56));
+}
+
+#[test]
+fn global_max_pool() {
+    let mut net = GlobalMax::<f64>::seeded(57);
+    assert_gradients(&mut net, &inputs(3, 58), &labels(3, 3, 59));
+}
+
+#[test]
+fn one_dimensional_convolution_and_pools() {
+    let mut net = OneDimensional::<f64>::seeded(60);
+    assert_gradients(&mut net, &inputs(3, 61), &labels(3, 3, 62));
+}
+
+#[test]
+fn activations_that_need_their_input() {
+    let mut net = InputActivations::<f64>::seeded(63);
+    assert_gradients(&mut net, &inputs(4, 64), &labels(4, 3, 65));
+}
+
+#[test]
+fn residual_blocks_with_identity_and_convolution_shortcuts() {
+    let mut net = Residual::<f64>::seeded(66);
+    assert_gradients(&mut net, &inputs(3, 67), &labels(3, 3, 68));
+}
+
+#[test]
+fn nested_residual_blocks_reading_the_network_input() {
+    let mut net = NestedResidual::<f64>::seeded(69);
+    assert_gradients(&mut net, &inputs(3, 70), &labels(3, 2, 71));
+}
+
+#[test]
+fn residual_block_over_a_vector() {
+    let mut net = FlatResidual::<f64>::seeded(72);
+    assert_gradients(&mut net, &inputs(3, 73), &labels(3, 3, 74));
 }

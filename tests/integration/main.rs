@@ -12,6 +12,7 @@ mod declarations;
 mod forward;
 mod gates;
 mod gradcheck;
+mod mlperf;
 mod mnist_training;
 mod shapes;
 mod training;

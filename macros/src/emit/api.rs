@@ -164,10 +164,10 @@ pub(crate) fn inference(it: &Item) -> TokenStream {
     // The check fails only for a caller's arena, after monomorphization;
     // spanning it at the network's name keeps rustc from underlining the
     // whole macro call (its "instantiating" note points at the caller).
-    let arena_msg = diag::arena_too_small(name_str, plan.arena.len());
+    let arena_msg = diag::arena_too_small(name_str, plan.arena.len);
     // Spanned at the user's tokens, the check is linted as user code: a
     // network needing no arena must not emit clippy's absurd `A >= 0`.
-    let arena_check = (plan.arena.len() > 0).then(|| {
+    let arena_check = (plan.arena.len > 0).then(|| {
         quote_spanned! {name.span()=>
             const { assert!(A >= #arena_len, #arena_msg) };
         }

@@ -50,7 +50,7 @@ impl<'a> Item<'a> {
             param_count: lit(typed.param_count),
             input_len: lit(len(typed.net.input)),
             output_len: lit(len(typed.output)),
-            arena_len: lit(plan.arena.len()),
+            arena_len: lit(plan.arena.len),
         }
     }
 }

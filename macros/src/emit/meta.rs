@@ -8,9 +8,9 @@ use quote::quote;
 use super::item::Item;
 use super::names;
 use super::tokens::{core, lit, rt};
-use crate::infer::{TensorInit, TypedNetwork};
+use crate::infer::{TensorInit, TypedNetwork, TypedNode};
 use crate::layers::spec::Role;
-use crate::vocab::Init;
+use crate::vocab::{Init, Shape};
 
 /// The `Network` impl.
 pub(crate) fn network_impl(it: &Item) -> TokenStream {
@@ -126,18 +126,90 @@ fn tensor_infos(typed: &TypedNetwork) -> Vec<TokenStream> {
         .collect()
 }
 
+/// One row of the layer table: a layer, or the head of a residual block or
+/// of its shortcut, with its nesting depth.
+struct Row {
+    text: String,
+    name: String,
+    output: Shape,
+    params: usize,
+    depth: usize,
+}
+
+/// The layer table in declaration order, blocks as header rows above their
+/// (deeper) layers.
+fn rows(typed: &TypedNetwork) -> Vec<Row> {
+    fn walk(typed: &TypedNetwork, items: &[TypedNode], depth: usize, out: &mut Vec<Row>) {
+        for item in items {
+            match item {
+                TypedNode::Layer(i) => {
+                    let l = &typed.layers[*i];
+                    out.push(Row {
+                        text: l.layer.text.clone(),
+                        name: l.field.clone().unwrap_or_else(|| l.layer.text.clone()),
+                        output: l.output,
+                        params: l.param_count,
+                        depth,
+                    });
+                }
+                TypedNode::Block(block) => {
+                    out.push(Row {
+                        text: "residual".into(),
+                        name: "residual".into(),
+                        output: block.output,
+                        params: block.param_count,
+                        depth,
+                    });
+                    walk(typed, &block.main, depth + 1, out);
+                    if let Some(shortcut) = &block.shortcut {
+                        let params = shortcut_params(typed, shortcut);
+                        out.push(Row {
+                            text: "shortcut".into(),
+                            name: "shortcut".into(),
+                            output: block.output,
+                            params,
+                            depth: depth + 1,
+                        });
+                        walk(typed, shortcut, depth + 2, out);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(typed, &typed.chain, 0, &mut out);
+    out
+}
+
+/// Trainable parameters of a chain.
+fn shortcut_params(typed: &TypedNetwork, items: &[TypedNode]) -> usize {
+    items
+        .iter()
+        .map(|item| match item {
+            TypedNode::Layer(i) => typed.layers[*i].param_count,
+            TypedNode::Block(block) => block.param_count,
+        })
+        .sum()
+}
+
 fn layer_infos(typed: &TypedNetwork) -> Vec<TokenStream> {
     let rt = rt();
-    typed
-        .layers
-        .iter()
-        .map(|l| {
-            let text = &l.layer.text;
-            let name = l.field.clone().unwrap_or_else(|| text.clone());
-            let output = l.output.dims().into_iter().map(lit);
-            let params = lit(l.param_count);
+    rows(typed)
+        .into_iter()
+        .map(|row| {
+            let Row {
+                text,
+                name,
+                params,
+                depth,
+                ..
+            } = &row;
+            let output = row.output.dims().into_iter().map(lit);
+            let (params, depth) = (lit(*params), lit(*depth));
             quote! {
-                #rt::LayerInfo { text: #text, name: #name, output: &[#(#output),*], params: #params }
+                #rt::LayerInfo {
+                    text: #text, name: #name, output: &[#(#output),*], params: #params, depth: #depth,
+                }
             }
         })
         .collect()
@@ -158,8 +230,12 @@ fn signature_text(typed: &TypedNetwork) -> String {
 /// `#[doc]` attributes with the shape trace and the parameter table.
 pub(crate) fn docs(typed: &TypedNetwork) -> TokenStream {
     let mut trace = format!("`{}", typed.net.input);
-    for l in &typed.layers {
-        trace.push_str(&format!(" → {} → {}", l.layer.text, l.output));
+    for item in &typed.chain {
+        let (text, output) = match item {
+            TypedNode::Layer(i) => (&typed.layers[*i].layer.text, typed.layers[*i].output),
+            TypedNode::Block(block) => (&block.text, block.output),
+        };
+        trace.push_str(&format!(" → {text} → {output}"));
     }
     trace.push('`');
     let mut lines = vec![
@@ -171,12 +247,15 @@ pub(crate) fn docs(typed: &TypedNetwork) -> TokenStream {
         "| layer | output | parameters |".to_string(),
         "|---|---|---|".to_string(),
     ];
-    for l in &typed.layers {
-        let label = match &l.field {
-            Some(f) => format!("{f}: `{}`", l.layer.text),
-            None => format!("`{}`", l.layer.text),
+    for row in rows(typed) {
+        // Non-breaking spaces: rustdoc's tables keep them.
+        let indent = "\u{a0}\u{a0}".repeat(row.depth);
+        let label = if row.name == row.text {
+            format!("{indent}`{}`", row.text)
+        } else {
+            format!("{indent}{}: `{}`", row.name, row.text)
         };
-        lines.push(format!("| {label} | {} | {} |", l.output, l.param_count));
+        lines.push(format!("| {label} | {} | {} |", row.output, row.params));
     }
     lines.push(String::new());
     lines.push(format!(

@@ -1,5 +1,6 @@
-//! The generated-identifier contract: every name generated code binds,
-//! spelled once.
+//! The generated-identifier contract: the generic parameters, every
+//! workspace buffer and the locals the pass generators share with the op
+//! emitters, spelled once. (An op's own temporaries stay in its file.)
 //!
 //! Generic parameters and locals start with `__`, so they cannot collide
 //! with a name the user gives a network (serde's rule). Workspace buffers are
@@ -27,6 +28,18 @@ pub(crate) fn out(step: &str) -> Ident {
 /// A step's max-pool argmax buffer: `conv1_argmax`.
 pub(crate) fn argmax(step: &str) -> Ident {
     format_ident!("{step}_argmax")
+}
+
+/// A residual block's saved gradients: of its output (`main`, kept while
+/// the shortcut's backward runs) and of its input through the shortcut
+/// (`skip`), named after the block's add: `add1_gmain`, `add1_gskip`.
+pub(crate) fn block_grads(add: &str) -> [Ident; 2] {
+    [format_ident!("{add}_gmain"), format_ident!("{add}_gskip")]
+}
+
+/// The `i`-th arena slice a step of `predict_in` borrows.
+pub(crate) fn slot(i: usize) -> Ident {
+    format_ident!("__slot{i}")
 }
 
 /// What a batch norm keeps for backward: the normalized input and the
@@ -60,9 +73,6 @@ pub(crate) struct Locals {
     pub(crate) g1: Ident,
     /// `&[E]`: reduced batch statistics handed to `commit_statistics`.
     pub(crate) stats: Ident,
-    /// The two halves of the inference arena.
-    pub(crate) arena_a: Ident,
-    pub(crate) arena_b: Ident,
 }
 
 impl Locals {
@@ -80,8 +90,6 @@ impl Locals {
             g0: format_ident!("__g0"),
             g1: format_ident!("__g1"),
             stats: format_ident!("__stats"),
-            arena_a: format_ident!("__arena_a"),
-            arena_b: format_ident!("__arena_b"),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! the loss head, and backward. One body serves inference batches, the
 //! training-mode forward with its loss, and the full training step.
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
 use super::item::Item;
@@ -38,6 +38,25 @@ impl Layout {
                 } else {
                     data.push(buffer);
                 }
+            }
+        }
+        for block in &plan.blocks {
+            let [gmain, gskip] = names::block_grads(&plan.steps[block.add].name);
+            if !block.shortcut.is_empty() {
+                data.push(Buffer {
+                    name: gmain,
+                    per_sample: len(plan.steps[block.add].output),
+                    fixed: 0,
+                    index: false,
+                });
+            }
+            if block.input.is_some() {
+                data.push(Buffer {
+                    name: gskip,
+                    per_sample: len(plan.steps[block.main.start].input),
+                    fixed: 0,
+                    index: false,
+                });
             }
         }
         let Locals { g0, g1, .. } = Locals::new();
@@ -80,6 +99,7 @@ fn forward(plan: &Plan, s: usize) -> TokenStream {
         input: cx.input(),
         output: quote!(&mut #out[..]),
         in_place: false,
+        skip: None,
         batch: true,
     };
     code(&cx.step.op).forward(&cx, &io)
@@ -278,6 +298,52 @@ fn head(plan: &Plan, head_step: Option<usize>) -> (TokenStream, Option<usize>) {
     }
 }
 
+/// How the gradient splits at residual blocks, after step `s`'s backward.
+///
+/// Steps run main path, shortcut, add; backward meets them in reverse. After
+/// the add, `gout` is the gradient of the block output: kept in `gmain`
+/// while the shortcut runs (or, with the identity shortcut, it is already
+/// the skip's share of the input gradient, kept in `gskip`). After the
+/// shortcut's first step, its share of the input gradient goes to `gskip`
+/// and `gmain` comes back for the main path. After the main path's first
+/// step, the two shares are summed. Without an input gradient to compute
+/// (the block reads the network input) only `gmain` is kept. Inner blocks
+/// come first in `plan.blocks`, which is the order their glue must run in.
+fn block_glue(plan: &Plan, s: usize) -> TokenStream {
+    let rt = rt();
+    let Locals { gout, batch, .. } = Locals::new();
+    let mut code = TokenStream::new();
+    for block in &plan.blocks {
+        let [gmain, gskip] = names::block_grads(&plan.steps[block.add].name);
+        let out_len = lit(len(plan.steps[block.add].output));
+        let in_len = lit(len(plan.steps[block.main.start].input));
+        let keep = |buffer: &Ident, n: &Literal| quote!(#buffer[..#batch * #n].copy_from_slice(&#gout[..#batch * #n]););
+        let identity = block.shortcut.is_empty();
+        let needs_input_grad = block.input.is_some();
+        if s == block.add {
+            if !identity {
+                code.extend(keep(&gmain, &out_len));
+            } else if needs_input_grad {
+                code.extend(keep(&gskip, &in_len));
+            }
+        }
+        if !identity && s == block.shortcut.start {
+            if needs_input_grad {
+                code.extend(keep(&gskip, &in_len));
+            }
+            code.extend(quote! {
+                #gout[..#batch * #out_len].copy_from_slice(&#gmain[..#batch * #out_len]);
+            });
+        }
+        if needs_input_grad && s == block.main.start {
+            code.extend(quote! {
+                #rt::kernels::add::accumulate(&mut #gout[..#batch * #in_len], &#gskip[..#batch * #in_len]);
+            });
+        }
+    }
+    code
+}
+
 /// The backward section: runs when gradients are asked for (training
 /// callers always pass the step context with them), from step `from` down.
 fn backward(plan: &Plan, from: Option<usize>) -> TokenStream {
@@ -299,7 +365,9 @@ fn backward(plan: &Plan, from: Option<usize>) -> TokenStream {
                 .rev()
                 .map(|s| {
                     let cx = StepCx::new(plan, s);
-                    code(&cx.step.op).backward(&cx)
+                    let step = code(&cx.step.op).backward(&cx);
+                    let glue = block_glue(plan, s);
+                    quote!(#step #glue)
                 })
                 .collect()
         })

@@ -6,7 +6,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 
 use super::names::{self, Locals};
-use super::tokens::{layer_span, len, lit, rt};
+use super::tokens::{len, lit, rt};
 use crate::infer::Tensor;
 use crate::plan::{Plan, Step};
 
@@ -31,7 +31,7 @@ impl<'a> StepCx<'a> {
 
     /// The span of the step's first layer.
     pub(crate) fn span(&self) -> Span {
-        layer_span(self.plan, self.step.layer)
+        self.step.span
     }
 
     /// Elements of one input sample.
@@ -76,7 +76,13 @@ impl<'a> StepCx<'a> {
     /// The step's input in the training workspace, flat: the network input
     /// or the output of the step it reads.
     pub(crate) fn input(&self) -> TokenStream {
-        match self.step.src {
+        self.value(self.step.src)
+    }
+
+    /// A value in the training workspace, flat: the network input (`None`)
+    /// or a step's output.
+    pub(crate) fn value(&self, value: Option<usize>) -> TokenStream {
+        match value {
             None => {
                 let x = &self.locals.x;
                 quote!(&#x[..])
@@ -139,6 +145,8 @@ pub(crate) struct Io {
     pub(crate) output: TokenStream,
     /// The output buffer already holds the input (arena, in place).
     pub(crate) in_place: bool,
+    /// A residual add's other operand, flat.
+    pub(crate) skip: Option<TokenStream>,
     /// The batch layout: argmax and batch-norm buffers exist, and dropout
     /// and batch norm look at the run-time training flag.
     pub(crate) batch: bool,
@@ -177,15 +185,21 @@ pub(crate) trait OpCode {
 }
 
 impl StepCx<'_> {
-    /// Binds the gradients of a weight and its bias (tensors 0 and 1,
-    /// consecutive in the flat array) and returns the statement with the
-    /// two names.
-    pub(crate) fn weight_bias_grads(&self) -> (TokenStream, Ident, Ident) {
-        let (w, b) = (self.tensor(0), self.tensor(1));
-        let (w_off, w_len, b_end) = (lit(w.offset), lit(w.len), lit(b.offset + b.len));
+    /// Binds the gradients of a weight (tensor 0) and, with `bias`, of its
+    /// bias (tensor 1, right after it in the flat array); returns the
+    /// statement with the names.
+    pub(crate) fn weight_bias_grads(&self, bias: bool) -> (TokenStream, Ident, Option<Ident>) {
+        let w = self.tensor(0);
         let grads = &self.locals.grads;
-        let (dw, db) = (quote::format_ident!("__dw"), quote::format_ident!("__db"));
+        let dw = quote::format_ident!("__dw");
+        if !bias {
+            let (w_off, w_end) = (lit(w.offset), lit(w.offset + w.len));
+            return (quote!(let #dw = &mut #grads[#w_off..#w_end];), dw, None);
+        }
+        let b = self.tensor(1);
+        let (w_off, w_len, b_end) = (lit(w.offset), lit(w.len), lit(b.offset + b.len));
+        let db = quote::format_ident!("__db");
         let stmt = quote!(let (#dw, #db) = #grads[#w_off..#b_end].split_at_mut(#w_len););
-        (stmt, dw, db)
+        (stmt, dw, Some(db))
     }
 }

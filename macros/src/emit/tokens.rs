@@ -1,11 +1,9 @@
 //! Token helpers every emitter uses: runtime paths, literals, sample types.
 
-use proc_macro2::{Literal, Span, TokenStream};
+use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::names;
-use crate::diag;
-use crate::plan::Plan;
 use crate::vocab::Shape;
 
 /// Path of the runtime crate in generated code.
@@ -29,13 +27,17 @@ pub(crate) fn len(shape: Shape) -> usize {
 }
 
 /// The sample type of a shape over the generated element type:
-/// `[E; n]` or `[[[E; w]; h]; c]`.
+/// `[E; n]`, `[[E; l]; c]` or `[[[E; w]; h]; c]`.
 pub(crate) fn sample_type(shape: Shape) -> TokenStream {
     let e = names::elem();
     match shape {
         Shape::Flat(n) => {
             let n = lit(n);
             quote!([#e; #n])
+        }
+        Shape::Seq { c, l } => {
+            let (c, l) = (lit(c), lit(l));
+            quote!([[#e; #l]; #c])
         }
         Shape::Image { c, h, w } => {
             let (c, h, w) = (lit(c), lit(h), lit(w));
@@ -45,17 +47,13 @@ pub(crate) fn sample_type(shape: Shape) -> TokenStream {
 }
 
 /// `(channels, positions)` of a per-channel layer's input: `(n, 1)` for a
-/// vector, `(c, h * w)` for an image.
+/// vector, `(c, l)` for a sequence, `(c, h * w)` for an image.
 pub(crate) fn channels_positions(shape: Shape) -> (usize, usize) {
     match shape {
         Shape::Flat(n) => (n, 1),
+        Shape::Seq { c, l } => (c, l),
         Shape::Image { c, h, w } => (c, h * w),
     }
-}
-
-/// The span calls of a layer are emitted under: its first token.
-pub(crate) fn layer_span(plan: &Plan, layer: usize) -> Span {
-    diag::span_of(&plan.typed.layers[layer].layer.tokens)
 }
 
 /// `<E as Scalar>::from_f64(v)`: a constant of the generated element type.

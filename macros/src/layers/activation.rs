@@ -1,10 +1,12 @@
 //! Elementwise activations: `relu`, `relu6`, `leaky_relu(alpha = 0.01)`,
-//! `elu(alpha = 1.0)`, `sigmoid`, `tanh`, `step`, `identity`, and `prelu`
-//! (a learned slope per channel, or per feature after a flat layer).
+//! `elu(alpha = 1.0)`, `sigmoid`, `tanh`, `step`, `identity`,
+//! `hard_sigmoid`, `prelu` (a learned slope per channel, or per feature
+//! after a flat layer), and `silu` (`swish`), `gelu` and `hard_swish`.
 //!
-//! All but `prelu` are monotonic and have a derivative computable from their
-//! output, which lets them fold into the affine or convolution before them.
-//! Their `alpha` must be non-negative for that reason.
+//! The [`Act`]s are monotonic and have a derivative computable from their
+//! output, which lets them fold into the affine or convolution before them;
+//! their `alpha` must be non-negative for that reason. The [`InputAct`]s are
+//! not monotonic: their backward reads the input, so they run as steps.
 
 use super::args::{self, Bound, Schema};
 use super::spec::{KindDef, ParamSpec, Params, Role};
@@ -16,6 +18,7 @@ use crate::vocab::{Loss, Shape};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Activation {
     Fixed(Act),
+    Input(InputAct),
     Prelu,
 }
 
@@ -30,10 +33,27 @@ pub(crate) enum Act {
     Tanh,
     Step,
     Identity,
+    HardSigmoid,
+}
+
+/// A parameter-free activation whose derivative needs its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InputAct {
+    Silu,
+    Gelu,
+    HardSwish,
 }
 
 const fn bare(
     name: &'static str,
+    act: fn(&Bound, &mut Errors) -> Option<Activation>,
+) -> KindDef<Activation> {
+    aliased(name, &[], act)
+}
+
+const fn aliased(
+    name: &'static str,
+    aliases: &'static [&'static str],
     act: fn(&Bound, &mut Errors) -> Option<Activation>,
 ) -> KindDef<Activation> {
     KindDef {
@@ -43,7 +63,8 @@ const fn bare(
             required: 0,
             named: &[],
         },
-        aliases: &[],
+        aliases,
+        known_as: &[],
         lower: act,
     }
 }
@@ -60,6 +81,7 @@ const fn with_alpha(
             named: &["alpha"],
         },
         aliases: &[],
+        known_as: &[],
         lower: act,
     }
 }
@@ -78,6 +100,16 @@ pub(crate) const DEFS: &[KindDef<Activation>] = &[
     bare("tanh", |_, _| Some(Activation::Fixed(Act::Tanh))),
     bare("step", |_, _| Some(Activation::Fixed(Act::Step))),
     bare("identity", |_, _| Some(Activation::Fixed(Act::Identity))),
+    bare("hard_sigmoid", |_, _| {
+        Some(Activation::Fixed(Act::HardSigmoid))
+    }),
+    aliased("silu", &["swish"], |_, _| {
+        Some(Activation::Input(InputAct::Silu))
+    }),
+    bare("gelu", |_, _| Some(Activation::Input(InputAct::Gelu))),
+    bare("hard_swish", |_, _| {
+        Some(Activation::Input(InputAct::HardSwish))
+    }),
 ];
 
 fn alpha(args: &Bound, default: f64, errs: &mut Errors) -> Option<f64> {
@@ -92,7 +124,7 @@ impl Act {
     pub(crate) fn is_relu_family(self) -> bool {
         match self {
             Act::Relu | Act::Relu6 | Act::LeakyRelu(_) | Act::Elu(_) => true,
-            Act::Sigmoid | Act::Tanh | Act::Step | Act::Identity => false,
+            Act::Sigmoid | Act::Tanh | Act::Step | Act::Identity | Act::HardSigmoid => false,
         }
     }
 
@@ -106,7 +138,8 @@ impl Act {
             | Act::Elu(_)
             | Act::Tanh
             | Act::Step
-            | Act::Identity => Loss::MeanSquaredError,
+            | Act::Identity
+            | Act::HardSigmoid => Loss::MeanSquaredError,
         }
     }
 
@@ -120,7 +153,8 @@ impl Act {
             | Act::Elu(_)
             | Act::Sigmoid
             | Act::Tanh
-            | Act::Identity => true,
+            | Act::Identity
+            | Act::HardSigmoid => true,
         }
     }
 }

@@ -13,9 +13,10 @@ pub(crate) const DEFS: &[KindDef<Affine>] = &[KindDef {
         name: "affine",
         positional: &["outputs"],
         required: 1,
-        named: &["init"],
+        named: &["bias", "init"],
     },
     aliases: &["dense", "linear"],
+    known_as: &["fc", "fully_connected"],
     lower,
 }];
 
@@ -23,6 +24,7 @@ pub(crate) const DEFS: &[KindDef<Affine>] = &[KindDef {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Affine {
     pub(crate) outputs: usize,
+    pub(crate) bias: bool,
     pub(crate) init: Option<Init>,
 }
 
@@ -30,9 +32,14 @@ fn lower(args: &Bound, errs: &mut Errors) -> Option<Affine> {
     let outputs = args
         .positional(0)
         .and_then(|v| args::count(v, "outputs", errs));
+    let bias = match args.named("bias") {
+        Some(v) => args::flag(v, "bias", errs),
+        None => Some(true),
+    };
     let init = args::optional_init(args, errs);
     Some(Affine {
         outputs: outputs?,
+        bias: bias?,
         init: init?,
     })
 }
@@ -50,12 +57,17 @@ impl Affine {
 
     pub(crate) fn params(&self, input: Shape) -> Params {
         let inputs = input.len().unwrap_or(0);
+        let mut tensors = vec![ParamSpec::weight(
+            vec![self.outputs, inputs],
+            inputs,
+            self.outputs,
+        )];
+        if self.bias {
+            tensors.push(ParamSpec::zeros("bias", vec![self.outputs], Role::Bias));
+        }
         Params {
             prefix: "affine",
-            tensors: vec![
-                ParamSpec::weight(vec![self.outputs, inputs], inputs, self.outputs),
-                ParamSpec::zeros("bias", vec![self.outputs], Role::Bias),
-            ],
+            tensors,
         }
     }
 }
@@ -68,6 +80,7 @@ mod tests {
     fn affine_flattens_images() {
         let affine = Affine {
             outputs: 100,
+            bias: true,
             init: None,
         };
         let input = Shape::Image {
@@ -83,6 +96,7 @@ mod tests {
     fn affine_rejects_overflowing_weights() {
         let affine = Affine {
             outputs: usize::MAX / 2,
+            bias: true,
             init: None,
         };
         assert_eq!(

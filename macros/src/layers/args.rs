@@ -5,6 +5,7 @@
 
 use syn::Ident;
 
+use super::window::{Pad, Round};
 use crate::ast::{Arg, LayerCall, Value};
 use crate::diag::{self, Errors};
 use crate::vocab::Init;
@@ -224,6 +225,85 @@ pub(crate) fn init(value: &Value, errs: &mut Errors) -> Option<Init> {
             }
         },
         _ => unknown(errs, &value.text()),
+    }
+}
+
+/// `true` or `false`.
+pub(crate) fn flag(value: &Value, what: &str, errs: &mut Errors) -> Option<bool> {
+    match value {
+        Value::Bool(lit) => Some(lit.value),
+        _ => {
+            errs.at(value, diag::expected_flag(what, &value.text()));
+            None
+        }
+    }
+}
+
+/// `exact` or `floor`.
+pub(crate) fn round(value: &Value, errs: &mut Errors) -> Option<Round> {
+    match value {
+        Value::Word(w) if w == "exact" => Some(Round::Exact),
+        Value::Word(w) if w == "floor" => Some(Round::Floor),
+        _ => {
+            errs.at(
+                value,
+                diag::unknown_name("rounding", &value.text(), &["exact", "floor"]),
+            );
+            None
+        }
+    }
+}
+
+/// Padding of a 2-D window: `p`, `(height, width)`, `((top, bottom), (left,
+/// right))`, `same` or `valid` (Keras' name for none).
+pub(crate) fn pad2(value: &Value, errs: &mut Errors) -> Option<(Pad, Pad)> {
+    match value {
+        Value::Word(w) if w == "same" => Some((Pad::Same, Pad::Same)),
+        Value::Word(w) if w == "valid" => Some((Pad::Both(0), Pad::Both(0))),
+        Value::Int { .. } => whole(value, "pad", errs).map(|p| (Pad::Both(p), Pad::Both(p))),
+        Value::Tuple { items, .. } if items.len() == 2 => {
+            let h = pad_axis(&items[0], errs);
+            let w = pad_axis(&items[1], errs);
+            Some((h?, w?))
+        }
+        _ => {
+            errs.at(value, diag::expected_pad2(&value.text()));
+            None
+        }
+    }
+}
+
+/// One axis of a 2-D padding: `p` or `(before, after)`.
+fn pad_axis(value: &Value, errs: &mut Errors) -> Option<Pad> {
+    match value {
+        Value::Tuple { items, .. } if items.len() == 2 => {
+            let before = whole(&items[0], "pad", errs);
+            let after = whole(&items[1], "pad", errs);
+            Some(Pad::Sides(before?, after?))
+        }
+        Value::Int { .. } => whole(value, "pad", errs).map(Pad::Both),
+        _ => {
+            errs.at(value, diag::expected_pad2(&value.text()));
+            None
+        }
+    }
+}
+
+/// Padding of a 1-D window: `p`, `(left, right)`, `same` or `valid`.
+pub(crate) fn pad1(value: &Value, errs: &mut Errors) -> Option<Pad> {
+    match value {
+        Value::Word(w) if w == "same" => Some(Pad::Same),
+        Value::Word(w) if w == "valid" => Some(Pad::Both(0)),
+        Value::Int { .. } => whole(value, "pad", errs).map(Pad::Both),
+        Value::Tuple { items, .. } if items.len() == 2 => {
+            let before = whole(&items[0], "pad", errs);
+            let after = whole(&items[1], "pad", errs);
+            Some(Pad::Sides(before?, after?))
+        }
+        _ => {
+            errs.at(value, diag::expected_pad1(&value.text()));
+            None
+        }
     }
 }
 

@@ -24,6 +24,7 @@ pub(crate) const DEFS: &[KindDef<BatchNorm>] = &[KindDef {
         named: &["momentum", "eps"],
     },
     aliases: &[],
+    known_as: &["BatchNorm2d", "BatchNorm1d", "BatchNormalization"],
     lower,
 }];
 

@@ -19,6 +19,7 @@ pub(crate) const DEFS: &[KindDef<Dropout>] = &[KindDef {
         named: &[],
     },
     aliases: &[],
+    known_as: &[],
     lower: |args, errs| {
         args.positional(0)
             .and_then(|v| args::number_in(v, "dropout probability", (0.0, 1.0, false), errs))

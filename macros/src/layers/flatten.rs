@@ -14,6 +14,7 @@ pub(crate) const DEFS: &[KindDef<()>] = &[KindDef {
         named: &[],
     },
     aliases: &[],
+    known_as: &[],
     lower: |_, _| Some(()),
 }];
 

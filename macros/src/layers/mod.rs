@@ -18,12 +18,13 @@ pub(crate) mod flatten;
 pub(crate) mod pool;
 pub(crate) mod softmax;
 pub(crate) mod spec;
+pub(crate) mod window;
 
 use crate::ast::LayerCall;
 use crate::diag::{self, Errors};
 use crate::vocab::{Init, Loss, Shape};
 
-use activation::{Act, Activation};
+use activation::{Act, Activation, InputAct};
 use spec::{KindDef, Params};
 
 /// A validated layer.
@@ -32,7 +33,9 @@ pub(crate) enum LayerKind {
     Affine(affine::Affine),
     Conv(conv::Conv),
     Pool(pool::Pool),
+    GlobalPool(pool::GlobalPool),
     Act(Act),
+    InputAct(InputAct),
     Prelu,
     Softmax,
     Dropout(dropout::Dropout),
@@ -56,6 +59,8 @@ struct Family<T: 'static> {
 /// A family with its value type erased, so one table holds them all.
 trait AnyFamily {
     fn names(&self) -> Vec<&'static str>;
+    /// The kind another framework (or another case) calls `word`, if any.
+    fn known_as(&self, word: &str) -> Option<&'static str>;
     fn spellings(&self) -> Vec<&'static str>;
     /// `None` when no kind of the family is called `word`; else the
     /// lowered layer, or `None` inside with its errors recorded.
@@ -65,6 +70,13 @@ trait AnyFamily {
 impl<T> AnyFamily for Family<T> {
     fn names(&self) -> Vec<&'static str> {
         self.defs.iter().map(KindDef::name).collect()
+    }
+
+    fn known_as(&self, word: &str) -> Option<&'static str> {
+        self.defs
+            .iter()
+            .find(|d| d.is_known_as(word))
+            .map(KindDef::name)
     }
 
     fn spellings(&self) -> Vec<&'static str> {
@@ -101,9 +113,14 @@ const FAMILIES: &[&dyn AnyFamily] = &[
         wrap: LayerKind::Pool,
     },
     &Family {
+        defs: pool::GLOBAL_DEFS,
+        wrap: LayerKind::GlobalPool,
+    },
+    &Family {
         defs: activation::DEFS,
         wrap: |a| match a {
             Activation::Fixed(act) => LayerKind::Act(act),
+            Activation::Input(act) => LayerKind::InputAct(act),
             Activation::Prelu => LayerKind::Prelu,
         },
     },
@@ -138,13 +155,16 @@ pub(crate) fn lower(call: &LayerCall, errs: &mut Errors) -> Option<Lowered> {
             return lowered;
         }
     }
-    let suggestion = FAMILIES
-        .iter()
-        .flat_map(|f| f.spellings())
-        .map(|k| (args::edit_distance(&word, k), k))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, k)| k);
+    let known = FAMILIES.iter().find_map(|f| f.known_as(&word));
+    let suggestion = known.or_else(|| {
+        FAMILIES
+            .iter()
+            .flat_map(|f| f.spellings())
+            .map(|k| (args::edit_distance(&word, k), k))
+            .filter(|(d, _)| *d <= 2)
+            .min()
+            .map(|(_, k)| k)
+    });
     errs.at(
         &call.name,
         diag::unknown_layer(&word, suggestion, &canonical_names()),
@@ -171,8 +191,10 @@ impl LayerKind {
             LayerKind::Affine(a) => a.out_shape(input),
             LayerKind::Conv(c) => c.out_shape(input, producer),
             LayerKind::Pool(p) => p.out_shape(input, producer),
+            LayerKind::GlobalPool(p) => p.out_shape(input, producer),
             LayerKind::Flatten => flatten::out_shape(input),
             LayerKind::Act(_)
+            | LayerKind::InputAct(_)
             | LayerKind::Prelu
             | LayerKind::Softmax
             | LayerKind::Dropout(_)
@@ -189,7 +211,9 @@ impl LayerKind {
             LayerKind::Prelu => Some(activation::prelu_params(input)),
             LayerKind::BatchNorm(_) => Some(batchnorm::params(input)),
             LayerKind::Pool(_)
+            | LayerKind::GlobalPool(_)
             | LayerKind::Act(_)
+            | LayerKind::InputAct(_)
             | LayerKind::Softmax
             | LayerKind::Dropout(_)
             | LayerKind::Flatten => None,
@@ -202,7 +226,9 @@ impl LayerKind {
             LayerKind::Affine(a) => a.init,
             LayerKind::Conv(c) => c.init,
             LayerKind::Pool(_)
+            | LayerKind::GlobalPool(_)
             | LayerKind::Act(_)
+            | LayerKind::InputAct(_)
             | LayerKind::Prelu
             | LayerKind::Softmax
             | LayerKind::Dropout(_)
@@ -215,8 +241,9 @@ impl LayerKind {
     pub(crate) fn init_hint(&self) -> InitHint {
         match self {
             LayerKind::Act(act) if act.is_relu_family() => InitHint::He,
-            LayerKind::Prelu => InitHint::He,
+            LayerKind::Prelu | LayerKind::InputAct(_) => InitHint::He,
             LayerKind::Pool(_)
+            | LayerKind::GlobalPool(_)
             | LayerKind::Dropout(_)
             | LayerKind::BatchNorm(_)
             | LayerKind::Flatten => InitHint::Transparent,
@@ -236,6 +263,8 @@ impl LayerKind {
             LayerKind::Affine(_)
             | LayerKind::Conv(_)
             | LayerKind::Pool(_)
+            | LayerKind::GlobalPool(_)
+            | LayerKind::InputAct(_)
             | LayerKind::Prelu
             | LayerKind::Dropout(_)
             | LayerKind::BatchNorm(_)
@@ -250,6 +279,8 @@ impl LayerKind {
             LayerKind::Affine(_)
             | LayerKind::Conv(_)
             | LayerKind::Pool(_)
+            | LayerKind::GlobalPool(_)
+            | LayerKind::InputAct(_)
             | LayerKind::Prelu
             | LayerKind::Softmax
             | LayerKind::Dropout(_)
@@ -268,7 +299,10 @@ mod tests {
             |input: syn::parse::ParseStream| {
                 let inv: crate::ast::Invocation = input.parse()?;
                 let body = inv.networks.into_iter().next().unwrap().body?;
-                Ok(body.layers.into_iter().next().unwrap())
+                match body.layers.into_iter().next().unwrap() {
+                    crate::ast::Node::Layer(call) => Ok(call),
+                    crate::ast::Node::Residual(_) => panic!("a layer, not a block"),
+                }
             },
             &format!("struct N: [1, 8, 8] => {src}"),
         )
@@ -303,8 +337,11 @@ mod tests {
             lower_src("pool(2)"),
             Ok(LayerKind::Pool(pool::Pool {
                 reduce: pool::Reduce::Max,
+                rank: window::Rank::Two,
                 size: (2, 2),
-                stride: (2, 2)
+                stride: (2, 2),
+                pad: (window::Pad::Both(0), window::Pad::Both(0)),
+                round: window::Round::Exact,
             }))
         );
     }
@@ -317,6 +354,10 @@ mod tests {
             "{err}"
         );
         assert!(err.ends_with("(did you mean `conv`?)"), "{err}");
+        let err = lower_src("max_pool2d(2)").unwrap_err();
+        assert!(err.ends_with("(did you mean `pool`?)"), "{err}");
+        let err = lower_src("ReLU").unwrap_err();
+        assert!(err.ends_with("(did you mean `relu`?)"), "{err}");
         let err = lower_src("frobnicate").unwrap_err();
         assert!(!err.contains("did you mean"), "{err}");
     }
@@ -337,7 +378,8 @@ mod tests {
         );
         assert_eq!(
             lower_src("conv(8, 3, padding = 1)").unwrap_err(),
-            "unknown argument `padding` for `conv`; expected `stride`, `pad` or `init`"
+            "unknown argument `padding` for `conv`; expected `stride`, `pad`, `dilation`, \
+             `groups`, `bias`, `round` or `init`"
         );
         assert_eq!(
             lower_src("pool(2, stride = 2, stride = 1)").unwrap_err(),
@@ -399,6 +441,7 @@ mod tests {
             lower_src("affine(10, init = normal(0.01))"),
             Ok(LayerKind::Affine(affine::Affine {
                 outputs: 10,
+                bias: true,
                 init: Some(Init::Normal(0.01))
             }))
         );

@@ -1,35 +1,103 @@
-//! `pool(k, stride = k)` (max) and `avgpool(k, stride = k)`.
+//! Pooling: `pool(k, …)` (max) and `avgpool(k, …)` over
+//! `[channels, height, width]`, `pool1d(k, …)` and `avgpool1d(k, …)` over
+//! `[channels, length]`, and `global_avgpool` and `global_maxpool`, which
+//! reduce every channel to one value.
 //!
-//! The window is a number or a `(height, width)` pair. With the default
-//! stride the input must divide evenly by the window; with another stride,
-//! `(input - window)` must divide by it. Nothing is floored silently.
+//! Options: `stride` (default: the window), `pad` (a number, per-axis or
+//! per-side pairs, or `same`) and `round = floor`; the window arithmetic is
+//! `window.rs`'s. Padded cells never win a max and are not counted in an
+//! average (TensorFlow's rule for `same`; PyTorch's
+//! `count_include_pad = False`).
 
 use super::args::{self, Bound, Schema};
 use super::spec::KindDef;
+use super::window::{self, AxisSpec, Pad, Rank, Round, Window};
 use crate::diag::{self, Errors};
 use crate::vocab::Shape;
 
+const fn def(
+    name: &'static str,
+    known_as: &'static [&'static str],
+    lower: fn(&Bound, &mut Errors) -> Option<Pool>,
+) -> KindDef<Pool> {
+    KindDef {
+        schema: Schema {
+            name,
+            positional: &["size"],
+            required: 1,
+            named: &["stride", "pad", "round"],
+        },
+        aliases: &[],
+        known_as,
+        lower,
+    }
+}
+
 pub(crate) const DEFS: &[KindDef<Pool>] = &[
+    def(
+        "pool",
+        &["maxpool", "max_pool2d", "MaxPooling2D"],
+        |args, errs| lower(args, Reduce::Max, Rank::Two, errs),
+    ),
+    def(
+        "avgpool",
+        &["avg_pool2d", "AveragePooling2D"],
+        |args, errs| lower(args, Reduce::Avg, Rank::Two, errs),
+    ),
+    def("pool1d", &["maxpool1d", "MaxPooling1D"], |args, errs| {
+        lower(args, Reduce::Max, Rank::One, errs)
+    }),
+    def("avgpool1d", &["AveragePooling1D"], |args, errs| {
+        lower(args, Reduce::Avg, Rank::One, errs)
+    }),
+];
+
+const fn global(
+    name: &'static str,
+    known_as: &'static [&'static str],
+    reduce: fn(&Bound, &mut Errors) -> Option<GlobalPool>,
+) -> KindDef<GlobalPool> {
     KindDef {
         schema: Schema {
-            name: "pool",
-            positional: &["size"],
-            required: 1,
-            named: &["stride"],
+            name,
+            positional: &[],
+            required: 0,
+            named: &[],
         },
         aliases: &[],
-        lower: |args, errs| lower(args, Reduce::Max, errs),
-    },
-    KindDef {
-        schema: Schema {
-            name: "avgpool",
-            positional: &["size"],
-            required: 1,
-            named: &["stride"],
+        known_as,
+        lower: reduce,
+    }
+}
+
+pub(crate) const GLOBAL_DEFS: &[KindDef<GlobalPool>] = &[
+    global(
+        "global_avgpool",
+        &[
+            "GlobalAveragePooling2D",
+            "GlobalAveragePooling1D",
+            "AdaptiveAvgPool2d",
+            "gap",
+        ],
+        |_, _| {
+            Some(GlobalPool {
+                reduce: Reduce::Avg,
+            })
         },
-        aliases: &[],
-        lower: |args, errs| lower(args, Reduce::Avg, errs),
-    },
+    ),
+    global(
+        "global_maxpool",
+        &[
+            "GlobalMaxPooling2D",
+            "GlobalMaxPooling1D",
+            "AdaptiveMaxPool2d",
+        ],
+        |_, _| {
+            Some(GlobalPool {
+                reduce: Reduce::Max,
+            })
+        },
+    ),
 ];
 
 /// What a window reduces to.
@@ -39,69 +107,146 @@ pub(crate) enum Reduce {
     Avg,
 }
 
-/// A validated pooling window.
+/// A validated pooling window. In 1-D the height axis is the trivial one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pool {
     pub(crate) reduce: Reduce,
+    pub(crate) rank: Rank,
     pub(crate) size: (usize, usize),
     pub(crate) stride: (usize, usize),
+    pub(crate) pad: (Pad, Pad),
+    pub(crate) round: Round,
 }
 
-fn lower(args: &Bound, reduce: Reduce, errs: &mut Errors) -> Option<Pool> {
-    let size = args
-        .positional(0)
-        .and_then(|v| args::extent(v, "pool size", errs, args::count));
+/// A pool over the whole of each channel: `[c, h, w]` or `[c, l]` → `[c]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct GlobalPool {
+    pub(crate) reduce: Reduce,
+}
+
+/// Every size of a pool over one input (1-D: height 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Geometry {
+    pub(crate) c: usize,
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) size: (usize, usize),
+    pub(crate) stride: (usize, usize),
+    /// Padding before the first row and column (top, left).
+    pub(crate) pad: (usize, usize),
+    pub(crate) oh: usize,
+    pub(crate) ow: usize,
+}
+
+fn lower(args: &Bound, reduce: Reduce, rank: Rank, errs: &mut Errors) -> Option<Pool> {
+    let read = |v, what: &str, errs: &mut Errors| match rank {
+        Rank::Two => args::extent(v, what, errs, args::count),
+        Rank::One => args::count(v, what, errs).map(|n| (1, n)),
+    };
+    let size = args.positional(0).and_then(|v| read(v, "pool size", errs));
     let stride = match args.named("stride") {
-        Some(v) => args::extent(v, "stride", errs, args::count),
+        Some(v) => read(v, "stride", errs),
         None => size,
     };
+    let pad = match (args.named("pad"), rank) {
+        (None, _) => Some((Pad::Both(0), Pad::Both(0))),
+        (Some(v), Rank::Two) => args::pad2(v, errs),
+        (Some(v), Rank::One) => args::pad1(v, errs).map(|p| (Pad::Both(0), p)),
+    };
+    let round = match args.named("round") {
+        Some(v) => args::round(v, errs),
+        None => Some(Round::Exact),
+    };
+    let (size, pad) = (size?, pad?);
+    if let Some(v) = args.named("pad") {
+        window::check_pad(Window::Pool, v, rank, size, (1, 1), pad, errs)?;
+    }
     Some(Pool {
         reduce,
-        size: size?,
+        rank,
+        size,
         stride: stride?,
+        pad,
+        round: round?,
     })
 }
 
-/// Output extent along one axis: `(input - size) / stride + 1`.
-pub(crate) fn out_extent(
-    axis: &str,
-    input: usize,
-    size: usize,
-    stride: usize,
-) -> Result<usize, String> {
-    if size > input {
-        return Err(diag::window_too_big(axis, size, input));
+impl Pool {
+    /// The geometry over `input`, or why the pool cannot take it.
+    pub(crate) fn geometry(
+        &self,
+        input: Shape,
+        producer: Option<&str>,
+    ) -> Result<Geometry, String> {
+        let (c, h, w) = match (self.rank, input) {
+            (Rank::Two, Shape::Image { c, h, w }) => (c, h, w),
+            (Rank::One, Shape::Seq { c, l }) => (c, 1, l),
+            (Rank::Two, other) => return Err(diag::needs_image(producer, other)),
+            (Rank::One, other) => return Err(diag::needs_seq(producer, other)),
+        };
+        let axis = |name: &str, input: usize, size: usize, stride: usize, pad: Pad| {
+            let spec = AxisSpec {
+                size,
+                stride,
+                dilation: 1,
+                pad,
+            };
+            window::resolve(Window::Pool, name, input, spec, self.round)
+        };
+        let (oh, top) = match self.rank {
+            Rank::Two => {
+                let a = axis("height", h, self.size.0, self.stride.0, self.pad.0)?;
+                (a.out, a.pad_before)
+            }
+            Rank::One => (1, 0),
+        };
+        let width = if self.rank == Rank::Two {
+            "width"
+        } else {
+            "length"
+        };
+        let a = axis(width, w, self.size.1, self.stride.1, self.pad.1)?;
+        Ok(Geometry {
+            c,
+            h,
+            w,
+            size: self.size,
+            stride: self.stride,
+            pad: (top, a.pad_before),
+            oh,
+            ow: a.out,
+        })
     }
-    if stride == size && !input.is_multiple_of(size) {
-        return Err(diag::pool_remainder(axis, input, size));
+
+    pub(crate) fn out_shape(&self, input: Shape, producer: Option<&str>) -> Result<Shape, String> {
+        let g = self.geometry(input, producer)?;
+        Ok(match self.rank {
+            Rank::Two => Shape::Image {
+                c: g.c,
+                h: g.oh,
+                w: g.ow,
+            },
+            Rank::One => Shape::Seq { c: g.c, l: g.ow },
+        })
     }
-    if !(input - size).is_multiple_of(stride) {
-        return Err(diag::partial_window(
-            "pool size",
-            axis,
-            input,
-            None,
-            size,
-            stride,
-        ));
+
+    /// Whether this is a max pool whose windows tile the convolution output
+    /// `(oh, ow)` exactly, which lets it fuse into that convolution.
+    pub(crate) fn fuses_into_conv(&self, oh: usize, ow: usize) -> bool {
+        self.reduce == Reduce::Max
+            && self.size == self.stride
+            && self.pad == (Pad::Both(0), Pad::Both(0))
+            && oh.is_multiple_of(self.size.0)
+            && ow.is_multiple_of(self.size.1)
     }
-    Ok((input - size) / stride + 1)
 }
 
-impl Pool {
-    pub(crate) fn out_shape(&self, input: Shape, producer: Option<&str>) -> Result<Shape, String> {
-        let Shape::Image { c, h, w } = input else {
-            return Err(diag::spatial_after_flat(producer));
-        };
-        let oh = out_extent("height", h, self.size.0, self.stride.0)?;
-        let ow = out_extent("width", w, self.size.1, self.stride.1)?;
-        Ok(Shape::Image { c, h: oh, w: ow })
-    }
-
-    /// Whether this is a max pool whose windows tile the input exactly
-    /// (stride = size), which lets it fuse into the convolution before it.
-    pub(crate) fn fuses_into_conv(&self) -> bool {
-        self.reduce == Reduce::Max && self.size == self.stride
+impl GlobalPool {
+    pub(crate) fn out_shape(self, input: Shape, producer: Option<&str>) -> Result<Shape, String> {
+        match input {
+            Shape::Image { c, .. } | Shape::Seq { c, .. } => Ok(Shape::Flat(c)),
+            Shape::Flat(_) => Err(diag::needs_channels(producer, input)),
+        }
     }
 }
 
@@ -109,62 +254,103 @@ impl Pool {
 mod tests {
     use super::*;
 
+    fn pool(size: usize, stride: usize) -> Pool {
+        Pool {
+            reduce: Reduce::Max,
+            rank: Rank::Two,
+            size: (size, size),
+            stride: (stride, stride),
+            pad: (Pad::Both(0), Pad::Both(0)),
+            round: Round::Exact,
+        }
+    }
+
+    fn image(c: usize, h: usize, w: usize) -> Shape {
+        Shape::Image { c, h, w }
+    }
+
     #[test]
     fn pool_halves_the_image() {
-        let pool = Pool {
-            reduce: Reduce::Max,
-            size: (2, 2),
-            stride: (2, 2),
-        };
         assert_eq!(
-            pool.out_shape(
-                Shape::Image {
-                    c: 30,
-                    h: 24,
-                    w: 24
-                },
-                None
-            ),
-            Ok(Shape::Image {
-                c: 30,
-                h: 12,
-                w: 12
-            })
+            pool(2, 2).out_shape(image(30, 24, 24), None),
+            Ok(image(30, 12, 12))
         );
     }
 
     #[test]
-    fn pool_rejects_remainder() {
+    fn pool_rejects_remainder_and_names_the_ways_out() {
         assert_eq!(
-            out_extent("height", 4, 3, 3).unwrap_err(),
-            "height 4 is not divisible by pool size 3 (4 % 3 = 1)"
+            pool(3, 3).out_shape(image(1, 4, 6), None).unwrap_err(),
+            "height 4 is not divisible by pool size 3 (4 % 3 = 1); use `round = floor` to drop \
+             it, as PyTorch does, or `pad = same` to pad it, as Keras does"
         );
+        let floor = Pool {
+            round: Round::Floor,
+            ..pool(3, 3)
+        };
+        assert_eq!(floor.out_shape(image(1, 4, 6), None), Ok(image(1, 1, 2)));
     }
 
     #[test]
     fn pool_rejects_partial_window_with_stride() {
         assert_eq!(
-            out_extent("width", 6, 3, 2).unwrap_err(),
-            "pool size 3 at stride 2 leaves a partial window along the width ((6 - 3) % 2 = 1)"
+            pool(3, 2).out_shape(image(1, 7, 6), None).unwrap_err(),
+            "pool size 3 at stride 2 leaves a partial window along the width ((6 - 3) % 2 = 1); \
+             use `round = floor` to drop it, as PyTorch does, or `pad = same` to pad it, as Keras does"
         );
-        assert_eq!(out_extent("width", 7, 3, 2), Ok(3));
+        assert_eq!(
+            pool(3, 2).out_shape(image(1, 7, 7), None),
+            Ok(image(1, 3, 3))
+        );
     }
 
     #[test]
     fn pool_rejects_window_larger_than_input() {
         assert_eq!(
-            out_extent("height", 2, 3, 3).unwrap_err(),
+            pool(3, 3).out_shape(image(1, 2, 9), None).unwrap_err(),
             "pool size 3 is larger than the height 2"
         );
     }
 
     #[test]
-    fn pool_rejects_flat_input() {
-        let pool = Pool {
-            reduce: Reduce::Max,
-            size: (2, 2),
-            stride: (2, 2),
+    fn same_pooling_pads_like_keras() {
+        let same = Pool {
+            pad: (Pad::Same, Pad::Same),
+            ..pool(3, 2)
         };
-        assert!(pool.out_shape(Shape::Flat(10), Some("affine(10)")).is_err());
+        let g = same.geometry(image(4, 7, 8), None).unwrap();
+        assert_eq!((g.oh, g.ow, g.pad), (4, 4, (1, 0)));
+    }
+
+    #[test]
+    fn one_dimensional_and_global() {
+        let p = Pool {
+            rank: Rank::One,
+            size: (1, 2),
+            stride: (1, 2),
+            ..pool(1, 1)
+        };
+        assert_eq!(
+            p.out_shape(Shape::Seq { c: 3, l: 10 }, None),
+            Ok(Shape::Seq { c: 3, l: 5 })
+        );
+        let gap = GlobalPool {
+            reduce: Reduce::Avg,
+        };
+        assert_eq!(gap.out_shape(image(64, 5, 5), None), Ok(Shape::Flat(64)));
+        assert_eq!(
+            gap.out_shape(Shape::Seq { c: 8, l: 5 }, None),
+            Ok(Shape::Flat(8))
+        );
+        assert!(gap.out_shape(Shape::Flat(10), Some("affine(10)")).is_err());
+    }
+
+    #[test]
+    fn pool_rejects_flat_input() {
+        assert!(
+            pool(2, 2)
+                .out_shape(Shape::Flat(10), Some("affine(10)"))
+                .is_err()
+        );
     }
 }

@@ -12,5 +12,6 @@ pub(crate) const DEFS: &[KindDef<()>] = &[KindDef {
         named: &[],
     },
     aliases: &[],
+    known_as: &[],
     lower: |_, _| Some(()),
 }];

@@ -14,6 +14,9 @@ pub(crate) struct KindDef<T> {
     pub(crate) schema: Schema,
     /// Other spellings accepted for the same kind (`dense` for `affine`).
     pub(crate) aliases: &'static [&'static str],
+    /// Other frameworks' names for the kind (`conv2d`, `max_pool2d`): not
+    /// accepted, but suggested when a layer is unknown.
+    pub(crate) known_as: &'static [&'static str],
     pub(crate) lower: fn(&Bound, &mut Errors) -> Option<T>,
 }
 
@@ -26,6 +29,18 @@ impl<T> KindDef<T> {
     /// Whether `word` names this kind, canonically or by an alias.
     pub(crate) fn is_named(&self, word: &str) -> bool {
         self.schema.name == word || self.aliases.contains(&word)
+    }
+
+    /// Whether `word` is what another framework calls this kind, or one of
+    /// its names in another case or with other underscores (`ReLU`,
+    /// `MaxPool2d`, `max_pool2d`).
+    pub(crate) fn is_known_as(&self, word: &str) -> bool {
+        let plain = |w: &str| w.replace('_', "").to_lowercase();
+        let word = plain(word);
+        std::iter::once(self.schema.name)
+            .chain(self.aliases.iter().copied())
+            .chain(self.known_as.iter().copied())
+            .any(|name| plain(name) == word)
     }
 }
 

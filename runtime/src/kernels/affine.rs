@@ -13,11 +13,11 @@ entry! {
     /// Forward pass over a batch.
     ///
     /// # Shapes
-    /// - `w`: `[OUT, IN]`, `b`: `[OUT]`
+    /// - `w`: `[OUT, IN]`, `b` (when the layer has a bias): `[OUT]`
     /// - `x`: `[batch, IN]`, `y`: `[batch, OUT]`
     pub fn forward<E: Scalar, A: Activation<E>; const IN: usize, const OUT: usize>(
         w: &[[E; IN]; OUT],
-        b: &[E; OUT],
+        b: Option<&[E; OUT]>,
         x: &[[E; IN]],
         y: &mut [[E; OUT]],
         act: A,
@@ -27,7 +27,7 @@ entry! {
 #[inline(always)]
 fn forward_impl<M: MulAdd, E: Scalar, A: Activation<E>, const IN: usize, const OUT: usize>(
     w: &[[E; IN]; OUT],
-    b: &[E; OUT],
+    b: Option<&[E; OUT]>,
     x: &[[E; IN]],
     y: &mut [[E; OUT]],
     act: A,
@@ -44,7 +44,7 @@ fn forward_impl<M: MulAdd, E: Scalar, A: Activation<E>, const IN: usize, const O
     if let ([x], [y]) = (x, &mut *y) {
         let parts = crate::threads::split_for(IN * OUT);
         if parts > 1 {
-            return rows_parallel::<E, A, IN>(w, b, x, y, act, parts);
+            return rows_parallel::<E, A, IN>(w, b.map(|b| &b[..]), x, y, act, parts);
         }
     }
     let yf = y.as_flattened_mut();
@@ -56,7 +56,7 @@ fn forward_impl<M: MulAdd, E: Scalar, A: Activation<E>, const IN: usize, const O
         IN,
         w.as_flattened(),
         IN,
-        &mut |i, j, v| yf[i * OUT + j] = act.forward(v + b[j]),
+        &mut |i, j, v| yf[i * OUT + j] = act.forward(v + b.map_or(E::ZERO, |b| b[j])),
     );
 }
 
@@ -66,7 +66,7 @@ fn forward_impl<M: MulAdd, E: Scalar, A: Activation<E>, const IN: usize, const O
 #[cfg(feature = "std")]
 fn rows_parallel<E: Scalar, A: Activation<E>, const IN: usize>(
     w: &[[E; IN]],
-    b: &[E],
+    b: Option<&[E]>,
     x: &[E; IN],
     y: &mut [E],
     act: A,
@@ -75,7 +75,13 @@ fn rows_parallel<E: Scalar, A: Activation<E>, const IN: usize>(
     if parts > 1 && y.len() > 8 {
         let mid = (y.len() / 2).next_multiple_of(8).min(y.len());
         let (w_lo, w_hi) = w.split_at(mid);
-        let (b_lo, b_hi) = b.split_at(mid);
+        let (b_lo, b_hi) = match b {
+            Some(b) => {
+                let (lo, hi) = b.split_at(mid);
+                (Some(lo), Some(hi))
+            }
+            None => (None, None),
+        };
         let (y_lo, y_hi) = y.split_at_mut(mid);
         rayon::join(
             || rows_parallel::<E, A, IN>(w_lo, b_lo, x, y_lo, act, parts / 2),
@@ -91,7 +97,7 @@ entry! {
     /// One sample's outputs for the weight rows `w`.
     fn rows<E: Scalar, A: Activation<E>; const IN: usize>(
         w: &[[E; IN]],
-        b: &[E],
+        b: Option<&[E]>,
         x: &[E; IN],
         y: &mut [E],
         act: A,
@@ -102,14 +108,14 @@ entry! {
 #[inline(always)]
 fn rows_impl<M: MulAdd, E: Scalar, A: Activation<E>, const IN: usize>(
     w: &[[E; IN]],
-    b: &[E],
+    b: Option<&[E]>,
     x: &[E; IN],
     y: &mut [E],
     act: A,
 ) {
     let n = y.len();
     gemm::dot::<M, E>(1, n, IN, x, IN, w.as_flattened(), IN, &mut |_, j, v| {
-        y[j] = act.forward(v + b[j]);
+        y[j] = act.forward(v + b.map_or(E::ZERO, |b| b[j]));
     });
 }
 
@@ -117,8 +123,8 @@ entry! {
     /// Backward pass over a batch, from the gradient with respect to the
     /// pre-activation `dy` (the caller applies the activation's derivative).
     ///
-    /// Overwrites `dw = Σ_samples dyᵀ x`, `db = Σ_samples dy` and, when given,
-    /// `dx = dy W`.
+    /// Overwrites `dw = Σ_samples dyᵀ x`, `db = Σ_samples dy` (when the layer
+    /// has a bias) and, when given, `dx = dy W`.
     ///
     /// # Shapes
     /// - `w`, `dw`: `[OUT, IN]`; `db`: `[OUT]`
@@ -128,7 +134,7 @@ entry! {
         x: &[[E; IN]],
         dy: &[[E; OUT]],
         dw: &mut [[E; IN]; OUT],
-        db: &mut [E; OUT],
+        db: Option<&mut [E; OUT]>,
         dx: Option<&mut [[E; IN]]>,
     ) => backward_impl;
 }
@@ -139,7 +145,7 @@ fn backward_impl<M: MulAdd, E: Scalar, const IN: usize, const OUT: usize>(
     x: &[[E; IN]],
     dy: &[[E; OUT]],
     dw: &mut [[E; IN]; OUT],
-    db: &mut [E; OUT],
+    db: Option<&mut [E; OUT]>,
     dx: Option<&mut [[E; IN]]>,
 ) {
     const { assert!(IN > 0 && OUT > 0, "affine: sizes must be positive") };
@@ -163,10 +169,12 @@ fn backward_impl<M: MulAdd, E: Scalar, const IN: usize, const OUT: usize>(
         IN,
         false,
     );
-    *db = [E::ZERO; OUT];
-    for row in dy {
-        for (d, &g) in db.iter_mut().zip(row) {
-            *d += g;
+    if let Some(db) = db {
+        db.fill(E::ZERO);
+        for row in dy {
+            for (d, &g) in db.iter_mut().zip(row) {
+                *d += g;
+            }
         }
     }
     if let Some(dx) = dx {
@@ -209,7 +217,7 @@ mod tests {
         let mut y = std::vec![E::ZERO; batch * OUT];
         forward_impl::<M, E, Identity, IN, OUT>(
             mat(&w),
-            crate::network::view::vector(&b),
+            Some(crate::network::view::vector(&b)),
             rows(&x),
             rows_mut(&mut y),
             Identity,
@@ -229,7 +237,7 @@ mod tests {
             rows(&x),
             rows(&dy),
             mat_mut(&mut dw),
-            &mut db,
+            Some(&mut db),
             Some(rows_mut(&mut dx)),
         );
         let (mut rdw, mut rdb, mut rdx) = (

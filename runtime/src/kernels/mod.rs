@@ -10,6 +10,7 @@
 //! `README.md`.
 
 pub mod activation;
+pub mod add;
 pub mod affine;
 pub mod batchnorm;
 pub mod conv2d;

@@ -21,23 +21,73 @@ pub struct ConvShape {
     pub k: (usize, usize),
     /// Stride `(height, width)`.
     pub stride: (usize, usize),
-    /// Padding `(height, width)`.
+    /// Padding before the first row and column `(top, left)`; taps past
+    /// the input's end are padding too.
     pub pad: (usize, usize),
+    /// Dilation `(height, width)`.
+    pub dilation: (usize, usize),
+    /// Groups: filter `f` sees channels `g·C/G .. (g+1)·C/G` of group
+    /// `g = f / (F/G)`.
+    pub groups: usize,
+    /// Output `(height, width)`.
+    pub out: (usize, usize),
 }
 
 impl ConvShape {
+    /// A convolution with symmetric padding, no dilation, one group, and
+    /// the output the exact formula gives.
+    pub fn plain(
+        c: usize,
+        h: usize,
+        w: usize,
+        f: usize,
+        k: (usize, usize),
+        stride: (usize, usize),
+        pad: (usize, usize),
+    ) -> Self {
+        ConvShape {
+            c,
+            h,
+            w,
+            f,
+            k,
+            stride,
+            pad,
+            dilation: (1, 1),
+            groups: 1,
+            out: (
+                (h + 2 * pad.0 - k.0) / stride.0 + 1,
+                (w + 2 * pad.1 - k.1) / stride.1 + 1,
+            ),
+        }
+    }
+
     /// Output `(height, width)`.
     pub fn out(&self) -> (usize, usize) {
-        (
-            (self.h + 2 * self.pad.0 - self.k.0) / self.stride.0 + 1,
-            (self.w + 2 * self.pad.1 - self.k.1) / self.stride.1 + 1,
-        )
+        self.out
     }
 
     /// Input coordinate of tap `k` at output `o` along an axis, if not padding.
-    fn tap(o: usize, k: usize, stride: usize, pad: usize, extent: usize) -> Option<usize> {
-        let i = (o * stride + k) as isize - pad as isize;
+    fn tap(
+        o: usize,
+        k: usize,
+        stride: usize,
+        dilation: usize,
+        pad: usize,
+        extent: usize,
+    ) -> Option<usize> {
+        let i = (o * stride + k * dilation) as isize - pad as isize;
         (0..extent as isize).contains(&i).then_some(i as usize)
+    }
+
+    /// Input channels per group.
+    fn per_group(&self) -> usize {
+        self.c / self.groups
+    }
+
+    /// The first input channel filter `f` sees.
+    fn first_channel(&self, f: usize) -> usize {
+        f / (self.f / self.groups) * self.per_group()
     }
 }
 
@@ -100,15 +150,31 @@ pub fn conv_forward(sh: ConvShape, w: &[f64], b: &[f64], x: &[f64], y: &mut [f64
         for f in 0..sh.f {
             for oy in 0..oh {
                 for ox in 0..ow {
-                    let mut acc = b[f];
-                    for c in 0..sh.c {
+                    let mut acc = b.get(f).copied().unwrap_or(0.0);
+                    for c in 0..sh.per_group() {
+                        let ch = sh.first_channel(f) + c;
                         for ky in 0..sh.k.0 {
                             for kx in 0..sh.k.1 {
-                                let iy = ConvShape::tap(oy, ky, sh.stride.0, sh.pad.0, sh.h);
-                                let ix = ConvShape::tap(ox, kx, sh.stride.1, sh.pad.1, sh.w);
+                                let iy = ConvShape::tap(
+                                    oy,
+                                    ky,
+                                    sh.stride.0,
+                                    sh.dilation.0,
+                                    sh.pad.0,
+                                    sh.h,
+                                );
+                                let ix = ConvShape::tap(
+                                    ox,
+                                    kx,
+                                    sh.stride.1,
+                                    sh.dilation.1,
+                                    sh.pad.1,
+                                    sh.w,
+                                );
                                 if let (Some(iy), Some(ix)) = (iy, ix) {
-                                    acc += w[((f * sh.c + c) * sh.k.0 + ky) * sh.k.1 + kx]
-                                        * xs[(c * sh.h + iy) * sh.w + ix];
+                                    acc += w
+                                        [((f * sh.per_group() + c) * sh.k.0 + ky) * sh.k.1 + kx]
+                                        * xs[(ch * sh.h + iy) * sh.w + ix];
                                 }
                             }
                         }
@@ -141,15 +207,32 @@ pub fn conv_backward(
             for oy in 0..oh {
                 for ox in 0..ow {
                     let g = dy[s * out_len + (f * oh + oy) * ow + ox];
-                    db[f] += g;
-                    for c in 0..sh.c {
+                    if let Some(db) = db.get_mut(f) {
+                        *db += g;
+                    }
+                    for c in 0..sh.per_group() {
+                        let ch = sh.first_channel(f) + c;
                         for ky in 0..sh.k.0 {
                             for kx in 0..sh.k.1 {
-                                let iy = ConvShape::tap(oy, ky, sh.stride.0, sh.pad.0, sh.h);
-                                let ix = ConvShape::tap(ox, kx, sh.stride.1, sh.pad.1, sh.w);
+                                let iy = ConvShape::tap(
+                                    oy,
+                                    ky,
+                                    sh.stride.0,
+                                    sh.dilation.0,
+                                    sh.pad.0,
+                                    sh.h,
+                                );
+                                let ix = ConvShape::tap(
+                                    ox,
+                                    kx,
+                                    sh.stride.1,
+                                    sh.dilation.1,
+                                    sh.pad.1,
+                                    sh.w,
+                                );
                                 if let (Some(iy), Some(ix)) = (iy, ix) {
-                                    let wi = ((f * sh.c + c) * sh.k.0 + ky) * sh.k.1 + kx;
-                                    let xi = s * in_len + (c * sh.h + iy) * sh.w + ix;
+                                    let wi = ((f * sh.per_group() + c) * sh.k.0 + ky) * sh.k.1 + kx;
+                                    let xi = s * in_len + (ch * sh.h + iy) * sh.w + ix;
                                     dw[wi] += g * x[xi];
                                     dx[xi] += g * w[wi];
                                 }
@@ -162,35 +245,77 @@ pub fn conv_backward(
     }
 }
 
-/// Max pooling of `[n][c][h][w]` over `k` windows with `stride`; returns
-/// the flat in-plane index of each maximum (first on ties).
-pub fn max_pool_forward(
-    x: &[f64],
-    y: &mut [f64],
-    (c, h, w): (usize, usize, usize),
-    k: (usize, usize),
-    stride: (usize, usize),
-) -> std::vec::Vec<usize> {
-    let (oh, ow) = ((h - k.0) / stride.0 + 1, (w - k.1) / stride.1 + 1);
+/// Sizes of a 2-D pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolShape {
+    /// Channels.
+    pub c: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Window `(height, width)`.
+    pub k: (usize, usize),
+    /// Stride `(height, width)`.
+    pub stride: (usize, usize),
+    /// Padding `(top, left)`; padded cells are ignored.
+    pub pad: (usize, usize),
+    /// Output `(height, width)`.
+    pub out: (usize, usize),
+}
+
+impl PoolShape {
+    /// An unpadded pool with the output the exact formula gives.
+    pub fn plain(c: usize, h: usize, w: usize, k: (usize, usize), stride: (usize, usize)) -> Self {
+        PoolShape {
+            c,
+            h,
+            w,
+            k,
+            stride,
+            pad: (0, 0),
+            out: ((h - k.0) / stride.0 + 1, (w - k.1) / stride.1 + 1),
+        }
+    }
+
+    /// The in-plane indices of window `(oy, ox)` that lie in the input.
+    fn window(&self, oy: usize, ox: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.k.0).flat_map(move |ky| {
+            (0..self.k.1).filter_map(move |kx| {
+                let iy = ConvShape::tap(oy, ky, self.stride.0, 1, self.pad.0, self.h)?;
+                let ix = ConvShape::tap(ox, kx, self.stride.1, 1, self.pad.1, self.w)?;
+                Some(iy * self.w + ix)
+            })
+        })
+    }
+}
+
+/// Max pooling of `[n][c][h][w]`; returns the flat in-plane index of each
+/// maximum (first on ties; a NaN wins, as it propagates).
+pub fn max_pool_forward(x: &[f64], y: &mut [f64], sh: PoolShape) -> std::vec::Vec<usize> {
+    let (oh, ow) = sh.out;
     let mut argmax = std::vec![0; y.len()];
-    let n = x.len() / (c * h * w);
+    let n = x.len() / (sh.c * sh.h * sh.w);
     for s in 0..n {
-        for ch in 0..c {
-            let plane = &x[(s * c + ch) * h * w..][..h * w];
+        for ch in 0..sh.c {
+            let plane = &x[(s * sh.c + ch) * sh.h * sh.w..][..sh.h * sh.w];
             for oy in 0..oh {
                 for ox in 0..ow {
-                    let mut best = (f64::NEG_INFINITY, 0);
-                    for ky in 0..k.0 {
-                        for kx in 0..k.1 {
-                            let at = (oy * stride.0 + ky) * w + ox * stride.1 + kx;
-                            if plane[at] > best.0 {
-                                best = (plane[at], at);
-                            }
+                    let mut best: Option<(f64, usize)> = None;
+                    for at in sh.window(oy, ox) {
+                        let v = plane[at];
+                        let wins = match best {
+                            None => true,
+                            Some((b, _)) => !b.is_nan() && (v > b || v.is_nan()),
+                        };
+                        if wins {
+                            best = Some((v, at));
                         }
                     }
-                    let o = ((s * c + ch) * oh + oy) * ow + ox;
-                    y[o] = best.0;
-                    argmax[o] = best.1;
+                    let (v, at) = best.unwrap_or((f64::NEG_INFINITY, 0));
+                    let o = ((s * sh.c + ch) * oh + oy) * ow + ox;
+                    y[o] = v;
+                    argmax[o] = at;
                 }
             }
         }
@@ -198,28 +323,19 @@ pub fn max_pool_forward(
     argmax
 }
 
-/// Average pooling of `[n][c][h][w]` over `k` windows with `stride`.
-pub fn avg_pool_forward(
-    x: &[f64],
-    y: &mut [f64],
-    (c, h, w): (usize, usize, usize),
-    k: (usize, usize),
-    stride: (usize, usize),
-) {
-    let (oh, ow) = ((h - k.0) / stride.0 + 1, (w - k.1) / stride.1 + 1);
-    let n = x.len() / (c * h * w);
+/// Average pooling of `[n][c][h][w]` over the input cells of each window.
+pub fn avg_pool_forward(x: &[f64], y: &mut [f64], sh: PoolShape) {
+    let (oh, ow) = sh.out;
+    let n = x.len() / (sh.c * sh.h * sh.w);
     for s in 0..n {
-        for ch in 0..c {
-            let plane = &x[(s * c + ch) * h * w..][..h * w];
+        for ch in 0..sh.c {
+            let plane = &x[(s * sh.c + ch) * sh.h * sh.w..][..sh.h * sh.w];
             for oy in 0..oh {
                 for ox in 0..ow {
-                    let mut acc = 0.0;
-                    for ky in 0..k.0 {
-                        for kx in 0..k.1 {
-                            acc += plane[(oy * stride.0 + ky) * w + ox * stride.1 + kx];
-                        }
-                    }
-                    y[((s * c + ch) * oh + oy) * ow + ox] = acc / (k.0 * k.1) as f64;
+                    let (sum, count) = sh
+                        .window(oy, ox)
+                        .fold((0.0, 0usize), |(a, n), at| (a + plane[at], n + 1));
+                    y[((s * sh.c + ch) * oh + oy) * ow + ox] = sum / count.max(1) as f64;
                 }
             }
         }

@@ -100,7 +100,8 @@ impl TensorInfo {
     }
 }
 
-/// One layer as written in the declaration, for `summary()`.
+/// One row of the layer table `summary()` prints: a layer, or the head row
+/// of a residual block (`residual`) or of its shortcut (`shortcut`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LayerInfo {
     /// The layer as written, such as `conv(30, 5)`.
@@ -110,8 +111,13 @@ pub struct LayerInfo {
     pub name: &'static str,
     /// Output shape in DSL notation: `[30, 24, 24]`.
     pub output: &'static [usize],
-    /// Number of trainable parameters.
+    /// Number of trainable parameters (of the whole block, for a
+    /// residual block's row).
     pub params: usize,
+    /// Residual blocks the row sits in: a block's layers are one deeper
+    /// than its `residual` row, a shortcut's one deeper than its `shortcut`
+    /// row.
+    pub depth: usize,
 }
 
 /// A network declared with `network!`: shapes, parameters and inference.

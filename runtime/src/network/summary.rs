@@ -19,7 +19,7 @@ use crate::{Network, Scalar};
 /// #     const STORE_LEN: usize = 3; const ARENA_LEN: usize = 1; const SIGNATURE: u64 = 0;
 /// #     const TENSORS: &'static [constnet::TensorInfo] = &[];
 /// #     const LAYERS: &'static [constnet::LayerInfo] = &[constnet::LayerInfo {
-/// #         text: "affine(1)", name: "affine1", output: &[1], params: 3 }];
+/// #         text: "affine(1)", name: "affine1", output: &[1], params: 3, depth: 0 }];
 /// #     fn params(&self) -> &[f32] { &[] } fn params_mut(&mut self) -> &mut [f32] { &mut [] }
 /// #     fn predict(&self, _: &[f32; 2]) -> [f32; 1] { [0.0] }
 /// #     fn workspace_len(_: usize) -> usize { 0 } fn index_len(_: usize) -> usize { 0 }
@@ -155,10 +155,15 @@ impl<N: Network> fmt::Display for Summary<N> {
                 buf: &mut buf,
                 len: 0,
             };
+            // Layers of a residual block sit under its row, two spaces deeper.
+            let indent = &"                "[..(2 * layer.depth).min(16)];
             let label = if layer.name == layer.text {
-                fmt::write(&mut w, format_args!("{}", layer.text))
+                fmt::write(&mut w, format_args!("{indent}{}", layer.text))
             } else {
-                fmt::write(&mut w, format_args!("{} ({})", layer.name, layer.text))
+                fmt::write(
+                    &mut w,
+                    format_args!("{indent}{} ({})", layer.name, layer.text),
+                )
             };
             let len = w.len;
             let label = match label {

@@ -155,6 +155,7 @@ pub(crate) mod test_net {
             name: "affine1",
             output: &[2],
             params: 8,
+            depth: 0,
         }];
         const SIGNATURE: u64 = 0x0123_4567_89ab_cdef;
 

@@ -16,7 +16,12 @@ impl OpCode for AffineOp {
         let p = &cx.locals.params;
         let act = act_expr(self.act);
         let w_off = cx.offset(0);
-        let b = cx.param_vector(1, len(cx.step.output));
+        let b = if self.bias {
+            let b = cx.param_vector(1, len(cx.step.output));
+            quote::quote!(Some(#b))
+        } else {
+            quote::quote!(None)
+        };
         let Io { input, output, .. } = io;
         quote_spanned! {span=>
             #rt::kernels::affine::forward::<#e, _, #in_len, #out_len>(
@@ -34,7 +39,11 @@ impl OpCode for AffineOp {
         let (in_len, out_len) = (cx.in_len(), cx.out_len());
         let p = &cx.locals.params;
         let act = act_expr(self.act);
-        let (split, dw, db) = cx.weight_bias_grads();
+        let (split, dw, db) = cx.weight_bias_grads(self.bias);
+        let db = match db {
+            Some(db) => quote::quote!(Some(#rt::network::view::vector_mut::<#e, #out_len>(#db))),
+            None => quote::quote!(None),
+        };
         let w_off = cx.offset(0);
         let (out, input) = (cx.out(), cx.input());
         let (gout, dout) = (cx.gout(), cx.gout_mut());
@@ -48,7 +57,7 @@ impl OpCode for AffineOp {
                 #rt::network::view::rows::<#e, #in_len>(#input),
                 #rt::network::view::rows::<#e, #out_len>(#gout),
                 #rt::network::view::mat_mut::<#e, #out_len, #in_len>(#dw),
-                #rt::network::view::vector_mut::<#e, #out_len>(#db),
+                #db,
                 #dx,
             );
             #swap

@@ -1,6 +1,6 @@
-//! `conv` with its folded activation and, when one follows and tiles its
-//! input, a folded max pool (then only the pooled output and its argmax
-//! exist).
+//! `conv`, `dwconv` and `conv1d` (a convolution of height 1) with the
+//! activation folded into them and, when one follows and tiles their output,
+//! a folded max pool (then only the pooled output and its argmax exist).
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -9,12 +9,28 @@ use super::activation::act_expr;
 use crate::emit::names;
 use crate::emit::step::{Buffer, Io, OpCode, StepCx};
 use crate::emit::tokens::{len, lit, rt};
-use crate::plan::{ConvGeom, ConvOp};
+use crate::layers::conv::Geometry;
+use crate::plan::ConvOp;
 
-/// `C, H, W, F, KH, KW, SH, SW, PH, PW, OH, OW` of a convolution.
-fn generics(g: &ConvGeom) -> TokenStream {
+/// `C, H, W, F, G, CG, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW`, as the
+/// `conv2d` kernels take them.
+fn generics(g: &Geometry) -> TokenStream {
     let all = [
-        g.c, g.h, g.w, g.f, g.kernel.0, g.kernel.1, g.stride.0, g.stride.1, g.pad.0, g.pad.1, g.oh,
+        g.c,
+        g.h,
+        g.w,
+        g.f,
+        g.groups,
+        g.c / g.groups,
+        g.kernel.0,
+        g.kernel.1,
+        g.stride.0,
+        g.stride.1,
+        g.pad.0,
+        g.pad.1,
+        g.dilation.0,
+        g.dilation.1,
+        g.oh,
         g.ow,
     ]
     .map(lit);
@@ -26,12 +42,23 @@ impl ConvOp {
     fn views(&self, cx: &StepCx, input: &TokenStream) -> (TokenStream, TokenStream) {
         let (rt, e) = (rt(), names::elem());
         let g = &self.geom;
-        let [c, h, w, f, kh, kw] = [g.c, g.h, g.w, g.f, g.kernel.0, g.kernel.1].map(lit);
+        let [c, h, w, f, cg, kh, kw] =
+            [g.c, g.h, g.w, g.f, g.c / g.groups, g.kernel.0, g.kernel.1].map(lit);
         let (p, w_off) = (&cx.locals.params, cx.offset(0));
         (
-            quote!(#rt::network::view::kernel::<#e, #f, #c, #kh, #kw>(&#p[#w_off..])),
+            quote!(#rt::network::view::kernel::<#e, #f, #cg, #kh, #kw>(&#p[#w_off..])),
             quote!(#rt::network::view::images::<#e, #c, #h, #w>(#input)),
         )
+    }
+
+    /// `Some(bias view)`, or `None` for `bias = false`.
+    fn bias(&self, cx: &StepCx) -> TokenStream {
+        if self.bias {
+            let b = cx.param_vector(1, self.geom.f);
+            quote!(Some(#b))
+        } else {
+            quote!(None)
+        }
     }
 }
 
@@ -54,7 +81,7 @@ impl OpCode for ConvOp {
         let [f, oh, ow] = [self.geom.f, self.geom.oh, self.geom.ow].map(lit);
         let act = act_expr(self.act);
         let (weights, x) = self.views(cx, &io.input);
-        let bias = cx.param_vector(1, self.geom.f);
+        let bias = self.bias(cx);
         let output = &io.output;
         match self.pool {
             None => quote_spanned! {span=>
@@ -87,22 +114,26 @@ impl OpCode for ConvOp {
         let (rt, e, span) = (rt(), names::elem(), cx.span());
         let geom = &self.geom;
         let g = generics(geom);
-        let [c, h, w, f, kh, kw, oh, ow] = [
+        let [c, h, w, f, cg, kh, kw, oh, ow] = [
             geom.c,
             geom.h,
             geom.w,
             geom.f,
+            geom.c / geom.groups,
             geom.kernel.0,
             geom.kernel.1,
             geom.oh,
             geom.ow,
         ]
         .map(lit);
-        let (split, dw, db) = cx.weight_bias_grads();
+        let (split, dw, db) = cx.weight_bias_grads(self.bias);
         let (weights, x) = self.views(cx, &cx.input());
         let dx = cx.input_grad(quote!(#rt::network::view::images_mut::<#e, #c, #h, #w>));
-        let dw = quote!(#rt::network::view::kernel_mut::<#e, #f, #c, #kh, #kw>(#dw));
-        let db = quote!(#rt::network::view::vector_mut::<#e, #f>(#db));
+        let dw = quote!(#rt::network::view::kernel_mut::<#e, #f, #cg, #kh, #kw>(#dw));
+        let db = match db {
+            Some(db) => quote!(Some(#rt::network::view::vector_mut::<#e, #f>(#db))),
+            None => quote!(None),
+        };
         let act = act_expr(self.act);
         let (out, gout, dout) = (cx.out(), cx.gout(), cx.gout_mut());
         let swap = cx.swap_after();

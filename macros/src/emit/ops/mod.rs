@@ -3,11 +3,13 @@
 //! call [`code`].
 
 pub(crate) mod activation;
+mod add;
 mod affine;
 mod alias;
 mod batchnorm;
 mod conv;
 mod dropout;
+mod global_pool;
 mod pool;
 mod prelu;
 mod softmax;
@@ -21,11 +23,14 @@ pub(crate) fn code(op: &Op) -> &dyn OpCode {
         Op::Affine(affine) => affine,
         Op::Conv(conv) => conv,
         Op::Pool(pool) => pool,
+        Op::GlobalPool(pool) => pool,
         Op::Act(act) => act,
+        Op::InputAct(act) => act,
         Op::Prelu => &prelu::Prelu,
         Op::Softmax => &softmax::Softmax,
         Op::Dropout(dropout) => dropout,
         Op::BatchNorm(norm) => norm,
+        Op::Add(add) => add,
         Op::Alias => &alias::Alias,
     }
 }

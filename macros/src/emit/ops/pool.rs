@@ -6,13 +6,13 @@ use quote::{quote, quote_spanned};
 use crate::emit::names;
 use crate::emit::step::{Buffer, Io, OpCode, StepCx};
 use crate::emit::tokens::{len, lit, rt};
-use crate::layers::pool::Reduce;
-use crate::plan::{PoolGeom, PoolOp};
+use crate::layers::pool::{Geometry, Reduce};
+use crate::plan::PoolOp;
 
-/// `C, H, W, KH, KW, SH, SW, OH, OW` of a pool.
-fn generics(g: &PoolGeom) -> TokenStream {
+/// `C, H, W, KH, KW, SH, SW, PH, PW, OH, OW` of a pool.
+fn generics(g: &Geometry) -> TokenStream {
     let all = [
-        g.c, g.h, g.w, g.size.0, g.size.1, g.stride.0, g.stride.1, g.oh, g.ow,
+        g.c, g.h, g.w, g.size.0, g.size.1, g.stride.0, g.stride.1, g.pad.0, g.pad.1, g.oh, g.ow,
     ]
     .map(lit);
     quote!(#(#all),*)

@@ -1,40 +1,64 @@
-//! The general path of 2-D convolution: any stride and padding, plain loops.
+//! The general path of 2-D convolution: any stride, padding, dilation and
+//! groups, plain loops.
+//!
+//! Each output sums in the order bias, then the group's channels, kernel
+//! rows, kernel columns, whatever the geometry, so results do not depend on
+//! which path computed them.
 
 use super::super::activation::Activation;
+use super::super::pool2d::beats;
 use crate::Scalar;
 
 /// Input coordinate of kernel tap `k` for output position `o`, or `None` in
-/// the padding.
+/// the padding (before the input or past its end).
 #[inline(always)]
-fn tap(o: usize, k: usize, stride: usize, pad: usize, extent: usize) -> Option<usize> {
-    (o * stride + k).checked_sub(pad).filter(|&i| i < extent)
+fn tap(
+    o: usize,
+    k: usize,
+    stride: usize,
+    dilation: usize,
+    pad: usize,
+    extent: usize,
+) -> Option<usize> {
+    (o * stride + k * dilation)
+        .checked_sub(pad)
+        .filter(|&i| i < extent)
 }
 
-/// Pre-activation of output `(f, oy, ox)` for one sample.
+/// Stride, padding before the first row and column, and dilation, per axis.
+#[derive(Clone, Copy)]
+pub(super) struct Geometry {
+    pub(super) stride: (usize, usize),
+    pub(super) pad: (usize, usize),
+    pub(super) dilation: (usize, usize),
+}
+
+/// Pre-activation of output `(oy, ox)` of one filter for one sample; `x`
+/// holds the channels of the filter's group.
 #[inline(always)]
 fn conv_at<
     E: Scalar,
-    const C: usize,
+    const CG: usize,
     const H: usize,
     const W: usize,
     const KH: usize,
     const KW: usize,
 >(
-    wf: &[[[E; KW]; KH]; C],
+    wf: &[[[E; KW]; KH]; CG],
     bias: E,
-    x: &[[[E; W]; H]; C],
+    x: &[[[E; W]; H]],
     oy: usize,
     ox: usize,
-    (sh, sw, ph, pw): (usize, usize, usize, usize),
+    g: Geometry,
 ) -> E {
     let mut acc = bias;
     for (wc, xc) in wf.iter().zip(x) {
         for (ky, wrow) in wc.iter().enumerate() {
-            let Some(iy) = tap(oy, ky, sh, ph, H) else {
+            let Some(iy) = tap(oy, ky, g.stride.0, g.dilation.0, g.pad.0, H) else {
                 continue;
             };
             for (kx, &wv) in wrow.iter().enumerate() {
-                if let Some(ix) = tap(ox, kx, sw, pw, W) {
+                if let Some(ix) = tap(ox, kx, g.stride.1, g.dilation.1, g.pad.1, W) {
                     acc += wv * xc[iy][ix];
                 }
             }
@@ -43,10 +67,17 @@ fn conv_at<
     acc
 }
 
+/// The input channels of filter `f`: its group's `CG`.
+#[inline(always)]
+fn group<T, const CG: usize>(x: &[T], f: usize, filters_per_group: usize) -> &[T] {
+    let first = f / filters_per_group * CG;
+    &x[first..first + CG]
+}
+
 /// Forward pass over a batch: `y = act(conv(x, w) + b)`.
 ///
 /// # Shapes
-/// - `w`: `[F, C, KH, KW]`, `b`: `[F]`
+/// - `w`: `[F, CG, KH, KW]` (`CG = C / groups`), `b`: `[F]`
 /// - `x`: `[batch, C, H, W]`, `y`: `[batch, F, OH, OW]`
 pub(super) fn forward<
     E: Scalar,
@@ -55,32 +86,28 @@ pub(super) fn forward<
     const H: usize,
     const W: usize,
     const F: usize,
+    const CG: usize,
     const KH: usize,
     const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PH: usize,
-    const PW: usize,
     const OH: usize,
     const OW: usize,
 >(
-    w: &[[[[E; KW]; KH]; C]; F],
-    b: &[E; F],
+    w: &[[[[E; KW]; KH]; CG]; F],
+    b: Option<&[E; F]>,
     x: &[[[[E; W]; H]; C]],
     y: &mut [[[[E; OW]; OH]; F]],
     act: A,
+    geom: Geometry,
+    groups: usize,
 ) {
-    const {
-        assert!(
-            (H + 2 * PH - KH) / SH + 1 == OH && (W + 2 * PW - KW) / SW + 1 == OW,
-            "conv2d: output extent does not match (input + 2*pad - kernel) / stride + 1"
-        )
-    };
+    let per_group = F / groups;
     for (x, y) in x.iter().zip(y.iter_mut()) {
-        for ((wf, &bf), yf) in w.iter().zip(b).zip(y.iter_mut()) {
+        for (f, (wf, yf)) in w.iter().zip(y.iter_mut()).enumerate() {
+            let bias = b.map_or(E::ZERO, |b| b[f]);
+            let xg = group::<_, CG>(x, f, per_group);
             for (oy, row) in yf.iter_mut().enumerate() {
                 for (ox, out) in row.iter_mut().enumerate() {
-                    *out = act.forward(conv_at(wf, bf, x, oy, ox, (SH, SW, PH, PW)));
+                    *out = act.forward(conv_at(wf, bias, xg, oy, ox, geom));
                 }
             }
         }
@@ -96,6 +123,10 @@ pub(super) fn forward<
 /// # Shapes
 /// - `x`: `[batch, C, H, W]`
 /// - `y`, `argmax`: `[batch, F, QH, QW]`
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each tensor, the optional argmax, the activation and the geometry"
+)]
 pub(super) fn forward_max_pool<
     E: Scalar,
     A: Activation<E>,
@@ -103,29 +134,24 @@ pub(super) fn forward_max_pool<
     const H: usize,
     const W: usize,
     const F: usize,
+    const CG: usize,
     const KH: usize,
     const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PH: usize,
-    const PW: usize,
     const OH: usize,
     const OW: usize,
     const QH: usize,
     const QW: usize,
 >(
-    w: &[[[[E; KW]; KH]; C]; F],
-    b: &[E; F],
+    w: &[[[[E; KW]; KH]; CG]; F],
+    b: Option<&[E; F]>,
     x: &[[[[E; W]; H]; C]],
     y: &mut [[[[E; QW]; QH]; F]],
     mut argmax: Option<&mut [[[[u32; QW]; QH]; F]]>,
     act: A,
+    geom: Geometry,
+    groups: usize,
 ) {
     const {
-        assert!(
-            (H + 2 * PH - KH) / SH + 1 == OH && (W + 2 * PW - KW) / SW + 1 == OW,
-            "conv2d: output extent does not match (input + 2*pad - kernel) / stride + 1"
-        );
         assert!(
             QH > 0 && QW > 0 && OH.is_multiple_of(QH) && OW.is_multiple_of(QW),
             "conv2d: pool must tile the output"
@@ -135,18 +161,21 @@ pub(super) fn forward_max_pool<
             "conv2d: argmax index overflows u32"
         );
     };
-    let (ph_win, pw_win) = (OH / QH, OW / QW);
+    let (wh, ww) = (OH / QH, OW / QW);
+    let per_group = F / groups;
     for (s, (x, y)) in x.iter().zip(y.iter_mut()).enumerate() {
-        for (f, ((wf, &bf), yf)) in w.iter().zip(b).zip(y.iter_mut()).enumerate() {
+        for (f, (wf, yf)) in w.iter().zip(y.iter_mut()).enumerate() {
+            let bias = b.map_or(E::ZERO, |b| b[f]);
+            let xg = group::<_, CG>(x, f, per_group);
             for qy in 0..QH {
                 for qx in 0..QW {
                     let mut best = E::ZERO;
                     let mut best_at = 0usize;
-                    for dy in 0..ph_win {
-                        for dx in 0..pw_win {
-                            let (oy, ox) = (qy * ph_win + dy, qx * pw_win + dx);
-                            let v = act.forward(conv_at(wf, bf, x, oy, ox, (SH, SW, PH, PW)));
-                            if (dy == 0 && dx == 0) || v > best {
+                    for dy in 0..wh {
+                        for dx in 0..ww {
+                            let (oy, ox) = (qy * wh + dy, qx * ww + dx);
+                            let v = act.forward(conv_at(wf, bias, xg, oy, ox, geom));
+                            if (dy == 0 && dx == 0) || beats(v, best) {
                                 best = v;
                                 best_at = oy * OW + ox;
                             }
@@ -163,58 +192,84 @@ pub(super) fn forward_max_pool<
 }
 
 /// Adds `g` times the input patch of output `(oy, ox)` to `dwf`, and `g`
-/// times the kernel to the patch of `dx`.
+/// times the kernel to the patch of `dx`; `x` and `dx` hold the filter's
+/// group.
 #[inline(always)]
 #[expect(
     clippy::too_many_arguments,
     reason = "one output's backward step: its gradient and position, each buffer, the geometry"
 )]
-#[expect(
-    clippy::needless_range_loop,
-    reason = "kernel taps index the kernel and the padded input together"
-)]
 fn scatter<
     E: Scalar,
-    const C: usize,
+    const CG: usize,
     const H: usize,
     const W: usize,
     const KH: usize,
     const KW: usize,
 >(
     g: E,
-    wf: &[[[E; KW]; KH]; C],
-    x: &[[[E; W]; H]; C],
-    dwf: &mut [[[E; KW]; KH]; C],
-    dx: Option<&mut [[[E; W]; H]; C]>,
+    wf: &[[[E; KW]; KH]; CG],
+    x: &[[[E; W]; H]],
+    dwf: &mut [[[E; KW]; KH]; CG],
+    dx: Option<&mut [[[E; W]; H]]>,
     oy: usize,
     ox: usize,
-    (sh, sw, ph, pw): (usize, usize, usize, usize),
+    geom: Geometry,
 ) {
-    for c in 0..C {
-        for ky in 0..KH {
-            let Some(iy) = tap(oy, ky, sh, ph, H) else {
-                continue;
-            };
-            for kx in 0..KW {
-                if let Some(ix) = tap(ox, kx, sw, pw, W) {
-                    dwf[c][ky][kx] += g * x[c][iy][ix];
+    let taps = |ky: usize, kx: usize| {
+        let iy = tap(oy, ky, geom.stride.0, geom.dilation.0, geom.pad.0, H)?;
+        let ix = tap(ox, kx, geom.stride.1, geom.dilation.1, geom.pad.1, W)?;
+        Some((iy, ix))
+    };
+    for (dwc, xc) in dwf.iter_mut().zip(x) {
+        for (ky, dwrow) in dwc.iter_mut().enumerate() {
+            for (kx, dwv) in dwrow.iter_mut().enumerate() {
+                if let Some((iy, ix)) = taps(ky, kx) {
+                    *dwv += g * xc[iy][ix];
                 }
             }
         }
     }
     if let Some(dx) = dx {
-        for c in 0..C {
-            for ky in 0..KH {
-                let Some(iy) = tap(oy, ky, sh, ph, H) else {
-                    continue;
-                };
-                for kx in 0..KW {
-                    if let Some(ix) = tap(ox, kx, sw, pw, W) {
-                        dx[c][iy][ix] += g * wf[c][ky][kx];
+        for (wc, dxc) in wf.iter().zip(dx) {
+            for (ky, wrow) in wc.iter().enumerate() {
+                for (kx, &wv) in wrow.iter().enumerate() {
+                    if let Some((iy, ix)) = taps(ky, kx) {
+                        dxc[iy][ix] += g * wv;
                     }
                 }
             }
         }
+    }
+}
+
+/// Zeroes the gradients backward accumulates into.
+fn clear<
+    E: Scalar,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const F: usize,
+    const CG: usize,
+    const KH: usize,
+    const KW: usize,
+>(
+    dw: &mut [[[[E; KW]; KH]; CG]; F],
+    db: Option<&mut [E; F]>,
+    dx: Option<&mut [[[[E; W]; H]; C]]>,
+) {
+    dw.as_flattened_mut()
+        .as_flattened_mut()
+        .as_flattened_mut()
+        .fill(E::ZERO);
+    if let Some(db) = db {
+        db.fill(E::ZERO);
+    }
+    if let Some(dx) = dx {
+        dx.as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .fill(E::ZERO);
     }
 }
 
@@ -224,11 +279,11 @@ fn scatter<
 /// Overwrites `dw`, `db` and, when given, `dx`.
 ///
 /// # Shapes
-/// - `w`, `dw`: `[F, C, KH, KW]`; `db`: `[F]`
+/// - `w`, `dw`: `[F, CG, KH, KW]`; `db`: `[F]`
 /// - `x`, `dx`: `[batch, C, H, W]`; `dy`: `[batch, F, OH, OW]`
 #[expect(
-    clippy::needless_range_loop,
-    reason = "output positions index the gradient and select input taps"
+    clippy::too_many_arguments,
+    reason = "each tensor and each gradient buffer is its own argument, as generated code holds them"
 )]
 pub(super) fn backward<
     E: Scalar,
@@ -236,35 +291,42 @@ pub(super) fn backward<
     const H: usize,
     const W: usize,
     const F: usize,
+    const CG: usize,
     const KH: usize,
     const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PH: usize,
-    const PW: usize,
     const OH: usize,
     const OW: usize,
 >(
-    w: &[[[[E; KW]; KH]; C]; F],
+    w: &[[[[E; KW]; KH]; CG]; F],
     x: &[[[[E; W]; H]; C]],
     dy: &[[[[E; OW]; OH]; F]],
-    dw: &mut [[[[E; KW]; KH]; C]; F],
-    db: &mut [E; F],
+    dw: &mut [[[[E; KW]; KH]; CG]; F],
+    mut db: Option<&mut [E; F]>,
     mut dx: Option<&mut [[[[E; W]; H]; C]]>,
+    geom: Geometry,
+    groups: usize,
 ) {
-    *dw = [[[[E::ZERO; KW]; KH]; C]; F];
-    *db = [E::ZERO; F];
-    if let Some(dx) = dx.as_deref_mut() {
-        dx.fill([[[E::ZERO; W]; H]; C]);
-    }
+    clear(dw, db.as_deref_mut(), dx.as_deref_mut());
+    let per_group = F / groups;
     for (s, (x, dy)) in x.iter().zip(dy).enumerate() {
-        for f in 0..F {
-            for oy in 0..OH {
-                for ox in 0..OW {
-                    let g = dy[f][oy][ox];
-                    db[f] += g;
-                    let dxs = dx.as_deref_mut().map(|d| &mut d[s]);
-                    scatter(g, &w[f], x, &mut dw[f], dxs, oy, ox, (SH, SW, PH, PW));
+        for (f, dyf) in dy.iter().enumerate() {
+            let first = f / per_group * CG;
+            for (oy, row) in dyf.iter().enumerate() {
+                for (ox, &g) in row.iter().enumerate() {
+                    if let Some(db) = db.as_deref_mut() {
+                        db[f] += g;
+                    }
+                    let dxs = dx.as_deref_mut().map(|d| &mut d[s][first..first + CG]);
+                    scatter(
+                        g,
+                        &w[f],
+                        &x[first..first + CG],
+                        &mut dw[f],
+                        dxs,
+                        oy,
+                        ox,
+                        geom,
+                    );
                 }
             }
         }
@@ -287,50 +349,40 @@ pub(super) fn backward_max_pool<
     const H: usize,
     const W: usize,
     const F: usize,
+    const CG: usize,
     const KH: usize,
     const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PH: usize,
-    const PW: usize,
-    const OH: usize,
     const OW: usize,
     const QH: usize,
     const QW: usize,
 >(
-    w: &[[[[E; KW]; KH]; C]; F],
+    w: &[[[[E; KW]; KH]; CG]; F],
     x: &[[[[E; W]; H]; C]],
     y: &[[[[E; QW]; QH]; F]],
     argmax: &[[[[u32; QW]; QH]; F]],
     dy: &[[[[E; QW]; QH]; F]],
     act: A,
-    dw: &mut [[[[E; KW]; KH]; C]; F],
-    db: &mut [E; F],
+    dw: &mut [[[[E; KW]; KH]; CG]; F],
+    mut db: Option<&mut [E; F]>,
     mut dx: Option<&mut [[[[E; W]; H]; C]]>,
+    geom: Geometry,
+    groups: usize,
 ) {
-    *dw = [[[[E::ZERO; KW]; KH]; C]; F];
-    *db = [E::ZERO; F];
-    if let Some(dx) = dx.as_deref_mut() {
-        dx.fill([[[E::ZERO; W]; H]; C]);
-    }
+    clear(dw, db.as_deref_mut(), dx.as_deref_mut());
+    let per_group = F / groups;
     for (s, ((x, y), (am, dy))) in x.iter().zip(y).zip(argmax.iter().zip(dy)).enumerate() {
         for f in 0..F {
+            let first = f / per_group * CG;
             for qy in 0..QH {
                 for qx in 0..QW {
                     let g = dy[f][qy][qx] * act.grad_from_output(y[f][qy][qx]);
-                    db[f] += g;
+                    if let Some(db) = db.as_deref_mut() {
+                        db[f] += g;
+                    }
                     let at = am[f][qy][qx] as usize;
-                    let dxs = dx.as_deref_mut().map(|d| &mut d[s]);
-                    scatter(
-                        g,
-                        &w[f],
-                        x,
-                        &mut dw[f],
-                        dxs,
-                        at / OW,
-                        at % OW,
-                        (SH, SW, PH, PW),
-                    );
+                    let dxs = dx.as_deref_mut().map(|d| &mut d[s][first..first + CG]);
+                    let xg = &x[first..first + CG];
+                    scatter(g, &w[f], xg, &mut dw[f], dxs, at / OW, at % OW, geom);
                 }
             }
         }

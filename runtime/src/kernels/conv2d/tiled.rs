@@ -281,7 +281,7 @@ fn block<
                 for (r, row) in frows.iter().enumerate() {
                     for dx in 0..WW {
                         let v = row[x0 + dx];
-                        if v > best {
+                        if super::super::pool2d::beats(v, best) {
                             best = v;
                             at = (qy * WH + r) * OW + x0 + dx;
                         }

@@ -1,7 +1,7 @@
 use constnet::network;
 
 network! {
-    struct Net: [28, 28] => affine(10)
+    struct Net: [1, 8, 8] => conv1d(4, 3)
 }
 
 fn main() {}

@@ -1,0 +1,7 @@
+use constnet::network;
+
+network! {
+    struct Net: [1, 8, 8] => conv(4, 3, pad = full)
+}
+
+fn main() {}

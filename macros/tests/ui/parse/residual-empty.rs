@@ -1,0 +1,7 @@
+use constnet::network;
+
+network! {
+    struct Net: [4] => residual()
+}
+
+fn main() {}

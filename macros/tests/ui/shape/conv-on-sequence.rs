@@ -1,0 +1,7 @@
+use constnet::network;
+
+network! {
+    struct Net: [2, 16] => conv(4, 3)
+}
+
+fn main() {}

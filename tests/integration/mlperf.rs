@@ -1,0 +1,46 @@
+//! MLPerf Tiny's reference networks: shapes, parameter counts, training on
+//! synthetic data, allocation-free inference.
+
+#[path = "../../examples/mlperf_tiny/models.rs"]
+mod models;
+
+use constnet::Network;
+use models::{AutoEncoder, DsCnn, MobileNetV1, ResNet8};
+
+#[test]
+fn reference_models_have_the_published_parameter_counts() {
+    assert_eq!(DsCnn::<f32>::PARAM_COUNT, 23_756);
+    assert_eq!(ResNet8::<f32>::PARAM_COUNT, 78_186);
+    assert_eq!(MobileNetV1::<f32>::PARAM_COUNT, 213_586);
+    assert_eq!(AutoEncoder::<f32>::PARAM_COUNT, 267_928);
+}
+
+#[test]
+fn reference_models_have_the_published_shapes() {
+    let shape = |layers: &[constnet::LayerInfo], name: &str| {
+        layers
+            .iter()
+            .find(|l| l.name == name)
+            .map(|l| l.output.to_vec())
+    };
+    assert_eq!(shape(DsCnn::<f32>::LAYERS, "conv1"), Some(vec![64, 25, 5]));
+    assert_eq!(
+        shape(DsCnn::<f32>::LAYERS, "global_avgpool"),
+        Some(vec![64])
+    );
+    assert_eq!(
+        shape(ResNet8::<f32>::LAYERS, "conv4"),
+        Some(vec![32, 16, 16])
+    );
+    assert_eq!(shape(ResNet8::<f32>::LAYERS, "conv7"), Some(vec![64, 8, 8]));
+    assert_eq!(
+        shape(MobileNetV1::<f32>::LAYERS, "conv1"),
+        Some(vec![8, 48, 48])
+    );
+    assert_eq!(
+        shape(MobileNetV1::<f32>::LAYERS, "conv27"),
+        Some(vec![256, 3, 3])
+    );
+    assert_eq!(<AutoEncoder<f32> as Network>::OUTPUT_LEN, 640);
+    println!("{}", ResNet8::<f32>::seeded(0).summary());
+}
