@@ -15,4 +15,5 @@ mod gradcheck;
 mod mlperf;
 mod mnist_training;
 mod shapes;
+mod signatures;
 mod training;

@@ -215,12 +215,34 @@ fn layer_infos(typed: &TypedNetwork) -> Vec<TokenStream> {
         .collect()
 }
 
-/// The architecture's shape signature as text: input and output shapes and
-/// every parameter tensor's name and shape. Options that leave the
-/// parameters' meaning in place (dropout rate, initializer, loss, aliases)
-/// do not change it, so a weight file outlives them.
+/// The architecture's signature as text: input and output shapes, every
+/// layer's kind and the settings that change its function
+/// ([`crate::layers::LayerKind::signature`]), the residual blocks' structure,
+/// and every parameter tensor's name and shape. Options that leave a
+/// trained network's function in place (dropout rate, initializer, loss,
+/// aliases, spelling) do not change it, so a weight file outlives them.
 fn signature_text(typed: &TypedNetwork) -> String {
-    let mut text = format!("{} -> {}", typed.net.input, typed.output);
+    fn chain(typed: &TypedNetwork, items: &[TypedNode], out: &mut String) {
+        for item in items {
+            match item {
+                TypedNode::Layer(i) => {
+                    out.push_str(&typed.layers[*i].layer.kind.signature());
+                    out.push_str(" -> ");
+                }
+                TypedNode::Block(block) => {
+                    out.push_str("residual(");
+                    chain(typed, &block.main, out);
+                    if let Some(shortcut) = &block.shortcut {
+                        out.push_str("shortcut ");
+                        chain(typed, shortcut, out);
+                    }
+                    out.push_str(") -> ");
+                }
+            }
+        }
+    }
+    let mut text = format!("{} -> {} ; ", typed.net.input, typed.output);
+    chain(typed, &typed.chain, &mut text);
     for t in &typed.tensors {
         text.push_str(&format!(" ; {} {:?}", t.name, t.shape));
     }

@@ -272,6 +272,33 @@ impl LayerKind {
         }
     }
 
+    /// What the layer computes, for the architecture signature: its kind and
+    /// every setting that changes its function (activation and its alpha,
+    /// pooling kind, window, stride, padding, rounding, dilation, groups,
+    /// bias, batch-norm eps), but not those that leave a trained network's
+    /// function in place (dropout rate, initializer, batch-norm momentum).
+    pub(crate) fn signature(&self) -> String {
+        match self {
+            LayerKind::Affine(a) => format!("affine(out {}, bias {})", a.outputs, a.bias),
+            LayerKind::Conv(c) => format!(
+                "conv({:?}, {:?}, kernel {:?}, stride {:?}, dilation {:?}, pad {:?}, {:?}, bias {})",
+                c.rank, c.filters, c.kernel, c.stride, c.dilation, c.pad, c.round, c.bias
+            ),
+            LayerKind::Pool(p) => format!(
+                "pool({:?}, {:?}, size {:?}, stride {:?}, pad {:?}, {:?})",
+                p.reduce, p.rank, p.size, p.stride, p.pad, p.round
+            ),
+            LayerKind::GlobalPool(p) => format!("global_pool({:?})", p.reduce),
+            LayerKind::Act(act) => format!("{act:?}"),
+            LayerKind::InputAct(act) => format!("{act:?}"),
+            LayerKind::Prelu => "prelu".into(),
+            LayerKind::Softmax => "softmax".into(),
+            LayerKind::Dropout(_) => "dropout".into(),
+            LayerKind::BatchNorm(bn) => format!("batchnorm(eps {})", bn.eps),
+            LayerKind::Flatten => "flatten(c, h, w)".into(),
+        }
+    }
+
     /// Whether backpropagation can pass through this layer.
     pub(crate) fn has_gradient(&self) -> bool {
         match self {

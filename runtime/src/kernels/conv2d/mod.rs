@@ -8,10 +8,12 @@
 //! `(OH, OW)` the macro computed (exact, floored or "same"). Weights use
 //! PyTorch's layout `[F][CG][KH][KW]`; the bias is optional.
 //!
-//! Plain stride-1 convolutions (one group, no padding, no dilation) with
-//! rows of at most 64 outputs take the register-tiled path (`tiled.rs`);
+//! Stride-1 convolutions without dilation (any padding, any groups: each
+//! group runs as its own convolution) and rows of at most 64 outputs take
+//! the register-tiled path (`tiled.rs`);
 //! everything else the general loops (`generic.rs`). Both sum each output in
-//! the order bias, then channels, kernel rows, kernel columns.
+//! the order bias, then channels, kernel rows, kernel columns, skipping
+//! padded taps, so the portable build gives the same bits on either path.
 
 mod generic;
 mod tiled;
@@ -19,28 +21,12 @@ mod tiled;
 use super::activation::{Activation, Identity};
 use super::dispatch::{MulAdd, entry};
 use crate::Scalar;
-use crate::network::view;
 
-/// Whether the tiled path handles this geometry.
-const fn tiled(
-    (h, w): (usize, usize),
-    (kh, kw): (usize, usize),
-    (sh, sw): (usize, usize),
-    (ph, pw): (usize, usize),
-    (dh, dw): (usize, usize),
-    groups: usize,
-    (oh, ow): (usize, usize),
-) -> bool {
-    groups == 1
-        && sh == 1
-        && sw == 1
-        && ph == 0
-        && pw == 0
-        && dh == 1
-        && dw == 1
-        && oh + kh == h + 1
-        && ow + kw == w + 1
-        && ow <= 64
+/// Whether the tiled path handles this geometry: any stride, padding and
+/// number of groups (each runs as its own convolution), no dilation, and a
+/// row of outputs that fits the register tile.
+const fn tiled((dh, dw): (usize, usize), ow: usize) -> bool {
+    dh == 1 && dw == 1 && ow <= 64
 }
 
 /// The sizes every path relies on, checked at compile time.
@@ -87,29 +73,6 @@ macro_rules! geometry_checked {
             )
         }
     };
-}
-
-/// The plain-kernel view of `w` when there is one group (`CG == C`).
-#[inline(always)]
-fn dense<E, const F: usize, const C: usize, const CG: usize, const KH: usize, const KW: usize>(
-    w: &[[[[E; KW]; KH]; CG]; F],
-) -> &[[[[E; KW]; KH]; C]; F] {
-    view::kernel::<E, F, C, KH, KW>(w.as_flattened().as_flattened().as_flattened())
-}
-
-/// [`dense`], mutable.
-#[inline(always)]
-fn dense_mut<
-    E,
-    const F: usize,
-    const C: usize,
-    const CG: usize,
-    const KH: usize,
-    const KW: usize,
->(
-    w: &mut [[[[E; KW]; KH]; CG]; F],
-) -> &mut [[[[E; KW]; KH]; C]; F] {
-    view::kernel_mut::<E, F, C, KH, KW>(w.as_flattened_mut().as_flattened_mut().as_flattened_mut())
 }
 
 entry! {
@@ -166,15 +129,16 @@ fn forward_impl<
         x.len(),
         y.len()
     );
-    if tiled((H, W), (KH, KW), (SH, SW), (PH, PW), (DH, DW), G, (OH, OW)) {
+    if tiled((DH, DW), OW) {
         let zero = [E::ZERO; F];
-        tiled::forward::<M, E, A, C, H, W, F, KH, KW, OH, OW, 1, 1, OH, OW>(
-            dense(w),
+        tiled::forward::<M, E, A, C, CG, H, W, F, KH, KW, SH, SW, PH, PW, OH, OW, 1, 1, OH, OW>(
+            w,
             b.unwrap_or(&zero),
             x,
             y,
             None,
             act,
+            G,
         );
     } else {
         let geom = generic::Geometry {
@@ -262,15 +226,16 @@ fn forward_max_pool_impl<
         x.len(),
         y.len()
     );
-    if tiled((H, W), (KH, KW), (SH, SW), (PH, PW), (DH, DW), G, (OH, OW)) {
+    if tiled((DH, DW), OW) {
         let zero = [E::ZERO; F];
-        tiled::forward::<M, E, A, C, H, W, F, KH, KW, OH, OW, WH, WW, QH, QW>(
-            dense(w),
+        tiled::forward::<M, E, A, C, CG, H, W, F, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW>(
+            w,
             b.unwrap_or(&zero),
             x,
             y,
             argmax,
             act,
+            G,
         );
     } else {
         let geom = generic::Geometry {
@@ -342,17 +307,18 @@ fn backward_impl<
         x.len(),
         dy.len()
     );
-    if tiled((H, W), (KH, KW), (SH, SW), (PH, PW), (DH, DW), G, (OH, OW)) {
+    if tiled((DH, DW), OW) {
         let mut scratch = [E::ZERO; F];
         let grads = tiled::Grads::Dense { dy };
-        tiled::backward::<M, E, Identity, C, H, W, F, KH, KW, OW, OH, OW>(
-            dense(w),
+        tiled::backward::<M, E, Identity, C, CG, H, W, F, KH, KW, SH, SW, PH, PW, OW, OH, OW>(
+            w,
             x,
             grads,
             Identity,
-            dense_mut(dw),
+            dw,
             db.unwrap_or(&mut scratch),
             dx,
+            G,
         );
     } else {
         let geom = generic::Geometry {
@@ -439,17 +405,18 @@ fn backward_max_pool_impl<
         x.len(),
         dy.len()
     );
-    if tiled((H, W), (KH, KW), (SH, SW), (PH, PW), (DH, DW), G, (OH, OW)) {
+    if tiled((DH, DW), OW) {
         let mut scratch = [E::ZERO; F];
         let grads = tiled::Grads::Pooled { dy, y, argmax };
-        tiled::backward::<M, E, A, C, H, W, F, KH, KW, OW, QH, QW>(
-            dense(w),
+        tiled::backward::<M, E, A, C, CG, H, W, F, KH, KW, SH, SW, PH, PW, OW, QH, QW>(
+            w,
             x,
             grads,
             act,
-            dense_mut(dw),
+            dw,
             db.unwrap_or(&mut scratch),
             dx,
+            G,
         );
     } else {
         let geom = generic::Geometry {
@@ -699,6 +666,43 @@ mod tests {
             // A length-1 height: conv1d.
             check::<M, E, 2, 1, 9, 3, 1, 2, 1, 3, 1, 2, 0, 1, 1, 1, 1, 5, 1, 5, 1, 1>(batch, seed);
         }
+    }
+
+    #[test]
+    fn portable_tiled_and_general_paths_agree_bit_for_bit() {
+        // A padded stride-1 convolution takes the tiled path; the general
+        // path must give the very same bits in the portable build.
+        const C: usize = 3;
+        let (w, b) = (random::<f32>(4 * C * 9, 7), random::<f32>(4, 8));
+        let x = random::<f32>(2 * C * 6 * 7, 9);
+        let (wk, bv, xs) = (
+            kernel::<f32, 4, C, 3, 3>(&w),
+            vector::<f32, 4>(&b),
+            images::<f32, C, 6, 7>(&x),
+        );
+        let (mut tiled, mut general) = (vec![0.0f32; 2 * 4 * 6 * 7], vec![0.0f32; 2 * 4 * 6 * 7]);
+        forward_impl::<Unfused, f32, Identity, C, 6, 7, 4, 1, C, 3, 3, 1, 1, 1, 1, 1, 1, 6, 7>(
+            wk,
+            Some(bv),
+            xs,
+            images_mut(&mut tiled),
+            Identity,
+        );
+        let geom = generic::Geometry {
+            stride: (1, 1),
+            pad: (1, 1),
+            dilation: (1, 1),
+        };
+        generic::forward::<f32, Identity, C, 6, 7, 4, C, 3, 3, 6, 7>(
+            wk,
+            Some(bv),
+            xs,
+            images_mut(&mut general),
+            Identity,
+            geom,
+            1,
+        );
+        assert!(tiled.iter().zip(&general).all(|(a, b)| a.to_bits() == b.to_bits()));
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! Register-tiled convolution for stride 1 without padding, the shape of
-//! almost every convolution in small networks.
+//! Register-tiled convolution without dilation, the shape of most
+//! convolutions in small networks, with any stride, padding and groups:
+//! taps in the padding are skipped, exactly as the general path skips them,
+//! and each group runs as its own convolution.
 //!
 //! Forward keeps one output row of `FB` filters in registers
 //! (`FB · OW ≤ 96` accumulators for `f32`): for each kernel tap, one
@@ -18,18 +20,58 @@ use crate::Scalar;
 /// Accumulator budget (elements) of one register tile.
 const TILE: usize = 96;
 
-/// Forward over a batch, pooling `WH × WW` windows (`1 × 1`: no pool).
+/// The outputs `lo..hi` of a row whose kernel column `kx` falls inside the
+/// input: output `ox` reads column `ox·SW + kx − PW`.
 #[inline(always)]
+const fn columns<const W: usize, const SW: usize, const PW: usize, const OW: usize>(
+    kx: usize,
+) -> (usize, usize) {
+    let lo = PW.saturating_sub(kx).div_ceil(SW);
+    let hi = (W + PW - kx).div_ceil(SW);
+    (lo, if hi < OW { hi } else { OW })
+}
+
+/// The channels of group `g` of one sample.
+#[inline(always)]
+fn group<T, const CT: usize, const CG: usize>(xs: &[T; CT], g: usize) -> &[T; CG] {
+    match xs[g * CG..].first_chunk::<CG>() {
+        Some(group) => group,
+        // The entry points assert `CG · groups = CT`.
+        None => unreachable!("conv2d: group {g} of {CT} channels in groups of {CG}"),
+    }
+}
+
+/// [`group`], mutable.
+#[inline(always)]
+fn group_mut<T, const CT: usize, const CG: usize>(xs: &mut [T; CT], g: usize) -> &mut [T; CG] {
+    match xs[g * CG..].first_chunk_mut::<CG>() {
+        Some(group) => group,
+        None => unreachable!("conv2d: group {g} of {CT} channels in groups of {CG}"),
+    }
+}
+
+/// Forward over a batch in `groups` groups of `CG` of the `CT` input
+/// channels, pooling `WH × WW` windows (`1 × 1`: no pool).
+#[inline(always)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each tensor, the optional argmax, the activation and the group count"
+)]
 pub(super) fn forward<
     M: MulAdd,
     E: Scalar,
     A: Activation<E>,
+    const CT: usize,
     const C: usize,
     const H: usize,
     const W: usize,
     const F: usize,
     const KH: usize,
     const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
     const OH: usize,
     const OW: usize,
     const WH: usize,
@@ -39,24 +81,45 @@ pub(super) fn forward<
 >(
     w: &[[[[E; KW]; KH]; C]; F],
     b: &[E; F],
-    x: &[[[[E; W]; H]; C]],
+    x: &[[[[E; W]; H]; CT]],
     y: &mut [[[[E; QW]; QH]; F]],
     mut argmax: Option<&mut [[[[u32; QW]; QH]; F]]>,
     act: A,
+    groups: usize,
 ) {
     #[cfg(feature = "std")]
-    if let ([xs], [ys]) = (x, &mut *y) {
+    if let ([xs], [ys]) = (x, &mut *y)
+        && groups == 1
+    {
         let parts = crate::threads::split_for(F * OH * OW * C * KH * KW);
         if parts > 1 {
             let am = argmax.map(|a| &mut a[0][..]);
-            return filters_parallel::<E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW>(
-                w, b, xs, ys, am, act, parts,
+            return filters_parallel::<E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW>(
+                w,
+                b,
+                group::<_, CT, C>(xs, 0),
+                ys,
+                am,
+                act,
+                parts,
             );
         }
     }
+    let per = F / groups;
     for (s, (xs, ys)) in x.iter().zip(y.iter_mut()).enumerate() {
-        let am = argmax.as_deref_mut().map(|a| &mut a[s][..]);
-        filters::<M, E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW>(w, b, xs, ys, am, act);
+        let mut am = argmax.as_deref_mut().map(|a| &mut a[s][..]);
+        for g in 0..groups {
+            let fs = g * per..(g + 1) * per;
+            let am = am.as_deref_mut().map(|a| &mut a[fs.clone()]);
+            filters::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW>(
+                &w[fs.clone()],
+                &b[fs.clone()],
+                group::<_, CT, C>(xs, g),
+                &mut ys[fs],
+                am,
+                act,
+            );
+        }
     }
 }
 
@@ -71,6 +134,10 @@ fn filters_parallel<
     const W: usize,
     const KH: usize,
     const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
     const OH: usize,
     const OW: usize,
     const WH: usize,
@@ -100,7 +167,7 @@ fn filters_parallel<
         };
         rayon::join(
             || {
-                filters_parallel::<E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW>(
+                filters_parallel::<E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW>(
                     w_lo,
                     b_lo,
                     xs,
@@ -111,7 +178,7 @@ fn filters_parallel<
                 )
             },
             || {
-                filters_parallel::<E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW>(
+                filters_parallel::<E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW>(
                     w_hi,
                     b_hi,
                     xs,
@@ -124,7 +191,7 @@ fn filters_parallel<
         );
         return;
     }
-    filters_leaf::<E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW>(w, b, xs, ys, am, act);
+    filters_leaf::<E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW>(w, b, xs, ys, am, act);
 }
 
 #[cfg(feature = "std")]
@@ -132,7 +199,9 @@ super::super::dispatch::entry! {
     /// [`filters`] through the kernel dispatch, for one part of a split.
     fn filters_leaf<E: Scalar, A: Activation<E>;
         const C: usize, const H: usize, const W: usize, const KH: usize, const KW: usize,
-        const OH: usize, const OW: usize, const WH: usize, const WW: usize, const QH: usize,
+        const SH: usize,
+        const SW: usize,
+        const PH: usize, const PW: usize, const OH: usize, const OW: usize, const WH: usize, const WW: usize, const QH: usize,
         const QW: usize>(
         w: &[[[[E; KW]; KH]; C]],
         b: &[E],
@@ -155,6 +224,10 @@ fn filters<
     const W: usize,
     const KH: usize,
     const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
     const OH: usize,
     const OW: usize,
     const WH: usize,
@@ -174,7 +247,7 @@ fn filters<
     let mut f0 = 0;
     if 8 * OW <= budget {
         while f0 + 8 <= f {
-            block::<M, E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW, 8>(
+            block::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, 8>(
                 f0,
                 w,
                 b,
@@ -188,7 +261,7 @@ fn filters<
     }
     if 4 * OW <= budget {
         while f0 + 4 <= f {
-            block::<M, E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW, 4>(
+            block::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, 4>(
                 f0,
                 w,
                 b,
@@ -201,7 +274,7 @@ fn filters<
         }
     }
     while f0 < f {
-        block::<M, E, A, C, H, W, KH, KW, OH, OW, WH, WW, QH, QW, 1>(
+        block::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, 1>(
             f0,
             w,
             b,
@@ -229,6 +302,10 @@ fn block<
     const W: usize,
     const KH: usize,
     const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
     const OH: usize,
     const OW: usize,
     const WH: usize,
@@ -255,14 +332,28 @@ fn block<
             }
             for c in 0..C {
                 for ky in 0..KH {
-                    let row = &xs[c][oy + ky];
+                    // Rows in the padding add nothing: skipped, as the
+                    // general path skips them.
+                    let Some(row) = (oy * SH + ky).checked_sub(PH).and_then(|iy| xs[c].get(iy))
+                    else {
+                        continue;
+                    };
                     for kx in 0..KW {
-                        // In bounds: the entry points assert OW = W - KW + 1.
-                        let seg = &row[kx..kx + OW];
+                        // Outputs `lo..hi` see input columns from
+                        // `lo·SW + kx − PW` on, every `SW`-th; the others see
+                        // padding. Without padding, all of them.
+                        let (lo, hi) = columns::<W, SW, PW, OW>(kx);
+                        let seg = &row[lo * SW + kx - PW..];
                         for (fb, a) in acc.iter_mut().enumerate() {
                             let wv = w[f0 + fb][c][ky][kx];
-                            for (ai, &xv) in a.iter_mut().zip(seg) {
-                                *ai = M::madd(wv, xv, *ai);
+                            if SW == 1 {
+                                for (ai, &xv) in a[lo..hi].iter_mut().zip(seg) {
+                                    *ai = M::madd(wv, xv, *ai);
+                                }
+                            } else {
+                                for (ai, &xv) in a[lo..hi].iter_mut().zip(seg.iter().step_by(SW)) {
+                                    *ai = M::madd(wv, xv, *ai);
+                                }
                             }
                         }
                     }
@@ -302,35 +393,51 @@ fn block<
 /// activation's derivative is taken at `y`; without, `dy` is already the
 /// gradient of the pre-activation at every output and `argmax` is unused.
 #[inline(always)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each tensor and each gradient buffer is its own argument, and the group count"
+)]
 pub(super) fn backward<
     M: MulAdd,
     E: Scalar,
     A: Activation<E>,
+    const CT: usize,
     const C: usize,
     const H: usize,
     const W: usize,
     const F: usize,
     const KH: usize,
     const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
     const OW: usize,
     const QH: usize,
     const QW: usize,
 >(
     w: &[[[[E; KW]; KH]; C]; F],
-    x: &[[[[E; W]; H]; C]],
+    x: &[[[[E; W]; H]; CT]],
     grads: Grads<'_, E, QH, QW, F>,
     act: A,
     dw: &mut [[[[E; KW]; KH]; C]; F],
     db: &mut [E; F],
-    mut dx: Option<&mut [[[[E; W]; H]; C]]>,
+    mut dx: Option<&mut [[[[E; W]; H]; CT]]>,
+    groups: usize,
 ) {
     if let Some(dx) = dx.as_deref_mut() {
-        dx.fill([[[E::ZERO; W]; H]; C]);
+        dx.as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .fill(E::ZERO);
     }
+    let per = F / groups;
     for f in 0..F {
+        let grp = f / per;
         let mut dwf = [[[E::ZERO; KW]; KH]; C];
         let mut dbf = E::ZERO;
         for (s, xs) in x.iter().enumerate() {
+            let xs = group::<_, CT, C>(xs, grp);
             for qy in 0..QH {
                 for qx in 0..QW {
                     let (g, oy, ox) = match grads {
@@ -348,19 +455,25 @@ pub(super) fn backward<
                     if g == E::ZERO {
                         continue;
                     }
+                    // The taps of output (oy, ox) inside the input.
+                    let (iy, ix) = (oy * SH, ox * SW);
+                    let (ky0, ky1) = (PH.saturating_sub(iy), KH.min(H + PH - iy));
+                    let (kx0, kx1) = (PW.saturating_sub(ix), KW.min(W + PW - ix));
+                    let ix0 = ix + kx0 - PW;
                     for c in 0..C {
-                        for ky in 0..KH {
-                            let seg = &xs[c][oy + ky][ox..ox + KW];
-                            for (d, &xv) in dwf[c][ky].iter_mut().zip(seg) {
+                        for ky in ky0..ky1 {
+                            let seg = &xs[c][iy + ky - PH][ix0..ix0 + kx1 - kx0];
+                            for (d, &xv) in dwf[c][ky][kx0..kx1].iter_mut().zip(seg) {
                                 *d = M::madd(g, xv, *d);
                             }
                         }
                     }
                     if let Some(dx) = dx.as_deref_mut() {
+                        let dxs = group_mut::<_, CT, C>(&mut dx[s], grp);
                         for c in 0..C {
-                            for ky in 0..KH {
-                                let seg = &mut dx[s][c][oy + ky][ox..ox + KW];
-                                for (d, &wv) in seg.iter_mut().zip(&w[f][c][ky]) {
+                            for ky in ky0..ky1 {
+                                let seg = &mut dxs[c][iy + ky - PH][ix0..ix0 + kx1 - kx0];
+                                for (d, &wv) in seg.iter_mut().zip(&w[f][c][ky][kx0..kx1]) {
                                     *d = M::madd(g, wv, *d);
                                 }
                             }
