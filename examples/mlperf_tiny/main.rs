@@ -1,0 +1,85 @@
+//! MLPerf Tiny's four reference networks declared with `network!`: DS-CNN
+//! (keyword spotting), ResNet-8 (CIFAR-10), MobileNetV1 0.25 (visual wake
+//! words) and the dense autoencoder (anomaly detection). Prints each one's
+//! layer table, then trains it on synthetic data until it has memorized it.
+//!
+//! Run: `cargo run --release --example mlperf_tiny` (about a minute), or one
+//! model with `--model ds-cnn|resnet8|mobilenet|autoencoder`. `--smoke`
+//! trains each for a few steps. Prints, per model, the trainable parameter
+//! count and the mean loss of the first and last pass over the data.
+
+mod models;
+mod synthetic;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use constnet::loss::Target;
+use constnet::{Network, Trainable};
+use models::{AutoEncoder, DsCnn, MobileNetV1, ResNet8};
+
+/// Trains one model, prints its numbers; `false` when the loss did not fall
+/// by half.
+fn run<N, T>(name: &str, mut net: N, ts: &[T], steps: usize, lr: f64, smoke: bool) -> bool
+where
+    N: Trainable<Elem = f32> + Network + Sync,
+    T: Target<N::Output> + Sync,
+{
+    let xs = synthetic::inputs::<N::Input>(ts.len(), 1);
+    println!("{}", net_summary::<N>());
+    let start = Instant::now();
+    match synthetic::memorize(&mut net, &xs, ts, steps, 8, lr) {
+        Ok((first, last)) => {
+            println!(
+                "{name}: {} parameters, {steps} steps in {:.1} s, loss {first:.4} -> {last:.4}",
+                N::PARAM_COUNT,
+                start.elapsed().as_secs_f64()
+            );
+            smoke || last < first / 2.0
+        }
+        Err(e) => {
+            eprintln!("error: {name}: {e}");
+            false
+        }
+    }
+}
+
+fn net_summary<N: Network>() -> constnet::network::summary::Summary<N> {
+    constnet::network::summary::Summary::new()
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let smoke = args.iter().any(|a| a == "--smoke");
+    let only = args
+        .iter()
+        .position(|a| a == "--model")
+        .and_then(|i| args.get(i + 1).cloned());
+    let known = ["ds-cnn", "resnet8", "mobilenet", "autoencoder"];
+    if let Some(m) = &only
+        && !known.contains(&m.as_str())
+    {
+        eprintln!("error: unknown model `{m}`; expected one of {}", known.join(", "));
+        return ExitCode::from(2);
+    }
+    let pick = |m: &str| only.as_deref().is_none_or(|o| o == m);
+    let steps = |n: usize| if smoke { 3 } else { n };
+    let mut ok = true;
+    if pick("ds-cnn") {
+        let ts = synthetic::labels(32, 12, 2);
+        ok &= run("ds-cnn", DsCnn::<f32>::seeded(0), &ts, steps(200), 3e-3, smoke);
+    }
+    if pick("resnet8") {
+        let ts = synthetic::labels(32, 10, 2);
+        ok &= run("resnet8", ResNet8::<f32>::seeded(0), &ts, steps(200), 3e-3, smoke);
+    }
+    if pick("mobilenet") {
+        let ts = synthetic::labels(16, 2, 2);
+        ok &= run("mobilenet", MobileNetV1::<f32>::seeded(0), &ts, steps(100), 3e-3, smoke);
+    }
+    if pick("autoencoder") {
+        let xs = synthetic::inputs::<[f32; 640]>(32, 1);
+        ok &= run("autoencoder", AutoEncoder::<f32>::seeded(0), &xs, steps(200), 1e-3, smoke);
+    }
+    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
