@@ -43,7 +43,7 @@ mod safetensors;
 
 #[cfg(feature = "std")]
 pub use atomic::write as write_atomic;
-pub use bytes::{HEADER_LEN, Header, MAGIC, VERSION};
+pub use bytes::{Fault, HEADER_LEN, Header, MAGIC, VERSION};
 #[cfg(feature = "std")]
 pub use bytes::{from_bytes, load_bytes, save_bytes, to_bytes};
 #[cfg(feature = "std")]
@@ -53,19 +53,24 @@ pub use safetensors::{from_safetensors, load_safetensors, save_safetensors, to_s
 
 #[cfg(feature = "std")]
 use std::path::Path;
-#[cfg(feature = "std")]
-use std::vec::Vec;
 
 #[cfg(feature = "std")]
 use crate::{Scalar, TensorInfo};
 
-/// Reads a whole file, naming it in the error.
+/// Opens a regular file for a loader and returns it with its length; a
+/// FIFO, a device or a directory is refused before any read.
 #[cfg(feature = "std")]
-fn read(path: &Path) -> Result<Vec<u8>, PersistError> {
-    std::fs::read(path).map_err(|source| PersistError::Io {
-        action: "read",
-        path: path.to_path_buf(),
-        source,
+fn open(path: &Path) -> Result<(std::fs::File, u64), PersistError> {
+    crate::bounded::open_regular(path).map_err(|e| match e {
+        crate::bounded::OpenError::Io(source) => PersistError::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source,
+        },
+        crate::bounded::OpenError::NotAFile(kind) => PersistError::NotAFile {
+            path: path.to_path_buf(),
+            kind,
+        },
     })
 }
 
