@@ -3,11 +3,12 @@
 //!
 //! Two formats:
 //! - **constnet's byte format** ([`bytes`]: [`save_bytes`], [`load_bytes`],
-//!   [`to_bytes`], [`from_bytes`]): a 28-byte header and the flat parameter
+//!   [`to_bytes`], [`from_bytes`]): a 32-byte header and the flat parameter
 //!   array, for microcontrollers, where a `static` is built from the file at
 //!   compile time. The header carries the network's architecture signature,
-//!   so a file written for another network is rejected. The layout, its
-//!   constants and the `const` decoder need neither `std` nor an allocator.
+//!   so a file written for another network is rejected, and a CRC-32 of
+//!   header and data, so a damaged one is too. The layout, its constants, its
+//!   checks and the `const` decoder need neither `std` nor an allocator.
 //! - **safetensors** ([`save_safetensors`], [`load_safetensors`]; `std`): one
 //!   tensor per name in PyTorch layout, for exchanging weights with PyTorch.
 //!
@@ -16,10 +17,18 @@
 //! that are not finite are rejected when saving as well as when loading, so
 //! a diverged run can't overwrite a good file with NaNs.
 //!
+//! Loading reads no more than the format allows: the byte format's length
+//! follows from the network, safetensors' from a header that is checked
+//! against the network before any data is read, and a file of another kind
+//! fails on its first bytes. Loaders open regular files only (a FIFO or
+//! `/dev/zero` is refused before any read), and errors found in a file are
+//! wrapped in [`PersistError::InFile`], which names it.
+//!
 //! Every save is atomic: the bytes go to a temporary file in the destination's
 //! directory, which is flushed to disk and then renamed over the destination.
 //! A crash or a failed write leaves the previous file as it was and no partial
-//! file under the destination's name.
+//! file under the destination's name. A save also removes the temporary files
+//! that killed processes left for the same destination.
 //!
 //! # Examples
 //! ```no_run
