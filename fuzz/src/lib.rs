@@ -11,10 +11,10 @@
 
 use std::io::Write;
 
-use constnet::{Network, Scalar};
 use constnet::data::mnist::{Scaling, images_from_idx, labels_from_idx};
 use constnet::data::{Column, CsvReader, DataError, Idx, IdxReader};
 use constnet::persist::{self, HEADER_LEN, Header, PersistError, bytes};
+use constnet::{Network, Scalar};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
@@ -24,8 +24,11 @@ constnet::network! {
     pub struct Small: [1, 4, 4] => conv(2, 3) -> batchnorm -> relu -> affine(3)
 }
 
+/// A harness function: checks one input, panics on a bug.
+pub type Harness = fn(&[u8]);
+
 /// The fuzz targets, each with its harness function.
-pub const TARGETS: [(&str, fn(&[u8])); 4] = [
+pub const TARGETS: [(&str, Harness); 4] = [
     ("bytes", bytes),
     ("safetensors", safetensors),
     ("csv", csv),
@@ -224,8 +227,16 @@ pub fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let images = constnet::data::encode_idx(&[2, 2, 2], &[0, 1, 2, 3, 250, 251, 252, 253]).unwrap();
     let labels = constnet::data::encode_idx(&[3], &[7, 0, 9]).unwrap();
     vec![
-        ("bytes", "small-f32.cnet", persist::to_bytes(&f32_net).unwrap()),
-        ("bytes", "small-f64.cnet", persist::to_bytes(&f64_net).unwrap()),
+        (
+            "bytes",
+            "small-f32.cnet",
+            persist::to_bytes(&f32_net).unwrap(),
+        ),
+        (
+            "bytes",
+            "small-f64.cnet",
+            persist::to_bytes(&f64_net).unwrap(),
+        ),
         (
             "safetensors",
             "small-f32.safetensors",
@@ -236,7 +247,11 @@ pub fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             "small-f64.safetensors",
             persist::to_safetensors(&f64_net).unwrap(),
         ),
-        ("csv", "classes.csv", b"0.5,-1,1\n2e3, 4 ,0\n\n7,8,2\n".to_vec()),
+        (
+            "csv",
+            "classes.csv",
+            b"0.5,-1,1\n2e3, 4 ,0\n\n7,8,2\n".to_vec(),
+        ),
         ("csv", "named.csv", b"a;y\n1.5;2\n-3;4e-2\n".to_vec()),
         ("idx", "images.idx", images.clone()),
         ("idx", "labels.idx", labels),

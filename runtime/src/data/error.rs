@@ -49,7 +49,8 @@ pub enum DataError {
     /// A file loader was given something other than a regular file: a
     /// FIFO, a device such as `/dev/zero`, a directory. It is refused before
     /// any read; a stream can still be passed to a reader such as
-    /// [`read_idx`](super::read_idx) or [`CsvReader::read_classes`](super::CsvReader::read_classes).
+    /// [`read_idx`](super::read_idx) or
+    /// [`CsvReader::read_classes`](super::CsvReader::read_classes).
     #[error("cannot load `{}`: it is {kind}, not a regular file", path.display())]
     NotAFile {
         /// The path the caller named.
@@ -199,7 +200,9 @@ fn too_large(declared: Option<u64>, limit: u64) -> String {
             "the header declares {size} bytes of data, over the limit of {limit} bytes \
              (raise it with `max_bytes`)"
         ),
-        None => std::format!("input exceeds the limit of {limit} bytes (raise it with `max_bytes`)"),
+        None => {
+            std::format!("input exceeds the limit of {limit} bytes (raise it with `max_bytes`)")
+        }
     }
 }
 

@@ -209,91 +209,91 @@ pub fn read_idx_file(path: impl AsRef<Path>) -> Result<Idx, DataError> {
 }
 
 impl IdxReader {
-/// Parses the (already decompressed) IDX stream. `gzip` says how to report
-/// read errors: inside a gzip stream they mean corrupt compressed data.
-fn read_raw(&self, mut reader: impl Read, gzip: bool) -> Result<Idx, DataError> {
-    let read_err = |e| {
-        if gzip {
-            DataError::Gzip(e)
-        } else {
-            DataError::Read(e)
+    /// Parses the (already decompressed) IDX stream. `gzip` says how to report
+    /// read errors: inside a gzip stream they mean corrupt compressed data.
+    fn read_raw(&self, mut reader: impl Read, gzip: bool) -> Result<Idx, DataError> {
+        let read_err = |e| {
+            if gzip {
+                DataError::Gzip(e)
+            } else {
+                DataError::Read(e)
+            }
+        };
+
+        let mut magic = [0u8; 4];
+        let got = read_full(&mut reader, &mut magic).map_err(read_err)?;
+        if got < magic.len() {
+            return Err(truncated(4, got as u64));
         }
-    };
-
-    let mut magic = [0u8; 4];
-    let got = read_full(&mut reader, &mut magic).map_err(read_err)?;
-    if got < magic.len() {
-        return Err(truncated(4, got as u64));
-    }
-    let [z0, z1, kind, rank] = magic;
-    if z0 != 0 || z1 != 0 || kind != U8_TYPE || rank == 0 || rank > MAX_RANK {
-        return Err(DataError::BadMagic {
-            found: u32::from_be_bytes(magic),
-            max_rank: MAX_RANK,
-        });
-    }
-
-    let header_len = 4 + 4 * u64::from(rank);
-    let mut dims = Vec::with_capacity(usize::from(rank));
-    for i in 0..u64::from(rank) {
-        let mut raw = [0u8; 4];
-        let got = read_full(&mut reader, &mut raw).map_err(read_err)?;
-        if got < raw.len() {
-            return Err(truncated(header_len, 4 + 4 * i + got as u64));
+        let [z0, z1, kind, rank] = magic;
+        if z0 != 0 || z1 != 0 || kind != U8_TYPE || rank == 0 || rank > MAX_RANK {
+            return Err(DataError::BadMagic {
+                found: u32::from_be_bytes(magic),
+                max_rank: MAX_RANK,
+            });
         }
-        let d = u32::from_be_bytes(raw);
-        dims.push(u64::from(d));
-    }
-    // A saturating product is exact, or u64::MAX when the exact one is larger:
-    // a zero factor makes both 0. Capping the item size as well as the total
-    // matters when the count is 0, as in `[0, 2^31, 2^31]`.
-    let item = dims
-        .iter()
-        .skip(1)
-        .fold(1u64, |acc, &d| acc.saturating_mul(d));
-    let total = dims.first().map_or(0, |&n| n.saturating_mul(item));
-    if item > MAX_BYTES || total > MAX_BYTES {
-        return Err(DataError::BadDims {
-            found: dims,
-            reason: format!(
-                "{item} bytes per item and {total} in all; the cap is {MAX_BYTES} for each"
-            ),
-        });
-    }
-    if total > self.max_bytes {
-        return Err(DataError::TooLarge {
-            declared: Some(total),
-            limit: self.max_bytes,
-        });
-    }
-    let (Ok(len), Ok(item_len), Ok(dims)) = (
-        usize::try_from(total),
-        usize::try_from(item),
-        dims.iter()
-            .map(|&d| usize::try_from(d))
-            .collect::<Result<Vec<_>, _>>(),
-    ) else {
-        return Err(DataError::BadDims {
-            found: dims,
-            reason: "too large for this platform's address space".into(),
-        });
-    };
 
-    let data = read_exact_len(&mut reader, total, PREALLOC_CAP).map_err(read_err)?;
-    if data.len() < len {
-        return Err(truncated(total, data.len() as u64));
+        let header_len = 4 + 4 * u64::from(rank);
+        let mut dims = Vec::with_capacity(usize::from(rank));
+        for i in 0..u64::from(rank) {
+            let mut raw = [0u8; 4];
+            let got = read_full(&mut reader, &mut raw).map_err(read_err)?;
+            if got < raw.len() {
+                return Err(truncated(header_len, 4 + 4 * i + got as u64));
+            }
+            let d = u32::from_be_bytes(raw);
+            dims.push(u64::from(d));
+        }
+        // A saturating product is exact, or u64::MAX when the exact one is larger:
+        // a zero factor makes both 0. Capping the item size as well as the total
+        // matters when the count is 0, as in `[0, 2^31, 2^31]`.
+        let item = dims
+            .iter()
+            .skip(1)
+            .fold(1u64, |acc, &d| acc.saturating_mul(d));
+        let total = dims.first().map_or(0, |&n| n.saturating_mul(item));
+        if item > MAX_BYTES || total > MAX_BYTES {
+            return Err(DataError::BadDims {
+                found: dims,
+                reason: format!(
+                    "{item} bytes per item and {total} in all; the cap is {MAX_BYTES} for each"
+                ),
+            });
+        }
+        if total > self.max_bytes {
+            return Err(DataError::TooLarge {
+                declared: Some(total),
+                limit: self.max_bytes,
+            });
+        }
+        let (Ok(len), Ok(item_len), Ok(dims)) = (
+            usize::try_from(total),
+            usize::try_from(item),
+            dims.iter()
+                .map(|&d| usize::try_from(d))
+                .collect::<Result<Vec<_>, _>>(),
+        ) else {
+            return Err(DataError::BadDims {
+                found: dims,
+                reason: "too large for this platform's address space".into(),
+            });
+        };
+
+        let data = read_exact_len(&mut reader, total, PREALLOC_CAP).map_err(read_err)?;
+        if data.len() < len {
+            return Err(truncated(total, data.len() as u64));
+        }
+        // Read on to the end: this also makes a gzip decoder check its CRC.
+        let mut extra = [0u8; 1];
+        if read_full(&mut reader, &mut extra).map_err(read_err)? != 0 {
+            return Err(DataError::TrailingData { expected: total });
+        }
+        Ok(Idx {
+            dims,
+            item_len,
+            data,
+        })
     }
-    // Read on to the end: this also makes a gzip decoder check its CRC.
-    let mut extra = [0u8; 1];
-    if read_full(&mut reader, &mut extra).map_err(read_err)? != 0 {
-        return Err(DataError::TrailingData { expected: total });
-    }
-    Ok(Idx {
-        dims,
-        item_len,
-        data,
-    })
-}
 }
 
 fn truncated(expected: u64, found: u64) -> DataError {
@@ -567,7 +567,10 @@ mod tests {
                 .read(&input[..])
                 .unwrap_err();
             assert!(matches!(err, DataError::TooLarge { .. }), "{err}");
-            let idx = IdxReader::new().max_bytes(784_000).read(&input[..]).unwrap();
+            let idx = IdxReader::new()
+                .max_bytes(784_000)
+                .read(&input[..])
+                .unwrap();
             assert_eq!(idx.count(), 1000);
             // Memory in proportion to the content: no doubling slack.
             assert_eq!(idx.into_data().capacity(), 784_000);
@@ -616,7 +619,10 @@ mod tests {
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         if made.is_ok_and(|s| s.success()) {
             let err = read_idx_file(&fifo).unwrap_err();
-            assert!(matches!(err, DataError::NotAFile { kind: "a FIFO", .. }), "{err}");
+            assert!(
+                matches!(err, DataError::NotAFile { kind: "a FIFO", .. }),
+                "{err}"
+            );
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -189,8 +189,8 @@ fn load_pair<X: Tensor>(
     labels: &Path,
     scaling: Scaling,
 ) -> Result<InMemory<X, usize>, DataError> {
-    let xs = images_from_idx::<X>(&reader.read_file(images)?, scaling)
-        .map_err(|e| e.in_file(images))?;
+    let xs =
+        images_from_idx::<X>(&reader.read_file(images)?, scaling).map_err(|e| e.in_file(images))?;
     let ys = labels_from_idx(&reader.read_file(labels)?, CLASSES).map_err(|e| e.in_file(labels))?;
     InMemory::new(xs, ys).map_err(|error| DataError::InFiles {
         inputs: images.to_path_buf(),

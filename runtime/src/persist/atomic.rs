@@ -216,7 +216,10 @@ mod tests {
         assert_eq!(temp, ".model.cnet.42-7.constnet-tmp");
         assert!(is_temp_of(&temp, name));
         assert!(!is_temp_of(&temp, OsStr::new("model")));
-        assert!(!is_temp_of(&temp_name(OsStr::new("model.cnet.bak"), 42, 7), name));
+        assert!(!is_temp_of(
+            &temp_name(OsStr::new("model.cnet.bak"), 42, 7),
+            name
+        ));
         for other in [
             ".model.cnet.42.constnet-tmp",
             ".model.cnet.x-7.constnet-tmp",
@@ -289,7 +292,11 @@ mod tests {
         for round in 0..100u64 {
             let _ = fs::remove_file(dir.join("ready"));
             let mut child = Command::new(&exe)
-                .args(["--exact", "persist::atomic::tests::sigkill_child", "--nocapture"])
+                .args([
+                    "--exact",
+                    "persist::atomic::tests::sigkill_child",
+                    "--nocapture",
+                ])
                 .env(CHILD_DIR, &dir.0)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())

@@ -61,7 +61,8 @@ const CHECKSUM_AT: usize = 28;
 /// CRC-32/ISO-HDLC with 16 lookup tables: a `const fn` that processes 16
 /// bytes per loop iteration, which keeps compile-time decoding of a
 /// megabyte-sized file well inside rustc's `long_running_const_eval` budget.
-const CRC: &crc::Crc<u32, crc::Table<16>> = &crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISO_HDLC);
+const CRC: &crc::Crc<u32, crc::Table<16>> =
+    &crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISO_HDLC);
 
 const fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
@@ -106,7 +107,7 @@ pub const fn checksum(file: &[u8]) -> u32 {
 /// What is wrong with a parameter file, as [`check`] finds it.
 ///
 /// The `const` decoder panics with [`message`](Self::message); the loaders
-/// turn a fault into the matching [`PersistError`](super::PersistError),
+/// turn a fault into the matching [`PersistError`],
 /// which adds the network's name and expected values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -246,7 +247,11 @@ pub const fn check(bytes: &[u8], expected: &Header) -> Result<(), Fault> {
     }
     let expected_len = match expected.file_len() {
         Some(len) => len,
-        None => return Err(Fault::Count { found: expected.count }),
+        None => {
+            return Err(Fault::Count {
+                found: expected.count,
+            });
+        }
     };
     if bytes.len() != expected_len {
         return Err(Fault::Length {
@@ -472,7 +477,8 @@ pub fn from_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), PersistEr
         count: net.params().len() as u64,
         ..Header::of::<N>()
     };
-    check(bytes, &expected).map_err(|fault| fault_error(fault, &expected, N::NAME, N::Elem::NAME))?;
+    check(bytes, &expected)
+        .map_err(|fault| fault_error(fault, &expected, N::NAME, N::Elem::NAME))?;
     let values: Vec<N::Elem> = bytes[HEADER_LEN..]
         .chunks_exact(N::Elem::BYTES)
         .map(N::Elem::read_le)
@@ -718,7 +724,10 @@ mod tests {
                 bytes[byte] ^= 1 << bit;
                 let err = load_err(&bytes);
                 if byte >= HEADER_LEN || (CHECKSUM_AT..HEADER_LEN).contains(&byte) {
-                    assert!(matches!(err, PersistError::Checksum { .. }), "{byte}.{bit}: {err}");
+                    assert!(
+                        matches!(err, PersistError::Checksum { .. }),
+                        "{byte}.{bit}: {err}"
+                    );
                 }
             }
         }
@@ -862,7 +871,9 @@ mod tests {
             .unwrap();
         assert!(matches!(
             load_file_err(&zeros).root(),
-            PersistError::BadMagic { found: [0, 0, 0, 0] }
+            PersistError::BadMagic {
+                found: [0, 0, 0, 0]
+            }
         ));
         // A valid header for this network, then 1.5 GB: refused on the
         // length the file system reports.
@@ -891,8 +902,8 @@ mod tests {
             }
         }
         let mut zeros = Zeros(0);
-        let err = read_bounded(&Tiny::<f32>::zeroed(), &mut zeros, u64::MAX, Path::new("z"))
-            .unwrap_err();
+        let err =
+            read_bounded(&Tiny::<f32>::zeroed(), &mut zeros, u64::MAX, Path::new("z")).unwrap_err();
         assert!(matches!(err, PersistError::BadMagic { .. }), "{err}");
         assert_eq!(zeros.0, HEADER_LEN);
     }

@@ -204,7 +204,8 @@ pub enum PersistError {
 
 /// The message of [`PersistError::UnsupportedVersion`].
 fn version_message(found: u32) -> String {
-    let base = format!("unsupported constnet format version {found}; this build reads version {VERSION}");
+    let base =
+        format!("unsupported constnet format version {found}; this build reads version {VERSION}");
     if found < VERSION {
         format!(
             "{base} (version {found} predates the checksum: load the file with the release \
@@ -229,9 +230,9 @@ impl PersistError {
     /// name a path stay as they are).
     pub(crate) fn in_file(self, path: &std::path::Path) -> PersistError {
         match self {
-            PersistError::Io { .. } | PersistError::InFile { .. } | PersistError::NotAFile { .. } => {
-                self
-            }
+            PersistError::Io { .. }
+            | PersistError::InFile { .. }
+            | PersistError::NotAFile { .. } => self,
             other => PersistError::InFile {
                 path: path.to_path_buf(),
                 error: Box::new(other),

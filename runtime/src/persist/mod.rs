@@ -58,7 +58,10 @@ pub use bytes::{from_bytes, load_bytes, save_bytes, to_bytes};
 #[cfg(feature = "std")]
 pub use error::PersistError;
 #[cfg(feature = "std")]
-pub use safetensors::{from_safetensors, load_safetensors, save_safetensors, to_safetensors};
+pub use safetensors::{
+    SAFETENSORS_MAX_HEADER_LEN, from_safetensors, load_safetensors, save_safetensors,
+    to_safetensors,
+};
 
 #[cfg(feature = "std")]
 use std::path::Path;

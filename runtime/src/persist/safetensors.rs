@@ -13,11 +13,12 @@
 //! scalar), which constnet does not keep and skips. The signature is
 //! compared only when the file has one: files exported from PyTorch don't.
 //!
-//! Every size is checked before data is read: [`load_safetensors`] reads the
-//! 8-byte header length (at most [`MAX_HEADER_LEN`]), then the JSON header,
-//! checks every declared tensor against the network (name, dtype, shape,
-//! and so its byte size) and the file's length against the sizes declared,
-//! and only then reads the data, exactly as much as the network holds.
+//! Every size is checked before data is read: [`load_safetensors`] reads
+//! the 8-byte header length (at most [`SAFETENSORS_MAX_HEADER_LEN`]), then
+//! the JSON header, checks every declared tensor against the network (name,
+//! dtype, shape, and so its byte size) and the file's length against the
+//! sizes declared, and only then reads the data, exactly as much as the
+//! network holds.
 
 use std::format;
 use std::io::Read;
@@ -35,7 +36,7 @@ use crate::{Network, Scalar};
 /// The largest JSON header [`load_safetensors`] reads, in bytes (1 MiB).
 /// A header lists each tensor in about 100 bytes, so this allows some
 /// ten thousand tensors; the `safetensors` crate's own cap is 100 MB.
-pub const MAX_HEADER_LEN: u64 = 1 << 20;
+pub const SAFETENSORS_MAX_HEADER_LEN: u64 = 1 << 20;
 
 /// Bytes of the little-endian header length that starts every file.
 const LEN_BYTES: usize = 8;
@@ -149,7 +150,8 @@ fn check_declared<N: Network>(metadata: &Metadata) -> Result<usize, PersistError
                 found: info.dtype.to_string(),
             });
         }
-        if info.shape != t.shape || info.data_offsets.1 - info.data_offsets.0 != t.len * N::Elem::BYTES
+        if info.shape != t.shape
+            || info.data_offsets.1 - info.data_offsets.0 != t.len * N::Elem::BYTES
         {
             return Err(PersistError::ShapeMismatch {
                 name: t.name,
@@ -219,8 +221,8 @@ pub fn save_safetensors<N: Network>(net: &N, path: impl AsRef<Path>) -> Result<(
 /// Loads a safetensors file from `path` into `net`, checking every
 /// declared size before reading data.
 ///
-/// Reads the header length (refused above [`MAX_HEADER_LEN`] or past the
-/// end of the file), the header, checks it as [`from_safetensors`] does,
+/// Reads the header length (refused above [`SAFETENSORS_MAX_HEADER_LEN`] or
+/// past the end of the file), the header, checks it as [`from_safetensors`] does,
 /// compares the file's length with the sizes it declares, and only then
 /// reads the data: at most the network's size plus the header.
 ///
@@ -261,18 +263,18 @@ fn read_bounded<N: Network>(
         return Err(truncated(LEN_BYTES as u64));
     }
     let header_len = u64::from_le_bytes(prefix);
-    if header_len > MAX_HEADER_LEN {
+    if header_len > SAFETENSORS_MAX_HEADER_LEN {
         return Err(PersistError::TooLarge {
             what: "safetensors header",
             declared: header_len,
-            limit: MAX_HEADER_LEN,
+            limit: SAFETENSORS_MAX_HEADER_LEN,
         });
     }
     let data_start = LEN_BYTES as u64 + header_len;
     if data_start > len {
         return Err(truncated(data_start));
     }
-    // Both bounded: by MAX_HEADER_LEN, and by the file's length.
+    // Both bounded: by SAFETENSORS_MAX_HEADER_LEN, and by the file's length.
     let mut bytes = std::vec![0u8; data_start as usize];
     bytes[..LEN_BYTES].copy_from_slice(&prefix);
     if read_full(reader, &mut bytes[LEN_BYTES..]).map_err(read_err)? < header_len as usize {
@@ -528,13 +530,12 @@ mod tests {
         // Cut data: refused on the length the header implies, naming the file.
         std::fs::write(&path, &good[..good.len() - 4]).unwrap();
         let err = load_file_err(&path);
-        assert!(
-            matches!(
-                err.root(),
-                PersistError::Truncated { expected, found } if *expected == good.len() && *found == good.len() - 4
-            ),
-            "{err}"
-        );
+        match err.root() {
+            PersistError::Truncated { expected, found } => {
+                assert_eq!((*expected, *found), (good.len(), good.len() - 4));
+            }
+            other => panic!("{other}"),
+        }
         assert!(
             err.to_string()
                 .starts_with(&format!("in `{}`: file is truncated", path.display())),
@@ -580,7 +581,7 @@ mod tests {
                 PersistError::TooLarge {
                     what: "safetensors header",
                     declared: u64::MAX,
-                    limit: MAX_HEADER_LEN
+                    limit: SAFETENSORS_MAX_HEADER_LEN
                 }
             ),
             "{err}"

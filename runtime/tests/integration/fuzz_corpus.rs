@@ -1,8 +1,8 @@
 //! Replays the fuzz corpus through the fuzz targets' own harness, so every
 //! `cargo test` runs what the fuzzers found interesting, on stable Rust and
 //! without libFuzzer: the seeds, the committed corpus (`fuzz/seeds/<target>/`)
-//! and the regressions (`fuzz/regressions/<target>/`, inputs that once
-//! crashed a target).
+//! and the regressions (`fuzz/regressions/<target>/`: hostile inputs, which
+//! every loader must refuse).
 //!
 //! `CONSTNET_WRITE_SEEDS=1 cargo test -p constnet-runtime --test integration fuzz_`
 //! rewrites the seed files in `fuzz/seeds/` from [`harness::seeds`].
@@ -32,7 +32,10 @@ fn fuzz_seeds_pass_the_harness() {
         }
     }
     for (target, _) in harness::TARGETS {
-        assert!(seeds.iter().any(|(t, _, _)| *t == target), "no seed for {target}");
+        assert!(
+            seeds.iter().any(|(t, _, _)| *t == target),
+            "no seed for {target}"
+        );
     }
 }
 
@@ -54,4 +57,32 @@ fn fuzz_corpus_replays_through_the_harness() {
         }
     }
     assert!(replayed > 0, "no corpus under {}", fuzz_dir().display());
+}
+
+#[test]
+fn fuzz_regressions_are_refused() {
+    use constnet::data::{CsvReader, read_idx};
+    use constnet::persist;
+    use harness::Small;
+    let mut refused = 0;
+    for (target, _) in harness::TARGETS {
+        let Ok(entries) = std::fs::read_dir(fuzz_dir().join("regressions").join(target)) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let data = std::fs::read(&path).unwrap();
+            let ok = match target {
+                "bytes" => persist::from_bytes(&mut Small::<f32>::zeroed(), &data).is_ok(),
+                "safetensors" => {
+                    persist::from_safetensors(&mut Small::<f32>::zeroed(), &data).is_ok()
+                }
+                "csv" => CsvReader::new().read_classes::<f32, 2>(&data[..]).is_ok(),
+                _ => read_idx(&data[..]).is_ok(),
+            };
+            assert!(!ok, "{target}: {} loads", path.display());
+            refused += 1;
+        }
+    }
+    assert!(refused >= 6, "only {refused} regressions");
 }
