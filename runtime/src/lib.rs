@@ -21,7 +21,9 @@
 //!   heap-free training in fixed buffers ([`train::fixed`]); gradient checks.
 //!   [`init`], [`loss`] and [`optim`] supply the pieces.
 //! - I/O: [`data`] (`std`) reads and batches datasets; [`persist`] writes
-//!   and reads parameter files, one module per format.
+//!   and reads parameter files, one module per format. Every loader reads
+//!   through a bound it knows before reading (the size a network or a
+//!   header implies, or a caller-set maximum) and opens regular files only.
 //!
 //! # Features
 //! - `std` (default): data loading, the trainer, persistence to files,
@@ -54,6 +56,8 @@ pub mod loss;
 pub mod optim;
 pub mod train;
 
+#[cfg(feature = "std")]
+mod bounded;
 #[cfg(feature = "std")]
 pub mod data;
 pub mod persist;

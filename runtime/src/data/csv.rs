@@ -2,7 +2,9 @@
 //!
 //! After a read, every row had exactly `F + 1` fields, every feature was a
 //! finite number and every label a non-negative integer; errors name the
-//! 1-based line (and column) at fault.
+//! 1-based line (and column) at fault. At most [`CsvReader::max_bytes`]
+//! bytes of input were read (default [`DEFAULT_MAX_BYTES`] = 256 MiB): a
+//! stream that goes on, such as `/dev/zero` passed as a reader, fails there.
 
 use std::format;
 use std::prelude::rust_2024::*;
@@ -14,6 +16,10 @@ use std::path::Path;
 use super::dataset::InMemory;
 use super::error::DataError;
 use crate::Scalar;
+use crate::bounded::{Limit, exceeded, open_regular};
+
+/// The default limit on the input of one read, in bytes (256 MiB).
+pub const DEFAULT_MAX_BYTES: u64 = 256 << 20;
 
 /// Which column holds the label or target; the others are features, in file order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -31,8 +37,9 @@ pub enum Column {
 
 /// Reads CSV into an [`InMemory`] dataset of `[E; F]` feature rows.
 ///
-/// Defaults: no header, comma-separated, target in the last column.
-/// Fields may be padded with spaces; blank lines are skipped.
+/// Defaults: no header, comma-separated, target in the last column, at
+/// most [`DEFAULT_MAX_BYTES`] of input. Fields may be padded with spaces;
+/// blank lines are skipped.
 ///
 /// # Examples
 /// ```
@@ -51,6 +58,7 @@ pub struct CsvReader {
     header: bool,
     delimiter: u8,
     target: Column,
+    max_bytes: u64,
 }
 
 impl Default for CsvReader {
@@ -64,13 +72,21 @@ const FINITE: &str = "a finite number";
 const CLASS: &str = "a class index (a non-negative integer)";
 
 impl CsvReader {
-    /// A reader with the defaults: no header, `,`, target last.
+    /// A reader with the defaults: no header, `,`, target last, at most
+    /// [`DEFAULT_MAX_BYTES`] of input.
     pub fn new() -> Self {
         Self {
             header: false,
             delimiter: b',',
             target: Column::Last,
+            max_bytes: DEFAULT_MAX_BYTES,
         }
+    }
+
+    /// The largest input accepted, in bytes; a read fails with
+    /// [`DataError::TooLarge`] once more arrives.
+    pub fn max_bytes(self, max_bytes: u64) -> Self {
+        Self { max_bytes, ..self }
     }
 
     /// Whether the first row is a header of column names.
@@ -97,6 +113,7 @@ impl CsvReader {
     /// - [`DataError::CsvNumber`]: a feature that is not a finite number, or a
     ///   label that is not a class index.
     /// - [`DataError::CsvColumn`]: the target column does not exist.
+    /// - [`DataError::TooLarge`]: the input goes on past [`max_bytes`](Self::max_bytes).
     /// - [`DataError::Read`]: the reader fails.
     pub fn read_classes<E: Scalar, const F: usize>(
         &self,
@@ -126,7 +143,9 @@ impl CsvReader {
     ///
     /// # Errors
     /// As [`read_classes`](Self::read_classes), wrapped in
-    /// [`DataError::InFile`]; [`DataError::Io`] when it cannot be opened.
+    /// [`DataError::InFile`]; [`DataError::Io`] when it cannot be opened,
+    /// [`DataError::NotAFile`] for a FIFO, a device or a directory (refused
+    /// before any read).
     pub fn read_classes_file<E: Scalar, const F: usize>(
         &self,
         path: impl AsRef<Path>,
@@ -159,7 +178,7 @@ impl CsvReader {
             .has_headers(self.header)
             .delimiter(self.delimiter)
             .flexible(true)
-            .from_reader(reader);
+            .from_reader(Limit::new(reader, self.max_bytes));
         let names = if self.header {
             let header = csv.byte_headers().map_err(csv_error)?.clone();
             if header.len() != fields && !header.is_empty() {
@@ -232,14 +251,19 @@ impl CsvReader {
 }
 
 fn open(path: &Path) -> Result<BufReader<File>, DataError> {
-    File::open(path)
-        .map(BufReader::new)
-        .map_err(|e| DataError::io(path, e))
+    let (file, _) = open_regular(path).map_err(|e| DataError::open(path, e))?;
+    Ok(BufReader::new(file))
 }
 
 fn csv_error(e: ::csv::Error) -> DataError {
     match e.into_kind() {
-        ::csv::ErrorKind::Io(io) => DataError::Read(io),
+        ::csv::ErrorKind::Io(io) => match exceeded(&io) {
+            Some(limit) => DataError::TooLarge {
+                declared: None,
+                limit,
+            },
+            None => DataError::Read(io),
+        },
         other => DataError::Read(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!("{other:?}"),
@@ -433,6 +457,58 @@ mod tests {
                 .read_classes::<f32, 3>(&b""[..])
                 .unwrap()
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn csv_stops_at_the_limit() {
+        let text = "1,2\n3,4\n5,6\n";
+        let ok = CsvReader::new()
+            .max_bytes(text.len() as u64)
+            .read_classes::<f32, 1>(text.as_bytes())
+            .unwrap();
+        assert_eq!(ok.len(), 3);
+        let err = CsvReader::new()
+            .max_bytes(text.len() as u64 - 1)
+            .read_classes::<f32, 1>(text.as_bytes())
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DataError::TooLarge {
+                    declared: None,
+                    limit: 11
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "input exceeds the limit of 11 bytes (raise it with `max_bytes`)"
+        );
+        // An endless stream without a newline: one record that never ends.
+        let err = CsvReader::new()
+            .max_bytes(1 << 20)
+            .read_classes::<f32, 1>(std::io::repeat(b'7'))
+            .unwrap_err();
+        assert!(matches!(err, DataError::TooLarge { .. }), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn csv_file_refuses_special_files() {
+        let err = CsvReader::new()
+            .read_classes_file::<f32, 1>("/dev/zero")
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DataError::NotAFile {
+                    kind: "a character device",
+                    ..
+                }
+            ),
+            "{err}"
         );
     }
 

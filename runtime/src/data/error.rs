@@ -35,6 +35,40 @@ pub enum DataError {
         /// What was wrong with it (its message is part of this one's).
         error: Box<DataError>,
     },
+    /// An error involving two files that must agree, such as MNIST's images
+    /// and labels.
+    #[error("in `{}` and `{}`: {error}", inputs.display(), targets.display())]
+    InFiles {
+        /// The file of inputs (images).
+        inputs: PathBuf,
+        /// The file of targets (labels).
+        targets: PathBuf,
+        /// What was wrong (its message is part of this one's).
+        error: Box<DataError>,
+    },
+    /// A file loader was given something other than a regular file: a
+    /// FIFO, a device such as `/dev/zero`, a directory. It is refused before
+    /// any read; a stream can still be passed to a reader such as
+    /// [`read_idx`](super::read_idx) or
+    /// [`CsvReader::read_classes`](super::CsvReader::read_classes).
+    #[error("cannot load `{}`: it is {kind}, not a regular file", path.display())]
+    NotAFile {
+        /// The path the caller named.
+        path: PathBuf,
+        /// What it is instead: "a FIFO", "a character device", "a directory", ….
+        kind: &'static str,
+    },
+    /// The input is larger than the reader's limit: an IDX header declares
+    /// more data than the limit (nothing of that size was allocated), or a
+    /// CSV stream goes on past it.
+    #[error("{}", too_large(*declared, *limit))]
+    TooLarge {
+        /// The data size an IDX header declares; `None` for a stream that
+        /// simply went past the limit.
+        declared: Option<u64>,
+        /// The limit in bytes (`max_bytes` of the reader).
+        limit: u64,
+    },
     /// The first four bytes are not an IDX magic number for u8 data.
     #[error(
         "bad IDX magic number {found:#010x}: expected 0x0000080N \
@@ -159,8 +193,22 @@ pub enum DataError {
     },
 }
 
+/// The message of [`DataError::TooLarge`].
+fn too_large(declared: Option<u64>, limit: u64) -> String {
+    match declared {
+        Some(size) => std::format!(
+            "the header declares {size} bytes of data, over the limit of {limit} bytes \
+             (raise it with `max_bytes`)"
+        ),
+        None => {
+            std::format!("input exceeds the limit of {limit} bytes (raise it with `max_bytes`)")
+        }
+    }
+}
+
 impl DataError {
-    /// The error itself, with any [`DataError::InFile`] wrappers removed.
+    /// The error itself, with any [`DataError::InFile`] or
+    /// [`DataError::InFiles`] wrappers removed.
     ///
     /// # Examples
     /// ```
@@ -170,7 +218,7 @@ impl DataError {
     /// ```
     pub fn root(&self) -> &DataError {
         let mut err = self;
-        while let DataError::InFile { error, .. } = err {
+        while let DataError::InFile { error, .. } | DataError::InFiles { error, .. } = err {
             err = error;
         }
         err
@@ -179,10 +227,24 @@ impl DataError {
     /// Wraps the error with the file it was found in (I/O errors already name it).
     pub(crate) fn in_file(self, path: impl Into<PathBuf>) -> DataError {
         match self {
-            DataError::Io { .. } | DataError::InFile { .. } => self,
+            DataError::Io { .. }
+            | DataError::InFile { .. }
+            | DataError::InFiles { .. }
+            | DataError::NotAFile { .. } => self,
             other => DataError::InFile {
                 path: path.into(),
                 error: Box::new(other),
+            },
+        }
+    }
+
+    /// The error of [`open_regular`](crate::bounded::open_regular) on `path`.
+    pub(crate) fn open(path: &std::path::Path, error: crate::bounded::OpenError) -> DataError {
+        match error {
+            crate::bounded::OpenError::Io(source) => DataError::io(path, source),
+            crate::bounded::OpenError::NotAFile(kind) => DataError::NotAFile {
+                path: path.to_path_buf(),
+                kind,
             },
         }
     }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::dataset::InMemory;
 use super::error::DataError;
-use super::idx::{Idx, read_idx_file};
+use super::idx::{Idx, IdxReader};
 use crate::{Scalar, Tensor};
 
 /// The four file names, without the optional `.gz` suffix:
@@ -100,6 +100,7 @@ impl<X: Tensor> Mnist<X> {
     /// - [`DataError::MissingFiles`] naming the expected files and `dir` if any is absent.
     /// - Any IDX error ([`super::read_idx`]), wrapped in [`DataError::InFile`];
     ///   [`DataError::CountMismatch`] when images and labels differ in number,
+    ///   wrapped in [`DataError::InFiles`] naming both files,
     ///   [`DataError::LabelOutOfRange`] for a label above 9,
     ///   [`DataError::BadDims`] for labels that are not a list.
     pub fn load(dir: impl AsRef<Path>) -> Result<Self, DataError> {
@@ -120,7 +121,23 @@ impl<X: Tensor> Mnist<X> {
     /// # Errors
     /// As [`load`](Self::load).
     pub fn load_with(dir: impl AsRef<Path>, scaling: Scaling) -> Result<Self, DataError> {
+        Self::load_with_limit(dir, scaling, super::idx::DEFAULT_MAX_BYTES)
+    }
+
+    /// Loads like [`load_with`](Self::load_with), accepting IDX files whose
+    /// data is up to `max_bytes` long (see [`IdxReader::max_bytes`]; the
+    /// default is [`DEFAULT_MAX_BYTES`](super::idx::DEFAULT_MAX_BYTES)).
+    ///
+    /// # Errors
+    /// As [`load`](Self::load); [`DataError::TooLarge`] (in
+    /// [`DataError::InFile`]) for a file that declares more data.
+    pub fn load_with_limit(
+        dir: impl AsRef<Path>,
+        scaling: Scaling,
+        max_bytes: u64,
+    ) -> Result<Self, DataError> {
         let dir = dir.as_ref();
+        let reader = IdxReader::new().max_bytes(max_bytes);
         if X::LEN != PIXELS {
             return Err(DataError::SampleLength {
                 expected: X::LEN,
@@ -130,8 +147,8 @@ impl<X: Tensor> Mnist<X> {
         let paths = find_files(dir)?;
         let [train_x, train_y, test_x, test_y] = paths;
         Ok(Self {
-            train: load_pair(&train_x, &train_y, scaling)?,
-            test: load_pair(&test_x, &test_y, scaling)?,
+            train: load_pair(&reader, &train_x, &train_y, scaling)?,
+            test: load_pair(&reader, &test_x, &test_y, scaling)?,
         })
     }
 }
@@ -167,14 +184,19 @@ fn find_files(dir: &Path) -> Result<[PathBuf; 4], DataError> {
 
 /// Reads one images file and its labels file into a dataset.
 fn load_pair<X: Tensor>(
+    reader: &IdxReader,
     images: &Path,
     labels: &Path,
     scaling: Scaling,
 ) -> Result<InMemory<X, usize>, DataError> {
     let xs =
-        images_from_idx::<X>(&read_idx_file(images)?, scaling).map_err(|e| e.in_file(images))?;
-    let ys = labels_from_idx(&read_idx_file(labels)?, CLASSES).map_err(|e| e.in_file(labels))?;
-    InMemory::new(xs, ys)
+        images_from_idx::<X>(&reader.read_file(images)?, scaling).map_err(|e| e.in_file(images))?;
+    let ys = labels_from_idx(&reader.read_file(labels)?, CLASSES).map_err(|e| e.in_file(labels))?;
+    InMemory::new(xs, ys).map_err(|error| DataError::InFiles {
+        inputs: images.to_path_buf(),
+        targets: labels.to_path_buf(),
+        error: Box::new(error),
+    })
 }
 
 /// Converts IDX image data to inputs of type `X`, one table lookup per pixel.
@@ -317,13 +339,20 @@ mod tests {
         let err = Mnist::<[f32; 784]>::load(&dir.0).unwrap_err();
         assert!(
             matches!(
-                err,
+                err.root(),
                 DataError::CountMismatch {
                     inputs: 3,
                     targets: 2
                 }
             ),
             "{err}"
+        );
+        let msg = err.to_string();
+        let images = dir.0.join(FILES[0]).display().to_string();
+        let labels = dir.0.join(FILES[1]).display().to_string();
+        assert_eq!(
+            msg,
+            format!("in `{images}` and `{labels}`: count mismatch: 3 inputs but 2 targets")
         );
     }
 

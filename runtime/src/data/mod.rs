@@ -54,7 +54,7 @@ pub use batch::{Batches, Epoch, EpochIter};
 pub use csv::{Column, CsvReader};
 pub use dataset::{Dataset, InMemory};
 pub use error::DataError;
-pub use idx::{Idx, encode_idx, read_idx, read_idx_file};
+pub use idx::{Idx, IdxReader, encode_idx, read_idx, read_idx_file};
 pub use mnist::{Mnist, Scaling};
 pub use split::{DEFAULT_VALIDATION, split_indices, stratified_split_indices};
 pub use synthetic::SyntheticDigits;

@@ -1,5 +1,7 @@
 //! The error of every save and load.
 
+use std::boxed::Box;
+use std::format;
 use std::path::PathBuf;
 use std::string::String;
 use std::vec::Vec;
@@ -23,6 +25,51 @@ pub enum PersistError {
         source: std::io::Error,
     },
 
+    /// An error found in the contents of a file (I/O errors already name it).
+    #[error("in `{}`: {error}", path.display())]
+    InFile {
+        /// The file being loaded.
+        path: PathBuf,
+        /// What was wrong with it (its message is part of this one's).
+        error: Box<PersistError>,
+    },
+
+    /// A loader was given something other than a regular file: a FIFO, a
+    /// device such as `/dev/zero`, a directory. Loaders refuse these before
+    /// reading, because their length is unknown and a read may never end.
+    #[error("cannot load `{}`: it is {kind}, not a regular file", path.display())]
+    NotAFile {
+        /// The path the caller named.
+        path: PathBuf,
+        /// What it is instead: "a FIFO", "a character device", "a directory", ….
+        kind: &'static str,
+    },
+
+    /// A size the file declares exceeds what the loader accepts; nothing
+    /// that size was allocated or read.
+    #[error("{what} of {declared} bytes exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// What the size is of, such as "safetensors header".
+        what: &'static str,
+        /// The size the file declares.
+        declared: u64,
+        /// The largest size accepted.
+        limit: u64,
+    },
+
+    /// The checksum of a byte-format file does not match its contents: the
+    /// file was damaged after it was written.
+    #[error(
+        "checksum mismatch: the header stores CRC-32 {stored:#010x}, the contents give \
+         {computed:#010x}; the file is corrupt"
+    )]
+    Checksum {
+        /// The checksum in the header.
+        stored: u32,
+        /// The checksum of the header fields and the data.
+        computed: u32,
+    },
+
     /// The data does not start with [`MAGIC`](super::MAGIC).
     #[error("not a constnet parameter file: expected magic `CNET`, found `{}`", found.escape_ascii())]
     BadMagic {
@@ -30,8 +77,10 @@ pub enum PersistError {
         found: [u8; 4],
     },
 
-    /// The format version is not one this build reads.
-    #[error("unsupported constnet format version {found}; this build reads version {VERSION}")]
+    /// The format version is not one this build reads. Version 1 files
+    /// (no checksum) are refused too: load them with the release that wrote
+    /// them and save them again.
+    #[error("{}", version_message(*found))]
     UnsupportedVersion {
         /// The version in the header.
         found: u32,
@@ -151,4 +200,43 @@ pub enum PersistError {
         /// The dtype in the file.
         found: String,
     },
+}
+
+/// The message of [`PersistError::UnsupportedVersion`].
+fn version_message(found: u32) -> String {
+    let base =
+        format!("unsupported constnet format version {found}; this build reads version {VERSION}");
+    if found < VERSION {
+        format!(
+            "{base} (version {found} predates the checksum: load the file with the release \
+             that wrote it and save it again, or export it with `save_safetensors`)"
+        )
+    } else {
+        base
+    }
+}
+
+impl PersistError {
+    /// The error itself, with any [`PersistError::InFile`] wrapper removed.
+    pub fn root(&self) -> &PersistError {
+        let mut err = self;
+        while let PersistError::InFile { error, .. } = err {
+            err = error;
+        }
+        err
+    }
+
+    /// Wraps the error with the file it was found in (errors that already
+    /// name a path stay as they are).
+    pub(crate) fn in_file(self, path: &std::path::Path) -> PersistError {
+        match self {
+            PersistError::Io { .. }
+            | PersistError::InFile { .. }
+            | PersistError::NotAFile { .. } => self,
+            other => PersistError::InFile {
+                path: path.to_path_buf(),
+                error: Box::new(other),
+            },
+        }
+    }
 }

@@ -3,11 +3,12 @@
 //!
 //! Two formats:
 //! - **constnet's byte format** ([`bytes`]: [`save_bytes`], [`load_bytes`],
-//!   [`to_bytes`], [`from_bytes`]): a 28-byte header and the flat parameter
+//!   [`to_bytes`], [`from_bytes`]): a 32-byte header and the flat parameter
 //!   array, for microcontrollers, where a `static` is built from the file at
 //!   compile time. The header carries the network's architecture signature,
-//!   so a file written for another network is rejected. The layout, its
-//!   constants and the `const` decoder need neither `std` nor an allocator.
+//!   so a file written for another network is rejected, and a CRC-32 of
+//!   header and data, so a damaged one is too. The layout, its constants, its
+//!   checks and the `const` decoder need neither `std` nor an allocator.
 //! - **safetensors** ([`save_safetensors`], [`load_safetensors`]; `std`): one
 //!   tensor per name in PyTorch layout, for exchanging weights with PyTorch.
 //!
@@ -16,10 +17,18 @@
 //! that are not finite are rejected when saving as well as when loading, so
 //! a diverged run can't overwrite a good file with NaNs.
 //!
+//! Loading reads no more than the format allows: the byte format's length
+//! follows from the network, safetensors' from a header that is checked
+//! against the network before any data is read, and a file of another kind
+//! fails on its first bytes. Loaders open regular files only (a FIFO or
+//! `/dev/zero` is refused before any read), and errors found in a file are
+//! wrapped in [`PersistError::InFile`], which names it.
+//!
 //! Every save is atomic: the bytes go to a temporary file in the destination's
 //! directory, which is flushed to disk and then renamed over the destination.
 //! A crash or a failed write leaves the previous file as it was and no partial
-//! file under the destination's name.
+//! file under the destination's name. A save also removes the temporary files
+//! that killed processes left for the same destination.
 //!
 //! # Examples
 //! ```no_run
@@ -43,29 +52,37 @@ mod safetensors;
 
 #[cfg(feature = "std")]
 pub use atomic::write as write_atomic;
-pub use bytes::{HEADER_LEN, Header, MAGIC, VERSION};
+pub use bytes::{Fault, HEADER_LEN, Header, MAGIC, VERSION};
 #[cfg(feature = "std")]
 pub use bytes::{from_bytes, load_bytes, save_bytes, to_bytes};
 #[cfg(feature = "std")]
 pub use error::PersistError;
 #[cfg(feature = "std")]
-pub use safetensors::{from_safetensors, load_safetensors, save_safetensors, to_safetensors};
+pub use safetensors::{
+    SAFETENSORS_MAX_HEADER_LEN, from_safetensors, load_safetensors, save_safetensors,
+    to_safetensors,
+};
 
 #[cfg(feature = "std")]
 use std::path::Path;
-#[cfg(feature = "std")]
-use std::vec::Vec;
 
 #[cfg(feature = "std")]
 use crate::{Scalar, TensorInfo};
 
-/// Reads a whole file, naming it in the error.
+/// Opens a regular file for a loader and returns it with its length; a
+/// FIFO, a device or a directory is refused before any read.
 #[cfg(feature = "std")]
-fn read(path: &Path) -> Result<Vec<u8>, PersistError> {
-    std::fs::read(path).map_err(|source| PersistError::Io {
-        action: "read",
-        path: path.to_path_buf(),
-        source,
+fn open(path: &Path) -> Result<(std::fs::File, u64), PersistError> {
+    crate::bounded::open_regular(path).map_err(|e| match e {
+        crate::bounded::OpenError::Io(source) => PersistError::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source,
+        },
+        crate::bounded::OpenError::NotAFile(kind) => PersistError::NotAFile {
+            path: path.to_path_buf(),
+            kind,
+        },
     })
 }
 

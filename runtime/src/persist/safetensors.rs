@@ -9,20 +9,37 @@
 //! Loading is strict: every tensor of the network must be present with its
 //! shape and dtype, and a tensor the network does not have is an error, so
 //! weights exported from another model are never half-applied. The one
-//! exception is PyTorch's `*.num_batches_tracked` batch-norm counter, which
-//! constnet does not keep and skips. The signature is compared only when the
-//! file has one: files exported from PyTorch don't.
+//! exception is PyTorch's `*.num_batches_tracked` batch-norm counter (a
+//! scalar), which constnet does not keep and skips. The signature is
+//! compared only when the file has one: files exported from PyTorch don't.
+//!
+//! Every size is checked before data is read: [`load_safetensors`] reads
+//! the 8-byte header length (at most [`SAFETENSORS_MAX_HEADER_LEN`]), then
+//! the JSON header, checks every declared tensor against the network (name,
+//! dtype, shape, and so its byte size) and the file's length against the
+//! sizes declared, and only then reads the data, exactly as much as the
+//! network holds.
 
 use std::format;
+use std::io::Read;
 use std::path::Path;
 use std::string::ToString;
 use std::vec::Vec;
 
-use ::safetensors::tensor::TensorView;
+use ::safetensors::tensor::{Metadata, TensorView};
 use ::safetensors::{Dtype, SafeTensorError, SafeTensors};
 
 use super::{PersistError, atomic, check_finite};
+use crate::bounded::read_full;
 use crate::{Network, Scalar};
+
+/// The largest JSON header [`load_safetensors`] reads, in bytes (1 MiB).
+/// A header lists each tensor in about 100 bytes, so this allows some
+/// ten thousand tensors; the `safetensors` crate's own cap is 100 MB.
+pub const SAFETENSORS_MAX_HEADER_LEN: u64 = 1 << 20;
+
+/// Bytes of the little-endian header length that starts every file.
+const LEN_BYTES: usize = 8;
 
 const FORMAT_KEY: &str = "format";
 const NETWORK_KEY: &str = "constnet.network";
@@ -91,28 +108,14 @@ pub fn to_safetensors<N: Network>(net: &N) -> Result<Vec<u8>, PersistError> {
 /// [`PersistError::UnexpectedTensor`].
 pub fn from_safetensors<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), PersistError> {
     let file = SafeTensors::deserialize(bytes).map_err(invalid)?;
-    check_signature::<N>(bytes)?;
-    let (dtype, dtype_name) = dtype::<N::Elem>();
+    let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(invalid)?;
+    check_declared::<N>(&metadata)?;
     let mut values = net.params().to_vec();
     for t in N::TENSORS {
         let view = file
             .tensor(t.name)
             .map_err(|_| PersistError::MissingTensor { name: t.name })?;
-        if view.dtype() != dtype {
-            return Err(PersistError::DtypeMismatch {
-                name: t.name,
-                expected: dtype_name,
-                found: view.dtype().to_string(),
-            });
-        }
         let slots = values.get_mut(t.range()).unwrap_or_default();
-        if view.shape() != t.shape || view.data().len() != slots.len() * N::Elem::BYTES {
-            return Err(PersistError::ShapeMismatch {
-                name: t.name,
-                expected: t.shape,
-                found: view.shape().to_vec(),
-            });
-        }
         for (v, chunk) in slots
             .iter_mut()
             .zip(view.data().chunks_exact(N::Elem::BYTES))
@@ -121,10 +124,47 @@ pub fn from_safetensors<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), Per
         }
     }
     check_finite(&values, N::TENSORS)?;
-    let mut extra: Vec<&str> = file
-        .names()
-        .into_iter()
-        .filter(|name| !name.ends_with(IGNORED_SUFFIX))
+    net.params_mut().copy_from_slice(&values);
+    Ok(())
+}
+
+/// Checks what a file's header declares against the network, before any
+/// data is read: the signature (when the file has one), then every tensor
+/// of the network in order (present, dtype, shape), then that the file has
+/// no other tensors. Returns the length of the data section.
+///
+/// The `safetensors` crate has already checked that the declared offsets
+/// are contiguous and match each tensor's dtype and shape, so a tensor whose
+/// dtype and shape are the network's has exactly the network's byte size.
+fn check_declared<N: Network>(metadata: &Metadata) -> Result<usize, PersistError> {
+    check_signature::<N>(metadata)?;
+    let (dtype, dtype_name) = dtype::<N::Elem>();
+    for t in N::TENSORS {
+        let info = metadata
+            .info(t.name)
+            .ok_or(PersistError::MissingTensor { name: t.name })?;
+        if info.dtype != dtype {
+            return Err(PersistError::DtypeMismatch {
+                name: t.name,
+                expected: dtype_name,
+                found: info.dtype.to_string(),
+            });
+        }
+        if info.shape != t.shape
+            || info.data_offsets.1 - info.data_offsets.0 != t.len * N::Elem::BYTES
+        {
+            return Err(PersistError::ShapeMismatch {
+                name: t.name,
+                expected: t.shape,
+                found: info.shape.clone(),
+            });
+        }
+    }
+    let tensors = metadata.tensors();
+    let mut extra: Vec<&str> = tensors
+        .iter()
+        .filter(|(name, info)| !(name.ends_with(IGNORED_SUFFIX) && is_scalar(info)))
+        .map(|(name, _)| name.as_str())
         .filter(|name| !N::TENSORS.iter().any(|t| t.name == *name))
         .collect();
     extra.sort_unstable();
@@ -134,14 +174,17 @@ pub fn from_safetensors<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), Per
             name: name.to_string(),
         });
     }
-    net.params_mut().copy_from_slice(&values);
-    Ok(())
+    Ok(metadata.data_len())
+}
+
+/// A tensor of at most one element, as PyTorch's batch counters are.
+fn is_scalar(info: &::safetensors::tensor::TensorInfo) -> bool {
+    info.shape.iter().product::<usize>() <= 1
 }
 
 /// Rejects a file whose `constnet.signature` metadata names another
 /// architecture; a file without one (such as a PyTorch export) passes.
-fn check_signature<N: Network>(bytes: &[u8]) -> Result<(), PersistError> {
-    let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(invalid)?;
+fn check_signature<N: Network>(metadata: &Metadata) -> Result<(), PersistError> {
     let Some(text) = metadata
         .metadata()
         .as_ref()
@@ -175,16 +218,92 @@ pub fn save_safetensors<N: Network>(net: &N, path: impl AsRef<Path>) -> Result<(
     atomic::write(path.as_ref(), &to_safetensors(net)?)
 }
 
-/// Loads a safetensors file from `path` into `net`.
+/// Loads a safetensors file from `path` into `net`, checking every
+/// declared size before reading data.
+///
+/// Reads the header length (refused above [`SAFETENSORS_MAX_HEADER_LEN`] or
+/// past the end of the file), the header, checks it as [`from_safetensors`] does,
+/// compares the file's length with the sizes it declares, and only then
+/// reads the data: at most the network's size plus the header.
 ///
 /// # Errors
-/// [`PersistError::Io`] naming `path`, or any error of [`from_safetensors`];
-/// `net` is unchanged on error.
+/// [`PersistError::Io`] or [`PersistError::NotAFile`] naming `path` (FIFOs,
+/// devices and directories are refused before any read); otherwise any
+/// error of [`from_safetensors`], or [`PersistError::TooLarge`],
+/// [`PersistError::Truncated`] or [`PersistError::TrailingData`], wrapped in
+/// [`PersistError::InFile`]. `net` is unchanged on error.
 pub fn load_safetensors<N: Network>(
     net: &mut N,
     path: impl AsRef<Path>,
 ) -> Result<(), PersistError> {
-    from_safetensors(net, &super::read(path.as_ref())?)
+    let path = path.as_ref();
+    let (mut file, len) = super::open(path)?;
+    let bytes = read_bounded::<N>(&mut file, len, path).map_err(|e| e.in_file(path))?;
+    from_safetensors(net, &bytes).map_err(|e| e.in_file(path))
+}
+
+/// Reads a safetensors file of `len` bytes for `N`: the header length, the
+/// header (checked against the network), then exactly the declared data.
+fn read_bounded<N: Network>(
+    reader: &mut impl Read,
+    len: u64,
+    path: &Path,
+) -> Result<Vec<u8>, PersistError> {
+    let read_err = |source| PersistError::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    };
+    let truncated = |expected: u64| PersistError::Truncated {
+        expected: usize::try_from(expected).unwrap_or(usize::MAX),
+        found: usize::try_from(len).unwrap_or(usize::MAX),
+    };
+    let mut prefix = [0u8; LEN_BYTES];
+    if read_full(reader, &mut prefix).map_err(read_err)? < LEN_BYTES {
+        return Err(truncated(LEN_BYTES as u64));
+    }
+    let header_len = u64::from_le_bytes(prefix);
+    if header_len > SAFETENSORS_MAX_HEADER_LEN {
+        return Err(PersistError::TooLarge {
+            what: "safetensors header",
+            declared: header_len,
+            limit: SAFETENSORS_MAX_HEADER_LEN,
+        });
+    }
+    let data_start = LEN_BYTES as u64 + header_len;
+    if data_start > len {
+        return Err(truncated(data_start));
+    }
+    // Both bounded: by SAFETENSORS_MAX_HEADER_LEN, and by the file's length.
+    let mut bytes = std::vec![0u8; data_start as usize];
+    bytes[..LEN_BYTES].copy_from_slice(&prefix);
+    if read_full(reader, &mut bytes[LEN_BYTES..]).map_err(read_err)? < header_len as usize {
+        return Err(truncated(data_start));
+    }
+    let metadata: Metadata = serde_json::from_slice(&bytes[LEN_BYTES..]).map_err(|e| {
+        PersistError::InvalidSafetensors {
+            reason: format!("invalid header: {e}"),
+        }
+    })?;
+    let data_len = check_declared::<N>(&metadata)? as u64;
+    let total = data_start + data_len;
+    if len != total {
+        let found = usize::try_from(len).unwrap_or(usize::MAX);
+        let expected = usize::try_from(total).unwrap_or(usize::MAX);
+        return Err(if len < total {
+            PersistError::Truncated { expected, found }
+        } else {
+            PersistError::TrailingData { expected, found }
+        });
+    }
+    // Bounded by the network's size: every declared tensor is one of its
+    // tensors, or a scalar batch counter.
+    let start = bytes.len();
+    bytes.resize(start + data_len as usize, 0);
+    if read_full(reader, &mut bytes[start..]).map_err(read_err)? < data_len as usize {
+        return Err(truncated(total));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -394,5 +513,125 @@ mod tests {
             to_safetensors(&diverged),
             Err(PersistError::NonFinite { .. })
         ));
+    }
+
+    fn load_file_err(path: &Path) -> PersistError {
+        let mut net = Tiny::<f32>::zeroed();
+        let err = load_safetensors(&mut net, path).unwrap_err();
+        assert_eq!(net, Tiny::zeroed(), "a failed load changed the network");
+        err
+    }
+
+    #[test]
+    fn declared_sizes_are_checked_before_the_data_is_read() {
+        let dir = TempDir::new("st-declared");
+        let good = to_safetensors(&Tiny::<f32>::sample()).unwrap();
+        let path = dir.join("tiny.safetensors");
+        // Cut data: refused on the length the header implies, naming the file.
+        std::fs::write(&path, &good[..good.len() - 4]).unwrap();
+        let err = load_file_err(&path);
+        match err.root() {
+            PersistError::Truncated { expected, found } => {
+                assert_eq!((*expected, *found), (good.len(), good.len() - 4));
+            }
+            other => panic!("{other}"),
+        }
+        assert!(
+            err.to_string()
+                .starts_with(&format!("in `{}`: file is truncated", path.display())),
+            "{err}"
+        );
+        // Extra bytes after the data.
+        let mut long = good.clone();
+        long.extend_from_slice(&[0; 3]);
+        std::fs::write(&path, &long).unwrap();
+        assert!(matches!(
+            load_file_err(&path).root(),
+            PersistError::TrailingData { .. }
+        ));
+        // A header declaring a 1e9-element tensor where the network has 6:
+        // refused on the header, with 8 bytes of data behind it.
+        let mut header = std::string::String::from(
+            r#"{"affine1.weight":{"dtype":"F32","shape":[1000000000],"data_offsets":[0,4000000000]}}"#,
+        );
+        while (header.len() + 8) % 8 != 0 {
+            header.push(' ');
+        }
+        let mut lying = (header.len() as u64).to_le_bytes().to_vec();
+        lying.extend_from_slice(header.as_bytes());
+        lying.extend_from_slice(&[0; 8]);
+        std::fs::write(&path, &lying).unwrap();
+        assert!(
+            matches!(
+                load_file_err(&path).root(),
+                PersistError::ShapeMismatch {
+                    name: "affine1.weight",
+                    ..
+                }
+            ),
+            "{}",
+            load_file_err(&path)
+        );
+        // A header length past the limit.
+        std::fs::write(&path, u64::MAX.to_le_bytes()).unwrap();
+        let err = load_file_err(&path);
+        assert!(
+            matches!(
+                err.root(),
+                PersistError::TooLarge {
+                    what: "safetensors header",
+                    declared: u64::MAX,
+                    limit: SAFETENSORS_MAX_HEADER_LEN
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().ends_with(&format!(
+                "safetensors header of {} bytes exceeds the limit of 1048576 bytes",
+                u64::MAX
+            )),
+            "{err}"
+        );
+        // And the file as it should be still loads.
+        std::fs::write(&path, &good).unwrap();
+        let mut net = Tiny::<f32>::zeroed();
+        load_safetensors(&mut net, &path).unwrap();
+        assert_eq!(net, Tiny::sample());
+    }
+
+    #[test]
+    fn huge_and_special_files_fail_without_being_read() {
+        let dir = TempDir::new("st-huge");
+        let zeros = dir.join("zeros.safetensors");
+        std::fs::File::create(&zeros)
+            .unwrap()
+            .set_len(1_500_000_000)
+            .unwrap();
+        assert!(matches!(
+            load_file_err(&zeros).root(),
+            PersistError::InvalidSafetensors { .. }
+        ));
+        #[cfg(unix)]
+        assert!(matches!(
+            load_file_err(Path::new("/dev/zero")),
+            PersistError::NotAFile {
+                kind: "a character device",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn batch_counters_must_be_scalars() {
+        let bytes = craft(&[
+            ("affine1.weight", Dtype::F32, &[2, 3], &W),
+            ("affine1.bias", Dtype::F32, &[2], &B),
+            ("bn1.num_batches_tracked", Dtype::F32, &[2], &[7.0, 8.0]),
+        ]);
+        assert_eq!(
+            load_err(&bytes).to_string(),
+            "the file holds tensor `bn1.num_batches_tracked`, which network `Tiny` does not have"
+        );
     }
 }

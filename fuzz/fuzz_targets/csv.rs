@@ -1,0 +1,4 @@
+//! Fuzzes the CSV reader; the checks are in the shared harness (`src/lib.rs`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| constnet_fuzz::csv(data));
