@@ -14,5 +14,6 @@ mod gates;
 mod gradcheck;
 mod mlperf;
 mod mnist_training;
+mod pytorch;
 mod shapes;
 mod training;
