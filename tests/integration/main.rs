@@ -14,6 +14,7 @@ mod gates;
 mod gradcheck;
 mod mlperf;
 mod mnist_training;
+mod pytorch;
 mod shapes;
 mod signatures;
 mod training;

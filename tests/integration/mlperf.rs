@@ -1,8 +1,9 @@
 //! MLPerf Tiny's reference networks: shapes, parameter counts, training on
 //! synthetic data, allocation-free inference.
 
+// `pytorch` checks the same declarations against PyTorch's outputs.
 #[path = "../../examples/mlperf_tiny/models.rs"]
-mod models;
+pub(crate) mod models;
 
 use constnet::Network;
 use models::{AutoEncoder, DsCnn, MobileNetV1, ResNet8};
