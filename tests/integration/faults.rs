@@ -459,9 +459,17 @@ fn bad_arguments_are_typed_errors_not_panics() {
     let err = step(&mut stepper, xs, &ts[..3]);
     assert_eq!(err.to_string(), "4 inputs but 3 targets");
     let mut clipped = Stepper::<Mlp>::new(0).clip(Clip::Norm(f64::NAN));
+    assert_eq!(
+        step(&mut clipped, xs, ts).to_string(),
+        "the clipping threshold must be a number of at least 0, found NaN"
+    );
+    let mut decayed = Stepper::<Mlp>::new(0).weight_decay(-1e-4);
     assert!(matches!(
-        step(&mut clipped, xs, ts),
-        TrainError::InvalidClip { .. }
+        step(&mut decayed, xs, ts),
+        TrainError::InvalidHyperparameter {
+            name: "weight decay",
+            ..
+        }
     ));
     let quiet = Trainer::new().progress(Progress::Quiet);
     let err = quiet
@@ -474,7 +482,10 @@ fn bad_arguments_are_typed_errors_not_panics() {
         .clip(Clip::Value(-1.0))
         .fit(&mut net, &data, None, &mut Sgd::new(0.1))
         .unwrap_err();
-    assert!(matches!(err, TrainError::InvalidClip { .. }), "{err}");
+    assert!(
+        matches!(err, TrainError::InvalidHyperparameter { .. }),
+        "{err}"
+    );
     assert!(matches!(
         evaluate(&net, &data, 0).unwrap_err(),
         TrainError::ZeroBatch

@@ -140,10 +140,13 @@ pub enum TrainError {
         /// Its length.
         len: usize,
     },
-    /// A gradient-clipping threshold is negative or NaN.
-    #[error("gradient clipping needs a threshold of at least 0, found {value}")]
-    InvalidClip {
-        /// The threshold given.
+    /// A hyperparameter that must be a number of at least 0 (a clipping
+    /// threshold, a weight decay) is negative or NaN.
+    #[error("the {name} must be a number of at least 0, found {value}")]
+    InvalidHyperparameter {
+        /// Which one: `clipping threshold` or `weight decay`.
+        name: &'static str,
+        /// The value given.
         value: f64,
     },
     /// Writing the history failed.

@@ -129,8 +129,8 @@ impl<N: Trainable + Sync> Stepper<N> {
     /// - [`TrainError::ZeroBatch`] when `xs` is empty,
     ///   [`TrainError::LengthMismatch`] when `ts` is not as long as `xs`,
     ///   [`TrainError::Label`] for a label outside the classes,
-    ///   [`TrainError::InvalidClip`] for a negative or NaN clipping
-    ///   threshold.
+    ///   [`TrainError::InvalidHyperparameter`] for a negative or NaN
+    ///   clipping threshold or weight decay.
     pub fn step<T, O>(
         &mut self,
         net: &mut N,
@@ -230,11 +230,7 @@ impl<N: Trainable + Sync> Stepper<N> {
         if let Some(o) = outputs.filter(|o| o.len() != batch) {
             return Err(mismatch("outputs", o.len()));
         }
-        if let Clip::Norm(value) | Clip::Value(value) = self.clip
-            && (value.is_nan() || value < 0.0)
-        {
-            return Err(TrainError::InvalidClip { value });
-        }
+        check_hyperparameters(self.clip, self.weight_decay)?;
         if let Some((index, label)) = crate::loss::first_misfit::<N::Output, T>(ts) {
             return Err(TrainError::Label {
                 index,
@@ -331,6 +327,28 @@ impl<N: Trainable + Sync> Stepper<N> {
         }
         losses[..shards].iter().sum::<f64>() / batch as f64
     }
+}
+
+/// Rejects a negative or NaN clipping threshold or weight decay: the first
+/// would panic in the clipping functions, the second silently train
+/// without decay.
+pub(super) fn check_hyperparameters(clip: Clip, weight_decay: f64) -> Result<(), TrainError> {
+    let invalid = |value: f64| value.is_nan() || value < 0.0;
+    if let Clip::Norm(value) | Clip::Value(value) = clip
+        && invalid(value)
+    {
+        return Err(TrainError::InvalidHyperparameter {
+            name: "clipping threshold",
+            value,
+        });
+    }
+    if invalid(weight_decay) {
+        return Err(TrainError::InvalidHyperparameter {
+            name: "weight decay",
+            value: weight_decay,
+        });
+    }
+    Ok(())
 }
 
 /// Samples `[start, end)` of shard `i` of `shards` over `batch` samples:

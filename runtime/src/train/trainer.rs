@@ -161,7 +161,7 @@ impl Trainer {
     ///   empty validation set), [`TrainError::ZeroBatch`],
     ///   [`TrainError::NoSteps`] (zero epochs, or `drop_last` with a batch
     ///   larger than the training set), [`TrainError::Label`],
-    ///   [`TrainError::InvalidClip`] and
+    ///   [`TrainError::InvalidHyperparameter`] and
     ///   [`TrainError::EarlyStoppingWithoutValidation`] before training
     ///   starts.
     pub fn fit<N, D, O>(
@@ -229,11 +229,7 @@ impl Trainer {
         if self.patience.is_some() && valid.is_none() {
             return Err(TrainError::EarlyStoppingWithoutValidation);
         }
-        if let Clip::Norm(value) | Clip::Value(value) = self.clip
-            && (value.is_nan() || value < 0.0)
-        {
-            return Err(TrainError::InvalidClip { value });
-        }
+        super::step::check_hyperparameters(self.clip, self.weight_decay)?;
         check_labels::<N, D>(train)?;
         if let Some(v) = valid {
             check_labels::<N, D>(v)?;
