@@ -12,7 +12,7 @@ pub enum UpdateFault {
     State,
 }
 
-/// Why [`step`] refused a step: updating `tensor` would have written a NaN
+/// Why [`step`](super::step) refused a step: updating `tensor` would have written a NaN
 /// or an infinity. Nothing was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refused {
