@@ -7,8 +7,15 @@
 //! - L1: SimpleConvNet batch-1 `predict`.
 //! - L2: MLP batch-1 `predict`.
 //!
-//! Run with `cargo bench --bench network` (about a minute), or one group with
-//! e.g. `cargo bench --bench network -- train_cnn`.
+//! And `guard`: what the finiteness checks of a training step cost against
+//! the step itself, in the same run (SimpleConvNet, batch 100): the whole
+//! step with SGD and with Adam on 1 and 2 threads, then each check alone
+//! (the parameters, the batch's inputs, SGD's and Adam's update checks),
+//! Adam's update, and the backup copy of parameters and Adam state that the
+//! update checks make unnecessary.
+//!
+//! Run with `cargo bench --bench network` (about a minute and a half), or one
+//! group with e.g. `cargo bench --bench network -- train_cnn`.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -21,10 +28,11 @@ use criterion::{
 mod common;
 
 use common::{data, labels};
-use constnet::network;
 use constnet::network::view;
-use constnet::optim::Sgd;
+use constnet::optim::{Adam, Optimizer, Sgd};
+use constnet::scalar::all_finite;
 use constnet::train::Stepper;
+use constnet::{Network, network};
 
 network! {
     struct SimpleConvNet: [1, 28, 28] =>
@@ -104,5 +112,76 @@ fn predict(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, train_cnn, train_mlp, predict);
+/// The cost of the checks that make a non-finite step an error, against
+/// the step they guard.
+fn guard(c: &mut Criterion) {
+    let flat = data(BATCH * 28 * 28, 1);
+    let xs = view::images::<f32, 1, 28, 28>(&flat);
+    let ts = labels(BATCH, 2);
+    let mut group = group(c, "guard");
+    let mut net = SimpleConvNet::<f32>::seeded(0);
+    let (mut sgd, mut adam) = (Sgd::new(0.01), Adam::new(1e-4));
+    for threads in [1, 2] {
+        let mut stepper = Stepper::<SimpleConvNet>::new(0).threads(threads);
+        group.bench_function(BenchmarkId::new("step_sgd_threads", threads), |b| {
+            b.iter(|| black_box(stepper.step(&mut net, black_box(xs), &ts, &mut sgd)))
+        });
+        group.bench_function(BenchmarkId::new("step_adam_threads", threads), |b| {
+            b.iter(|| black_box(stepper.step(&mut net, black_box(xs), &ts, &mut adam)))
+        });
+    }
+
+    let tensors = <SimpleConvNet as Network>::TENSORS;
+    let grads = data(SimpleConvNet::<f32>::STORE_LEN, 5);
+    group.bench_function("all_finite_params", |b| {
+        b.iter(|| black_box(all_finite(black_box(net.params()))))
+    });
+    group.bench_function("all_finite_inputs", |b| {
+        b.iter(|| black_box(all_finite(black_box(&flat))))
+    });
+    let params = net.params();
+    let check = |opt: &mut dyn Optimizer<f32>| {
+        tensors.iter().all(|t| {
+            opt.check_update(t, &params[t.range()], &grads[t.range()])
+                .is_ok()
+        })
+    };
+    group.bench_function("check_update_sgd", |b| {
+        b.iter(|| black_box(check(black_box(&mut sgd))))
+    });
+    group.bench_function("check_update_adam", |b| {
+        b.iter(|| black_box(check(black_box(&mut adam))))
+    });
+    // The update the Adam check mirrors, on a copy of the parameters.
+    let mut copy = params.to_vec();
+    let mut grads_copy = grads.clone();
+    group.bench_function("update_adam", |b| {
+        b.iter(|| {
+            Optimizer::<f32>::begin_step(&mut adam);
+            for t in tensors {
+                adam.update(t, &mut copy[t.range()], &mut grads_copy[t.range()]);
+            }
+            black_box(&copy);
+        })
+    });
+
+    // The alternative: copy the parameters and Adam's moments aside before
+    // every update, to put them back if the result is not finite.
+    let mut backup = vec![0.0f32; 3 * params.len()];
+    group.bench_function("backup_params_and_adam_state", |b| {
+        b.iter(|| {
+            let (p, rest) = backup.split_at_mut(params.len());
+            p.copy_from_slice(black_box(params));
+            let mut at = 0;
+            adam.state(&mut |_, values| {
+                rest[at..at + values.len()].copy_from_slice(values);
+                at += values.len();
+            });
+            black_box(&backup);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, train_cnn, train_mlp, predict, guard);
 criterion_main!(benches);

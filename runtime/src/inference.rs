@@ -19,6 +19,9 @@ const CHUNK: usize = 128;
 /// so steady-state calls allocate nothing. Without `std`, each sample goes
 /// through the allocation-free [`Network::predict`].
 ///
+/// Like [`Network::predict`], it checks nothing: a NaN input or parameter
+/// gives NaN outputs.
+///
 /// # Panics
 /// If `ys` is not as long as `xs`.
 pub fn predict_batch<N: Network + Sync>(net: &N, xs: &[N::Input], ys: &mut [N::Output]) {

@@ -20,6 +20,15 @@
 //! - [`train`]: data-parallel steps, epochs and their history (`std`);
 //!   heap-free training in fixed buffers ([`train::fixed`]); gradient checks.
 //!   [`init`], [`loss`] and [`optim`] supply the pieces.
+//!
+//! # NaN and infinity
+//! NaN propagates through every layer and loss as in IEEE arithmetic
+//! (`relu(NaN)` is NaN, as in PyTorch). Inference
+//! ([`Network::predict`], [`inference::predict_batch`]) checks nothing and
+//! returns NaN outputs for a NaN input or parameter. Training and
+//! evaluation check everything and stop with a typed error at the step
+//! where a NaN or an infinity appears, leaving the network and the
+//! optimizer as they were before that step (see [`train`]).
 //! - I/O: [`data`] (`std`) reads and batches datasets; [`persist`] writes
 //!   and reads parameter files, one module per format. Every loader reads
 //!   through a bound it knows before reading (the size a network or a

@@ -211,9 +211,17 @@ pub fn sigmoid<E: Scalar>(x: E) -> E {
 }
 
 /// Index of the largest element (the first one on ties).
+///
+/// A NaN counts as larger than every number, as in `torch.argmax` and
+/// `numpy.argmax`: the index of the first NaN is returned, so a NaN output
+/// is not mistaken for a confident class other than its own position.
+/// `0` for an empty slice.
 pub fn argmax<E: Scalar>(v: &[E]) -> usize {
     let mut best = 0;
     for (i, &x) in v.iter().enumerate() {
+        if x.is_nan() {
+            return i;
+        }
         if x > v[best] {
             best = i;
         }
@@ -225,9 +233,13 @@ pub fn argmax<E: Scalar>(v: &[E]) -> usize {
 ///
 /// With several outputs the predicted class is the argmax; with one output
 /// (binary classification) it is `y > 0.5`. A dense target's class is its
-/// argmax, or `t > 0.5` with one output.
+/// argmax, or `t > 0.5` with one output. An output holding a NaN is never
+/// correct: it predicts nothing.
 pub fn is_correct<O: Tensor, T: Target<O>>(output: &[O::Elem], target: &T) -> bool {
     let half = O::Elem::from_f64(0.5);
+    if output.iter().any(|y| y.is_nan()) {
+        return false;
+    }
     if O::LEN == 1 {
         return (output[0] > half) == (target.value(0) > half);
     }
@@ -329,6 +341,42 @@ mod tests {
         let loss = mean_squared_error::<[f64; 2], _>(&y, &[[0.0, 4.0]], Some(&mut g), 1.0);
         assert_eq!(loss, 2.5);
         assert_eq!(g, [1.0, -2.0]);
+    }
+
+    #[test]
+    fn nan_propagates_through_every_loss() {
+        let (mut y, mut g) = ([0.0f32; 3], [0.0f32; 3]);
+        let z = [0.5, f32::NAN, -1.0];
+        let ce = softmax_cross_entropy::<[f32; 3], usize>(&z, &[0], &mut y, Some(&mut g), 1.0);
+        assert!(ce.is_nan() && y.iter().all(|v| v.is_nan()) && g.iter().all(|v| v.is_nan()));
+        // NaN as the first logit too: the softmax shift is NaN either way.
+        let z = [f32::NAN, 0.5, -1.0];
+        let ce = softmax_cross_entropy::<[f32; 3], usize>(&z, &[1], &mut y, None, 1.0);
+        assert!(ce.is_nan() && y.iter().all(|v| v.is_nan()));
+        let bce = sigmoid_binary_cross_entropy::<[f32; 1], usize>(
+            &[f32::NAN],
+            &[1],
+            &mut [0.0],
+            Some(&mut [0.0]),
+            1.0,
+        );
+        assert!(bce.is_nan());
+        assert!(sigmoid(f64::NAN).is_nan());
+        let mse = mean_squared_error::<[f64; 2], _>(&[1.0, f64::NAN], &[[0.0, 0.0]], None, 1.0);
+        assert!(mse.is_nan());
+        // A NaN target poisons the loss as a NaN output does.
+        let t = [[0.0, f64::NAN]];
+        assert!(mean_squared_error::<[f64; 2], _>(&[1.0, 0.0], &t, None, 1.0).is_nan());
+    }
+
+    #[test]
+    fn nan_outputs_are_never_correct() {
+        assert_eq!(argmax(&[0.1f32, f32::NAN, 0.9]), 1);
+        assert_eq!(argmax(&[f32::NAN, 0.5]), 0);
+        assert_eq!(argmax(&[0.1f32, 0.9, 0.9]), 1);
+        assert!(!is_correct::<[f32; 3], usize>(&[0.1, f32::NAN, 0.2], &1));
+        assert!(!is_correct::<[f32; 3], usize>(&[f32::NAN; 3], &0));
+        assert!(!is_correct::<[f32; 1], usize>(&[f32::NAN], &0));
     }
 
     #[test]

@@ -74,7 +74,7 @@ fn a_diverging_loss_stops_training_and_keeps_the_last_good_parameters() {
             Err(e) => break e,
         }
     };
-    let TrainError::NonFinite { step, loss } = err else {
+    let TrainError::NonFinite { step, loss, .. } = err else {
         panic!("{err}")
     };
     assert!(!loss.is_finite());

@@ -161,6 +161,16 @@ pub trait Network: Sized {
     /// The flat parameter array, mutable.
     fn params_mut(&mut self) -> &mut [Self::Elem];
     /// Runs one sample in inference mode.
+    ///
+    /// It checks nothing, to stay as cheap as the arithmetic: a NaN in the
+    /// input or the parameters propagates through every layer as in IEEE
+    /// arithmetic (`relu(NaN)` is NaN, as in PyTorch, and so is the maximum
+    /// of a pooling window holding one), so every output it reaches is NaN;
+    /// after a softmax, that is every probability. An infinite input gives
+    /// infinite or NaN outputs. Check doubtful inputs with
+    /// [`scalar::all_finite`](crate::scalar::all_finite), or use
+    /// `train::evaluate` (with `std`), which reports a NaN input, parameter
+    /// or loss as a typed error.
     fn predict(&self, x: &Self::Input) -> Self::Output;
 
     /// Scalars of workspace a batch of `batch` samples needs, for
@@ -260,7 +270,8 @@ pub trait Trainable: Network {
     ) -> Self::Elem;
 
     /// Runs the batch in inference mode, writes the outputs and returns the
-    /// summed loss.
+    /// summed loss: NaN when an input or a parameter is NaN (see
+    /// [`Network::predict`]).
     ///
     /// # Panics
     /// If `ts` or `outputs` is not as long as `xs`, or `ws` is too small.

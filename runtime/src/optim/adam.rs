@@ -1,6 +1,6 @@
 //! Adam and AdamW.
 
-use super::{EPSILON, Optimizer, StateBuf};
+use super::{EPSILON, Optimizer, RatioBound, Rule, StateBuf, UpdateFault, check2, update2};
 use crate::{Scalar, TensorInfo};
 
 /// Adam, in the form of the classic material:
@@ -72,6 +72,103 @@ impl<S> Adam<S> {
         let t = self.t.max(1) as f64;
         self.lr * libm::sqrt(1.0 - libm::pow(self.beta2, t)) / (1.0 - libm::pow(self.beta1, t))
     }
+
+    /// The hyperparameters of this step in the element type.
+    fn coefficients<E: Scalar>(&self) -> MomentRule<E> {
+        let eps = E::from_f64(self.eps);
+        MomentRule {
+            lr_t: E::from_f64(self.corrected_lr()),
+            b1: E::from_f64(1.0 - self.beta1),
+            b2: E::from_f64(1.0 - self.beta2),
+            eps,
+            bound: RatioBound::new(eps),
+        }
+    }
+
+    /// Updates one tensor by `rule` (Adam's, or AdamW's decay around it).
+    fn update_by<E: Scalar, R: Rule<E, 2>>(
+        &mut self,
+        rule: R,
+        tensor: &TensorInfo,
+        param: &mut [E],
+        grad: &[E],
+    ) where
+        S: StateBuf<E>,
+    {
+        let (m, v) = (self.m.slots(tensor), self.v.slots(tensor));
+        update2(rule, param, grad, m, v);
+    }
+
+    /// [`Optimizer::check_update`] of `update_by`.
+    fn check_by<E: Scalar, R: Rule<E, 2>>(
+        &mut self,
+        rule: R,
+        tensor: &TensorInfo,
+        param: &[E],
+        grad: &[E],
+    ) -> Result<(), UpdateFault>
+    where
+        S: StateBuf<E>,
+    {
+        let (m, v) = (self.m.slots(tensor), self.v.slots(tensor));
+        check2(rule, param, grad, m, v)
+    }
+}
+
+/// The hyperparameters of one Adam step in the element type; its [`Rule`]
+/// is the update of one element, which the update and its check share.
+#[derive(Clone, Copy)]
+struct MomentRule<E> {
+    lr_t: E,
+    b1: E,
+    b2: E,
+    eps: E,
+    bound: RatioBound<E>,
+}
+
+impl<E: Scalar> MomentRule<E> {
+    /// `m' = m + (1 − β1)(∇ − m)`, `v' = v + (1 − β2)(∇² − v)`, and the
+    /// step's numerator `η_t·m'`.
+    #[inline(always)]
+    fn moments(self, g: E, m: E, v: E) -> (E, E, E) {
+        let m = m + self.b1 * (g - m);
+        let v = v + self.b2 * (g * g - v);
+        (m, v, self.lr_t * m)
+    }
+}
+
+impl<E: Scalar> Rule<E, 2> for MomentRule<E> {
+    /// `θ' = θ − η_t·m' / (√v' + ε)`.
+    #[inline(always)]
+    fn apply(self, p: E, g: E, [m, v]: [E; 2]) -> (E, [E; 2]) {
+        let (m, v, step) = self.moments(g, m, v);
+        (p - step / (v.sqrt() + self.eps), [m, v])
+    }
+
+    #[inline(always)]
+    fn screen(self, p: E, g: E, [m, v]: [E; 2]) -> ([E; 2], bool) {
+        let (m, v, step) = self.moments(g, m, v);
+        ([m, v], self.bound.holds(p, step, v))
+    }
+}
+
+/// AdamW's rule: `θ` scaled by `1 − ηλ`, then Adam's.
+#[derive(Clone, Copy)]
+struct Decayed<E> {
+    keep: E,
+    adam: MomentRule<E>,
+}
+
+impl<E: Scalar> Rule<E, 2> for Decayed<E> {
+    #[inline(always)]
+    fn apply(self, p: E, g: E, s: [E; 2]) -> (E, [E; 2]) {
+        self.adam.apply(p * self.keep, g, s)
+    }
+
+    #[inline(always)]
+    fn screen(self, p: E, g: E, s: [E; 2]) -> ([E; 2], bool) {
+        self.adam.screen(p * self.keep, g, s)
+    }
 }
 
 impl<E: Scalar, S: StateBuf<E>> Optimizer<E> for Adam<S> {
@@ -80,15 +177,22 @@ impl<E: Scalar, S: StateBuf<E>> Optimizer<E> for Adam<S> {
     }
 
     fn update(&mut self, tensor: &TensorInfo, param: &mut [E], grad: &mut [E]) {
-        let lr_t = E::from_f64(self.corrected_lr());
-        let (b1, b2) = (E::from_f64(1.0 - self.beta1), E::from_f64(1.0 - self.beta2));
-        let eps = E::from_f64(self.eps);
-        let (m, v) = (self.m.slots(tensor), self.v.slots(tensor));
-        for (((p, &g), m), v) in param.iter_mut().zip(grad.iter()).zip(m).zip(v) {
-            *m += b1 * (g - *m);
-            *v += b2 * (g * g - *v);
-            *p -= lr_t * *m / (v.sqrt() + eps);
-        }
+        let rule = self.coefficients();
+        self.update_by(rule, tensor, param, grad);
+    }
+
+    fn check_update(
+        &mut self,
+        tensor: &TensorInfo,
+        param: &[E],
+        grad: &[E],
+    ) -> Result<(), UpdateFault> {
+        let rule = self.coefficients();
+        self.check_by(rule, tensor, param, grad)
+    }
+
+    fn cancel_step(&mut self) {
+        self.t = self.t.saturating_sub(1);
     }
 
     fn learning_rate(&self) -> f64 {
@@ -103,6 +207,24 @@ impl<E: Scalar, S: StateBuf<E>> Optimizer<E> for Adam<S> {
         self.t = 0;
         self.m.reset();
         self.v.reset();
+    }
+
+    fn step_count(&self) -> u64 {
+        self.t
+    }
+
+    fn set_step_count(&mut self, t: u64) {
+        self.t = t;
+    }
+
+    fn state(&self, f: &mut dyn FnMut(&'static str, &[E])) {
+        f("exp_avg", self.m.values());
+        f("exp_avg_sq", self.v.values());
+    }
+
+    fn state_mut(&mut self, len: usize, f: &mut dyn FnMut(&'static str, &mut [E])) {
+        f("exp_avg", self.m.values_mut(len));
+        f("exp_avg_sq", self.v.values_mut(len));
     }
 }
 
@@ -154,13 +276,31 @@ impl<E: Scalar, S: StateBuf<E>> Optimizer<E> for AdamW<S> {
     fn update(&mut self, tensor: &TensorInfo, param: &mut [E], grad: &mut [E]) {
         if tensor.role.is_decayed() {
             // NOTE: `1 − ηλ` scales θ before the Adam update; the Adam update
-            // does not read θ, so this equals subtracting ηλθ_{t−1} after it.
-            let keep = E::from_f64(1.0 - self.adam.lr * self.weight_decay);
-            for p in param.iter_mut() {
-                *p *= keep;
-            }
+            // does not read θ otherwise, so this equals subtracting ηλθ_{t−1}
+            // after it.
+            let rule = self.decayed();
+            self.adam.update_by(rule, tensor, param, grad);
+        } else {
+            self.adam.update(tensor, param, grad);
         }
-        self.adam.update(tensor, param, grad);
+    }
+
+    fn check_update(
+        &mut self,
+        tensor: &TensorInfo,
+        param: &[E],
+        grad: &[E],
+    ) -> Result<(), UpdateFault> {
+        if tensor.role.is_decayed() {
+            let rule = self.decayed();
+            self.adam.check_by(rule, tensor, param, grad)
+        } else {
+            self.adam.check_update(tensor, param, grad)
+        }
+    }
+
+    fn cancel_step(&mut self) {
+        Optimizer::<E>::cancel_step(&mut self.adam);
     }
 
     fn learning_rate(&self) -> f64 {
@@ -173,6 +313,33 @@ impl<E: Scalar, S: StateBuf<E>> Optimizer<E> for AdamW<S> {
 
     fn reset(&mut self) {
         Optimizer::<E>::reset(&mut self.adam);
+    }
+
+    fn step_count(&self) -> u64 {
+        self.adam.t
+    }
+
+    fn set_step_count(&mut self, t: u64) {
+        self.adam.t = t;
+    }
+
+    fn state(&self, f: &mut dyn FnMut(&'static str, &[E])) {
+        self.adam.state(f);
+    }
+
+    fn state_mut(&mut self, len: usize, f: &mut dyn FnMut(&'static str, &mut [E])) {
+        self.adam.state_mut(len, f);
+    }
+}
+
+impl<S> AdamW<S> {
+    /// Adam's rule for a decayed tensor, whose weights are first scaled by
+    /// `1 − ηλ`.
+    fn decayed<E: Scalar>(&self) -> Decayed<E> {
+        Decayed {
+            keep: E::from_f64(1.0 - self.adam.lr * self.weight_decay),
+            adam: self.adam.coefficients(),
+        }
     }
 }
 
@@ -245,6 +412,56 @@ mod tests {
             &second,
             &[0.8441128389793321, -1.7293519198830296, 0.26303231820949696],
         );
+    }
+
+    #[test]
+    fn adam_cancel_and_state_round_trip() {
+        let mut opt = Adam::default();
+        two_steps(&mut opt, &weight(3));
+        let mut saved = std::vec::Vec::new();
+        Optimizer::<f64>::state(&opt, &mut |name, v| saved.push((name, v.to_vec())));
+        assert_eq!(saved[0].0, "exp_avg");
+        assert_eq!(saved[1].0, "exp_avg_sq");
+        Optimizer::<f64>::begin_step(&mut opt);
+        Optimizer::<f64>::cancel_step(&mut opt);
+        assert_eq!(Optimizer::<f64>::step_count(&opt), 2);
+        // Restoring into a fresh optimizer continues exactly.
+        let mut fresh = Adam::<std::vec::Vec<f64>>::default();
+        Optimizer::<f64>::set_step_count(&mut fresh, 2);
+        Optimizer::<f64>::state_mut(&mut fresh, 3, &mut |name, v| {
+            let (_, values) = saved.iter().find(|(n, _)| *n == name).unwrap();
+            v.copy_from_slice(values);
+        });
+        let (mut a, mut b) = ([0.5, 0.25, -1.0], [0.5, 0.25, -1.0]);
+        for (opt, p) in [(&mut opt, &mut a), (&mut fresh, &mut b)] {
+            Optimizer::<f64>::begin_step(opt);
+            opt.update(&weight(3), p, &mut G2.clone());
+        }
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn adam_check_tells_state_from_parameter_faults() {
+        // ∇² overflows: v' = ∞ while θ' = θ − η_t·m'/∞ = θ stays finite.
+        let mut opt = Adam::with_state(0.001, [0.0; 2], [0.0; 2]);
+        Optimizer::<f64>::begin_step(&mut opt);
+        let p = [1.0, 2.0];
+        assert_eq!(
+            opt.check_update(&weight(2), &p, &[1e200, 0.0]),
+            Err(UpdateFault::State)
+        );
+        opt.lr = f64::INFINITY;
+        assert_eq!(
+            opt.check_update(&weight(2), &p, &[1.0, 0.0]),
+            Err(UpdateFault::Parameter)
+        );
+        Optimizer::<f64>::state(&opt, &mut |_, v| assert_eq!(v, [0.0; 2]));
+        let mut w = AdamW::with_state(1e300, 1e300, [0.0; 2], [0.0; 2]);
+        assert_eq!(
+            w.check_update(&weight(2), &p, &[1.0, 0.0]),
+            Err(UpdateFault::Parameter)
+        );
+        assert!(w.check_update(&bias(2), &p, &[0.0, 0.0]).is_ok());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! L2 weight decay as a penalty added to the loss.
 
-use super::{Optimizer, trainable};
+use super::{Optimizer, UpdateFault, trainable};
 use crate::{Scalar, TensorInfo};
 
 /// Adds the gradient of the L2 penalty `½λ‖W‖²` to the gradient of every
@@ -36,10 +36,43 @@ impl<E: Scalar, O: Optimizer<E>> Optimizer<E> for WeightDecay<O> {
         if tensor.role.is_decayed() {
             let lambda = E::from_f64(self.lambda);
             for (g, &p) in grad.iter_mut().zip(param.iter()) {
-                *g += lambda * p;
+                *g = decayed(*g, p, lambda);
             }
         }
         self.inner.update(tensor, param, grad);
+    }
+
+    /// Checks the inner update on the adjusted gradient, which it builds
+    /// in a stack buffer a part of the tensor at a time: `grad` is not
+    /// ours to change before the update.
+    fn check_update(
+        &mut self,
+        tensor: &TensorInfo,
+        param: &[E],
+        grad: &[E],
+    ) -> Result<(), UpdateFault> {
+        if !tensor.role.is_decayed() {
+            return self.inner.check_update(tensor, param, grad);
+        }
+        const PART: usize = 64;
+        let lambda = E::from_f64(self.lambda);
+        let mut adjusted = [E::ZERO; PART];
+        for (i, (p, g)) in param.chunks(PART).zip(grad.chunks(PART)).enumerate() {
+            for ((a, &g), &p) in adjusted.iter_mut().zip(g).zip(p) {
+                *a = decayed(g, p, lambda);
+            }
+            let part = TensorInfo {
+                offset: tensor.offset + i * PART,
+                len: p.len(),
+                ..*tensor
+            };
+            self.inner.check_update(&part, p, &adjusted[..p.len()])?;
+        }
+        Ok(())
+    }
+
+    fn cancel_step(&mut self) {
+        self.inner.cancel_step();
     }
 
     fn learning_rate(&self) -> f64 {
@@ -53,6 +86,28 @@ impl<E: Scalar, O: Optimizer<E>> Optimizer<E> for WeightDecay<O> {
     fn reset(&mut self) {
         self.inner.reset();
     }
+
+    fn step_count(&self) -> u64 {
+        self.inner.step_count()
+    }
+
+    fn set_step_count(&mut self, t: u64) {
+        self.inner.set_step_count(t);
+    }
+
+    fn state(&self, f: &mut dyn FnMut(&'static str, &[E])) {
+        self.inner.state(f);
+    }
+
+    fn state_mut(&mut self, len: usize, f: &mut dyn FnMut(&'static str, &mut [E])) {
+        self.inner.state_mut(len, f);
+    }
+}
+
+/// `∇ + λθ`, shared by `update` and `check_update`.
+#[inline(always)]
+fn decayed<E: Scalar>(g: E, p: E, lambda: E) -> E {
+    g + lambda * p
 }
 
 /// The L2 penalty `½λ Σ‖W‖²` over the decayed tensors (weights) of a flat
@@ -88,9 +143,42 @@ mod tests {
         let mut params = [1.0, -2.0, 0.5, 0.0, 1.0, -1.0, 3.0, 3.0];
         let mut grads = [0.5, 0.5, -0.5, 1.0, 0.5, 0.5, 9.0, 9.0];
         let mut opt = WeightDecay::new(Sgd::new(0.1), 0.2);
-        step(&mut opt, &mut params, &mut grads, TENSORS);
+        step(&mut opt, &mut params, &mut grads, TENSORS).unwrap();
         assert_close(&params, &[0.93, -2.01, 0.54, -0.1, 0.95, -1.05, 3.0, 3.0]);
         assert_eq!(Optimizer::<f64>::learning_rate(&opt), 0.1);
+    }
+
+    #[test]
+    fn weight_decay_checks_the_adjusted_gradient_in_parts() {
+        use crate::optim::test_util::weight;
+        use crate::optim::{Adam, UpdateFault};
+        // 150 elements: parts of 64, 64 and 22; the overflow is in the last.
+        let tensor = weight(150);
+        let params = [1.0f64; 150];
+        let mut grads = [0.0f64; 150];
+        let mut opt = WeightDecay::new(Sgd::new(1.0), 1.0);
+        assert!(opt.check_update(&tensor, &params, &grads).is_ok());
+        let mut params = params;
+        params[140] = f64::MAX;
+        grads[140] = f64::MAX;
+        assert_eq!(
+            opt.check_update(&tensor, &params, &grads),
+            Err(UpdateFault::Parameter)
+        );
+        // Adam state indexed by the parts' offsets: same verdicts as whole.
+        let mut adam = WeightDecay::new(Adam::with_state(0.1, [0.0; 150], [0.0; 150]), 0.5);
+        Optimizer::<f64>::begin_step(&mut adam);
+        grads[140] = 1e200;
+        params[140] = 1.0;
+        assert_eq!(
+            adam.check_update(&tensor, &params, &grads),
+            Err(UpdateFault::State)
+        );
+        grads[140] = 1.0;
+        assert!(adam.check_update(&tensor, &params, &grads).is_ok());
+        let mut checked = params;
+        adam.update(&tensor, &mut checked, &mut grads.clone());
+        assert!(checked.iter().all(|p| p.is_finite()));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Momentum and Nesterov's accelerated gradient.
 
-use super::{Optimizer, StateBuf};
+use super::{Optimizer, Rule, StateBuf, UpdateFault, check1, update1};
 use crate::{Scalar, TensorInfo};
 
 /// SGD with momentum: `v ← αv − η∇`, `θ ← θ + v`.
@@ -70,54 +70,114 @@ macro_rules! constructors {
 constructors!(Momentum);
 constructors!(Nesterov);
 
-impl<E: Scalar, S: StateBuf<E>> Optimizer<E> for Momentum<S> {
-    fn begin_step(&mut self) {}
+/// Everything but the update rule, which is the same for both types.
+macro_rules! velocity_optimizer {
+    ($ty:ident) => {
+        impl<E: Scalar, S: StateBuf<E>> Optimizer<E> for $ty<S> {
+            fn begin_step(&mut self) {}
 
-    fn update(&mut self, tensor: &TensorInfo, param: &mut [E], grad: &mut [E]) {
-        let (lr, alpha) = (E::from_f64(self.lr), E::from_f64(self.momentum));
-        let v = self.velocity.slots(tensor);
-        for ((p, &g), v) in param.iter_mut().zip(grad.iter()).zip(v) {
-            *v = alpha * *v - lr * g;
-            *p += *v;
+            fn update(&mut self, tensor: &TensorInfo, param: &mut [E], grad: &mut [E]) {
+                let rule = self.coefficients();
+                update1(rule, param, grad, self.velocity.slots(tensor));
+            }
+
+            fn check_update(
+                &mut self,
+                tensor: &TensorInfo,
+                param: &[E],
+                grad: &[E],
+            ) -> Result<(), UpdateFault> {
+                let rule = self.coefficients();
+                check1(rule, param, grad, self.velocity.slots(tensor))
+            }
+
+            fn cancel_step(&mut self) {}
+
+            fn learning_rate(&self) -> f64 {
+                self.lr
+            }
+
+            fn set_learning_rate(&mut self, lr: f64) {
+                self.lr = lr;
+            }
+
+            fn reset(&mut self) {
+                self.velocity.reset();
+            }
+
+            fn step_count(&self) -> u64 {
+                0
+            }
+
+            fn set_step_count(&mut self, _t: u64) {}
+
+            fn state(&self, f: &mut dyn FnMut(&'static str, &[E])) {
+                f("velocity", self.velocity.values());
+            }
+
+            fn state_mut(&mut self, len: usize, f: &mut dyn FnMut(&'static str, &mut [E])) {
+                f("velocity", self.velocity.values_mut(len));
+            }
         }
-    }
+    };
+}
 
-    fn learning_rate(&self) -> f64 {
-        self.lr
-    }
+velocity_optimizer!(Momentum);
+velocity_optimizer!(Nesterov);
 
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
-    }
+/// The hyperparameters of one step in the element type; its [`Rule`] is
+/// the update of one element, which the update and its check share.
+#[derive(Clone, Copy)]
+struct MomentumRule<E> {
+    lr: E,
+    alpha: E,
+}
 
-    fn reset(&mut self) {
-        self.velocity.reset();
+/// Nesterov's, with its two products precomputed.
+#[derive(Clone, Copy)]
+struct NesterovRule<E> {
+    lr: E,
+    alpha: E,
+    alpha2: E,
+    lr_g: E,
+}
+
+impl<S> Momentum<S> {
+    fn coefficients<E: Scalar>(&self) -> MomentumRule<E> {
+        MomentumRule {
+            lr: E::from_f64(self.lr),
+            alpha: E::from_f64(self.momentum),
+        }
     }
 }
 
-impl<E: Scalar, S: StateBuf<E>> Optimizer<E> for Nesterov<S> {
-    fn begin_step(&mut self) {}
-
-    fn update(&mut self, tensor: &TensorInfo, param: &mut [E], grad: &mut [E]) {
+impl<S> Nesterov<S> {
+    fn coefficients<E: Scalar>(&self) -> NesterovRule<E> {
         let (lr, alpha) = (E::from_f64(self.lr), E::from_f64(self.momentum));
-        let (alpha2, lr_g) = (alpha * alpha, (E::ONE + alpha) * lr);
-        let v = self.velocity.slots(tensor);
-        for ((p, &g), v) in param.iter_mut().zip(grad.iter()).zip(v) {
-            *v = alpha * *v - lr * g;
-            *p += alpha2 * *v - lr_g * g;
+        NesterovRule {
+            lr,
+            alpha,
+            alpha2: alpha * alpha,
+            lr_g: (E::ONE + alpha) * lr,
         }
     }
+}
 
-    fn learning_rate(&self) -> f64 {
-        self.lr
+impl<E: Scalar> Rule<E, 1> for MomentumRule<E> {
+    /// `v' = αv − η∇`, `θ' = θ + v'`.
+    #[inline(always)]
+    fn apply(self, p: E, g: E, [v]: [E; 1]) -> (E, [E; 1]) {
+        let v = self.alpha * v - self.lr * g;
+        (p + v, [v])
     }
+}
 
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn reset(&mut self) {
-        self.velocity.reset();
+impl<E: Scalar> Rule<E, 1> for NesterovRule<E> {
+    /// `v' = αv − η∇`, `θ' = θ + α²v' − (1 + α)η∇`.
+    #[inline(always)]
+    fn apply(self, p: E, g: E, [v]: [E; 1]) -> (E, [E; 1]) {
+        let v = self.alpha * v - self.lr * g;
+        (p + (self.alpha2 * v - self.lr_g * g), [v])
     }
 }
 
@@ -163,5 +223,27 @@ mod tests {
         let mut p = [1.0, -2.0, 0.5];
         Optimizer::<f64>::update(&mut opt, &weight(3), &mut p, &mut G1.clone());
         assert_close(&p, &[0.999, -1.997, 0.48]);
+    }
+
+    #[test]
+    fn velocity_is_named_state_and_checked() {
+        let mut opt = Nesterov::with_state(0.01, 0.9, [0.0f64; 3]);
+        let mut p = [1.0, -2.0, 0.5];
+        Optimizer::<f64>::update(&mut opt, &weight(3), &mut p, &mut G1.clone());
+        let mut seen = std::vec::Vec::new();
+        Optimizer::<f64>::state(&opt, &mut |name, v| seen.push((name, v.to_vec())));
+        assert_eq!(seen, [("velocity", std::vec![-0.001, 0.003, -0.02])]);
+        // `αv − η∇` overflows: 0.9·MAX + 1·MAX.
+        Optimizer::<f64>::state_mut(&mut opt, 3, &mut |_, v| v[1] = f64::MAX);
+        opt.lr = 1.0;
+        let before = p;
+        assert_eq!(
+            opt.check_update(&weight(3), &p, &[0.0, -f64::MAX, 0.0]),
+            Err(UpdateFault::Parameter)
+        );
+        assert_eq!(p, before);
+        let mut momentum = Momentum::default();
+        assert!(momentum.check_update(&weight(3), &p, &G1).is_ok());
+        Optimizer::<f64>::state(&momentum, &mut |_, v| assert_eq!(v, [0.0; 3]));
     }
 }

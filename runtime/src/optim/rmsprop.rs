@@ -1,6 +1,6 @@
 //! RMSProp: per-element learning rates from a moving average of squared gradients.
 
-use super::{EPSILON, Optimizer, StateBuf};
+use super::{EPSILON, Optimizer, RatioBound, Rule, StateBuf, UpdateFault, check1, update1};
 use crate::{Scalar, TensorInfo};
 
 /// RMSProp: `h ← ρh + (1 − ρ)∇²`, `θ ← θ − η∇ / (√h + ε)`.
@@ -54,14 +54,21 @@ impl<E: Scalar, S: StateBuf<E>> Optimizer<E> for RmsProp<S> {
     fn begin_step(&mut self) {}
 
     fn update(&mut self, tensor: &TensorInfo, param: &mut [E], grad: &mut [E]) {
-        let (lr, eps) = (E::from_f64(self.lr), E::from_f64(self.eps));
-        let (rho, one_minus_rho) = (E::from_f64(self.decay), E::from_f64(1.0 - self.decay));
-        let h = self.h.slots(tensor);
-        for ((p, &g), h) in param.iter_mut().zip(grad.iter()).zip(h) {
-            *h = rho * *h + one_minus_rho * g * g;
-            *p -= lr * g / (h.sqrt() + eps);
-        }
+        let rule = self.coefficients();
+        update1(rule, param, grad, self.h.slots(tensor));
     }
+
+    fn check_update(
+        &mut self,
+        tensor: &TensorInfo,
+        param: &[E],
+        grad: &[E],
+    ) -> Result<(), UpdateFault> {
+        let rule = self.coefficients();
+        check1(rule, param, grad, self.h.slots(tensor))
+    }
+
+    fn cancel_step(&mut self) {}
 
     fn learning_rate(&self) -> f64 {
         self.lr
@@ -73,6 +80,67 @@ impl<E: Scalar, S: StateBuf<E>> Optimizer<E> for RmsProp<S> {
 
     fn reset(&mut self) {
         self.h.reset();
+    }
+
+    fn step_count(&self) -> u64 {
+        0
+    }
+
+    fn set_step_count(&mut self, _t: u64) {}
+
+    fn state(&self, f: &mut dyn FnMut(&'static str, &[E])) {
+        f("square_avg", self.h.values());
+    }
+
+    fn state_mut(&mut self, len: usize, f: &mut dyn FnMut(&'static str, &mut [E])) {
+        f("square_avg", self.h.values_mut(len));
+    }
+}
+
+impl<S> RmsProp<S> {
+    fn coefficients<E: Scalar>(&self) -> AverageRule<E> {
+        let eps = E::from_f64(self.eps);
+        AverageRule {
+            lr: E::from_f64(self.lr),
+            eps,
+            rho: E::from_f64(self.decay),
+            one_minus_rho: E::from_f64(1.0 - self.decay),
+            bound: RatioBound::new(eps),
+        }
+    }
+}
+
+/// The hyperparameters of one step in the element type; its [`Rule`] is
+/// the update of one element, which the update and its check share.
+#[derive(Clone, Copy)]
+struct AverageRule<E> {
+    lr: E,
+    eps: E,
+    rho: E,
+    one_minus_rho: E,
+    bound: RatioBound<E>,
+}
+
+impl<E: Scalar> AverageRule<E> {
+    /// `h' = ρh + (1 − ρ)∇²`, and the step's numerator `η∇`.
+    #[inline(always)]
+    fn average(self, g: E, h: E) -> (E, E) {
+        (self.rho * h + self.one_minus_rho * g * g, self.lr * g)
+    }
+}
+
+impl<E: Scalar> Rule<E, 1> for AverageRule<E> {
+    /// `θ' = θ − η∇ / (√h' + ε)`.
+    #[inline(always)]
+    fn apply(self, p: E, g: E, [h]: [E; 1]) -> (E, [E; 1]) {
+        let (h, step) = self.average(g, h);
+        (p - step / (h.sqrt() + self.eps), [h])
+    }
+
+    #[inline(always)]
+    fn screen(self, p: E, g: E, [h]: [E; 1]) -> ([E; 1], bool) {
+        let (h, step) = self.average(g, h);
+        ([h], self.bound.holds(p, step, h))
     }
 }
 

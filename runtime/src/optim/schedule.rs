@@ -1,6 +1,6 @@
 //! Learning-rate schedules and the optimizer wrapper that applies them.
 
-use super::Optimizer;
+use super::{Optimizer, UpdateFault};
 use crate::{Scalar, TensorInfo};
 
 /// A learning rate as a function of the step index.
@@ -159,6 +159,9 @@ pub struct Scheduled<O, S> {
     pub schedule: S,
     base_lr: f64,
     t: usize,
+    /// The inner rate before the last `begin_step`, which `cancel_step`
+    /// puts back.
+    before: f64,
 }
 
 impl<O, S> Scheduled<O, S> {
@@ -169,6 +172,7 @@ impl<O, S> Scheduled<O, S> {
             schedule,
             base_lr,
             t: 0,
+            before: base_lr,
         }
     }
 
@@ -185,6 +189,7 @@ impl<O, S> Scheduled<O, S> {
 
 impl<E: Scalar, O: Optimizer<E>, S: Schedule> Optimizer<E> for Scheduled<O, S> {
     fn begin_step(&mut self) {
+        self.before = self.inner.learning_rate();
         self.inner
             .set_learning_rate(self.schedule.lr(self.base_lr, self.t));
         self.t = self.t.saturating_add(1);
@@ -193,6 +198,21 @@ impl<E: Scalar, O: Optimizer<E>, S: Schedule> Optimizer<E> for Scheduled<O, S> {
 
     fn update(&mut self, tensor: &TensorInfo, param: &mut [E], grad: &mut [E]) {
         self.inner.update(tensor, param, grad);
+    }
+
+    fn check_update(
+        &mut self,
+        tensor: &TensorInfo,
+        param: &[E],
+        grad: &[E],
+    ) -> Result<(), UpdateFault> {
+        self.inner.check_update(tensor, param, grad)
+    }
+
+    fn cancel_step(&mut self) {
+        self.inner.cancel_step();
+        self.t = self.t.saturating_sub(1);
+        self.inner.set_learning_rate(self.before);
     }
 
     fn learning_rate(&self) -> f64 {
@@ -206,6 +226,31 @@ impl<E: Scalar, O: Optimizer<E>, S: Schedule> Optimizer<E> for Scheduled<O, S> {
     fn reset(&mut self) {
         self.t = 0;
         self.inner.reset();
+    }
+
+    /// The schedule's step index, which the inner counter follows.
+    fn step_count(&self) -> u64 {
+        self.t as u64
+    }
+
+    /// Sets the schedule's and the inner optimizer's counters, and the
+    /// inner rate to the one of the last step taken (step `t − 1`), as it
+    /// was when that step ended.
+    fn set_step_count(&mut self, t: u64) {
+        self.t = usize::try_from(t).unwrap_or(usize::MAX);
+        self.inner.set_step_count(t);
+        if let Some(last) = self.t.checked_sub(1) {
+            self.inner
+                .set_learning_rate(self.schedule.lr(self.base_lr, last));
+        }
+    }
+
+    fn state(&self, f: &mut dyn FnMut(&'static str, &[E])) {
+        self.inner.state(f);
+    }
+
+    fn state_mut(&mut self, len: usize, f: &mut dyn FnMut(&'static str, &mut [E])) {
+        self.inner.state_mut(len, f);
     }
 }
 
@@ -280,14 +325,50 @@ mod tests {
         let mut opt = Scheduled::new(Sgd::new(0.1), schedule, 0.1);
         let tensors = [weight(1)];
         let mut params = [1.0f64];
-        step(&mut opt, &mut params, &mut [1.0], &tensors);
+        step(&mut opt, &mut params, &mut [1.0], &tensors).unwrap();
         assert_close(&[Optimizer::<f64>::learning_rate(&opt)], &[0.02]);
-        step(&mut opt, &mut params, &mut [1.0], &tensors);
+        step(&mut opt, &mut params, &mut [1.0], &tensors).unwrap();
         assert_close(&params, &[0.94]);
         assert_eq!(opt.next_step(), 2);
         Optimizer::<f64>::set_learning_rate(&mut opt, 1.0);
         assert_eq!(opt.base_lr(), 1.0);
         Optimizer::<f64>::reset(&mut opt);
         assert_eq!(opt.next_step(), 0);
+    }
+
+    #[test]
+    fn a_refused_step_leaves_the_schedule_where_it_was() {
+        use crate::optim::{Adam, Refused, UpdateFault};
+        let schedule = Warmup::from_fraction(4, 0.2, Constant);
+        let mut opt = Scheduled::new(Adam::new(0.1), schedule, 0.1);
+        let tensors = [weight(1)];
+        let mut params = [1.0f64];
+        step(&mut opt, &mut params, &mut [1.0], &tensors).unwrap();
+        let (lr, t, p) = (
+            Optimizer::<f64>::learning_rate(&opt),
+            opt.next_step(),
+            params,
+        );
+        let err = step(&mut opt, &mut params, &mut [f64::NAN], &tensors).unwrap_err();
+        assert_eq!(
+            err,
+            Refused {
+                tensor: "w",
+                fault: UpdateFault::Parameter
+            }
+        );
+        assert_eq!(Optimizer::<f64>::learning_rate(&opt), lr);
+        assert_eq!((opt.next_step(), opt.inner.step_count()), (t, 1));
+        assert_eq!(params, p);
+        // The counters resume as if the refused step had never been asked for.
+        let mut twin = Scheduled::new(Adam::new(0.1), schedule, 0.1);
+        let mut twin_params = [1.0f64];
+        step(&mut twin, &mut twin_params, &mut [1.0], &tensors).unwrap();
+        step(&mut twin, &mut twin_params, &mut [0.5], &tensors).unwrap();
+        step(&mut opt, &mut params, &mut [0.5], &tensors).unwrap();
+        assert_eq!(params, twin_params);
+        Optimizer::<f64>::set_step_count(&mut opt, 1);
+        assert_eq!(Optimizer::<f64>::learning_rate(&opt), lr);
+        assert_eq!(Optimizer::<f64>::step_count(&opt.inner), 1);
     }
 }

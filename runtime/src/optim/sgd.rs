@@ -1,6 +1,6 @@
 //! Stochastic gradient descent.
 
-use super::Optimizer;
+use super::{Optimizer, Rule, UpdateFault, check0, update0};
 use crate::{Scalar, TensorInfo};
 
 /// Plain stochastic gradient descent: `θ ← θ − η∇`.
@@ -29,11 +29,19 @@ impl<E: Scalar> Optimizer<E> for Sgd {
     fn begin_step(&mut self) {}
 
     fn update(&mut self, _tensor: &TensorInfo, param: &mut [E], grad: &mut [E]) {
-        let lr = E::from_f64(self.lr);
-        for (p, &g) in param.iter_mut().zip(grad.iter()) {
-            *p -= lr * g;
-        }
+        update0(Descent(E::from_f64(self.lr)), param, grad);
     }
+
+    fn check_update(
+        &mut self,
+        _tensor: &TensorInfo,
+        param: &[E],
+        grad: &[E],
+    ) -> Result<(), UpdateFault> {
+        check0(Descent(E::from_f64(self.lr)), param, grad)
+    }
+
+    fn cancel_step(&mut self) {}
 
     fn learning_rate(&self) -> f64 {
         self.lr
@@ -44,6 +52,27 @@ impl<E: Scalar> Optimizer<E> for Sgd {
     }
 
     fn reset(&mut self) {}
+
+    fn step_count(&self) -> u64 {
+        0
+    }
+
+    fn set_step_count(&mut self, _t: u64) {}
+
+    fn state(&self, _f: &mut dyn FnMut(&'static str, &[E])) {}
+
+    fn state_mut(&mut self, _len: usize, _f: &mut dyn FnMut(&'static str, &mut [E])) {}
+}
+
+/// `θ' = θ − η∇`, with `η` in the element type.
+#[derive(Clone, Copy)]
+struct Descent<E>(E);
+
+impl<E: Scalar> Rule<E, 0> for Descent<E> {
+    #[inline(always)]
+    fn apply(self, p: E, g: E, _: [E; 0]) -> (E, [E; 0]) {
+        (p - self.0 * g, [])
+    }
 }
 
 #[cfg(test)]
@@ -57,5 +86,18 @@ mod tests {
         let mut g = [0.1, -0.3, 2.0];
         Sgd::default().update(&weight(3), &mut p, &mut g);
         assert_close(&p, &[0.999, -1.997, 0.48]);
+    }
+
+    #[test]
+    fn sgd_check_finds_an_overflowing_update() {
+        let mut opt = Sgd::new(f64::INFINITY);
+        let w = weight(2);
+        assert_eq!(
+            opt.check_update(&w, &[1.0, 2.0], &[0.0, 1.0]),
+            Err(UpdateFault::Parameter)
+        );
+        opt.lr = 1e300;
+        assert!(opt.check_update(&w, &[1.0, 2.0], &[0.0, 1.0]).is_ok());
+        assert!(opt.check_update(&w, &[1.0, 2.0], &[0.0, 1e10]).is_err());
     }
 }

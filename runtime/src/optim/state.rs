@@ -19,6 +19,13 @@ pub trait StateBuf<E> {
 
     /// Sets every slot back to zero, as before the first step.
     fn reset(&mut self);
+
+    /// Every slot: a `Vec` only as far as it has grown (the rest is zero),
+    /// a fixed buffer whole.
+    fn values(&self) -> &[E];
+
+    /// Every slot, mutable; a `Vec` first grows to at least `len` slots.
+    fn values_mut(&mut self, len: usize) -> &mut [E];
 }
 
 #[cfg(feature = "alloc")]
@@ -34,6 +41,17 @@ impl<E: Scalar> StateBuf<E> for alloc::vec::Vec<E> {
     fn reset(&mut self) {
         self.fill(E::ZERO);
     }
+
+    fn values(&self) -> &[E] {
+        self
+    }
+
+    fn values_mut(&mut self, len: usize) -> &mut [E] {
+        if self.len() < len {
+            self.resize(len, E::ZERO);
+        }
+        self
+    }
 }
 
 impl<E: Scalar> StateBuf<E> for &mut [E] {
@@ -44,6 +62,14 @@ impl<E: Scalar> StateBuf<E> for &mut [E] {
     fn reset(&mut self) {
         self.fill(E::ZERO);
     }
+
+    fn values(&self) -> &[E] {
+        self
+    }
+
+    fn values_mut(&mut self, _len: usize) -> &mut [E] {
+        self
+    }
 }
 
 impl<E: Scalar, const N: usize> StateBuf<E> for [E; N] {
@@ -53,6 +79,14 @@ impl<E: Scalar, const N: usize> StateBuf<E> for [E; N] {
 
     fn reset(&mut self) {
         self.fill(E::ZERO);
+    }
+
+    fn values(&self) -> &[E] {
+        self
+    }
+
+    fn values_mut(&mut self, _len: usize) -> &mut [E] {
+        self
     }
 }
 
@@ -85,6 +119,8 @@ mod tests {
         assert_eq!(buf[4], 3.0);
         buf.reset();
         assert_eq!(buf[4], 0.0);
+        assert_eq!(buf.values().len(), 6);
+        assert_eq!(buf.values_mut(8).len(), 8);
     }
 
     #[test]

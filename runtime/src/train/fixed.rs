@@ -4,8 +4,9 @@
 //! A generated network's `train_step_fixed` checks at compile time that the
 //! arrays are large enough for its batch size, then calls [`step`].
 
+use super::fault::{self, Fault};
 use crate::loss::Target;
-use crate::optim::{self, Optimizer};
+use crate::optim::Optimizer;
 use crate::scalar::all_finite;
 use crate::{Scalar, StepCtx, Trainable, Workspace};
 
@@ -48,17 +49,24 @@ impl<E: Scalar, const W: usize, const I: usize, const G: usize> Default
 /// Why a fixed-buffer step refused to update.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NonFinite {
-    /// The mean loss of the step (NaN or infinite, or finite with a
-    /// non-finite gradient).
+    /// The mean loss of the step; NaN when the step stopped before
+    /// computing it.
     pub loss: f64,
+    /// What was NaN or infinite.
+    pub fault: Fault,
 }
 
 impl core::fmt::Display for NonFinite {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.fault)?;
+        if !self.loss.is_nan() {
+            write!(f, " (loss {})", self.loss)?;
+        }
         write!(
             f,
-            "the loss or a gradient is not finite (loss {}); parameters unchanged",
-            self.loss
+            "; the network keeps the parameters and the optimizer the state they had before \
+             this step ({})",
+            self.fault.hint()
         )
     }
 }
@@ -68,11 +76,17 @@ impl core::error::Error for NonFinite {}
 /// One training step in `ws`, single-threaded; returns the mean loss.
 ///
 /// Callers normally use a generated network's `train_step_fixed`, which
-/// checks the sizes at compile time.
+/// checks the sizes at compile time. The step makes the same checks as
+/// [`Stepper::step`](super::Stepper::step), with no heap: the update is
+/// checked before it is written, and the running statistics of batch norm
+/// are backed up in the activation part of `ws`, which the step no longer
+/// needs by then (it holds each layer's batch mean and variance, as many
+/// elements as the running statistics).
 ///
 /// # Errors
-/// [`NonFinite`] when the loss or a gradient is NaN or infinite; the
-/// network is unchanged then.
+/// [`NonFinite`] when an input, a dense target, the loss, a gradient or the
+/// update is NaN or infinite, or the batch is empty; the network and the
+/// optimizer are then unchanged, bit for bit.
 ///
 /// # Panics
 /// If `ts` is not as long as `xs`, or `ws` is too small.
@@ -90,6 +104,11 @@ where
     O: Optimizer<N::Elem>,
 {
     let batch = xs.len();
+    let stop = |loss, fault| NonFinite { loss, fault };
+    if batch == 0 {
+        return Err(stop(f64::NAN, Fault::EmptyBatch));
+    }
+    fault::check_batch::<N, T>(xs, ts).map_err(|f| stop(f64::NAN, f))?;
     let ctx = StepCtx::whole(seed, batch);
     let grads = &mut ws.grads[..N::STORE_LEN];
     let mut scratch = Workspace {
@@ -101,9 +120,8 @@ where
         .to_f64()
         / batch as f64;
     if !loss.is_finite() || !all_finite(grads) {
-        return Err(NonFinite { loss });
+        return Err(stop(loss, fault::diagnose(net, loss, grads)));
     }
-    optim::step(opt, net.params_mut(), grads, N::TENSORS);
-    net.commit_statistics(grads);
+    fault::apply(net, grads, opt, &mut ws.data).map_err(|f| stop(loss, f))?;
     Ok(loss)
 }

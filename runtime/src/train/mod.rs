@@ -3,9 +3,21 @@
 //! in fixed buffers ([`fixed`]), without it; and the check of backpropagation
 //! against numerical differentiation ([`gradcheck`], `std`).
 //!
-//! A loss that turns NaN or infinite stops training with an error naming the
-//! step; the network keeps the parameters of the last good step.
+//! # No silent garbage
+//! A NaN or an infinity anywhere stops training with an error at the step
+//! where it appears, saying which step and what ([`Fault`]: an input, a
+//! target, a parameter, the loss, a gradient, the update, the optimizer's
+//! state, a running average). That step changes nothing: the network keeps
+//! the parameters, and the optimizer the state, they had before it, so
+//! training can continue with a smaller learning rate. [`evaluate`] reports
+//! non-finite inputs, parameters and losses the same way. Batch size 0, an
+//! empty dataset and a run of zero steps are errors too, never a loss of 0.
+//!
+//! NaN propagates through every layer and loss as in IEEE arithmetic
+//! (`relu(NaN)` is NaN, as in PyTorch), so a NaN input or weight gives a
+//! NaN loss rather than a plausible one.
 
+mod fault;
 pub mod fixed;
 #[cfg(feature = "std")]
 pub mod gradcheck;
@@ -16,6 +28,7 @@ mod step;
 #[cfg(feature = "std")]
 mod trainer;
 
+pub use fault::Fault;
 #[cfg(feature = "std")]
 pub use history::{EpochRecord, History};
 #[cfg(feature = "std")]
@@ -23,21 +36,26 @@ pub use step::{Clip, StepStats, Stepper};
 #[cfg(feature = "std")]
 pub use trainer::{Metrics, Progress, Trainer, evaluate};
 
-/// Why training stopped early.
+/// Why training or evaluation stopped.
 #[cfg(feature = "std")]
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    /// The loss or a gradient was NaN or infinite.
+    /// A NaN or an infinity appeared in a step: in its inputs or targets,
+    /// the loss, a gradient, or the update. The step changed nothing.
     #[error(
-        "step {step} produced a loss of {loss} or a non-finite gradient; training stopped and \
-         the network keeps the parameters it had before that step (try a smaller learning rate \
-         or gradient clipping)"
+        "step {step} stopped: {fault}{}; the network keeps the parameters and the optimizer the \
+         state they had before that step ({})",
+        loss_note(*.loss),
+        .fault.hint()
     )]
     NonFinite {
-        /// The optimizer step (counted from 0) that produced it.
+        /// The optimizer step (counted from 0) that found it.
         step: u64,
-        /// The mean loss of that step.
+        /// The mean loss of that step; NaN when the step stopped before
+        /// computing it.
         loss: f64,
+        /// What was NaN or infinite.
+        fault: Fault,
     },
     /// A class label is not one of the network's outputs.
     #[error(
@@ -52,32 +70,110 @@ pub enum TrainError {
         /// The number of classes the network's output allows.
         classes: usize,
     },
-    /// The loss diverged during [`Trainer::fit`]; the history of the
-    /// completed epochs is kept.
+    /// A NaN or an infinity appeared during [`Trainer::fit`]'s training;
+    /// the history of the completed epochs is kept.
     #[error(
-        "training stopped at step {step} (epoch {epoch}) because the loss became {loss}; the network \
-         keeps the parameters it had before that step"
+        "training stopped at step {step} (epoch {epoch}): {fault}{}; the network keeps the \
+         parameters and the optimizer the state they had before that step ({})",
+        loss_note(*.loss),
+        .fault.hint()
     )]
     Diverged {
-        /// The optimizer step (counted from 0) that diverged.
+        /// The optimizer step (counted from 0) that found it.
         step: u64,
         /// The epoch it belonged to, from 1.
         epoch: usize,
-        /// Its mean loss (NaN, infinite, or finite with a non-finite gradient).
+        /// Its mean loss; NaN when the step stopped before computing it.
         loss: f64,
+        /// What was NaN or infinite; an input's or target's index is its
+        /// position in the training set.
+        fault: Fault,
         /// Every completed epoch.
         history: std::boxed::Box<History>,
+    },
+    /// Evaluation met a NaN or an infinity: in the parameters, an input, a
+    /// target, or the loss.
+    #[error("evaluation stopped: {fault}{} ({})", loss_note(*.loss), .fault.hint())]
+    NonFiniteEvaluation {
+        /// The loss summed so far; NaN when evaluation stopped before
+        /// computing it.
+        loss: f64,
+        /// What was NaN or infinite; an input's or target's index is its
+        /// position in the evaluated set.
+        fault: Fault,
     },
     /// The training set is empty.
     #[error("the training set is empty")]
     EmptyDataset,
+    /// A set to evaluate is empty: its loss and accuracy would be 0/0.
+    #[error("the {set} set is empty, so it has no loss or accuracy")]
+    EmptyEvaluation {
+        /// Which set: `validation` (or the trainer's
+        /// [`validation_label`](Trainer::validation_label)) in `fit`,
+        /// `evaluation` in [`evaluate`].
+        set: &'static str,
+    },
+    /// The run would take no optimizer step, and report a loss and an
+    /// accuracy of nothing.
+    #[error("the run would take no optimizer step: {}", no_steps_reason(*.epochs, *.samples, *.batch))]
+    NoSteps {
+        /// Epochs asked for.
+        epochs: usize,
+        /// Samples in the training set.
+        samples: usize,
+        /// The batch size.
+        batch: usize,
+    },
     /// Early stopping was asked for without a validation set.
     #[error("early stopping watches the validation loss: pass a validation set to `fit`")]
     EarlyStoppingWithoutValidation,
     /// The batch size is zero.
     #[error("the batch size must be at least 1")]
     ZeroBatch,
+    /// Two slices that pair up sample by sample have different lengths.
+    #[error("{inputs} inputs but {len} {what}")]
+    LengthMismatch {
+        /// Input samples.
+        inputs: usize,
+        /// What the other slice holds: `targets` or `outputs`.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+    },
+    /// A hyperparameter that must be a number of at least 0 (a clipping
+    /// threshold, a weight decay) is negative or NaN.
+    #[error("the {name} must be a number of at least 0, found {value}")]
+    InvalidHyperparameter {
+        /// Which one: `clipping threshold` or `weight decay`.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+    },
     /// Writing the history failed.
     #[error(transparent)]
     Persist(#[from] crate::persist::PersistError),
+}
+
+/// `" (loss L)"` unless the loss is NaN: not computed, or NaN because of
+/// the fault, which then says more.
+#[cfg(feature = "std")]
+fn loss_note(loss: f64) -> std::string::String {
+    if loss.is_nan() {
+        std::string::String::new()
+    } else {
+        std::format!(" (loss {loss})")
+    }
+}
+
+/// Why a run of `epochs` epochs over `samples` samples takes no step.
+#[cfg(feature = "std")]
+fn no_steps_reason(epochs: usize, samples: usize, batch: usize) -> std::string::String {
+    if epochs == 0 {
+        "the number of epochs is 0".into()
+    } else {
+        std::format!(
+            "`drop_last` drops every batch, since the {samples} samples are fewer than the batch \
+             size {batch}"
+        )
+    }
 }

@@ -15,6 +15,7 @@ use crate::optim::{self, Optimizer, WeightDecay};
 use crate::scalar::all_finite;
 use crate::threads::grow;
 use crate::train::TrainError;
+use crate::train::fault::{self, Fault};
 use crate::{Scalar, StepCtx, Trainable, Workspace};
 
 /// Most shards a batch is split into (each shard's loss has a slot on the stack).
@@ -53,6 +54,8 @@ struct Shard<E> {
 /// See the `constnet` crate docs for a complete training loop.
 pub struct Stepper<N: Trainable> {
     shards: Vec<Shard<N::Elem>>,
+    /// The running statistics before a step, put back if it fails.
+    backup: Vec<N::Elem>,
     threads: usize,
     pool: Option<std::sync::Arc<rayon::ThreadPool>>,
     seed: u64,
@@ -68,6 +71,7 @@ impl<N: Trainable + Sync> Stepper<N> {
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         Stepper {
             shards: Vec::new(),
+            backup: Vec::new(),
             threads,
             pool: None,
             seed,
@@ -110,12 +114,23 @@ impl<N: Trainable + Sync> Stepper<N> {
 
     /// One step: forward, loss, backward, gradient sum, clipping, update.
     ///
-    /// # Errors
-    /// [`TrainError::NonFinite`] when the loss or a gradient is NaN or
-    /// infinite; the network is left as it was before the step.
+    /// Every value the step reads or writes is checked: the inputs and
+    /// dense targets before anything is computed, the loss and the
+    /// gradient after the backward pass, and the update before it is
+    /// written (see [`optim::step`]). A NaN or an infinity anywhere is an
+    /// error at this step, and the step then changes nothing.
     ///
-    /// # Panics
-    /// If `ts` is not as long as `xs` or `xs` is empty.
+    /// # Errors
+    /// - [`TrainError::NonFinite`] when something is NaN or infinite; its
+    ///   [`Fault`] says what. The network keeps the parameters (bit for
+    ///   bit) and the optimizer the state and step count it had before the
+    ///   step, and [`Stepper::steps`] does not advance, so the step can be
+    ///   retried, for example with a smaller learning rate.
+    /// - [`TrainError::ZeroBatch`] when `xs` is empty,
+    ///   [`TrainError::LengthMismatch`] when `ts` is not as long as `xs`,
+    ///   [`TrainError::Label`] for a label outside the classes,
+    ///   [`TrainError::InvalidHyperparameter`] for a negative or NaN
+    ///   clipping threshold or weight decay.
     pub fn step<T, O>(
         &mut self,
         net: &mut N,
@@ -134,10 +149,8 @@ impl<N: Trainable + Sync> Stepper<N> {
     /// accuracy) into `outputs`.
     ///
     /// # Errors
-    /// As [`Stepper::step`].
-    ///
-    /// # Panics
-    /// As [`Stepper::step`], or if `outputs` is not as long as `xs`.
+    /// As [`Stepper::step`], and [`TrainError::LengthMismatch`] when
+    /// `outputs` is not as long as `xs`.
     pub fn step_with_outputs<T, O>(
         &mut self,
         net: &mut N,
@@ -151,27 +164,18 @@ impl<N: Trainable + Sync> Stepper<N> {
         O: Optimizer<N::Elem>,
     {
         let batch = xs.len();
-        assert!(batch > 0, "a training step needs at least one sample");
-        assert_eq!(ts.len(), batch, "{batch} inputs but {} targets", ts.len());
-        if let Some((index, label)) = crate::loss::first_misfit::<N::Output, T>(ts) {
-            return Err(TrainError::Label {
-                index,
-                label,
-                classes: N::OUTPUT_LEN.max(2),
-            });
-        }
+        self.check_arguments(batch, ts, outputs.as_deref())?;
+        let step = self.steps;
+        let non_finite = |loss: f64, fault: Fault| TrainError::NonFinite { step, loss, fault };
+        fault::check_batch::<N, T>(xs, ts).map_err(|f| non_finite(f64::NAN, f))?;
         let shards = self.threads.min(batch).min(MAX_SHARDS);
         self.prepare(shards, batch);
         let seed = mix(self.seed ^ mix(self.steps));
         let loss = self.run_shards(net, xs, ts, outputs, shards, seed);
-        let step = self.steps;
-        if !loss.is_finite() {
-            return Err(TrainError::NonFinite { step, loss });
-        }
         let (clip, weight_decay) = (self.clip, self.weight_decay);
-        let grads = self.grads();
-        if !all_finite(grads) {
-            return Err(TrainError::NonFinite { step, loss });
+        let grads = &mut self.shards[0].grads[..N::STORE_LEN];
+        if !loss.is_finite() || !all_finite(grads) {
+            return Err(non_finite(loss, fault::diagnose(net, loss, grads)));
         }
         let grad_norm = match clip {
             Clip::None => None,
@@ -184,17 +188,57 @@ impl<N: Trainable + Sync> Stepper<N> {
         let mut penalty = 0.0;
         if weight_decay > 0.0 {
             penalty = optim::l2_penalty(net.params(), N::TENSORS, weight_decay).to_f64();
-            let mut decayed = WeightDecay::new(&mut *opt, weight_decay);
-            optim::step(&mut decayed, net.params_mut(), grads, N::TENSORS);
-        } else {
-            optim::step(opt, net.params_mut(), grads, N::TENSORS);
         }
-        net.commit_statistics(grads);
+        // The penalty of huge weights can overflow `f32` although the
+        // weights are finite; the loss it reports must be finite too.
+        if !(loss + penalty).is_finite() {
+            return Err(non_finite(loss + penalty, Fault::Loss));
+        }
+        let backup = &mut self.backup[..];
+        let applied = if weight_decay > 0.0 {
+            let mut decayed = WeightDecay::new(&mut *opt, weight_decay);
+            fault::apply(net, grads, &mut decayed, backup)
+        } else {
+            fault::apply(net, grads, opt, backup)
+        };
+        applied.map_err(|f| non_finite(loss + penalty, f))?;
         self.steps += 1;
         Ok(StepStats {
             loss: loss + penalty,
             grad_norm,
         })
+    }
+
+    /// The argument checks of a step, before it computes anything.
+    fn check_arguments<T: Target<N::Output>>(
+        &self,
+        batch: usize,
+        ts: &[T],
+        outputs: Option<&[N::Output]>,
+    ) -> Result<(), TrainError> {
+        if batch == 0 {
+            return Err(TrainError::ZeroBatch);
+        }
+        let mismatch = |what, len| TrainError::LengthMismatch {
+            inputs: batch,
+            what,
+            len,
+        };
+        if ts.len() != batch {
+            return Err(mismatch("targets", ts.len()));
+        }
+        if let Some(o) = outputs.filter(|o| o.len() != batch) {
+            return Err(mismatch("outputs", o.len()));
+        }
+        check_hyperparameters(self.clip, self.weight_decay)?;
+        if let Some((index, label)) = crate::loss::first_misfit::<N::Output, T>(ts) {
+            return Err(TrainError::Label {
+                index,
+                label,
+                classes: N::OUTPUT_LEN.max(2),
+            });
+        }
+        Ok(())
     }
 
     /// Sizes every shard's buffers for a batch of `batch` split `shards` ways.
@@ -212,6 +256,7 @@ impl<N: Trainable + Sync> Stepper<N> {
             grow(&mut shard.index, N::index_len(per));
             grow(&mut shard.grads, N::STORE_LEN);
         }
+        grow(&mut self.backup, fault::running_len(N::TENSORS));
         // Without a pool (the OS refused threads) shards run in turn: same
         // results, one core.
         if shards > 1 && self.pool.is_none() {
@@ -282,11 +327,28 @@ impl<N: Trainable + Sync> Stepper<N> {
         }
         losses[..shards].iter().sum::<f64>() / batch as f64
     }
+}
 
-    /// The summed gradient of the last step (in the first shard).
-    fn grads(&mut self) -> &mut [N::Elem] {
-        &mut self.shards[0].grads[..N::STORE_LEN]
+/// Rejects a negative or NaN clipping threshold or weight decay: the first
+/// would panic in the clipping functions, the second silently train
+/// without decay.
+pub(super) fn check_hyperparameters(clip: Clip, weight_decay: f64) -> Result<(), TrainError> {
+    let invalid = |value: f64| value.is_nan() || value < 0.0;
+    if let Clip::Norm(value) | Clip::Value(value) = clip
+        && invalid(value)
+    {
+        return Err(TrainError::InvalidHyperparameter {
+            name: "clipping threshold",
+            value,
+        });
     }
+    if invalid(weight_decay) {
+        return Err(TrainError::InvalidHyperparameter {
+            name: "weight decay",
+            value: weight_decay,
+        });
+    }
+    Ok(())
 }
 
 /// Samples `[start, end)` of shard `i` of `shards` over `batch` samples:

@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use super::fault::{Fault, check_batch, first_non_finite};
 use super::{Clip, EpochRecord, History, Stepper, TrainError};
 use crate::data::{Batches, Dataset};
 use crate::loss::{Target, is_correct};
@@ -147,9 +148,22 @@ impl Trainer {
 
     /// Trains `net` on `train`, validating on `valid` after each epoch.
     ///
+    /// Each step is checked as [`Stepper::step`] documents; the validation
+    /// set as [`evaluate`] does.
+    ///
     /// # Errors
-    /// [`TrainError::NonFinite`] if the loss diverges (the network keeps the
-    /// last good parameters), or an empty dataset or zero batch size.
+    /// - [`TrainError::Diverged`] when a step meets a NaN or an infinity
+    ///   (in the data, the loss, a gradient or the update): the network
+    ///   keeps the parameters, and `opt` the state, of the last good step;
+    ///   the error holds the history of the completed epochs.
+    /// - [`TrainError::NonFiniteEvaluation`] when validation meets one.
+    /// - [`TrainError::EmptyDataset`], [`TrainError::EmptyEvaluation`] (an
+    ///   empty validation set), [`TrainError::ZeroBatch`],
+    ///   [`TrainError::NoSteps`] (zero epochs, or `drop_last` with a batch
+    ///   larger than the training set), [`TrainError::Label`],
+    ///   [`TrainError::InvalidHyperparameter`] and
+    ///   [`TrainError::EarlyStoppingWithoutValidation`] before training
+    ///   starts.
     pub fn fit<N, D, O>(
         &self,
         net: &mut N,
@@ -200,9 +214,22 @@ impl Trainer {
         if self.batch == 0 {
             return Err(TrainError::ZeroBatch);
         }
+        if self.epochs == 0 || (self.drop_last && self.batch > train.len()) {
+            return Err(TrainError::NoSteps {
+                epochs: self.epochs,
+                samples: train.len(),
+                batch: self.batch,
+            });
+        }
+        if valid.is_some_and(|v| v.is_empty()) {
+            return Err(TrainError::EmptyEvaluation {
+                set: self.valid_label,
+            });
+        }
         if self.patience.is_some() && valid.is_none() {
             return Err(TrainError::EarlyStoppingWithoutValidation);
         }
+        super::step::check_hyperparameters(self.clip, self.weight_decay)?;
         check_labels::<N, D>(train)?;
         if let Some(v) = valid {
             check_labels::<N, D>(v)?;
@@ -238,7 +265,7 @@ impl Trainer {
                 outs.resize(chunk.len(), <N::Output as Tensor>::zeroed());
                 let stats = match stepper.step_with_outputs(net, &xs, &ts, opt, Some(&mut outs)) {
                     Ok(stats) => stats,
-                    Err(TrainError::NonFinite { step, loss }) => {
+                    Err(TrainError::NonFinite { step, loss, fault }) => {
                         if let Some(bar) = &bar {
                             bar.finish_and_clear();
                         }
@@ -247,6 +274,7 @@ impl Trainer {
                             step,
                             epoch: epoch + 1,
                             loss,
+                            fault: in_dataset(fault, chunk),
                             history,
                         });
                     }
@@ -269,13 +297,20 @@ impl Trainer {
                 }
             }
             let train_secs = start.elapsed().as_secs_f64();
-            let val = valid
-                .map(|v| evaluate(net, v, self.eval_batch))
-                .transpose()?;
+            let val = match valid {
+                Some(v) => Some(evaluate(net, v, self.eval_batch).inspect_err(|_| {
+                    if let Some(bar) = &bar {
+                        bar.finish_and_clear();
+                    }
+                })?),
+                None => None,
+            };
+            // NOTE: `seen > 0`: the checks before the loop leave at least
+            // one step per epoch.
             let record = EpochRecord {
                 epoch: epoch + 1,
-                train_loss: loss_sum / seen.max(1) as f64,
-                train_accuracy: correct as f64 / seen.max(1) as f64,
+                train_loss: loss_sum / seen as f64,
+                train_accuracy: correct as f64 / seen as f64,
                 val_loss: val.map(|m| m.loss),
                 val_accuracy: val.map(|m| m.accuracy),
                 learning_rate: opt.learning_rate(),
@@ -359,13 +394,19 @@ impl Trainer {
 /// of `batch` samples evaluated in parallel on rayon's current pool.
 ///
 /// Chunk results are summed in order, so the result does not depend on the
-/// thread count.
+/// thread count. NaN never hides in the mean: the parameters are checked
+/// once, each chunk's inputs and dense targets before it runs, and the
+/// loss at the end.
 ///
 /// # Errors
-/// [`TrainError::Label`] when a label is not a class of the network's output.
-///
-/// # Panics
-/// If `batch` is zero.
+/// - [`TrainError::NonFiniteEvaluation`] when a parameter, an input or a
+///   dense target holds NaN or infinity, or the loss is not finite; the
+///   [`Fault`](super::Fault) names the first culprit (an input by its
+///   position in `data`).
+/// - [`TrainError::ZeroBatch`] when `batch` is zero,
+///   [`TrainError::EmptyEvaluation`] when `data` is empty,
+///   [`TrainError::Label`] when a label is not a class of the network's
+///   output.
 pub fn evaluate<N, D>(net: &N, data: &D, batch: usize) -> Result<Metrics, TrainError>
 where
     N: Trainable + Sync,
@@ -374,17 +415,27 @@ where
     N::Input: Send,
 {
     use rayon::prelude::*;
-    assert!(batch > 0, "evaluation batch must be at least 1");
+    if batch == 0 {
+        return Err(TrainError::ZeroBatch);
+    }
+    if data.is_empty() {
+        return Err(TrainError::EmptyEvaluation { set: "evaluation" });
+    }
     check_labels::<N, D>(data)?;
+    let stop = |loss, fault| TrainError::NonFiniteEvaluation { loss, fault };
+    if let Some(t) = first_non_finite(net.params(), N::TENSORS) {
+        return Err(stop(f64::NAN, Fault::Parameter { tensor: t.name }));
+    }
     let chunks = data.len().div_ceil(batch);
-    let parts: Vec<(f64, usize)> = (0..chunks)
+    let parts: Vec<Result<(f64, usize), Fault>> = (0..chunks)
         .into_par_iter()
         .map(|c| {
             let indices: Vec<usize> = (c * batch..((c + 1) * batch).min(data.len())).collect();
             let (mut xs, mut ts) = (Vec::new(), Vec::new());
             data.gather_into(&indices, &mut xs, &mut ts);
+            check_batch::<N, D::Target>(&xs, &ts).map_err(|f| in_dataset(f, &indices))?;
             let mut outs = std::vec![<N::Output as Tensor>::zeroed(); xs.len()];
-            crate::inference::with_workspace::<N, _>(xs.len(), |ws| {
+            Ok(crate::inference::with_workspace::<N, _>(xs.len(), |ws| {
                 let loss = net.evaluate(&xs, &ts, ws, &mut outs).to_f64();
                 let correct = outs
                     .iter()
@@ -392,17 +443,34 @@ where
                     .filter(|(o, t)| is_correct::<N::Output, _>(o.as_flat(), *t))
                     .count();
                 (loss, correct)
-            })
+            }))
         })
         .collect();
-    let (loss, correct) = parts
-        .iter()
-        .fold((0.0, 0), |(l, c), &(pl, pc)| (l + pl, c + pc));
-    let n = data.len().max(1) as f64;
+    let (mut loss, mut correct) = (0.0, 0);
+    for part in parts {
+        let (l, c) = part.map_err(|f| stop(f64::NAN, f))?;
+        loss += l;
+        correct += c;
+    }
+    let n = data.len() as f64;
+    if !loss.is_finite() {
+        return Err(stop(loss / n, Fault::Loss));
+    }
     Ok(Metrics {
         loss: loss / n,
         accuracy: correct as f64 / n,
     })
+}
+
+/// A batch's fault with an input's or target's index mapped from the batch
+/// to the dataset it was gathered from by `indices`.
+fn in_dataset(fault: Fault, indices: &[usize]) -> Fault {
+    let at = |index: usize| indices.get(index).copied().unwrap_or(index);
+    match fault {
+        Fault::Input { index } => Fault::Input { index: at(index) },
+        Fault::Target { index } => Fault::Target { index: at(index) },
+        other => other,
+    }
 }
 
 /// Rejects a dataset with a label that is not a class of `N`'s output.
