@@ -53,10 +53,6 @@ fn group_mut<T, const CT: usize, const CG: usize>(xs: &mut [T; CT], g: usize) ->
 /// Forward over a batch in `groups` groups of `CG` of the `CT` input
 /// channels, pooling `WH × WW` windows (`1 × 1`: no pool).
 #[inline(always)]
-#[expect(
-    clippy::too_many_arguments,
-    reason = "each tensor, the optional argmax, the activation and the group count"
-)]
 pub(super) fn forward<
     M: MulAdd,
     E: Scalar,
