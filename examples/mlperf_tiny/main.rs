@@ -59,7 +59,10 @@ fn main() -> ExitCode {
     if let Some(m) = &only
         && !known.contains(&m.as_str())
     {
-        eprintln!("error: unknown model `{m}`; expected one of {}", known.join(", "));
+        eprintln!(
+            "error: unknown model `{m}`; expected one of {}",
+            known.join(", ")
+        );
         return ExitCode::from(2);
     }
     let pick = |m: &str| only.as_deref().is_none_or(|o| o == m);
@@ -67,19 +70,51 @@ fn main() -> ExitCode {
     let mut ok = true;
     if pick("ds-cnn") {
         let ts = synthetic::labels(32, 12, 2);
-        ok &= run("ds-cnn", DsCnn::<f32>::seeded(0), &ts, steps(200), 3e-3, smoke);
+        ok &= run(
+            "ds-cnn",
+            DsCnn::<f32>::seeded(0),
+            &ts,
+            steps(200),
+            3e-3,
+            smoke,
+        );
     }
     if pick("resnet8") {
         let ts = synthetic::labels(32, 10, 2);
-        ok &= run("resnet8", ResNet8::<f32>::seeded(0), &ts, steps(200), 3e-3, smoke);
+        ok &= run(
+            "resnet8",
+            ResNet8::<f32>::seeded(0),
+            &ts,
+            steps(200),
+            3e-3,
+            smoke,
+        );
     }
     if pick("mobilenet") {
         let ts = synthetic::labels(16, 2, 2);
-        ok &= run("mobilenet", MobileNetV1::<f32>::seeded(0), &ts, steps(100), 3e-3, smoke);
+        ok &= run(
+            "mobilenet",
+            MobileNetV1::<f32>::seeded(0),
+            &ts,
+            steps(100),
+            3e-3,
+            smoke,
+        );
     }
     if pick("autoencoder") {
         let xs = synthetic::inputs::<[f32; 640]>(32, 1);
-        ok &= run("autoencoder", AutoEncoder::<f32>::seeded(0), &xs, steps(200), 1e-3, smoke);
+        ok &= run(
+            "autoencoder",
+            AutoEncoder::<f32>::seeded(0),
+            &xs,
+            steps(200),
+            1e-3,
+            smoke,
+        );
     }
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -51,7 +51,9 @@ where
     for step in 0..steps {
         let start = step % per_pass * batch;
         let end = (start + batch).min(xs.len());
-        let loss = stepper.step(net, &xs[start..end], &ts[start..end], &mut opt)?.loss;
+        let loss = stepper
+            .step(net, &xs[start..end], &ts[start..end], &mut opt)?
+            .loss;
         if step < per_pass {
             first.push(loss);
         }

@@ -22,7 +22,10 @@ network! {
 fn layer_kinds_and_settings_change_the_signature() {
     let sig = |s: u64| s;
     assert_ne!(sig(Simple::<f32>::SIGNATURE), TanhAvg::<f32>::SIGNATURE);
-    assert_ne!(sig(Strided::<f32>::SIGNATURE), SameRounded::<f32>::SIGNATURE);
+    assert_ne!(
+        sig(Strided::<f32>::SIGNATURE),
+        SameRounded::<f32>::SIGNATURE
+    );
     assert_ne!(sig(Eps::<f32>::SIGNATURE), EpsDefault::<f32>::SIGNATURE);
     assert_ne!(sig(Leaky::<f32>::SIGNATURE), LeakyDefault::<f32>::SIGNATURE);
     assert_ne!(sig(Identity::<f32>::SIGNATURE), Chain::<f32>::SIGNATURE);

@@ -702,7 +702,12 @@ mod tests {
             geom,
             1,
         );
-        assert!(tiled.iter().zip(&general).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(
+            tiled
+                .iter()
+                .zip(&general)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
     }
 
     #[test]

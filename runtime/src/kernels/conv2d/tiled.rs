@@ -187,7 +187,9 @@ fn filters_parallel<
         );
         return;
     }
-    filters_leaf::<E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW>(w, b, xs, ys, am, act);
+    filters_leaf::<E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW>(
+        w, b, xs, ys, am, act,
+    );
 }
 
 #[cfg(feature = "std")]
