@@ -19,4 +19,5 @@ fn ui() {
     let build = trybuild::TestCases::new();
     build.pass("tests/ui-build/exact-sizes-build.rs");
     build.compile_fail("tests/ui-build/*-too-small.rs");
+    build.compile_fail("tests/ui-build/static-other-architecture.rs");
 }

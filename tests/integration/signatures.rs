@@ -37,3 +37,21 @@ fn dropout_rate_and_initializers_keep_the_signature() {
     assert_ne!(Dropped::<f32>::SIGNATURE, Simple::<f32>::SIGNATURE);
     assert_eq!(Dropped::<f64>::SIGNATURE, Dropped::<f32>::SIGNATURE);
 }
+
+#[test]
+fn a_file_of_another_architecture_is_refused_in_both_formats() {
+    use constnet::persist::{self, PersistError};
+    // Same tensor names and shapes as SimpleConvNet, another function.
+    let other = TanhAvg::<f32>::seeded(1);
+    let mut net = Simple::<f32>::seeded(2);
+    let before = net.params().to_vec();
+    let bytes = persist::to_bytes(&other).unwrap();
+    let err = persist::from_bytes(&mut net, &bytes).unwrap_err();
+    assert!(matches!(err.root(), PersistError::SignatureMismatch { .. }), "{err}");
+    let tensors = persist::to_safetensors(&other).unwrap();
+    let err = persist::from_safetensors(&mut net, &tensors).unwrap_err();
+    assert!(matches!(err.root(), PersistError::SignatureMismatch { .. }), "{err}");
+    assert_eq!(net.params(), &before[..], "a refused file changes nothing");
+    // The same network's files load.
+    persist::from_bytes(&mut net, &persist::to_bytes(&Simple::<f32>::seeded(3)).unwrap()).unwrap();
+}

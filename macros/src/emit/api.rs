@@ -251,9 +251,10 @@ pub(crate) fn storage(it: &Item) -> TokenStream {
             /// Net::from_le_bytes(include_bytes!("net.cnet"));`.
             ///
             /// # Panics
-            /// If the file is not a constnet parameter file of this exact
-            /// architecture with `f32` elements; in a `static` this is a
-            /// compile error.
+            /// If the file is not an intact constnet parameter file (format
+            /// version 2, checksum matching) of this exact architecture
+            /// (`SIGNATURE`) with `f32` elements; in a `static` this is a
+            /// compile error naming the fault.
             pub const fn from_le_bytes(bytes: &[u8]) -> Self {
                 Self {
                     params: #rt::persist::bytes::decode_f32::<#store_len>(bytes, <Self as #rt::Network>::SIGNATURE),

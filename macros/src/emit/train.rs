@@ -112,8 +112,9 @@ pub(crate) fn fixed_step(it: &Item) -> TokenStream {
             /// is a compile error. Dropout masks derive from `seed`.
             ///
             /// # Errors
-            /// When the loss or a gradient is not finite; the network is
-            /// unchanged then.
+            /// When an input, target, the loss, a gradient or the update
+            /// would be NaN or infinite, or the batch is empty; the network
+            /// and the optimizer keep the state they had then.
             pub fn train_step_fixed<__T, __O, const B: usize, const W: usize, const I: usize, const G: usize>(
                 &mut self,
                 xs: &[#input_ty; B],
