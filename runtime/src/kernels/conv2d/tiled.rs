@@ -516,10 +516,7 @@ pub(super) enum Grads<'a, E, const QH: usize, const QW: usize, const F: usize> {
 /// filters, output rows, output columns. The portable build therefore gives
 /// the bits of the general path; the wide build splits the dot products
 /// into vector lanes.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "each tensor and each gradient buffer is its own argument, and the group count"
-)]
+#[inline(always)]
 #[expect(
     clippy::needless_range_loop,
     reason = "filter, channel and tap indices address the kernel, the input and the gradient together"
