@@ -517,10 +517,6 @@ pub(super) enum Grads<'a, E, const QH: usize, const QW: usize, const F: usize> {
 /// the bits of the general path; the wide build splits the dot products
 /// into vector lanes.
 #[expect(
-    clippy::too_many_arguments,
-    reason = "each tensor and each gradient buffer is its own argument, and the group count"
-)]
-#[expect(
     clippy::needless_range_loop,
     reason = "filter, channel and tap indices address the kernel, the input and the gradient together"
 )]
