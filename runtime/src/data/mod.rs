@@ -12,7 +12,8 @@
 //! - Sources: [`Mnist::load`] (MNIST or Fashion-MNIST, raw or gzip IDX files,
 //!   found through `MNIST_DIR`), [`read_idx`] for any IDX stream, [`CsvReader`]
 //!   for tabular data, and [`SyntheticDigits`], drawn procedurally so the
-//!   quick start needs no file. With the `download` feature,
+//!   quick start needs no file, and the built-in [`Digits`] (8×8, 1,797
+//!   samples) and [`Diabetes`] (442 patients, regression). With the `download` feature,
 //!   `Mnist::download` (in `download`) fetches MNIST and verifies it.
 //! - [`transform`]: [`Standardize`], [`MinMax`], [`one_hot`], and
 //!   [`random_shift_batch`] for image augmentation.
@@ -39,6 +40,7 @@
 // imports `std::prelude::rust_2024::*` and the `format!`/`vec!` macros itself.
 
 mod batch;
+mod builtin;
 pub mod csv;
 mod dataset;
 #[cfg(feature = "download")]
@@ -51,6 +53,7 @@ pub mod synthetic;
 pub mod transform;
 
 pub use batch::{Batches, Epoch, EpochIter};
+pub use builtin::{Diabetes, Digits};
 pub use csv::{Column, CsvReader};
 pub use dataset::{Dataset, InMemory};
 pub use error::DataError;
