@@ -137,7 +137,12 @@ pub(crate) fn infer<'a>(net: &'a Network<'a>) -> syn::Result<TypedNetwork<'a>> {
         ..
     } = walk;
     for (tensor, layer) in pending {
-        tensors[tensor].init = TensorInit::Random(weight_init(net, &layers, &chain, layer));
+        let init = weight_init(net, &layers, &chain, layer);
+        tensors[tensor].init = match (tensors[tensor].role, init) {
+            (Role::Bias, Init::PyTorch) => TensorInit::Random(Init::PyTorch),
+            (Role::Bias, _) => TensorInit::Constant(0.0),
+            _ => TensorInit::Random(init),
+        };
     }
     Ok(TypedNetwork {
         net,
@@ -269,6 +274,10 @@ impl<'a> Walk<'a> {
                     InitSpec::Weight => {
                         self.pending.push((self.tensors.len(), index));
                         TensorInit::Random(Init::XavierNormal)
+                    }
+                    InitSpec::Bias => {
+                        self.pending.push((self.tensors.len(), index));
+                        TensorInit::Constant(0.0)
                     }
                 };
                 if spec.role.is_trainable() {
@@ -502,5 +511,22 @@ mod tests {
                 assert_eq!(t.loss, Loss::MeanSquaredError);
             },
         );
+    }
+
+    #[test]
+    fn pytorch_init_draws_biases_with_the_weight_fan_in() {
+        with_typed(
+            "struct N: [1, 6, 6] => conv(2, 3, init = pytorch) -> relu -> affine(3), init = pytorch",
+            |t| {
+                let t = t.unwrap();
+                let random = TensorInit::Random(Init::PyTorch);
+                let got: Vec<_> = t.tensors.iter().map(|t| (t.init, t.fan_in)).collect();
+                assert_eq!(got, [(random, 9), (random, 9), (random, 32), (random, 32)]);
+            },
+        );
+        with_typed("struct N: [4] => affine(3)", |t| {
+            let t = t.unwrap();
+            assert_eq!(t.tensors[1].init, TensorInit::Constant(0.0));
+        });
     }
 }

@@ -81,15 +81,18 @@ pub(crate) enum Init {
     XavierNormal,
     HeNormal,
     HeUniform,
+    /// PyTorch's `nn.Linear`/`nn.Conv2d` default: weights and biases in ±1/√fan_in.
+    PyTorch,
 }
 
 impl Init {
-    pub(crate) const NAMES: [&'static str; 6] = [
+    pub(crate) const NAMES: [&'static str; 7] = [
         "zeros",
         "normal",
         "xavier_uniform",
         "xavier_normal",
         "he_normal",
         "he_uniform",
+        "pytorch",
     ];
 }

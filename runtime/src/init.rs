@@ -42,11 +42,15 @@ use crate::{Init, Scalar, TensorInfo};
 /// | `XavierNormal` | `N(0, 2 / (fan_in + fan_out))` |
 /// | `HeNormal` | `N(0, 2 / fan_in)` |
 /// | `HeUniform` | `U(-a, a)`, `a = √(6 / fan_in)` |
+/// | `PyTorch` | `U(-a, a)`, `a = 1 / √fan_in` |
 ///
 /// Xavier: Glorot & Bengio, [Understanding the difficulty of training deep
 /// feedforward neural networks](https://proceedings.mlr.press/v9/glorot10a.html)
 /// (AISTATS 2010). He: He et al., [Delving Deep into
-/// Rectifiers](https://arxiv.org/abs/1502.01852) (ICCV 2015).
+/// Rectifiers](https://arxiv.org/abs/1502.01852) (ICCV 2015). `PyTorch` is
+/// what `reset_parameters` of `nn.Linear` and `nn.Conv2d` draws
+/// (`kaiming_uniform_` with `a = √5`, which reduces to `1 / √fan_in`), so
+/// recipes tuned for PyTorch's defaults start from the same distribution.
 ///
 /// A fan of 0 counts as 1, so a degenerate tensor gets finite values.
 /// `Zeros` and `Constant` draw nothing from `rng`.
@@ -83,6 +87,7 @@ pub fn fill<E: Scalar, R: Rng + ?Sized>(
         Init::XavierNormal => normal(out, libm::sqrt(2.0 / fan_sum), rng),
         Init::HeNormal => normal(out, libm::sqrt(2.0 / fan_in), rng),
         Init::HeUniform => uniform(out, libm::sqrt(6.0 / fan_in), rng),
+        Init::PyTorch => uniform(out, 1.0 / libm::sqrt(fan_in), rng),
     }
 }
 
@@ -105,7 +110,8 @@ pub fn init_all<E: Scalar, R: Rng + ?Sized>(params: &mut [E], tensors: &[TensorI
 ///
 /// Biases, batch-norm parameters, running statistics and PReLU slopes keep
 /// their own initializers (zero, γ = 1, 0.25), which no weight scheme
-/// should change.
+/// should change; the exception is [`Init::PyTorch`], which is defined for
+/// biases too and draws them as PyTorch does.
 ///
 /// # Panics
 /// If a tensor's range lies outside `params`, or as [`fill`].
@@ -116,10 +122,9 @@ pub fn init_all_with<E: Scalar, R: Rng + ?Sized>(
     rng: &mut R,
 ) {
     for tensor in tensors {
-        let init = if tensor.role == crate::Role::Weight {
-            weights
-        } else {
-            tensor.init
+        let init = match (tensor.role, weights) {
+            (crate::Role::Weight, _) | (crate::Role::Bias, Init::PyTorch) => weights,
+            _ => tensor.init,
         };
         fill_tensor(init, params, tensor, rng);
     }
@@ -233,6 +238,40 @@ mod tests {
         );
         let std = (2.0f64 / 50.0).sqrt();
         assert_distribution(&sample(Init::HeNormal, 50, 10, 5), std, None);
+    }
+
+    #[test]
+    fn pytorch_scheme_is_uniform_in_one_over_root_fan_in() {
+        let a = 1.0 / 64f64.sqrt();
+        assert_distribution(
+            &sample(Init::PyTorch, 64, 10, 7),
+            a / 3f64.sqrt(),
+            Some(a),
+        );
+    }
+
+    #[test]
+    fn init_all_with_pytorch_draws_biases_too() {
+        let tensor = |name, offset, len, role| TensorInfo {
+            name,
+            shape: &[],
+            offset,
+            len,
+            role,
+            fan_in: 16,
+            fan_out: 1,
+            init: Init::Zeros,
+        };
+        let tensors = [
+            tensor("affine1.weight", 0, 64, crate::Role::Weight),
+            tensor("affine1.bias", 64, 4, crate::Role::Bias),
+        ];
+        let mut rng = StdRng::seed_from_u64(8);
+        let mut params = [0.0f64; 68];
+        init_all_with(&mut params, &tensors, Init::PyTorch, &mut rng);
+        assert!(params.iter().all(|v| *v != 0.0 && v.abs() <= 0.25));
+        init_all_with(&mut params, &tensors, Init::HeNormal, &mut rng);
+        assert_eq!(params[64..], [0.0; 4]);
     }
 
     #[test]

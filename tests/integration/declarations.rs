@@ -52,3 +52,41 @@ mod names {
         assert_eq!(E::<f64>::PARAM_COUNT, 3 * 2 + 3 + 2 * 3 + 2);
     }
 }
+
+/// `init = pytorch` reproduces `nn.Linear` and `nn.Conv2d`: weights and
+/// biases uniform in ±1/√fan_in, per network or per layer.
+mod pytorch_init {
+    use constnet::network::params::tensor;
+
+    constnet::network! {
+        pub struct Torch: [1, 6, 6] =>
+            conv(4, 3, init = pytorch) -> relu -> affine(10) -> relu -> affine(3), init = pytorch
+        pub struct Mixed: [64] => affine(32, init = pytorch) -> relu -> affine(10)
+    }
+
+    #[track_caller]
+    fn uniform_within(values: &[f32], fan_in: usize) {
+        let a = 1.0 / (fan_in as f32).sqrt();
+        assert!(values.iter().all(|v| v.abs() <= a), "a value exceeds {a}");
+        let max = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(max > 0.5 * a, "values hug zero: largest {max} of bound {a}");
+    }
+
+    #[test]
+    fn pytorch_init_draws_weights_and_biases_in_one_over_root_fan_in() {
+        let net = Torch::<f32>::seeded(3);
+        for (name, fan_in) in [
+            ("conv1.weight", 9),
+            ("conv1.bias", 9),
+            ("affine1.weight", 64),
+            ("affine1.bias", 64),
+            ("affine2.weight", 10),
+            ("affine2.bias", 10),
+        ] {
+            uniform_within(tensor(&net, name).unwrap(), fan_in);
+        }
+        let mixed = Mixed::<f32>::seeded(3);
+        uniform_within(tensor(&mixed, "affine1.bias").unwrap(), 64);
+        assert!(tensor(&mixed, "affine2.bias").unwrap().iter().all(|v| *v == 0.0));
+    }
+}

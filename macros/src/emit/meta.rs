@@ -109,6 +109,7 @@ fn tensor_infos(typed: &TypedNetwork) -> Vec<TokenStream> {
                 TensorInit::Random(Init::XavierNormal) => quote!(#rt::Init::XavierNormal),
                 TensorInit::Random(Init::HeNormal) => quote!(#rt::Init::HeNormal),
                 TensorInit::Random(Init::HeUniform) => quote!(#rt::Init::HeUniform),
+                TensorInit::Random(Init::PyTorch) => quote!(#rt::Init::PyTorch),
             };
             quote! {
                 #rt::TensorInfo {

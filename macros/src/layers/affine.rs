@@ -63,7 +63,7 @@ impl Affine {
             self.outputs,
         )];
         if self.bias {
-            tensors.push(ParamSpec::zeros("bias", vec![self.outputs], Role::Bias));
+            tensors.push(ParamSpec::bias(self.outputs, inputs));
         }
         Params {
             prefix: "affine",

@@ -211,6 +211,7 @@ pub(crate) fn init(value: &Value, errs: &mut Errors) -> Option<Init> {
             "xavier_normal" => Some(Init::XavierNormal),
             "he_normal" => Some(Init::HeNormal),
             "he_uniform" => Some(Init::HeUniform),
+            "pytorch" => Some(Init::PyTorch),
             "normal" => {
                 errs.at(value, diag::normal_needs_std());
                 None

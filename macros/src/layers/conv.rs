@@ -295,7 +295,7 @@ impl Conv {
         };
         let mut tensors = vec![ParamSpec::weight(shape, per_group * kh * kw, f * kh * kw)];
         if self.bias {
-            tensors.push(ParamSpec::zeros("bias", vec![f], Role::Bias));
+            tensors.push(ParamSpec::bias(f, per_group * kh * kw));
         }
         Params {
             prefix: "conv",

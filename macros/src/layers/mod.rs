@@ -462,7 +462,7 @@ mod tests {
         assert_eq!(
             lower_src("affine(10, init = glorot)").unwrap_err(),
             "unknown initializer `glorot`; expected one of `zeros`, `normal`, `xavier_uniform`, \
-             `xavier_normal`, `he_normal`, `he_uniform`"
+             `xavier_normal`, `he_normal`, `he_uniform`, `pytorch`"
         );
         assert_eq!(
             lower_src("affine(10, init = normal(0.01))"),

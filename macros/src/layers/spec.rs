@@ -71,6 +71,9 @@ pub(crate) enum InitSpec {
     /// A weight: the layer's or network's choice, else the default for the
     /// activation it feeds (resolved by `infer`).
     Weight,
+    /// A bias: zero, unless its layer's weights use `pytorch`, which draws
+    /// biases too (resolved by `infer` with the weight).
+    Bias,
     Constant(f64),
 }
 
@@ -103,6 +106,19 @@ impl ParamSpec {
             fan_in,
             fan_out,
             init: InitSpec::Weight,
+        }
+    }
+
+    /// The bias of a layer whose weight has `fan_in` inputs per output: its
+    /// fan-in is the weight's, which is what `pytorch` scales by.
+    pub(crate) fn bias(outputs: usize, fan_in: usize) -> ParamSpec {
+        ParamSpec {
+            suffix: "bias",
+            shape: vec![outputs],
+            role: Role::Bias,
+            fan_in,
+            fan_out: 1,
+            init: InitSpec::Bias,
         }
     }
 

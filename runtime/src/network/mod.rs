@@ -70,6 +70,10 @@ pub enum Init {
     HeNormal,
     /// He et al. (2015): `U(-a, a)`, `a = sqrt(6 / fan_in)`.
     HeUniform,
+    /// PyTorch's default for `nn.Linear` and `nn.Conv2d`: `U(-a, a)`,
+    /// `a = 1 / sqrt(fan_in)`, for the weights and the biases alike (a
+    /// bias's `fan_in` is its weight's).
+    PyTorch,
 }
 
 /// One parameter tensor: a named range of the network's flat parameter array.
