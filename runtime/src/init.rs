@@ -243,11 +243,7 @@ mod tests {
     #[test]
     fn pytorch_scheme_is_uniform_in_one_over_root_fan_in() {
         let a = 1.0 / 64f64.sqrt();
-        assert_distribution(
-            &sample(Init::PyTorch, 64, 10, 7),
-            a / 3f64.sqrt(),
-            Some(a),
-        );
+        assert_distribution(&sample(Init::PyTorch, 64, 10, 7), a / 3f64.sqrt(), Some(a));
     }
 
     #[test]

@@ -87,6 +87,11 @@ mod pytorch_init {
         }
         let mixed = Mixed::<f32>::seeded(3);
         uniform_within(tensor(&mixed, "affine1.bias").unwrap(), 64);
-        assert!(tensor(&mixed, "affine2.bias").unwrap().iter().all(|v| *v == 0.0));
+        assert!(
+            tensor(&mixed, "affine2.bias")
+                .unwrap()
+                .iter()
+                .all(|v| *v == 0.0)
+        );
     }
 }

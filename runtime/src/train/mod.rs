@@ -1,7 +1,8 @@
 //! Training: one step ([`Stepper`]), epochs over datasets ([`Trainer`]), and
 //! the metrics they record ([`History`]), all with `std`; heap-free training
 //! in fixed buffers ([`fixed`]), without it; and the check of backpropagation
-//! against numerical differentiation ([`gradcheck`], `std`).
+//! against numerical differentiation ([`gradcheck`], `std`); random
+//! hyperparameter search over parallel trials ([`search`], `std`).
 //!
 //! # No silent garbage
 //! A NaN or an infinity anywhere stops training with an error at the step
@@ -23,6 +24,8 @@ pub mod fixed;
 pub mod gradcheck;
 #[cfg(feature = "std")]
 mod history;
+#[cfg(feature = "std")]
+pub mod search;
 #[cfg(feature = "std")]
 mod step;
 #[cfg(feature = "std")]
