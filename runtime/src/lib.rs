@@ -70,6 +70,8 @@ mod bounded;
 #[cfg(feature = "std")]
 pub mod data;
 pub mod persist;
+#[cfg(feature = "std")]
+pub mod plot;
 
 #[cfg(feature = "alloc")]
 pub use network::storage::Heap;

@@ -4,7 +4,7 @@
 //! `flatten` does, so weights exchange with PyTorch unchanged.
 
 use super::args::{self, Bound, Schema};
-use super::spec::{KindDef, ParamSpec, Params, Role};
+use super::spec::{KindDef, ParamSpec, Params};
 use crate::diag::{self, Errors};
 use crate::vocab::{Init, Shape};
 

@@ -10,7 +10,7 @@
 //! (`[filters, channels / groups, k]` in 1-D), and share the `conv` prefix.
 
 use super::args::{self, Bound, Schema};
-use super::spec::{KindDef, ParamSpec, Params, Role};
+use super::spec::{KindDef, ParamSpec, Params};
 use super::window::{self, AxisSpec, Pad, Rank, Round, Window};
 use crate::diag::{self, Errors};
 use crate::vocab::{Init, Shape};

@@ -1,9 +1,10 @@
-//! Per-epoch metrics, written as CSV or JSON.
+//! Per-epoch metrics, written as CSV or JSON, and drawn as SVG or PNG.
 
 use std::path::Path;
 use std::string::String;
 use std::vec::Vec;
 
+use plotters::prelude::{IntoDrawingArea, SVGBackend};
 use serde::Serialize;
 
 use crate::persist::{PersistError, write_atomic};
@@ -151,10 +152,15 @@ impl History {
     /// The loss and accuracy curves (training and, when recorded,
     /// validation) as an SVG document.
     pub fn to_svg(&self) -> String {
+        crate::plot::register_font();
         let mut svg = String::new();
         // Drawing into a string cannot fail except on plotters' own bugs; an
         // empty document is then the honest result.
-        if plot::draw(self, &mut svg).is_err() {
+        let drawn = {
+            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            plot::draw(self, &root)
+        };
+        if drawn.is_err() {
             svg.clear();
         }
         svg
@@ -167,22 +173,36 @@ impl History {
     pub fn write_svg(&self, path: impl AsRef<Path>) -> Result<(), PersistError> {
         write_atomic(path.as_ref(), self.to_svg().as_bytes())
     }
+
+    /// Writes the same curves as [`History::to_svg`] as a PNG (see
+    /// [`crate::plot`]), atomically.
+    ///
+    /// # Errors
+    /// As [`crate::plot::write_png`].
+    pub fn write_png(&self, path: impl AsRef<Path>) -> Result<(), crate::plot::PlotError> {
+        crate::plot::write_png(path, SIZE, |area| plot::draw(self, area))
+    }
 }
 
+/// The figure's size in pixels: two panels side by side.
+const SIZE: (u32, u32) = (960, 400);
+
 mod plot {
+    use plotters::coord::Shift;
     use plotters::prelude::*;
-    use std::string::String;
     use std::vec::Vec;
 
     use super::History;
 
-    type Result = core::result::Result<(), std::boxed::Box<dyn std::error::Error>>;
+    type Result = crate::plot::DrawResult;
 
     /// Points `(epoch, value)` of one curve.
     type Curve = Vec<(f64, f64)>;
 
-    pub(super) fn draw(history: &History, out: &mut String) -> Result {
-        let root = SVGBackend::with_string(out, (960, 400)).into_drawing_area();
+    pub(super) fn draw<DB: DrawingBackend>(history: &History, root: &DrawingArea<DB, Shift>) -> Result
+    where
+        DB::ErrorType: 'static,
+    {
         root.fill(&WHITE)?;
         let (left, right) = root.split_horizontally(480);
         let epochs = history.epochs.len().max(2) as f64;
