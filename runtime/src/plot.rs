@@ -99,8 +99,7 @@ pub fn png_bytes(
         area.fill(&WHITE)
             .map_err(|e| PlotError::Draw(e.to_string()))?;
         draw(&area).map_err(|e| PlotError::Draw(e.to_string()))?;
-        area.present()
-            .map_err(|e| PlotError::Draw(e.to_string()))?;
+        area.present().map_err(|e| PlotError::Draw(e.to_string()))?;
     }
     let mut bytes = Vec::new();
     let mut encoder = png::Encoder::new(&mut bytes, width, height);

@@ -199,7 +199,10 @@ mod plot {
     /// Points `(epoch, value)` of one curve.
     type Curve = Vec<(f64, f64)>;
 
-    pub(super) fn draw<DB: DrawingBackend>(history: &History, root: &DrawingArea<DB, Shift>) -> Result
+    pub(super) fn draw<DB: DrawingBackend>(
+        history: &History,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Result
     where
         DB::ErrorType: 'static,
     {
