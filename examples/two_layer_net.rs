@@ -97,8 +97,8 @@ fn main() -> ExitCode {
     };
     println!(
         "after {done} iterations: loss {last_loss:.4}, train accuracy {:.2}%, test accuracy {:.2}%",
-        100.0 * train_m.accuracy,
-        100.0 * test_m.accuracy
+        100.0 * train_m.accuracy.unwrap_or_default(),
+        100.0 * test_m.accuracy.unwrap_or_default()
     );
     if last_loss.is_finite() {
         ExitCode::SUCCESS

@@ -47,11 +47,21 @@ fn a_file_of_another_architecture_is_refused_in_both_formats() {
     let before = net.params().to_vec();
     let bytes = persist::to_bytes(&other).unwrap();
     let err = persist::from_bytes(&mut net, &bytes).unwrap_err();
-    assert!(matches!(err.root(), PersistError::SignatureMismatch { .. }), "{err}");
+    assert!(
+        matches!(err.root(), PersistError::SignatureMismatch { .. }),
+        "{err}"
+    );
     let tensors = persist::to_safetensors(&other).unwrap();
     let err = persist::from_safetensors(&mut net, &tensors).unwrap_err();
-    assert!(matches!(err.root(), PersistError::SignatureMismatch { .. }), "{err}");
+    assert!(
+        matches!(err.root(), PersistError::SignatureMismatch { .. }),
+        "{err}"
+    );
     assert_eq!(net.params(), &before[..], "a refused file changes nothing");
     // The same network's files load.
-    persist::from_bytes(&mut net, &persist::to_bytes(&Simple::<f32>::seeded(3)).unwrap()).unwrap();
+    persist::from_bytes(
+        &mut net,
+        &persist::to_bytes(&Simple::<f32>::seeded(3)).unwrap(),
+    )
+    .unwrap();
 }
