@@ -19,3 +19,4 @@ mod pytorch;
 mod shapes;
 mod signatures;
 mod training;
+mod training_runs;

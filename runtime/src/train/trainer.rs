@@ -581,9 +581,19 @@ impl Trainer {
                     break;
                 }
             }
+            // A run cut short inside an epoch (a callback stopped it, or
+            // the step budget ran out) is checkpointed before the partial
+            // epoch is recorded: resuming continues the epoch rather than
+            // starting the next one, as the uninterrupted run would.
+            let full = order.len() / self.batch
+                + usize::from(!self.drop_last && !order.len().is_multiple_of(self.batch));
+            let partial = run.state.batches_done < full;
+            if let (true, Some((path, _))) = (partial, &self.checkpoint) {
+                self.save(path, &l, run)?;
+            }
             self.end_epoch(&mut l, run, &mut control)?;
             let last = run.state.epoch >= epochs || out_of_steps(run.state.steps);
-            if let Some((path, every)) = &self.checkpoint {
+            if let (false, Some((path, every))) = (partial, &self.checkpoint) {
                 let due = match every {
                     Every::Epochs(n) => run.state.epoch.is_multiple_of((*n).max(1)),
                     Every::Steps(_) => false,
