@@ -217,6 +217,10 @@ pub enum PersistError {
         net: Vec<&'static str>,
     },
 
+    /// A pattern choosing tensors to load names none of the network's.
+    #[error(transparent)]
+    UnknownTensor(#[from] crate::network::params::UnmatchedPattern),
+
     /// A tensor has another element type in the file than in the network.
     #[error("tensor `{name}`: expected dtype {expected}, found {found}")]
     DtypeMismatch {

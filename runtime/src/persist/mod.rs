@@ -48,6 +48,8 @@ pub mod bytes;
 #[cfg(feature = "std")]
 mod error;
 #[cfg(feature = "std")]
+mod mapped;
+#[cfg(feature = "std")]
 mod safetensors;
 
 #[cfg(feature = "std")]
@@ -57,6 +59,8 @@ pub use bytes::{Fault, HEADER_LEN, Header, MAGIC, VERSION};
 pub use bytes::{from_bytes, load_bytes, save_bytes, to_bytes};
 #[cfg(feature = "std")]
 pub use error::PersistError;
+#[cfg(feature = "std")]
+pub use mapped::{NameMap, from_mapped, load_mapped, save_mapped};
 #[cfg(feature = "std")]
 pub use safetensors::{
     SAFETENSORS_MAX_HEADER_LEN, from_safetensors, load_safetensors, save_safetensors,
