@@ -1,18 +1,26 @@
 //! constnet's side of the peer comparison (`/work/shared/peers`): the same
 //! four workloads, timing protocol, inputs and JSON-lines output as the
-//! PyTorch, candle, dfdx and burn programs there, so one table can hold them all.
+//! PyTorch, candle, dfdx and burn programs there, so one table can hold them
+//! all; and two of MLPerf Tiny's reference networks, ResNet-8 and DS-CNN
+//! (`examples/mlperf_tiny/models.rs`), timed the same way against PyTorch
+//! (`scripts/bench_torch_mlperf.py`).
 //!
 //! ```text
-//! cargo run --release --example bench_peers -- [cnn|mlp|all] [--smoke]
+//! cargo run --release --example bench_peers -- [cnn|mlp|resnet8|ds-cnn|mlperf|all] [--smoke]
 //! ```
 //!
-//! - train (T1 CNN, T2 MLP): batch 100, SGD lr 0.01, softmax cross-entropy;
-//!   warm-up ≥ 1 s and ≥ 5 steps, then `PEERS_REPEATS` repeats of whole steps
-//!   for ≥ `PEERS_TRAIN_SECS` s each; samples/s = steps × 100 / elapsed.
-//! - latency (L1 CNN, L2 MLP): batch-1 `predict` (it includes the final
+//! - train (T1 CNN, T2 MLP, T3 ResNet-8, T4 DS-CNN): batch 100 (32 for the
+//!   MLPerf networks), SGD lr 0.01, softmax cross-entropy, batch norm and
+//!   dropout in training mode; warm-up ≥ 1 s and ≥ 5 steps, then
+//!   `PEERS_REPEATS` repeats of whole steps for ≥ `PEERS_TRAIN_SECS` s each;
+//!   samples/s = steps × batch / elapsed.
+//! - latency (L1–L4, same networks): batch-1 `predict` (it includes the final
 //!   softmax, which the peers leave out: 10 exps, negligible); warm-up 0.5 s,
 //!   then `PEERS_REPEATS` repeats of ≥ `PEERS_LAT_SECS` s and ≥ 200 calls;
 //!   per repeat the median call in µs.
+//!
+//! `all` is the four peer workloads and the two MLPerf networks; `mlperf` the
+//! latter alone.
 //!
 //! Env: `PEERS_THREADS` (default 1) sets `Stepper::threads` and labels every
 //! line; with more than one thread, batch-1 `predict` runs on a
@@ -32,6 +40,8 @@ use constnet::train::Stepper;
 
 #[path = "../runtime/benches/common/mod.rs"]
 mod common;
+#[path = "mlperf_tiny/models.rs"]
+mod models;
 
 network! {
     struct SimpleConvNet: [1, 28, 28] =>
@@ -39,7 +49,10 @@ network! {
     struct Mlp: [784] => affine(100) -> relu -> affine(10) -> softmax
 }
 
+/// The peer workloads' batch.
 const BATCH: usize = 100;
+/// The MLPerf networks' training batch, as the issue that added them asks.
+const MLPERF_BATCH: usize = 32;
 
 /// The protocol's knobs, and what every output line is labelled with.
 struct Cfg {
@@ -120,7 +133,12 @@ impl Cfg {
     }
 
     /// Times whole training steps; `step` returns the batch's mean loss.
-    fn bench_train(&self, workload: &str, mut step: impl FnMut() -> f64) -> Result<(), String> {
+    fn bench_train(
+        &self,
+        workload: &str,
+        batch: usize,
+        mut step: impl FnMut() -> f64,
+    ) -> Result<(), String> {
         let first = step();
         let t0 = Instant::now();
         let mut n = 0;
@@ -141,7 +159,7 @@ impl Cfg {
                     break el;
                 }
             };
-            reps.push((steps * BATCH) as f64 / elapsed);
+            reps.push((steps * batch) as f64 / elapsed);
         }
         // A diverged run would be timing garbage, so it fails rather than prints.
         if !(first.is_finite() && last.is_finite()) {
@@ -196,10 +214,10 @@ fn run<N>(
 where
     N: constnet::Trainable<Elem = f32> + Sync,
 {
-    let ts = common::labels(BATCH, 2);
+    let ts = common::labels(xs.len(), 2);
     let mut stepper = Stepper::<N>::new(0).threads(cfg.threads);
     let mut opt = Sgd::new(0.01);
-    cfg.bench_train(workload, || {
+    cfg.bench_train(workload, xs.len(), || {
         match stepper.step(&mut net, xs, &ts, &mut opt) {
             Ok(stats) => stats.loss,
             // Reported (as a non-finite loss) once timing ends, not mid-repeat.
@@ -224,16 +242,25 @@ fn main() -> ExitCode {
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--smoke" => smoke = true,
-            "cnn" | "mlp" | "all" if which.is_none() => which = Some(arg),
+            "cnn" | "mlp" | "resnet8" | "ds-cnn" | "mlperf" | "all" if which.is_none() => {
+                which = Some(arg)
+            }
             _ => {
-                eprintln!("usage: bench_peers [cnn|mlp|all] [--smoke]   (got {arg:?})");
+                eprintln!(
+                    "usage: bench_peers [cnn|mlp|resnet8|ds-cnn|mlperf|all] [--smoke]   (got {arg:?})"
+                );
                 return ExitCode::from(2);
             }
         }
     }
     let which = which.unwrap_or_else(|| "all".into());
+    let wants = |workload: &str| {
+        which == "all"
+            || which == workload
+            || (which == "mlperf" && ["resnet8", "ds-cnn"].contains(&workload))
+    };
     let result = Cfg::from_env(smoke).and_then(|cfg| {
-        if which != "mlp" {
+        if wants("cnn") {
             let xs = common::data(BATCH * 28 * 28, 1);
             let x1 = common::data(28 * 28, 3);
             run(
@@ -244,7 +271,7 @@ fn main() -> ExitCode {
                 &view::images::<f32, 1, 28, 28>(&x1)[0],
             )?;
         }
-        if which != "cnn" {
+        if wants("mlp") {
             let xs = common::data(BATCH * 784, 1);
             let x1 = common::data(784, 3);
             run(
@@ -253,6 +280,28 @@ fn main() -> ExitCode {
                 Mlp::<f32>::seeded(0),
                 view::rows::<f32, 784>(&xs),
                 view::vector::<f32, 784>(&x1),
+            )?;
+        }
+        if wants("resnet8") {
+            let xs = common::data(MLPERF_BATCH * 3 * 32 * 32, 1);
+            let x1 = common::data(3 * 32 * 32, 3);
+            run(
+                &cfg,
+                "resnet8",
+                models::ResNet8::<f32>::seeded(0),
+                view::images::<f32, 3, 32, 32>(&xs),
+                &view::images::<f32, 3, 32, 32>(&x1)[0],
+            )?;
+        }
+        if wants("ds-cnn") {
+            let xs = common::data(MLPERF_BATCH * 49 * 10, 1);
+            let x1 = common::data(49 * 10, 3);
+            run(
+                &cfg,
+                "ds-cnn",
+                models::DsCnn::<f32>::seeded(0),
+                view::images::<f32, 1, 49, 10>(&xs),
+                &view::images::<f32, 1, 49, 10>(&x1)[0],
             )?;
         }
         Ok(())

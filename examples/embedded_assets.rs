@@ -8,29 +8,39 @@
 //! cargo run --release --example embedded_assets -- simple              # write SimpleConvNet's 1.7 MB weights
 //! cargo run --release --example embedded_assets -- outputs digits      # host lines for the 100 test images
 //! cargo run --release --example embedded_assets -- outputs simple      # the same for SimpleConvNet
+//! cargo run --release --example embedded_assets -- mlperf              # DS-CNN and ResNet-8 assets from the PyTorch fixtures
+//! cargo run --release --example embedded_assets -- outputs ds-cnn      # host lines for DS-CNN's 8 inputs (or resnet8)
 //! cargo run --example embedded_assets -- --smoke                       # synthetic data, writes nothing
 //! ```
 //!
 //! MNIST is read from `$MNIST_DIR` (or `./data/mnist`). `train` prints one
 //! line per epoch and the test accuracy (98.29% for the committed weights); `check` fails below 98%;
-//! `outputs` prints `img 000 label 7 pred 7 y …` lines and `accuracy 99/100`.
+//! `outputs` prints `img 000 label 7 pred 7 y …` lines and `accuracy 99/100`
+//! (for `ds-cnn` and `resnet8`: `x 000 pred 3 y …` lines and `identical 8/8`).
 //!
 //! The assets, in `embedded/assets/`:
 //! - `digits.cnet`: the trained `Digits` in constnet's parameter format;
 //! - `test_images.u8`: the first 100 MNIST test images, 784 pixel bytes each;
 //! - `test_labels.u8`: their 100 labels, one byte each;
-//! - `simple_conv_net.cnet` (`simple`, not committed): a seeded, untrained SimpleConvNet.
+//! - `simple_conv_net.cnet` (`simple`, not committed): a seeded, untrained SimpleConvNet;
+//! - `ds_cnn.cnet`, `resnet8.cnet` and their `*.inputs.f32` and
+//!   `*.expected.f32` (`mlperf`, not committed): the weights and the 8 inputs
+//!   of the PyTorch fixtures in `tests/fixtures/pytorch/` (PyTorch's
+//!   initialization with calibrated batch norm, not trained), as constnet's
+//!   byte format and as raw little-endian `f32`, and the logits of the
+//!   portable kernels, which the firmware must reproduce bit for bit.
+//!   `mlperf` also checks that those logits are PyTorch's within 1e-5.
 
 use std::error::Error;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use constnet::Network;
 use constnet::data::{Dataset, InMemory, Mnist, SyntheticDigits};
 use constnet::optim::Adam;
 use constnet::persist;
 use constnet::train::{Progress, Trainer, evaluate};
+use constnet::{Network, Tensor};
 
 #[path = "../embedded/src/nets.rs"]
 #[expect(dead_code, reason = "the XOR items are only used by the firmware")]
@@ -38,7 +48,9 @@ mod nets;
 #[path = "../embedded/src/report.rs"]
 mod report;
 
-use nets::{Digits, Image, SimpleConvNet, TEST_IMAGES};
+use nets::mlperf::{DsCnn, ResNet8};
+use nets::{Digits, Image, MLPERF_SAMPLES, SimpleConvNet, TEST_IMAGES};
+use safetensors::{Dtype, SafeTensors};
 
 /// Seed of the initialization, the validation split and the shuffling.
 const SEED: u64 = 2024;
@@ -46,6 +58,8 @@ const SEED: u64 = 2024;
 const EPOCHS: usize = 10;
 /// Minimum test accuracy of the committed weights.
 const MIN_ACCURACY: f64 = 0.98;
+/// Largest difference of a logit from PyTorch's, as in `tests/integration/pytorch.rs`.
+const PYTORCH_TOLERANCE: f32 = 1e-5;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -187,14 +201,116 @@ fn check() -> Result<()> {
     Ok(())
 }
 
-/// Writes a seeded, untrained SimpleConvNet for the 4 MiB footprint demo.
-fn simple() -> Result<()> {
-    let path = assets().join("simple_conv_net.cnet");
-    let bytes = persist::to_bytes(&SimpleConvNet::<f32>::seeded(SEED))?;
-    if std::fs::read(&path).ok().as_deref() != Some(&bytes[..]) {
-        std::fs::write(&path, &bytes)?;
+/// Writes `bytes` to the asset `name` unless it already holds them, so the
+/// firmware is not rebuilt for nothing.
+fn write_asset(name: &str, bytes: &[u8]) -> Result<()> {
+    let path = assets().join(name);
+    if std::fs::read(&path).ok().as_deref() != Some(bytes) {
+        std::fs::write(&path, bytes)?;
     }
     println!("{}: {} bytes", path.display(), bytes.len());
+    Ok(())
+}
+
+/// Writes a seeded, untrained SimpleConvNet for the 4 MiB footprint demo.
+fn simple() -> Result<()> {
+    write_asset(
+        "simple_conv_net.cnet",
+        &persist::to_bytes(&SimpleConvNet::<f32>::seeded(SEED))?,
+    )
+}
+
+/// The `f32` tensor `name` of a safetensors file, checked to have `shape`.
+fn f32_tensor(file: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+    let view = file.tensor(name)?;
+    if view.dtype() != Dtype::F32 || view.shape() != shape {
+        return Err(format!("`{name}` is not f32 of shape {shape:?}").into());
+    }
+    Ok(f32s(view.data()))
+}
+
+/// Little-endian `f32` values, as the firmware's `inputs::f32s` decodes them.
+fn f32s(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// Writes the assets of an MLPerf Tiny demo from the PyTorch fixture
+/// `stem`: the weights (`<stem>.cnet`), the inputs (`<stem>.inputs.f32`) and
+/// the logits the portable kernels compute for them (`<stem>.expected.f32`),
+/// which the firmware compares with its own bit for bit. Fails unless those
+/// logits are PyTorch's within [`PYTORCH_TOLERANCE`].
+fn mlperf<N: Network<Elem = f32>>(
+    stem: &str,
+    mut net: N,
+    logits: fn(&N, &N::Input) -> N::Output,
+) -> Result<()> {
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pytorch");
+    persist::load_safetensors(&mut net, fixtures.join(format!("{stem}.safetensors")))?;
+    let io = std::fs::read(fixtures.join(format!("{stem}.io.safetensors")))?;
+    let io = SafeTensors::deserialize(&io)?;
+    let inputs = f32_tensor(&io, "inputs", &[&[MLPERF_SAMPLES], N::INPUT_SHAPE].concat())?;
+    let theirs = f32_tensor(&io, "logits", &[MLPERF_SAMPLES, N::OUTPUT_LEN])?;
+    let ours: Vec<f32> = N::Input::batch_of(&inputs)
+        .iter()
+        .flat_map(|x| logits(&net, x).as_flat().to_vec())
+        .collect();
+    let worst = ours
+        .iter()
+        .zip(&theirs)
+        // `f32::max` ignores NaN, so a NaN difference counts as infinite.
+        .map(|(a, b)| (a - b).abs())
+        .map(|d| if d.is_nan() { f32::INFINITY } else { d })
+        .fold(0.0f32, f32::max);
+    println!(
+        "{stem}: portable logits within {worst:.2e} of PyTorch's (tolerance {PYTORCH_TOLERANCE:.0e})"
+    );
+    if worst > PYTORCH_TOLERANCE {
+        return Err(format!("{stem}: logits differ from PyTorch's by {worst:.2e}").into());
+    }
+    write_asset(&format!("{stem}.cnet"), &persist::to_bytes(&net)?)?;
+    write_asset(&format!("{stem}.inputs.f32"), &le_bytes(&inputs))?;
+    write_asset(&format!("{stem}.expected.f32"), &le_bytes(&ours))
+}
+
+/// `values` as little-endian bytes, as [`f32s`] reads them back.
+fn le_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Prints the lines the MLPerf Tiny firmware `stem` prints: the logits of
+/// each input, computed again from the written weights and inputs, and how
+/// many are bit-identical to the expected ones the firmware compares with.
+fn mlperf_outputs<N: Network<Elem = f32>>(
+    stem: &str,
+    mut net: N,
+    logits: fn(&N, &N::Input) -> N::Output,
+) -> Result<()> {
+    persist::load_bytes(&mut net, assets().join(format!("{stem}.cnet")))?;
+    let read = |kind: &str, len: usize| -> Result<Vec<f32>> {
+        let values = f32s(&std::fs::read(assets().join(format!("{stem}.{kind}.f32")))?);
+        if values.len() != MLPERF_SAMPLES * len {
+            return Err(format!("{stem}.{kind}.f32 has the wrong length: run `mlperf`").into());
+        }
+        Ok(values)
+    };
+    let inputs = read("inputs", N::INPUT_LEN)?;
+    let expected = read("expected", N::OUTPUT_LEN)?;
+    let mut out = Vec::new();
+    let mut same = 0;
+    for (k, (x, expected)) in N::Input::batch_of(&inputs)
+        .iter()
+        .zip(expected.chunks_exact(N::OUTPUT_LEN))
+        .enumerate()
+    {
+        let y = logits(&net, x);
+        same += usize::from(report::same_bits(y.as_flat(), expected));
+        out.extend_from_slice(report::sample(k, y.as_flat()).finish());
+    }
+    out.extend_from_slice(report::identical(same, MLPERF_SAMPLES).finish());
+    print!("{}", String::from_utf8(out)?);
     Ok(())
 }
 
@@ -249,11 +365,25 @@ fn run(args: &[String]) -> Result<()> {
         ["train", "--epochs", n] => train(n.parse()?),
         ["check"] => check(),
         ["simple"] => simple(),
-        ["outputs", "digits"] => outputs(Digits::<f32>::zeroed(), "digits.cnet", Digits::logits),
-        ["outputs", "simple"] => {
-            outputs(SimpleConvNet::<f32>::zeroed(), "simple_conv_net.cnet", SimpleConvNet::logits)
+        ["mlperf"] => {
+            mlperf("ds_cnn", DsCnn::<f32>::zeroed(), DsCnn::logits)?;
+            mlperf("resnet8", ResNet8::<f32>::zeroed(), ResNet8::logits)
         }
-        _ => Err("usage: embedded_assets (train [--epochs N] | check | simple | outputs (digits | simple) | --smoke)".into()),
+        ["outputs", "ds-cnn"] => mlperf_outputs("ds_cnn", DsCnn::<f32>::zeroed(), DsCnn::logits),
+        ["outputs", "resnet8"] => {
+            mlperf_outputs("resnet8", ResNet8::<f32>::zeroed(), ResNet8::logits)
+        }
+        ["outputs", "digits"] => outputs(Digits::<f32>::zeroed(), "digits.cnet", Digits::logits),
+        ["outputs", "simple"] => outputs(
+            SimpleConvNet::<f32>::zeroed(),
+            "simple_conv_net.cnet",
+            SimpleConvNet::logits,
+        ),
+        _ => Err(
+            "usage: embedded_assets (train [--epochs N] | check | simple | mlperf \
+                  | outputs (digits | simple | ds-cnn | resnet8) | --smoke)"
+                .into(),
+        ),
     }
 }
 

@@ -3,6 +3,7 @@
 //! - [`nets`]: the networks, declared once for firmware and host;
 //! - [`report`]: the output lines, identical on both sides;
 //! - [`mnist`]: the 100 test images and labels, in flash;
+//! - [`inputs`]: the decoder of test inputs and expected outputs in flash;
 //! - [`probe`]: semihosting output, stack painting and SysTick timing;
 //! - [`classify`]: the loop of the inference demos.
 //!
@@ -12,6 +13,7 @@
 #![no_std]
 
 pub mod classify;
+pub mod inputs;
 pub mod mnist;
 pub mod nets;
 pub mod probe;

@@ -5,6 +5,7 @@
 //! compile time. Keeping the inputs as `f32` in flash means an inference
 //! reads its input in place and needs no RAM beyond the network's arena.
 
+use crate::inputs::f32s;
 use crate::nets::{Image, TEST_IMAGES};
 
 /// The `f32` inputs, little-endian, as the build script wrote them.
@@ -18,12 +19,11 @@ pub static IMAGES: [Image; TEST_IMAGES] = decode(IMAGE_BYTES);
 pub static LABELS: [u8; TEST_IMAGES] = *include_bytes!("../assets/test_labels.u8");
 
 const fn decode(bytes: &[u8; TEST_IMAGES * 784 * 4]) -> [Image; TEST_IMAGES] {
+    let values: [f32; TEST_IMAGES * 784] = f32s(bytes);
     let mut images = [[[[0.0; 28]; 28]; 1]; TEST_IMAGES];
     let mut i = 0;
     while i < TEST_IMAGES * 784 {
-        let at = 4 * i;
-        let v = f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
-        images[i / 784][0][i % 784 / 28][i % 28] = v;
+        images[i / 784][0][i % 784 / 28][i % 28] = values[i];
         i += 1;
     }
     images

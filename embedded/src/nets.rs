@@ -20,6 +20,14 @@ constnet::network! {
     pub struct Xor: [2] => affine(4) -> tanh -> affine(1) -> sigmoid
 }
 
+/// MLPerf Tiny's reference networks (`DsCnn`, `ResNet8`, …), declared once
+/// for the `mlperf_tiny` example, the PyTorch tests and the firmware.
+#[path = "../../examples/mlperf_tiny/models.rs"]
+pub mod mlperf;
+
+/// Inputs of the MLPerf Tiny demos: the PyTorch fixtures' samples.
+pub const MLPERF_SAMPLES: usize = 8;
+
 /// Test images in the inference demos.
 pub const TEST_IMAGES: usize = 100;
 

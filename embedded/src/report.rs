@@ -6,9 +6,12 @@
 //! tool includes this file with `#[path]`.
 //!
 //! A line is `img 007 label 3 pred 3 y 3a8f1c2b … (10 words)`: the test index,
-//! the true label, the arg-max of the logits and the network's ten logits
-//! as the hexadecimal bit patterns of their `f32` values. Lines starting with
-//! `#` carry measurements that legitimately differ between host and device.
+//! the true label, the arg-max of the logits and the network's logits
+//! as the hexadecimal bit patterns of their `f32` values; inputs without a
+//! label print `x 007 pred 3 y …`. The closing line is `accuracy 98/100`
+//! for labelled inputs, `identical 8/8` for outputs compared with the
+//! host's. Lines starting with `#` carry measurements that legitimately
+//! differ between host and device.
 
 /// Room for the longest line.
 pub const LINE_LEN: usize = 128;
@@ -105,12 +108,41 @@ pub fn prediction(index: usize, label: u8, y: &[f32]) -> Line {
     line
 }
 
-/// The closing line: `accuracy 99/100`.
-pub fn accuracy(correct: usize, total: usize) -> Line {
+/// The line of input `index`, which has no label, with outputs `y`.
+pub fn sample(index: usize, y: &[f32]) -> Line {
     let mut line = Line::new();
-    line.push(b"accuracy ")
-        .dec(correct as u32, 1)
+    line.push(b"x ").dec(index as u32, 3);
+    line.push(b" pred ").dec(argmax(y) as u32, 1);
+    line.push(b" y");
+    for v in y {
+        line.push(b" ").hex(v.to_bits());
+    }
+    line
+}
+
+/// The closing line of labelled inputs: `accuracy 99/100`.
+pub fn accuracy(correct: usize, total: usize) -> Line {
+    tally(b"accuracy ", correct, total)
+}
+
+/// The closing line of inputs checked against the host's outputs:
+/// `identical 8/8`.
+pub fn identical(same: usize, total: usize) -> Line {
+    tally(b"identical ", same, total)
+}
+
+/// `word n/total`.
+fn tally(word: &[u8], n: usize, total: usize) -> Line {
+    let mut line = Line::new();
+    line.push(word)
+        .dec(n as u32, 1)
         .push(b"/")
         .dec(total as u32, 1);
     line
+}
+
+/// Whether `a` and `b` hold the same `f32` bit patterns (so `-0.0` differs
+/// from `0.0` and a NaN equals only its own pattern, unlike `==`).
+pub fn same_bits(a: &[f32], b: &[f32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits())
 }

@@ -1,7 +1,7 @@
 //! MLPerf Tiny's four reference networks, as `network!` declares them.
 //!
-//! Shared by the `mlperf_tiny` example and the facade's integration tests
-//! (`#[path]`), so both check the very same declarations.
+//! Shared by the `mlperf_tiny` and `bench_peers` examples and the facade's
+//! integration tests (`#[path]`), so all check the very same declarations.
 
 constnet::network! {
     /// DS-CNN for keyword spotting: 49 MFCC frames of 10 coefficients, a

@@ -112,6 +112,23 @@ fn predict_and_training_steps_allocate_nothing_after_warm_up() {
     });
     assert_eq!(n, 0, "predict allocated");
 
+    // MLPerf Tiny's reference networks: residual blocks, depthwise and
+    // strided convolutions, global pooling.
+    use crate::mlperf::models::{AutoEncoder, DsCnn, MobileNetV1, ResNet8};
+    use constnet::Tensor;
+    fn predicts_in_place<N: constnet::Network<Elem = f32>>(name: &str, net: &N) {
+        let x = N::Input::zeroed();
+        let _ = net.predict(&x);
+        let n = allocations_during(|| {
+            std::hint::black_box(net.predict(std::hint::black_box(&x)));
+        });
+        assert_eq!(n, 0, "{name}: predict allocated");
+    }
+    predicts_in_place("ds-cnn", &DsCnn::<f32>::seeded(1));
+    predicts_in_place("resnet8", &ResNet8::<f32>::seeded(1));
+    predicts_in_place("mobilenet", &MobileNetV1::<f32>::seeded(1));
+    predicts_in_place("autoencoder", &AutoEncoder::<f32>::seeded(1));
+
     let xs = vec![[[[0.5f32; 28]; 28]; 1]; 32];
     let labels: Vec<usize> = (0..32).map(|i| i % 10).collect();
     for threads in [1, 2] {

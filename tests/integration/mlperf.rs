@@ -45,3 +45,45 @@ fn reference_models_have_the_published_shapes() {
     assert_eq!(<AutoEncoder<f32> as Network>::OUTPUT_LEN, 640);
     println!("{}", ResNet8::<f32>::seeded(0).summary());
 }
+
+#[path = "../../examples/mlperf_tiny/synthetic.rs"]
+mod synthetic;
+
+/// Each model memorizes a few synthetic samples: the mean loss of the last
+/// pass is at most half that of the first, within a hundred-odd steps (DS-CNN's
+/// dropout slows it most); the example trains longer.
+#[test]
+fn reference_models_learn_synthetic_data() {
+    fn halves<N>(
+        name: &str,
+        mut net: N,
+        ts: &[impl constnet::loss::Target<N::Output> + Sync],
+        steps: usize,
+    ) where
+        N: constnet::Trainable<Elem = f32> + Network + Sync,
+    {
+        let xs = synthetic::inputs::<N::Input>(ts.len(), 1);
+        let (first, last) = synthetic::memorize(&mut net, &xs, ts, steps, 8, 3e-3).unwrap();
+        assert!(last <= first / 2.0, "{name}: loss {first} -> {last}");
+    }
+    halves(
+        "ds-cnn",
+        DsCnn::<f32>::seeded(0),
+        &synthetic::labels(16, 12, 2),
+        120,
+    );
+    halves(
+        "resnet8",
+        ResNet8::<f32>::seeded(0),
+        &synthetic::labels(16, 10, 2),
+        40,
+    );
+    halves(
+        "mobilenet",
+        MobileNetV1::<f32>::seeded(0),
+        &synthetic::labels(16, 2, 2),
+        40,
+    );
+    let xs = synthetic::inputs::<[f32; 640]>(16, 1);
+    halves("autoencoder", AutoEncoder::<f32>::seeded(0), &xs, 40);
+}

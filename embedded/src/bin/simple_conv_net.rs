@@ -13,7 +13,8 @@
 #![no_main]
 
 use constnet::Inline;
-use constnet_embedded::classify::{self, Sizes};
+use constnet_embedded::classify::{self, Check, Sizes};
+use constnet_embedded::mnist::{IMAGES, LABELS};
 use constnet_embedded::nets::SimpleConvNet;
 use cortex_m_rt::entry;
 
@@ -35,10 +36,9 @@ fn main() -> ! {
     // compile time.
     let mut arena = [0.0f32; Net::ARENA_LEN];
     classify::run(
+        &IMAGES,
+        Check::Labels(&LABELS),
         |x| NET.logits_in(x, &mut arena),
-        Sizes {
-            arena_bytes: Net::ARENA_BYTES,
-            param_bytes: Net::PARAM_BYTES,
-        },
+        const { Sizes::of::<Net>() },
     )
 }

@@ -423,6 +423,13 @@ pub(super) fn backward<
     mut dx: Option<&mut [[[[E; W]; H]; CT]]>,
     groups: usize,
 ) {
+    if let Grads::Dense { dy } = grads {
+        // Every output has a gradient (no pool folded in): products along
+        // rows instead of one small scatter per output.
+        return backward_dense::<M, E, CT, C, H, W, F, KH, KW, SH, SW, PH, PW, QH, QW>(
+            w, x, dy, dw, db, dx, groups,
+        );
+    }
     if let Some(dx) = dx.as_deref_mut() {
         dx.as_flattened_mut()
             .as_flattened_mut()
@@ -496,4 +503,155 @@ pub(super) enum Grads<'a, E, const QH: usize, const QW: usize, const F: usize> {
     },
     /// Per convolution output, already through the activation's derivative.
     Dense { dy: &'a [[[[E; QW]; QH]; F]] },
+}
+
+/// Backward over a batch from the gradient `dy` of every output (no folded
+/// pool), as products along rows: for each filter, channel and tap,
+/// `dW[f][c][ky][kx] += Σ_ox dy[f][oy][ox] · x[c][iy][ox·SW + kx − PW]`
+/// (a dot product), and for each input row,
+/// `dx[c][iy][·] += W[f][c][ky][kx] · dy[f][oy][·]` (an axpy).
+///
+/// Every sum runs in the order of the per-output scatter it replaces:
+/// `dW` and `db` over samples, output rows, output columns; `dx` over
+/// filters, output rows, output columns. The portable build therefore gives
+/// the bits of the general path; the wide build splits the dot products
+/// into vector lanes.
+#[inline(always)]
+#[expect(
+    clippy::needless_range_loop,
+    reason = "filter, channel and tap indices address the kernel, the input and the gradient together"
+)]
+fn backward_dense<
+    M: MulAdd,
+    E: Scalar,
+    const CT: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const F: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    w: &[[[[E; KW]; KH]; C]; F],
+    x: &[[[[E; W]; H]; CT]],
+    dy: &[[[[E; OW]; OH]; F]],
+    dw: &mut [[[[E; KW]; KH]; C]; F],
+    db: &mut [E; F],
+    mut dx: Option<&mut [[[[E; W]; H]; CT]]>,
+    groups: usize,
+) {
+    let per = F / groups;
+    dw.as_flattened_mut()
+        .as_flattened_mut()
+        .as_flattened_mut()
+        .fill(E::ZERO);
+    db.fill(E::ZERO);
+    for (s, (xs, dys)) in x.iter().zip(dy).enumerate() {
+        for f in 0..F {
+            let xg = group::<_, CT, C>(xs, f / per);
+            for oy in 0..OH {
+                let g = &dys[f][oy];
+                for &v in g {
+                    db[f] += v;
+                }
+                for c in 0..C {
+                    for ky in 0..KH {
+                        let Some(row) = (oy * SH + ky).checked_sub(PH).and_then(|iy| xg[c].get(iy))
+                        else {
+                            continue;
+                        };
+                        for kx in 0..KW {
+                            let (lo, hi) = columns::<W, SW, PW, OW>(kx);
+                            if lo >= hi {
+                                continue;
+                            }
+                            let seg = &row[lo * SW + kx - PW..];
+                            dw[f][c][ky][kx] = dot::<M, E, SW>(&g[lo..hi], seg, dw[f][c][ky][kx]);
+                        }
+                    }
+                }
+            }
+        }
+        let Some(dx) = dx.as_deref_mut() else {
+            continue;
+        };
+        let dxs = &mut dx[s];
+        dxs.as_flattened_mut().as_flattened_mut().fill(E::ZERO);
+        for f in 0..F {
+            let grp = f / per;
+            let dxg = group_mut::<_, CT, C>(dxs, grp);
+            for c in 0..C {
+                // Output row `oy` reaches input row `oy·SH + ky − PH`; taps
+                // in decreasing `ky` visit output rows in increasing order,
+                // as the scatter did.
+                for oy in 0..OH {
+                    for ky in 0..KH {
+                        let Some(iy) = (oy * SH + ky).checked_sub(PH).filter(|&iy| iy < H) else {
+                            continue;
+                        };
+                        let drow = &mut dxg[c][iy];
+                        for kx in 0..KW {
+                            let (lo, hi) = columns::<W, SW, PW, OW>(kx);
+                            if lo >= hi {
+                                continue;
+                            }
+                            let wv = w[f][c][ky][kx];
+                            let g = &dys[f][oy][lo..hi];
+                            let start = lo * SW + kx - PW;
+                            if SW == 1 {
+                                for (d, &gv) in drow[start..].iter_mut().zip(g) {
+                                    *d = M::madd(gv, wv, *d);
+                                }
+                            } else {
+                                for (d, &gv) in drow[start..].iter_mut().step_by(SW).zip(g) {
+                                    *d = M::madd(gv, wv, *d);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `acc + Σ_i g[i] · x[i·S]`: sequential in the portable build, in vector
+/// lanes in the wide build.
+#[inline(always)]
+fn dot<M: MulAdd, E: Scalar, const S: usize>(g: &[E], x: &[E], acc: E) -> E {
+    if !M::WIDE {
+        let mut acc = acc;
+        for (&gv, &xv) in g.iter().zip(x.iter().step_by(S)) {
+            acc = M::madd(gv, xv, acc);
+        }
+        return acc;
+    }
+    const L: usize = 8;
+    let mut lanes = [E::ZERO; L];
+    let n = g.len();
+    let full = n / L * L;
+    if S == 1 {
+        for (gc, xc) in g[..full].chunks_exact(L).zip(x.chunks_exact(L)) {
+            for ((l, &gv), &xv) in lanes.iter_mut().zip(gc).zip(xc) {
+                *l = M::madd(gv, xv, *l);
+            }
+        }
+    } else {
+        for (j, gc) in g[..full].chunks_exact(L).enumerate() {
+            for (i, (l, &gv)) in lanes.iter_mut().zip(gc).enumerate() {
+                *l = M::madd(gv, x[(j * L + i) * S], *l);
+            }
+        }
+    }
+    let mut tail = E::ZERO;
+    for i in full..n {
+        tail = M::madd(g[i], x[i * S], tail);
+    }
+    acc + lanes.iter().copied().sum::<E>() + tail
 }
