@@ -59,13 +59,10 @@ fn fit<N: constnet::Trainable<Elem = f64, Input = [f64; 2], Output = [f64; 1]> +
 type Decide = Box<dyn Fn([f64; 2]) -> bool>;
 
 fn main() -> ExitCode {
-    let args = match book::Args::parse(
+    let args = book::Args::parse_for(
         "book_01_perceptron",
         "AND, NAND, OR learned; XOR in two layers",
-    ) {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
+    );
     let mut gates: Vec<(&str, Decide)> = Vec::new();
     let mut all_right = true;
     for (name, table) in [

@@ -40,13 +40,10 @@ fn from_input(act: impl InputActivation<f64>) -> impl Fn(f64) -> (f64, f64) {
 }
 
 fn main() -> ExitCode {
-    let args = match book::Args::parse(
+    let args = book::Args::parse_for(
         "book_02_activations",
         "activation functions and their derivatives",
-    ) {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
+    );
     type Curve = Box<dyn Fn(f64) -> (f64, f64)>;
     let panels: [(&str, Curve); 8] = [
         ("step", Box::new(from_output(Step))),

@@ -56,10 +56,7 @@ fn by_hand(x: &[f64]) -> Vec<Vec<f64>> {
 }
 
 fn main() -> ExitCode {
-    let args = match book::Args::parse("book_03_forward_pass", "the classic 3-layer forward pass") {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
+    let args = book::Args::parse_for("book_03_forward_pass", "the classic 3-layer forward pass");
     let mut net = ThreeLayer::<f64>::seeded(0);
     for (k, (w, b)) in LAYERS.iter().enumerate() {
         let set = set_tensor(&mut net, &format!("affine{}.weight", k + 1), w)

@@ -32,15 +32,12 @@ network! {
 type Image = [f32; 784];
 
 fn main() -> ExitCode {
-    let args = match book::Args::parse(
+    let args = book::Args::parse_for(
         "book_04_two_layer_net",
         "TwoLayerNet on MNIST, accuracy per epoch",
-    ) {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
+    );
     let (train, test, source) =
-        book::mnist::<Image>(args.smoke, if args.smoke { 500 } else { 12_000 });
+        book::digits::<Image>(args.smoke, if args.smoke { 500 } else { 12_000 });
     let iterations = if args.smoke { 50 } else { 10_000 };
     let per_epoch = train.len().div_ceil(100);
     println!(

@@ -33,15 +33,14 @@ network! {
 }
 
 fn main() -> ExitCode {
-    let args = match book::Args::parse(
+    let args = book::Args::parse_for(
         "book_05_gradient_check",
         "backpropagation against numerical gradients",
-    ) {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
-    let (train, _, source) = book::mnist::<[f64; 784]>(args.smoke, 10);
-    let (xs, ts): (Vec<_>, Vec<_>) = (0..3).map(|i| (*train.get(i).0, *train.get(i).1)).unzip();
+    );
+    let (train, _, source) = book::digits::<[f32; 784]>(args.smoke, 10);
+    let (xs, ts): (Vec<[f64; 784]>, Vec<usize>) = (0..3)
+        .map(|i| (train.get(i).0.map(f64::from), *train.get(i).1))
+        .unzip();
     let mut net = TwoLayerNet::<f64>::seeded(0);
     let options = Options {
         exhaustive_up_to: if args.smoke { 0 } else { usize::MAX },

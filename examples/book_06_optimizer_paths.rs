@@ -52,13 +52,10 @@ fn path(opt: &mut dyn Optimizer<f64>) -> Result<Vec<(f64, f64)>, optim::Refused>
 }
 
 fn main() -> ExitCode {
-    let args = match book::Args::parse(
+    let args = book::Args::parse_for(
         "book_06_optimizer_paths",
         "SGD, Momentum, AdaGrad and Adam on f(x, y) = x^2/20 + y^2",
-    ) {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
+    );
     let mut optimizers: [(&str, Box<dyn Optimizer<f64>>); 4] = [
         ("SGD (lr 0.95)", Box::new(Sgd::new(0.95))),
         ("Momentum (lr 0.1)", Box::new(Momentum::new(0.1, 0.9))),

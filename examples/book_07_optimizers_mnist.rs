@@ -68,14 +68,12 @@ fn smooth(values: &[f64], n: usize) -> Vec<(f64, f64)> {
 }
 
 fn main() -> ExitCode {
-    let args = match book::Args::parse(
+    let args = book::Args::parse_for(
         "book_07_optimizers_mnist",
         "SGD, Momentum, AdaGrad and Adam on MNIST",
-    ) {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
-    let (data, _, source) = book::mnist::<Image>(args.smoke, if args.smoke { 600 } else { 12_000 });
+    );
+    let (data, _, source) =
+        book::digits::<Image>(args.smoke, if args.smoke { 600 } else { 12_000 });
     let iterations = if args.smoke { 40 } else { 2000 };
     let mut optimizers: [(&str, Box<dyn Optimizer<f32>>, RGBColor); 4] = [
         ("SGD", Box::new(Sgd::new(0.01)), RGBColor(0, 120, 0)),

@@ -81,13 +81,10 @@ fn histogram(values: &[Row]) -> [usize; 30] {
 }
 
 fn main() -> ExitCode {
-    let args = match book::Args::parse(
+    let args = book::Args::parse_for(
         "book_08_activation_histograms",
         "activation histograms of five layers under different initializations",
-    ) {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
+    );
     let mut rng = StdRng::seed_from_u64(0);
     // Standard normal inputs, drawn by the initializer's own sampler.
     let mut inputs = vec![[0.0f32; 100]; 1000];

@@ -78,12 +78,8 @@ where
 }
 
 fn main() -> ExitCode {
-    let args = match book::Args::parse("book_10_batch_norm", "batch norm rescues bad weight scales")
-    {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
-    let (mut data, _, source) = book::mnist::<Image>(args.smoke, 1000);
+    let args = book::Args::parse_for("book_10_batch_norm", "batch norm rescues bad weight scales");
+    let (mut data, _, source) = book::digits::<Image>(args.smoke, 1000);
     data.truncate(if args.smoke { 300 } else { 1000 });
     let epochs = if args.smoke { 2 } else { 20 };
     let scales: Vec<f64> = (0..16)

@@ -79,14 +79,11 @@ where
 }
 
 fn main() -> ExitCode {
-    let args = match book::Args::parse(
+    let args = book::Args::parse_for(
         "book_11_overfitting",
         "300 training images: overfitting, weight decay, dropout",
-    ) {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
-    let (mut data, mut test, source) = book::mnist::<Image>(args.smoke, 2000);
+    );
+    let (mut data, mut test, source) = book::digits::<Image>(args.smoke, 2000);
     data.truncate(300);
     test.truncate(2000);
     let epochs = if args.smoke { 5 } else { 201 };

@@ -68,14 +68,11 @@ fn objective(trial: &Trial, train: &Data, val: &Data, epochs: usize) -> (f64, Ve
 }
 
 fn main() -> ExitCode {
-    let args = match book::Args::parse(
+    let args = book::Args::parse_for(
         "book_12_hyperparameter_search",
         "random search over learning rate and weight decay (100 trials)",
-    ) {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
-    let (mut data, _, source) = book::mnist::<Image>(args.smoke, 500);
+    );
+    let (mut data, _, source) = book::digits::<Image>(args.smoke, 500);
     data.truncate(500);
     let (train, val) = data.split(0.2, 0);
     let (trials, epochs) = if args.smoke { (6, 3) } else { (100, 50) };

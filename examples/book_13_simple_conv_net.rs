@@ -41,15 +41,12 @@ fn filters(net: &SimpleConvNet) -> Vec<f32> {
 }
 
 fn main() -> ExitCode {
-    let args = match book::Args::parse(
+    let args = book::Args::parse_for(
         "book_13_simple_conv_net",
         "SimpleConvNet on MNIST and its first-layer filters before and after training",
-    ) {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
+    );
     let (train, test, source) =
-        book::mnist::<Image>(args.smoke, if args.smoke { 300 } else { 12_000 });
+        book::digits::<Image>(args.smoke, if args.smoke { 300 } else { 12_000 });
     let epochs = if args.smoke { 1 } else { 8 };
     let mut net = SimpleConvNet::<f32>::seeded(1);
     let before = filters(&net);

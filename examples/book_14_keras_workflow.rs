@@ -119,13 +119,10 @@ fn classification(args: &book::Args) -> Result<(f64, History), String> {
 }
 
 fn main() -> ExitCode {
-    let args = match book::Args::parse(
+    let args = book::Args::parse_for(
         "book_14_keras_workflow",
         "diabetes regression and digits classification with early stopping and save-best",
-    ) {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
+    );
     let ((rmse, r2, reg_history, pairs), (accuracy, cls_history)) =
         match regression(&args).and_then(|r| Ok((r, classification(&args)?))) {
             Ok(results) => results,

@@ -66,13 +66,10 @@ where
 }
 
 fn main() -> ExitCode {
-    let args = match book::Args::parse(
+    let args = book::Args::parse_for(
         "book_15_digits_pytorch",
         "the 8x8 digits with PyTorch's tutorial recipe, PyTorch's and He initialization",
-    ) {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
+    );
     let (epochs, seeds) = if args.smoke { (10, 2) } else { (100, 5) };
     let mut torch = Vec::new();
     let mut he = Vec::new();

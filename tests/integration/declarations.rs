@@ -19,6 +19,25 @@ mod attributes {
     }
 }
 
+/// `#[derive(Debug, Clone)]` names what every network implements: accepted,
+/// not derived a second time; `Debug` is a summary, not the parameters.
+mod derives {
+    use constnet::Network;
+
+    constnet::network! {
+        #[derive(Debug, Clone)]
+        pub struct Tiny: [4] => affine(3) -> relu -> affine(2) -> softmax
+    }
+
+    #[test]
+    fn derive_debug_and_clone_are_accepted_and_debug_summarizes() {
+        let net = Tiny::<f32>::seeded(1);
+        let copy = net.clone();
+        assert_eq!(copy.params(), net.params());
+        assert_eq!(format!("{net:?}"), "Tiny { params: 23, .. }");
+    }
+}
+
 /// Each network's name shadows a type the generated code could have used.
 mod names {
     constnet::network! {

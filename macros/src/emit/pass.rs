@@ -366,6 +366,16 @@ fn backward(plan: &Plan, from: Option<usize>) -> TokenStream {
                 .map(|s| {
                     let cx = StepCx::new(plan, s);
                     let step = code(&cx.step.op).backward(&cx);
+                    // Frozen lower layers (`StepCtx::frozen`) skip their
+                    // backward, and so does a step below every parameter.
+                    let step = match cx.needed_below() {
+                        None => step,
+                        Some(0) => quote!(),
+                        Some(end) => {
+                            let end = lit(end);
+                            quote!(if #ctx.frozen < #end { #step })
+                        }
+                    };
                     let glue = block_glue(plan, s);
                     quote!(#step #glue)
                 })

@@ -207,6 +207,12 @@ pub struct StepCtx {
     /// Samples in the whole batch: gradients are of the mean loss over it,
     /// so a shard's gradients sum to the batch's.
     pub batch: usize,
+    /// Parameters at flat offsets below this are frozen (transfer
+    /// learning's reused lower layers): the backward pass may skip their
+    /// gradients, leaving those slots of `grads` unspecified, and skips the
+    /// gradients of activations that only they would need; a frozen
+    /// layer's batch statistics are still staged. 0 computes everything.
+    pub frozen: usize,
 }
 
 impl StepCtx {
@@ -216,6 +222,7 @@ impl StepCtx {
             seed,
             first_sample: 0,
             batch,
+            frozen: 0,
         }
     }
 }
