@@ -10,7 +10,7 @@
 //!
 //! # Examples
 //! ```no_run
-//! use constnet_runtime::plot::{self, plotters::prelude::*};
+//! use constnet::plot::{self, plotters::prelude::*};
 //! plot::write_png("target/figures/line.png", (480, 320), |area| {
 //!     let mut chart = ChartBuilder::on(area)
 //!         .caption("y = x²", ("sans-serif", 20))
@@ -21,7 +21,7 @@
 //!     chart.draw_series(LineSeries::new((-50..=50).map(|i| (i as f64 / 50.0, (i * i) as f64 / 2500.0)), &BLUE))?;
 //!     Ok(())
 //! })?;
-//! # Ok::<(), constnet_runtime::plot::PlotError>(())
+//! # Ok::<(), constnet::plot::PlotError>(())
 //! ```
 
 use std::prelude::rust_2024::*;

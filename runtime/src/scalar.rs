@@ -261,7 +261,7 @@ impl_scalar!(
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::scalar::all_finite;
+/// use constnet::scalar::all_finite;
 /// assert!(all_finite(&[0.5f32, -1e30]));
 /// assert!(!all_finite(&[0.5f32, f32::NAN]));
 /// ```

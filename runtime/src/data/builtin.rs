@@ -43,7 +43,7 @@ fn gunzip(bytes: &[u8]) -> String {
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::data::{Dataset, Digits};
+/// use constnet::data::{Dataset, Digits};
 /// let raw = Digits::load::<[f32; 64]>();
 /// assert_eq!(raw.len(), Digits::LEN);
 /// let images = Digits::load_scaled::<[[[f32; 8]; 8]; 1]>();
@@ -101,7 +101,7 @@ impl Digits {
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::data::{Dataset, Diabetes};
+/// use constnet::data::{Dataset, Diabetes};
 /// let data = Diabetes::load::<f64>();
 /// assert_eq!(data.len(), Diabetes::LEN);
 /// assert_eq!(Diabetes::FEATURES[2], "bmi");

@@ -36,8 +36,8 @@
 //!
 //! # Examples
 //! ```
-//! use constnet_runtime::optim::{self, Momentum, Optimizer};
-//! use constnet_runtime::{Init, Role, TensorInfo};
+//! use constnet::optim::{self, Momentum, Optimizer};
+//! use constnet::{Init, Role, TensorInfo};
 //!
 //! const TENSORS: &[TensorInfo] = &[TensorInfo {
 //!     name: "affine1.weight", shape: &[1, 2], offset: 0, len: 2,

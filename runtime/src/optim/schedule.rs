@@ -144,8 +144,8 @@ impl<S: Schedule> Schedule for Warmup<S> {
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::optim::{Optimizer, Scheduled, Sgd, StepDecay};
-/// # use constnet_runtime::{Init, Role, TensorInfo};
+/// use constnet::optim::{Optimizer, Scheduled, Sgd, StepDecay};
+/// # use constnet::{Init, Role, TensorInfo};
 /// # let w = TensorInfo { name: "w", shape: &[1], offset: 0, len: 1, role: Role::Weight,
 /// #     fan_in: 1, fan_out: 1, init: Init::Zeros };
 /// let mut opt = Scheduled::new(Sgd::new(0.1), StepDecay { every: 2, gamma: 0.5 }, 0.1);

@@ -32,14 +32,17 @@
 //!
 //! # Examples
 //! ```no_run
-//! # fn demo<N: constnet_runtime::Network>(net: &mut N) -> Result<(), constnet_runtime::persist::PersistError> {
-//! use constnet_runtime::persist;
+//! use constnet::{network, persist};
 //!
-//! persist::save_bytes(net, "model.cnet")?;
-//! persist::load_bytes(net, "model.cnet")?;
-//! persist::save_safetensors(net, "model.safetensors")?;
-//! # Ok(())
-//! # }
+//! network! {
+//!     struct Net: [4] => affine(8) -> relu -> affine(3) -> softmax
+//! }
+//!
+//! let mut net = Net::<f32>::seeded(0);
+//! persist::save_bytes(&net, "model.cnet")?;
+//! persist::load_bytes(&mut net, "model.cnet")?;
+//! persist::save_safetensors(&net, "model.safetensors")?;
+//! # Ok::<(), constnet::persist::PersistError>(())
 //! ```
 
 #[cfg(feature = "std")]

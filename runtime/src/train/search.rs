@@ -16,7 +16,7 @@
 //!
 //! # Examples
 //! ```
-//! use constnet_runtime::train::search::Search;
+//! use constnet::train::search::Search;
 //! let search = Search::new(7)
 //!     .log_uniform("lr", 1e-6, 1e-2)
 //!     .uniform("momentum", 0.8, 0.99)
