@@ -37,7 +37,7 @@ fn main() -> ExitCode {
         "TwoLayerNet on MNIST, accuracy per epoch",
     );
     let (train, test, source) =
-        book::digits::<Image>(args.smoke, if args.smoke { 500 } else { 12_000 });
+        book::shared::digits::<Image>(args.smoke, if args.smoke { 500 } else { 12_000 });
     let iterations = if args.smoke { 50 } else { 10_000 };
     let per_epoch = train.len().div_ceil(100);
     println!(
@@ -65,7 +65,10 @@ fn main() -> ExitCode {
         }
         epoch += 1;
         let (tr, te) = match (evaluate(&net, &train, 1000), evaluate(&net, &test, 1000)) {
-            (Ok(a), Ok(b)) => (a.accuracy, b.accuracy),
+            (Ok(a), Ok(b)) => (
+                a.accuracy.unwrap_or(f64::NAN),
+                b.accuracy.unwrap_or(f64::NAN),
+            ),
             (Err(e), _) | (_, Err(e)) => {
                 eprintln!("error: {e}");
                 return ExitCode::FAILURE;

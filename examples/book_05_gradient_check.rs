@@ -37,7 +37,7 @@ fn main() -> ExitCode {
         "book_05_gradient_check",
         "backpropagation against numerical gradients",
     );
-    let (train, _, source) = book::digits::<[f32; 784]>(args.smoke, 10);
+    let (train, _, source) = book::shared::digits::<[f32; 784]>(args.smoke, 10);
     let (xs, ts): (Vec<[f64; 784]>, Vec<usize>) = (0..3)
         .map(|i| (train.get(i).0.map(f64::from), *train.get(i).1))
         .unzip();

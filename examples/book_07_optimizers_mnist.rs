@@ -34,7 +34,7 @@ type Image = [f32; 784];
 /// The loss of every iteration.
 fn train(
     data: &InMemory<Image, usize>,
-    opt: &mut dyn Optimizer<f32>,
+    mut opt: impl Optimizer<f32>,
     iterations: usize,
 ) -> Result<Vec<f64>, String> {
     let mut net = Mlp5::<f32>::seeded(0);
@@ -48,7 +48,7 @@ fn train(
         for chunk in order.chunks(128).take(iterations - losses.len()) {
             data.gather_into(chunk, &mut xs, &mut ts);
             let stats = stepper
-                .step(&mut net, &xs, &ts, opt)
+                .step(&mut net, &xs, &ts, &mut opt)
                 .map_err(|e| e.to_string())?;
             losses.push(stats.loss);
         }
@@ -73,29 +73,37 @@ fn main() -> ExitCode {
         "SGD, Momentum, AdaGrad and Adam on MNIST",
     );
     let (data, _, source) =
-        book::digits::<Image>(args.smoke, if args.smoke { 600 } else { 12_000 });
+        book::shared::digits::<Image>(args.smoke, if args.smoke { 600 } else { 12_000 });
     let iterations = if args.smoke { 40 } else { 2000 };
-    let mut optimizers: [(&str, Box<dyn Optimizer<f32>>, RGBColor); 4] = [
-        ("SGD", Box::new(Sgd::new(0.01)), RGBColor(0, 120, 0)),
-        ("Momentum", Box::new(Momentum::new(0.01, 0.9)), BLUE),
+    let runs = [
+        (
+            "SGD",
+            train(&data, Sgd::new(0.01), iterations),
+            RGBColor(0, 120, 0),
+        ),
+        (
+            "Momentum",
+            train(&data, Momentum::new(0.01, 0.9), iterations),
+            BLUE,
+        ),
         (
             "AdaGrad",
-            Box::new(AdaGrad::new(0.01)),
+            train(&data, AdaGrad::new(0.01), iterations),
             RGBColor(230, 140, 0),
         ),
-        ("Adam", Box::new(Adam::new(0.001)), RED),
+        ("Adam", train(&data, Adam::new(0.001), iterations), RED),
     ];
     println!("{source}, {iterations} iterations of batch 128; mean loss of the last 100:");
     let mut curves = Vec::new();
-    for (name, opt, color) in &mut optimizers {
-        match train(&data, opt.as_mut(), iterations) {
+    for (name, run, color) in runs {
+        match run {
             Ok(losses) => {
                 let tail = &losses[losses.len().saturating_sub(100)..];
                 println!(
                     "  {name:<9} {:.4}",
                     tail.iter().sum::<f64>() / tail.len() as f64
                 );
-                curves.push((*name, *color, smooth(&losses, 20)));
+                curves.push((name, color, smooth(&losses, 20)));
             }
             Err(e) => {
                 eprintln!("error: {name}: {e}");

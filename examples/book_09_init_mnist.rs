@@ -95,7 +95,7 @@ fn main() -> ExitCode {
         "std 0.01, Xavier and He initialization on MNIST",
     );
     let (data, _, source) =
-        book::digits::<Image>(args.smoke, if args.smoke { 600 } else { 12_000 });
+        book::shared::digits::<Image>(args.smoke, if args.smoke { 600 } else { 12_000 });
     let iterations = if args.smoke { 40 } else { 2000 };
     let runs = [
         (

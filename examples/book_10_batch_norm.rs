@@ -67,7 +67,7 @@ where
             data.gather_into(chunk, &mut xs, &mut ts);
             diverged |= !diverged && stepper.step(&mut net, &xs, &ts, &mut opt).is_err();
         }
-        let accuracy = evaluate(&net, data, 500).map_or(0.1, |m| m.accuracy);
+        let accuracy = evaluate(&net, data, 500).map_or(0.1, |m| m.accuracy.unwrap_or(0.1));
         curve.push(if diverged {
             curve.last().copied().unwrap_or(0.1)
         } else {
@@ -79,7 +79,7 @@ where
 
 fn main() -> ExitCode {
     let args = book::Args::parse_for("book_10_batch_norm", "batch norm rescues bad weight scales");
-    let (mut data, _, source) = book::digits::<Image>(args.smoke, 1000);
+    let (mut data, _, source) = book::shared::digits::<Image>(args.smoke, 1000);
     data.truncate(if args.smoke { 300 } else { 1000 });
     let epochs = if args.smoke { 2 } else { 20 };
     let scales: Vec<f64> = (0..16)

@@ -69,10 +69,12 @@ where
         }
         let a = evaluate(&net, train, 500)
             .map_err(|e| e.to_string())?
-            .accuracy;
+            .accuracy
+            .unwrap_or(f64::NAN);
         let b = evaluate(&net, test, 500)
             .map_err(|e| e.to_string())?
-            .accuracy;
+            .accuracy
+            .unwrap_or(f64::NAN);
         curve.push((a, b));
     }
     Ok(curve)
@@ -83,7 +85,7 @@ fn main() -> ExitCode {
         "book_11_overfitting",
         "300 training images: overfitting, weight decay, dropout",
     );
-    let (mut data, mut test, source) = book::digits::<Image>(args.smoke, 2000);
+    let (mut data, mut test, source) = book::shared::digits::<Image>(args.smoke, 2000);
     data.truncate(300);
     test.truncate(2000);
     let epochs = if args.smoke { 5 } else { 201 };
@@ -130,7 +132,7 @@ fn main() -> ExitCode {
                 .x_label_area_size(30)
                 .y_label_area_size(40)
                 .build_cartesian_2d(0.0..epochs as f64, 0.0..1.0)?;
-            chart.configure_mesh().x_desc("epoch").draw()?;
+            chart.configure_mesh().x_desc("epoch").x_labels(5).draw()?;
             for (k, (label, color)) in [("train", BLUE), ("test", RED)].into_iter().enumerate() {
                 chart
                     .draw_series(LineSeries::new(

@@ -60,7 +60,7 @@ fn objective(trial: &Trial, train: &Data, val: &Data, epochs: usize) -> (f64, Ve
             }
         }
         match evaluate(&net, val, 100) {
-            Ok(m) => curve.push(m.accuracy),
+            Ok(m) => curve.push(m.accuracy.unwrap_or(f64::NAN)),
             Err(_) => return (f64::NAN, curve),
         }
     }
@@ -72,7 +72,7 @@ fn main() -> ExitCode {
         "book_12_hyperparameter_search",
         "random search over learning rate and weight decay (100 trials)",
     );
-    let (mut data, _, source) = book::digits::<Image>(args.smoke, 500);
+    let (mut data, _, source) = book::shared::digits::<Image>(args.smoke, 500);
     data.truncate(500);
     let (train, val) = data.split(0.2, 0);
     let (trials, epochs) = if args.smoke { (6, 3) } else { (100, 50) };

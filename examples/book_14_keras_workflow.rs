@@ -24,7 +24,7 @@ mod book;
 
 use std::process::ExitCode;
 
-use constnet::data::{Dataset, Diabetes, Digits, InMemory, Standardize};
+use constnet::data::{Diabetes, Digits, InMemory, Standardize};
 use constnet::network;
 use constnet::optim::Adam;
 use constnet::persist::load_bytes;
@@ -114,7 +114,8 @@ fn classification(args: &book::Args) -> Result<(f64, History), String> {
     load_bytes(&mut net, &best).map_err(|e| e.to_string())?;
     let accuracy = evaluate(&net, &test, 500)
         .map_err(|e| e.to_string())?
-        .accuracy;
+        .accuracy
+        .unwrap_or(f64::NAN);
     Ok((accuracy, history))
 }
 
@@ -159,7 +160,7 @@ fn main() -> ExitCode {
             .caption(format!("diabetes test set: R² {r2:.2}"), ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(30)
-            .y_label_area_size(40)
+            .y_label_area_size(56)
             .build_cartesian_2d(0.0..360.0, 0.0..360.0)?;
         scatter
             .configure_mesh()
@@ -199,7 +200,7 @@ fn main() -> ExitCode {
             let top = history
                 .epochs
                 .iter()
-                .filter_map(|e| train(e).max(val(e)))
+                .flat_map(|e| train(e).into_iter().chain(val(e)))
                 .fold(0.0f64, f64::max)
                 .min(2.0);
             let mut chart = ChartBuilder::on(panel)
@@ -208,7 +209,7 @@ fn main() -> ExitCode {
                 .x_label_area_size(30)
                 .y_label_area_size(40)
                 .build_cartesian_2d(1.0..epochs, 0.0..top * 1.05)?;
-            chart.configure_mesh().x_desc("epoch").draw()?;
+            chart.configure_mesh().x_desc("epoch").x_labels(6).draw()?;
             for (f, color, label) in [(train, BLUE, "training"), (val, RED, "validation")] {
                 chart
                     .draw_series(LineSeries::new(

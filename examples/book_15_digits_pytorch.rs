@@ -61,7 +61,8 @@ where
     }
     let accuracy = evaluate(&net, &data, 500)
         .map_err(|e| e.to_string())?
-        .accuracy;
+        .accuracy
+        .unwrap_or(f64::NAN);
     Ok(Run { losses, accuracy })
 }
 

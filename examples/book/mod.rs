@@ -1,19 +1,18 @@
 //! What every `book_NN_*` example shares: its two flags (parsed by `clap`,
-//! as every example's are), where its figure goes, and the digits of the
-//! examples' shared module. Included by each example with
+//! as every example's are), where its figure goes, and the examples' shared
+//! module. Included by each example with
 //! `#[path = "book/mod.rs"]`; not an example itself (no `main.rs`).
 
 use std::path::PathBuf;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 
-// The examples' shared module also holds the flags of a full training run,
-// which the book's short experiments do not take.
+/// The examples' shared module: the book loads its digits (`digits`)
+/// from there. It also holds the flags of a full training run, which the
+/// book's short experiments do not take.
 #[allow(dead_code, reason = "the book uses the data loader, not the run flags")]
 #[path = "../shared/mod.rs"]
-mod shared;
-
-pub use shared::digits;
+pub mod shared;
 
 /// The flags every book example takes.
 #[derive(Debug, Parser)]
