@@ -30,7 +30,7 @@ use constnet::optim::Adam;
 use constnet::persist::load_bytes;
 use constnet::plot::{self, plotters::prelude::*};
 use constnet::train::{
-    History, Monitor, Progress, SaveBest, Trainer, evaluate, regression_metrics,
+    EpochRecord, History, Monitor, Progress, SaveBest, Trainer, evaluate, regression_metrics,
 };
 
 network! {
@@ -56,8 +56,21 @@ fn trainer(epochs: usize, batch: usize) -> Trainer {
         .progress(Progress::Quiet)
 }
 
-/// Test RMSE in the target's units, R², the history and (actual, predicted) pairs.
-fn regression(args: &book::Args) -> Result<(f64, f64, History, Vec<(f64, f64)>), String> {
+/// What the regression run reports.
+struct Fitted {
+    /// Test RMSE in the target's units.
+    rmse: f64,
+    /// Test R².
+    r2: f64,
+    history: History,
+    /// (actual, predicted) progression of every test patient.
+    pairs: Vec<(f64, f64)>,
+}
+
+/// One metric of an epoch's record.
+type Metric = fn(&EpochRecord) -> Option<f64>;
+
+fn regression(args: &book::Args) -> Result<Fitted, String> {
     let [mut train, mut val, mut test] = three_way(Diabetes::load::<f32>());
     let inputs = Standardize::fit_per_feature(train.inputs());
     let target = Standardize::fit_global(train.targets());
@@ -91,7 +104,12 @@ fn regression(args: &book::Args) -> Result<(f64, f64, History, Vec<(f64, f64)>),
             )
         })
         .collect();
-    Ok((m.rmse * std, m.r2, history, pairs))
+    Ok(Fitted {
+        rmse: m.rmse * std,
+        r2: m.r2,
+        history,
+        pairs,
+    })
 }
 
 /// Test accuracy and the history.
@@ -124,14 +142,21 @@ fn main() -> ExitCode {
         "book_14_keras_workflow",
         "diabetes regression and digits classification with early stopping and save-best",
     );
-    let ((rmse, r2, reg_history, pairs), (accuracy, cls_history)) =
-        match regression(&args).and_then(|r| Ok((r, classification(&args)?))) {
-            Ok(results) => results,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
+    let (
+        Fitted {
+            rmse,
+            r2,
+            history: reg_history,
+            pairs,
+        },
+        (accuracy, cls_history),
+    ) = match regression(&args).and_then(|r| Ok((r, classification(&args)?))) {
+        Ok(results) => results,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let best_epoch = |h: &History, m: Monitor| {
         h.epochs
             .iter()
@@ -173,13 +198,7 @@ fn main() -> ExitCode {
                 .iter()
                 .map(|&p| Circle::new(p, 3, BLUE.mix(0.7).filled())),
         )?;
-        let curves: [(
-            &History,
-            &str,
-            usize,
-            fn(&constnet::train::EpochRecord) -> Option<f64>,
-            fn(&constnet::train::EpochRecord) -> Option<f64>,
-        ); 2] = [
+        let curves: [(&History, &str, usize, Metric, Metric); 2] = [
             (
                 &reg_history,
                 "diabetes: MSE (standardized)",

@@ -77,7 +77,9 @@ pub mod plot;
 pub use network::storage::Heap;
 pub use network::storage::{DefaultStorage, Inline, Storage};
 pub use network::tensor::Tensor;
-pub use network::{Init, LayerInfo, Network, Role, StepCtx, TensorInfo, Trainable, Workspace};
+pub use network::{
+    HiddenInfo, Init, LayerInfo, Network, Role, StepCtx, TensorInfo, Trainable, Workspace,
+};
 pub use scalar::Scalar;
 pub use train::fixed::FixedWorkspace;
 

@@ -174,3 +174,27 @@ fn loading_a_subset_leaves_the_other_tensors_untouched() {
     );
     std::fs::remove_file(&path).unwrap();
 }
+
+#[test]
+fn hidden_activations_follow_the_steps_and_end_in_the_prediction() {
+    let mut net = TorchConvNet::<f32>::seeded(0);
+    let path = fixture("simple_conv_net_named.safetensors");
+    persist::load_mapped(&mut net, &path, &conv_net_names(), None::<&[&str]>).unwrap();
+    let xs = [[[[0.25f32; 28]; 28]; 1], [[[-0.5f32; 28]; 28]; 1]];
+    let hidden = constnet::inference::hidden(&net, &xs);
+    let steps: Vec<(&str, &[usize])> = hidden.iter().map(|h| (h.name, h.shape)).collect();
+    assert_eq!(
+        steps,
+        [
+            ("conv1", &[30, 12, 12][..]),
+            ("affine1", &[100][..]),
+            ("affine2", &[10][..]),
+            ("softmax1", &[10][..])
+        ]
+    );
+    // conv → relu → pool is one step: its output is pooled and non-negative.
+    assert!(hidden[0].values.iter().all(|&v| v >= 0.0));
+    assert_eq!(hidden[0].values.len(), 2 * 30 * 12 * 12);
+    let last = &hidden[3].values;
+    assert_eq!(last[10..], net.predict(&xs[1]));
+}

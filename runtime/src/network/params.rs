@@ -128,7 +128,7 @@ impl core::fmt::Display for UnmatchedPattern {
 #[cfg(feature = "alloc")]
 impl core::error::Error for UnmatchedPattern {}
 
-/// Which of `tensors` the `patterns` name (see [`matches`]), as one flag
+/// Which of `tensors` the `patterns` name (see [`matches()`]), as one flag
 /// per tensor.
 ///
 /// # Errors
