@@ -9,10 +9,9 @@
 //! toward 0 layer after layer, Xavier shrinks them more slowly, and He
 //! (std √(2/100)) keeps the same spread in every layer.
 //!
-//! Each layer is a one-layer network, `affine(100, bias = false) ->
-//! sigmoid` (or `relu`), and the five are chained by hand, which gives
-//! every hidden layer's output; the weights are redrawn per experiment
-//! with `init::init_all_with`.
+//! Each stack is one network; `inference::hidden` returns every layer's
+//! output for the whole batch, and `init::init_all_with` redraws the
+//! weights per experiment.
 //!
 //! Run: `cargo run --release --example book_08_activation_histograms`
 //! (`--smoke` is the same: it takes well under a second). Figure:
@@ -29,50 +28,43 @@ use constnet::network;
 use constnet::plot::{self, plotters::prelude::*};
 use constnet::rand::SeedableRng;
 use constnet::rand::rngs::StdRng;
-use constnet::{Init, Network, init};
+use constnet::{Init, Network, inference, init};
 
 network! {
-    /// One sigmoid layer.
-    pub struct SigmoidLayer: [100] => affine(100, bias = false) -> sigmoid
-    /// One ReLU layer.
-    pub struct ReluLayer: [100] => affine(100, bias = false) -> relu
+    /// Five sigmoid layers of 100, without biases.
+    pub struct SigmoidStack: [100] =>
+        affine(100, bias = false) -> sigmoid -> affine(100, bias = false) -> sigmoid ->
+        affine(100, bias = false) -> sigmoid -> affine(100, bias = false) -> sigmoid ->
+        affine(100, bias = false) -> sigmoid
+    /// Five ReLU layers of 100, without biases.
+    pub struct ReluStack: [100] =>
+        affine(100, bias = false) -> relu -> affine(100, bias = false) -> relu ->
+        affine(100, bias = false) -> relu -> affine(100, bias = false) -> relu ->
+        affine(100, bias = false) -> relu
 }
 
 type Row = [f32; 100];
 
-/// The five layers' outputs for `inputs`, each layer's weights drawn from `weights`.
-fn chain<N>(inputs: &[Row], weights: Init, rng: &mut StdRng) -> Vec<Vec<Row>>
-where
-    N: Network<Elem = f32, Input = Row, Output = Row> + From<u64>,
-{
-    let mut outputs: Vec<Vec<Row>> = Vec::new();
-    let mut x = inputs.to_vec();
-    for _ in 0..5 {
-        let mut layer = N::from(0);
-        init::init_all_with(layer.params_mut(), N::TENSORS, weights, rng);
-        x = x.iter().map(|v| layer.predict(v)).collect();
-        outputs.push(x.clone());
-    }
-    outputs
-}
-
-impl From<u64> for SigmoidLayer {
-    fn from(seed: u64) -> Self {
-        SigmoidLayer::<f32>::seeded(seed)
-    }
-}
-
-impl From<u64> for ReluLayer {
-    fn from(seed: u64) -> Self {
-        ReluLayer::<f32>::seeded(seed)
-    }
+/// Every layer's outputs for `inputs` (sample after sample), the weights
+/// drawn from `weights`.
+fn layers<N: Network<Elem = f32, Input = Row>>(
+    mut net: N,
+    inputs: &[Row],
+    weights: Init,
+    rng: &mut StdRng,
+) -> Vec<Vec<f32>> {
+    init::init_all_with(net.params_mut(), N::TENSORS, weights, rng);
+    inference::hidden(&net, inputs)
+        .into_iter()
+        .map(|h| h.values)
+        .collect()
 }
 
 /// Counts in 30 bins over [0, 1]; values outside are not counted (as
 /// NumPy's `range` does), so ReLU's large outputs fall off the right.
-fn histogram(values: &[Row]) -> [usize; 30] {
+fn histogram(values: &[f32]) -> [usize; 30] {
     let mut bins = [0; 30];
-    for &v in values.iter().flatten() {
+    for &v in values {
         if (0.0..=1.0).contains(&v) {
             bins[((v * 30.0) as usize).min(29)] += 1;
         }
@@ -91,28 +83,27 @@ fn main() -> ExitCode {
     init::fill(Init::Normal(1.0), inputs.as_flattened_mut(), 1, 1, &mut rng);
     // For 100 → 100, Xavier normal's 2 / (100 + 100) is the classic's 1/100.
     let (xavier, he) = (Init::XavierNormal, Init::HeNormal);
-    let rows: Vec<(&str, Vec<Vec<Row>>)> = vec![
+    let sigmoid = || SigmoidStack::<f32>::seeded(0);
+    let relu = || ReluStack::<f32>::seeded(0);
+    let rows: Vec<(&str, Vec<Vec<f32>>)> = vec![
         (
             "sigmoid, std 1",
-            chain::<SigmoidLayer>(&inputs, Init::Normal(1.0), &mut rng),
+            layers(sigmoid(), &inputs, Init::Normal(1.0), &mut rng),
         ),
         (
             "sigmoid, std 0.01",
-            chain::<SigmoidLayer>(&inputs, Init::Normal(0.01), &mut rng),
+            layers(sigmoid(), &inputs, Init::Normal(0.01), &mut rng),
         ),
         (
             "sigmoid, Xavier",
-            chain::<SigmoidLayer>(&inputs, xavier, &mut rng),
+            layers(sigmoid(), &inputs, xavier, &mut rng),
         ),
         (
             "ReLU, std 0.01",
-            chain::<ReluLayer>(&inputs, Init::Normal(0.01), &mut rng),
+            layers(relu(), &inputs, Init::Normal(0.01), &mut rng),
         ),
-        (
-            "ReLU, Xavier",
-            chain::<ReluLayer>(&inputs, xavier, &mut rng),
-        ),
-        ("ReLU, He", chain::<ReluLayer>(&inputs, he, &mut rng)),
+        ("ReLU, Xavier", layers(relu(), &inputs, xavier, &mut rng)),
+        ("ReLU, He", layers(relu(), &inputs, he, &mut rng)),
     ];
     println!(
         "{:<18} std of each layer's outputs (layers 1 to 5)",
@@ -122,11 +113,10 @@ fn main() -> ExitCode {
         let stds: Vec<String> = layers
             .iter()
             .map(|l| {
-                let n = (l.len() * 100) as f64;
-                let mean = l.iter().flatten().map(|&v| f64::from(v)).sum::<f64>() / n;
+                let n = l.len() as f64;
+                let mean = l.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
                 let var = l
                     .iter()
-                    .flatten()
                     .map(|&v| (f64::from(v) - mean).powi(2))
                     .sum::<f64>()
                     / n;

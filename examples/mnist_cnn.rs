@@ -56,7 +56,7 @@ fn download() -> Result<(), String> {
     let base = std::env::var("MNIST_URL")
         .unwrap_or_else(|_| constnet::data::download::DEFAULT_BASE_URL.to_string());
     println!("downloading MNIST from {base} into data/mnist");
-    Mnist::download("data/mnist", &base).map_err(|e| e.to_string())?;
+    constnet::data::Mnist::download("data/mnist", &base).map_err(|e| e.to_string())?;
     Ok(())
 }
 
