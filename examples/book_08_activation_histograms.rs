@@ -54,9 +54,18 @@ fn layers<N: Network<Elem = f32, Input = Row>>(
     rng: &mut StdRng,
 ) -> Vec<Vec<f32>> {
     init::init_all_with(net.params_mut(), N::TENSORS, weights, rng);
-    inference::hidden(&net, inputs)
-        .into_iter()
-        .map(|h| h.values)
+    let hidden = inference::hidden(&net, inputs);
+    // An activation folds into the affine step before it, except the last
+    // sigmoid, a step of its own (it pairs with the loss): that affine's
+    // entry is its input, not a layer's output, so it is skipped.
+    let is_output = |i: usize| {
+        hidden
+            .get(i + 1)
+            .is_none_or(|next| next.name.starts_with("affine"))
+    };
+    (0..hidden.len())
+        .filter(|&i| is_output(i))
+        .map(|i| hidden[i].values.clone())
         .collect()
 }
 
