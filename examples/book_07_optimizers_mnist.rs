@@ -7,7 +7,7 @@
 //! number of steps, AdaGrad often fastest at first.
 //!
 //! Run: `cargo run --release --example book_07_optimizers_mnist` (MNIST
-//! from `MNIST_DIR`, else synthetic digits; `--smoke`: 40 iterations).
+//! from `MNIST_DIR`, else synthetic digits; `--smoke`: 10 iterations).
 //! Figure: `book_07_optimizers_mnist.png`, the training loss of each,
 //! smoothed over 20 iterations.
 
@@ -73,8 +73,8 @@ fn main() -> ExitCode {
         "SGD, Momentum, AdaGrad and Adam on MNIST",
     );
     let (data, _, source) =
-        book::shared::digits::<Image>(args.smoke, if args.smoke { 600 } else { 12_000 });
-    let iterations = if args.smoke { 40 } else { 2000 };
+        book::shared::digits::<Image>(args.smoke, if args.smoke { 200 } else { 12_000 });
+    let iterations = if args.smoke { 10 } else { 2000 };
     let runs = [
         (
             "SGD",

@@ -8,7 +8,7 @@
 //! learn, He fastest, as the classic shows.
 //!
 //! Run: `cargo run --release --example book_09_init_mnist` (MNIST from
-//! `MNIST_DIR`, else synthetic digits; `--smoke`: 40 iterations). Figure:
+//! `MNIST_DIR`, else synthetic digits; `--smoke`: 10 iterations). Figure:
 //! `book_09_init_mnist.png`, the training loss of each, smoothed over 20
 //! iterations.
 
@@ -95,8 +95,8 @@ fn main() -> ExitCode {
         "std 0.01, Xavier and He initialization on MNIST",
     );
     let (data, _, source) =
-        book::shared::digits::<Image>(args.smoke, if args.smoke { 600 } else { 12_000 });
-    let iterations = if args.smoke { 40 } else { 2000 };
+        book::shared::digits::<Image>(args.smoke, if args.smoke { 200 } else { 12_000 });
+    let iterations = if args.smoke { 10 } else { 2000 };
     let runs = [
         (
             "std = 0.01",

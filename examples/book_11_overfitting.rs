@@ -12,7 +12,7 @@
 //! the run time and changes the curve by well under a point).
 //!
 //! Run: `cargo run --release --example book_11_overfitting` (MNIST from
-//! `MNIST_DIR`, else synthetic digits; `--smoke`: 5 epochs). Figure:
+//! `MNIST_DIR`, else synthetic digits; `--smoke`: 2 epochs). Figure:
 //! `book_11_overfitting.png`, train and test accuracy of the three runs.
 
 #[path = "book/mod.rs"]
@@ -88,7 +88,7 @@ fn main() -> ExitCode {
     let (mut data, mut test, source) = book::shared::digits::<Image>(args.smoke, 2000);
     data.truncate(300);
     test.truncate(2000);
-    let epochs = if args.smoke { 5 } else { 201 };
+    let epochs = if args.smoke { 2 } else { 201 };
     let runs = [
         (
             "no regularization",

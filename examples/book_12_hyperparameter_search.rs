@@ -12,7 +12,7 @@
 //! ranking is the same on any machine and any thread count.
 //!
 //! Run: `cargo run --release --example book_12_hyperparameter_search`
-//! (`--smoke`: 6 trials of 3 epochs on synthetic digits). Figure:
+//! (`--smoke`: 4 trials of 2 epochs on synthetic digits). Figure:
 //! `book_12_hyperparameter_search.png`: the best 20 validation curves, and
 //! validation accuracy over the two ranges.
 
@@ -75,7 +75,7 @@ fn main() -> ExitCode {
     let (mut data, _, source) = book::shared::digits::<Image>(args.smoke, 500);
     data.truncate(500);
     let (train, val) = data.split(0.2, 0);
-    let (trials, epochs) = if args.smoke { (6, 3) } else { (100, 50) };
+    let (trials, epochs) = if args.smoke { (4, 2) } else { (100, 50) };
     println!(
         "{source}: {} training and {} validation samples; {trials} trials of {epochs} epochs",
         train.len(),
