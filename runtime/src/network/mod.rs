@@ -120,6 +120,34 @@ pub struct LayerInfo {
     pub depth: usize,
 }
 
+/// Where one step's output lies in the workspace of a batch pass
+/// ([`Network::forward_batch`]): the hidden activations.
+///
+/// A step is a layer with what folds into it (an activation after an
+/// affine or a convolution, a max pool after a convolution), named by its
+/// first layer (`conv1`), so its output is the folded layers' output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HiddenInfo {
+    /// The step's first layer's name: `conv1`, `relu2`, `pool1`.
+    pub name: &'static str,
+    /// The output shape of one sample.
+    pub shape: &'static [usize],
+    /// Scalars per sample of the workspace before the output.
+    pub per_sample_before: usize,
+    /// Scalars independent of the batch before the output.
+    pub fixed_before: usize,
+    /// Scalars of one sample's output.
+    pub len: usize,
+}
+
+impl HiddenInfo {
+    /// Where the output starts in the workspace of a batch of `batch`;
+    /// sample `i` is `len` scalars from `start + i * len`.
+    pub const fn start(&self, batch: usize) -> usize {
+        batch * self.per_sample_before + self.fixed_before
+    }
+}
+
 /// A network declared with `network!`: shapes, parameters and inference.
 pub trait Network: Sized {
     /// The element type (`f32` or `f64`).
@@ -151,6 +179,10 @@ pub trait Network: Sized {
     const TENSORS: &'static [TensorInfo];
     /// Every layer, in declaration order.
     const LAYERS: &'static [LayerInfo];
+    /// Every step's output in a batch pass's workspace, in order (see
+    /// [`hidden`](crate::inference::hidden)); empty for a network that
+    /// does not say.
+    const HIDDEN: &'static [HiddenInfo] = &[];
     /// A hash of the architecture: input and output shapes, every layer's
     /// kind and the settings that change its function (activation, window,
     /// stride, padding, batch-norm epsilon, residual structure) and every
@@ -253,6 +285,12 @@ pub struct StepCtx {
     /// Samples in the whole batch: gradients are of the mean loss over it,
     /// so a shard's gradients sum to the batch's.
     pub batch: usize,
+    /// Parameters at flat offsets below this are frozen (transfer
+    /// learning's reused lower layers): the backward pass may skip their
+    /// gradients, leaving those slots of `grads` unspecified, and skips the
+    /// gradients of activations that only they would need; a frozen
+    /// layer's batch statistics are still staged. 0 computes everything.
+    pub frozen: usize,
 }
 
 impl StepCtx {
@@ -262,6 +300,7 @@ impl StepCtx {
             seed,
             first_sample: 0,
             batch,
+            frozen: 0,
         }
     }
 }

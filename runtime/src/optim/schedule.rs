@@ -9,6 +9,12 @@ pub trait Schedule {
     fn lr(&self, base: f64, step: usize) -> f64;
 }
 
+impl<S: Schedule + ?Sized> Schedule for &S {
+    fn lr(&self, base: f64, step: usize) -> f64 {
+        (**self).lr(base, step)
+    }
+}
+
 /// The base rate at every step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Constant;
@@ -221,6 +227,10 @@ impl<E: Scalar, O: Optimizer<E>, S: Schedule> Optimizer<E> for Scheduled<O, S> {
 
     fn set_learning_rate(&mut self, lr: f64) {
         self.base_lr = lr;
+    }
+
+    fn base_learning_rate(&self) -> f64 {
+        self.base_lr
     }
 
     fn reset(&mut self) {
