@@ -133,10 +133,10 @@ fn train(epochs: usize) -> Result<()> {
     println!(
         "{epochs} epochs in {seconds:.0} s on {} training images; test accuracy {:.2}% (loss {:.4})",
         train.len(),
-        100.0 * test.accuracy,
+        100.0 * test.accuracy.unwrap_or_default(),
         test.loss
     );
-    if test.accuracy < MIN_ACCURACY {
+    if test.accuracy.unwrap_or_default() < MIN_ACCURACY {
         return Err(format!(
             "test accuracy below {:.0}%: assets not written",
             100.0 * MIN_ACCURACY
@@ -173,7 +173,7 @@ fn check() -> Result<()> {
     let test = evaluate(&net, &mnist.test, 500)?;
     println!(
         "digits.cnet: test accuracy {:.2}% on {} images (loss {:.4}); required {:.0}%",
-        100.0 * test.accuracy,
+        100.0 * test.accuracy.unwrap_or_default(),
         mnist.test.len(),
         test.loss,
         100.0 * MIN_ACCURACY
@@ -195,7 +195,7 @@ fn check() -> Result<()> {
             "test_images.u8 / test_labels.u8 are not MNIST's first 100 test samples".into(),
         );
     }
-    if test.accuracy < MIN_ACCURACY {
+    if test.accuracy.unwrap_or_default() < MIN_ACCURACY {
         return Err("the committed weights are below the required test accuracy".into());
     }
     Ok(())

@@ -3,17 +3,23 @@
 //! plain SGD with learning rate 0.1, batch 100, 10,000 iterations.
 //!
 //! Run: `cargo run --release --example two_layer_net` (MNIST from
-//! `MNIST_DIR` or `./data/mnist`, else the built-in synthetic digits).
-//! Flags: `--iterations N`, `--smoke` (50 iterations on synthetic data).
-//! Prints the loss every 1,000 iterations and the final train and test
-//! accuracy (about 95% on MNIST).
+//! `MNIST_DIR` or `./data/mnist`, else the built-in synthetic digits);
+//! `-- --help` lists the flags. Prints the loss every 1,000 iterations and
+//! the final train and test accuracy (about 95% on MNIST).
 
 use std::process::ExitCode;
 
-use constnet::data::{Batches, Dataset, InMemory, Mnist, SyntheticDigits};
+use clap::Parser;
 use constnet::network;
 use constnet::optim::Sgd;
-use constnet::train::{Stepper, evaluate};
+use constnet::train::callbacks::{self, Callback};
+use constnet::train::{Progress, TrainError, Trainer, evaluate};
+
+#[allow(
+    dead_code,
+    reason = "this example takes its own flags, not the shared training run's"
+)]
+mod shared;
 
 network! {
     /// The two-layer network of the classic material.
@@ -22,87 +28,57 @@ network! {
 
 type Image = [f32; 784];
 
-fn load(smoke: bool) -> (InMemory<Image, usize>, InMemory<Image, usize>) {
-    if !smoke && let Some(dir) = Mnist::dir_from_env() {
-        match Mnist::<Image>::load(&dir) {
-            Ok(m) => return (m.train, m.test),
-            Err(e) => eprintln!("could not load MNIST from {}: {e}", dir.display()),
+/// Train the classic two-layer network with plain SGD for a number of iterations.
+#[derive(Debug, Parser)]
+struct Cli {
+    /// Optimizer steps of batch 100 (default 10,000; 50 with --smoke).
+    #[arg(long)]
+    iterations: Option<u64>,
+    /// 50 iterations on a small synthetic set, for CI.
+    #[arg(long)]
+    smoke: bool,
+}
+
+fn run(cli: Cli) -> Result<f64, TrainError> {
+    let iterations = cli
+        .iterations
+        .unwrap_or(if cli.smoke { 50 } else { 10_000 });
+    let (train, test, _) = shared::digits::<Image>(cli.smoke, if cli.smoke { 500 } else { 12_000 });
+    let mut net = TwoLayerNet::<f32>::seeded(0);
+    println!("{}", net.summary());
+    let mut last_loss = f64::NAN;
+    let mut report = callbacks::every_steps(1, |event, _| {
+        last_loss = event.step_loss.unwrap_or(f64::NAN);
+        if event.step % 1000 == 0 {
+            println!("iteration {}: loss {last_loss:.4}", event.step);
         }
-    }
-    eprintln!("MNIST not found; using the built-in synthetic digits");
-    let n = if smoke { 500 } else { 12_000 };
-    (
-        SyntheticDigits::new(n, 1).generate(),
-        SyntheticDigits::new(n / 5, 2).generate(),
-    )
+        Ok(())
+    });
+    let list: &mut [&mut dyn Callback<TwoLayerNet>] = &mut [&mut report];
+    Trainer::new()
+        .steps(iterations)
+        .batch_size(100)
+        .progress(Progress::Quiet)
+        .fit_with_callbacks(&mut net, &train, None, &mut Sgd::new(0.1), |_, _| {}, list)?;
+    let (train_m, test_m) = (evaluate(&net, &train, 500)?, evaluate(&net, &test, 500)?);
+    println!(
+        "after {iterations} iterations: loss {last_loss:.4}, train accuracy {:.2}%, test accuracy {:.2}%",
+        100.0 * train_m.accuracy.unwrap_or_default(),
+        100.0 * test_m.accuracy.unwrap_or_default()
+    );
+    Ok(last_loss)
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let smoke = args.iter().any(|a| a == "--smoke");
-    let iterations = match args
-        .iter()
-        .position(|a| a == "--iterations")
-        .map(|i| args.get(i + 1))
-    {
-        Some(Some(n)) => match n.parse() {
-            Ok(n) => n,
-            Err(_) => {
-                eprintln!("error: --iterations needs a whole number, found `{n}`");
-                return ExitCode::from(2);
-            }
-        },
-        Some(None) => {
-            eprintln!("error: --iterations needs a value");
-            return ExitCode::from(2);
+    match run(Cli::parse()) {
+        Ok(loss) if loss.is_finite() => ExitCode::SUCCESS,
+        Ok(loss) => {
+            eprintln!("error: the loss is {loss}");
+            ExitCode::FAILURE
         }
-        None if smoke => 50,
-        None => 10_000,
-    };
-    let (train, test) = load(smoke);
-    let mut net = TwoLayerNet::<f32>::seeded(0);
-    println!("{}", net.summary());
-    let mut stepper = Stepper::<TwoLayerNet>::new(0);
-    let mut opt = Sgd::new(0.1);
-    let batches = Batches::new(train.len(), 100, 0);
-    let (mut xs, mut ts, mut order) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut done, mut epoch, mut last_loss) = (0usize, 0u64, f64::NAN);
-    'train: loop {
-        batches.epoch_into(epoch, &mut order);
-        for chunk in order.chunks(100) {
-            if done == iterations {
-                break 'train;
-            }
-            train.gather_into(chunk, &mut xs, &mut ts);
-            match stepper.step(&mut net, &xs, &ts, &mut opt) {
-                Ok(stats) => last_loss = stats.loss,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            }
-            done += 1;
-            if done % 1000 == 0 {
-                println!("iteration {done}: loss {last_loss:.4}");
-            }
-        }
-        epoch += 1;
-    }
-    let (train_m, test_m) = match (evaluate(&net, &train, 500), evaluate(&net, &test, 500)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => {
+        Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
-    };
-    println!(
-        "after {done} iterations: loss {last_loss:.4}, train accuracy {:.2}%, test accuracy {:.2}%",
-        100.0 * train_m.accuracy,
-        100.0 * test_m.accuracy
-    );
-    if last_loss.is_finite() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
     }
 }

@@ -6,7 +6,8 @@
 #         PASSES=3 THREADS="1 2" VARIANTS="generic native" scripts/bench_peers.sh
 # Needs:  the venv and peer builds of /work/shared/peers/README.md (build_all.sh); missing ones
 #         are skipped with a notice and show "–". Env: PASSES (1), THREADS ("1 2"), VARIANTS
-#         ("generic"), WORKLOAD (all|cnn|mlp; PyTorch always runs all), PEERS_TRAIN_SECS (3),
+#         ("generic"), WORKLOAD (all|cnn|mlp|mlperf:
+#         ResNet-8 and DS-CNN, against PyTorch alone; PyTorch runs all of a script), PEERS_TRAIN_SECS (3),
 #         PEERS_LAT_SECS (1), PEERS_REPEATS (3), PEERS_PY, PEERS_TARGET, PEERS_DIR, OUT
 #         (target/bench-peers/results.jsonl; truncated unless APPEND=1; stderr logs beside it).
 set -uo pipefail
@@ -93,12 +94,21 @@ for pass in $(seq 1 "$PASSES"); do
     run constnet "$pass" "$t" "$OUR_VARIANT" "$OURS" "$WORKLOAD"
     if [ -x "$PEERS_PY" ]; then
       # bench_torch.py takes its durations as flags, not from the environment.
-      run pytorch "$pass" "$t" wheel "$PEERS_PY" "$PEERS_DIR/torch/bench_torch.py" --threads "$t" \
-        --train-secs "$PEERS_TRAIN_SECS" --lat-secs "$PEERS_LAT_SECS" --repeats "$PEERS_REPEATS"
+      if [ "$WORKLOAD" != mlperf ]; then
+        run pytorch "$pass" "$t" wheel "$PEERS_PY" "$PEERS_DIR/torch/bench_torch.py" --threads "$t" \
+          --train-secs "$PEERS_TRAIN_SECS" --lat-secs "$PEERS_LAT_SECS" --repeats "$PEERS_REPEATS"
+      fi
+      if [ "$WORKLOAD" = all ] || [ "$WORKLOAD" = mlperf ]; then
+        run pytorch "$pass" "$t" wheel "$PEERS_PY" "$ROOT/scripts/bench_torch_mlperf.py" \
+          --threads "$t" --train-secs "$PEERS_TRAIN_SECS" --lat-secs "$PEERS_LAT_SECS" \
+          --repeats "$PEERS_REPEATS"
+      fi
     else
       echo "  no PyTorch: $PEERS_PY missing" >&2
     fi
     for v in "${VARIANTS[@]}"; do
+      # The Rust peers have no MLPerf networks.
+      [ "$WORKLOAD" = mlperf ] && continue
       for b in candle:peers-candle dfdx:peers-dfdx burn-ndarray:peers-burn burn-flex:peers-burn; do
         name=${b%%:*} bin=$PEERS_TARGET/${b%%:*}-$v/release/${b##*:}
         if [ -x "$bin" ]; then

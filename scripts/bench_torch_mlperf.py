@@ -66,7 +66,7 @@ def bench_train(name, build):
         opt.step()
         return loss
 
-    first = float(step())
+    first = step().item()
     t0 = time.perf_counter()
     n = 0
     while n < 5 or time.perf_counter() - t0 < 1.0:
@@ -85,7 +85,7 @@ def bench_train(name, build):
         reps.append(steps * BATCH / el)
     emit(workload=name, metric="train_samples_per_s", values=reps,
          min=min(reps), median=statistics.median(reps), max=max(reps),
-         loss_first=first, loss_last=float(loss))
+         loss_first=first, loss_last=loss.item())
 
 
 def bench_latency(name, build):

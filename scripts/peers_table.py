@@ -8,7 +8,9 @@ Each cell pools every repeat of every pass (median, min–max, n), as the peers'
 make_results.py does. A peer built in several variants (generic, native) shows
 its best variant per cell, as the peers' README summary does. Ratios are
 "higher is better for constnet": throughput ours/theirs, latency theirs/ours.
-The acceptance targets are those of issue "4. Fast".
+The acceptance targets are those of issue "4. Fast" (T1, T2, L1, L2) and
+of issue "8. The models people deploy" (T3, T4, L3, L4: MLPerf Tiny's
+ResNet-8 and DS-CNN, against PyTorch only).
 
 A cell is flagged ⚠ when, while its program ran, other processes used more
 than NOISY_CORES of the machine (bench_peers.sh records this per run), or when
@@ -24,7 +26,10 @@ COLUMNS = [("constnet", "constnet"), ("pytorch", "PyTorch"), ("candle", "candle"
            ("dfdx", "dfdx"), ("burn-ndarray", "burn-ndarray"), ("burn-flex", "burn-flex")]
 TRAIN, LAT = "train_samples_per_s", "latency_us_b1"
 ROWS = [("T1", "cnn", TRAIN, "CNN train, samples/s"), ("T2", "mlp", TRAIN, "MLP train, samples/s"),
-        ("L1", "cnn", LAT, "CNN batch-1, µs"), ("L2", "mlp", LAT, "MLP batch-1, µs")]
+        ("T3", "resnet8", TRAIN, "ResNet-8 train, samples/s"),
+        ("T4", "ds-cnn", TRAIN, "DS-CNN train, samples/s"),
+        ("L1", "cnn", LAT, "CNN batch-1, µs"), ("L2", "mlp", LAT, "MLP batch-1, µs"),
+        ("L3", "resnet8", LAT, "ResNet-8 batch-1, µs"), ("L4", "ds-cnn", LAT, "DS-CNN batch-1, µs")]
 NOISY_CORES = 0.25
 NOISY_SPREAD = 1.5
 # (row, threads or None for every thread count) -> (versus, minimum ratio, wording)
@@ -34,6 +39,10 @@ TARGETS = {
     ("T2", "2"): ("best", 1.2, "≥ 1.2× best peer"),
     ("L1", None): ("pytorch", 6.0, "≤ 1/6 of PyTorch's µs"),
     ("L2", None): ("candle", 2.0, "≤ ½ of candle's µs"),
+    ("T3", None): ("pytorch", 2.0, "≥ 2× PyTorch"),
+    ("T4", None): ("pytorch", 2.0, "≥ 2× PyTorch"),
+    ("L3", None): ("pytorch", 3.0, "≤ 1/3 of PyTorch's µs"),
+    ("L4", None): ("pytorch", 3.0, "≤ 1/3 of PyTorch's µs"),
 }
 
 

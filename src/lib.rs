@@ -24,7 +24,7 @@
 //!     .batch_size(4)
 //!     .progress(Progress::Quiet)
 //!     .fit(&mut net, &data, None, &mut Adam::new(0.05))?;
-//! assert_eq!(history.last().unwrap().train_accuracy, 1.0);
+//! assert_eq!(history.last().unwrap().train_accuracy, Some(1.0));
 //! assert!(net.predict(&[1.0, 0.0])[1] > 0.5);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

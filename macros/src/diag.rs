@@ -388,6 +388,14 @@ pub(crate) fn expected_network() -> &'static str {
     "expected a network: `struct Name: [features] => affine(10)`"
 }
 
+pub(crate) fn underivable(name: &str) -> String {
+    format!(
+        "`network!` cannot derive `{name}`: a network implements `Debug` (a summary) and \
+         `Clone` itself, which `#[derive(Debug, Clone)]` may name; anything else needs an \
+         `impl` written by hand"
+    )
+}
+
 pub(crate) fn generic_parameters() -> &'static str {
     "`network!` types take no generic parameters: the element type `E = f32` and the storage \
      `S` are added for you"

@@ -54,8 +54,35 @@ pub(crate) struct Layer {
     pub(crate) text: String,
 }
 
+/// The derives a declaration may name: `Debug` and `Clone`, which every
+/// network implements (so the emitted struct drops its `#[derive]`s).
+const DERIVED: [&str; 2] = ["Debug", "Clone"];
+
+/// Refuses every derive but [`DERIVED`]: the parameters live in a storage
+/// buffer that implements little, and a derived `Debug` would dump them all.
+fn derives(header: &Header, errs: &mut Errors) {
+    for attr in header.attrs.iter().filter(|a| a.path().is_ident("derive")) {
+        let parsed = attr.parse_args_with(
+            syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+        );
+        match parsed {
+            Ok(paths) => {
+                for path in paths {
+                    let name = path.segments.last().map(|s| s.ident.to_string());
+                    if !name.as_deref().is_some_and(|n| DERIVED.contains(&n)) {
+                        let shown = path.to_token_stream().to_string();
+                        errs.at(&path, diag::underivable(&shown.replace(' ', "")));
+                    }
+                }
+            }
+            Err(e) => errs.at(attr, e),
+        }
+    }
+}
+
 pub(crate) fn lower<'a>(header: &'a Header, body: &Body) -> syn::Result<Network<'a>> {
     let mut errs = Errors::default();
+    derives(header, &mut errs);
     let input = shape(&body.input, &mut errs, diag::bad_input_rank);
     let output = body
         .output

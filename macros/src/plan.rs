@@ -171,6 +171,25 @@ impl Op {
         }
     }
 
+    /// What the op reads besides its source: a residual add's other operand
+    /// (`Some(None)` when that is the network input).
+    pub(crate) fn skip(&self) -> Option<Option<usize>> {
+        match self {
+            Op::Add(AddOp { skip, .. }) => Some(*skip),
+            Op::Affine(_)
+            | Op::Conv(_)
+            | Op::Pool(_)
+            | Op::GlobalPool(_)
+            | Op::Act(_)
+            | Op::InputAct(_)
+            | Op::Prelu
+            | Op::Softmax
+            | Op::Dropout(_)
+            | Op::BatchNorm(_)
+            | Op::Alias => None,
+        }
+    }
+
     /// Whether the op owns an output buffer in the training workspace.
     pub(crate) fn has_train_buffer(&self) -> bool {
         match self {
@@ -610,7 +629,7 @@ impl<'s> Layout<'s> {
         !self.steps[s + 1..].iter().any(|t| {
             !t.op.is_view_at_inference()
                 && (self.resolve(t.src) == value
-                    || matches!(t.op, Op::Add(AddOp { skip, .. }) if self.resolve(skip) == value))
+                    || t.op.skip().is_some_and(|skip| self.resolve(skip) == value))
         })
     }
 
@@ -705,10 +724,7 @@ impl<'s> Layout<'s> {
         if input.is_some() {
             self.pinned.pop();
         }
-        let skip = match self.steps[block.add].op {
-            Op::Add(AddOp { skip, .. }) => skip,
-            _ => None,
-        };
+        let skip = self.steps[block.add].op.skip().flatten();
         match main {
             Some(m) if main != input => {
                 // In place over the main path's output.

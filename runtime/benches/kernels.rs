@@ -10,7 +10,10 @@
 //! - affine 4320 → 100 (SimpleConvNet's fc1), ReLU folded in: forward and
 //!   backward (with `dx`, which feeds the conv backward) at batch 100 and 1.
 //! - pool2d: max pool 2×2 of 30×24×24, forward (with argmax) and backward.
-//! - activation: ReLU forward and backward in place over 100×100 values.
+//! - activation: ReLU forward and backward in place over 100×100 values;
+//!   `new_activations`: ReLU6 and hard sigmoid (derivative from the output)
+//!   and SiLU, GELU and hard swish (derivative from the input), forward
+//!   and backward over the same values.
 //! - softmax: forward in place and backward over 100 rows of 10.
 //!
 //! Batch-100 groups report throughput in samples. Run with
@@ -28,7 +31,9 @@ use criterion::{
 mod common;
 
 use common::data;
-use constnet::kernels::activation::{self, Relu};
+use constnet::kernels::activation::{
+    self, Activation, Gelu, HardSigmoid, HardSwish, InputActivation, Relu, Relu6, Silu,
+};
 use constnet::kernels::{affine, conv2d, pool2d, softmax};
 use constnet::network::view;
 
@@ -331,6 +336,56 @@ fn relu(c: &mut Criterion) {
     g.finish();
 }
 
+fn new_activations(c: &mut Criterion) {
+    let x = data(BATCH * HIDDEN, 14);
+    let dy = data(BATCH * HIDDEN, 15);
+    let mut y = vec![0.0; x.len()];
+    let mut dx = vec![0.0; x.len()];
+    let mut g = group(c, "activations_100_b100", BATCH);
+    fn output_form<A: Activation<f32>>(
+        g: &mut BenchmarkGroup<'_, WallTime>,
+        name: &str,
+        act: A,
+        (x, dy, y, dx): (&[f32], &[f32], &mut [f32], &mut [f32]),
+    ) {
+        g.bench_function(format!("{name}_forward"), |bn| {
+            bn.iter(|| activation::forward(black_box(x), black_box(&mut *y), act))
+        });
+        g.bench_function(format!("{name}_backward"), |bn| {
+            bn.iter(|| {
+                dx.copy_from_slice(dy);
+                activation::backward_in_place(black_box(&*y), black_box(&mut *dx), act)
+            })
+        });
+    }
+    fn input_form<A: InputActivation<f32>>(
+        g: &mut BenchmarkGroup<'_, WallTime>,
+        name: &str,
+        act: A,
+        (x, dy, y, dx): (&[f32], &[f32], &mut [f32], &mut [f32]),
+    ) {
+        g.bench_function(format!("{name}_forward"), |bn| {
+            bn.iter(|| activation::forward_input(black_box(x), black_box(&mut *y), act))
+        });
+        g.bench_function(format!("{name}_backward"), |bn| {
+            bn.iter(|| {
+                activation::backward_input(black_box(x), black_box(dy), black_box(&mut *dx), act)
+            })
+        });
+    }
+    output_form(&mut g, "relu6", Relu6, (&x, &dy, &mut y, &mut dx));
+    output_form(
+        &mut g,
+        "hard_sigmoid",
+        HardSigmoid,
+        (&x, &dy, &mut y, &mut dx),
+    );
+    input_form(&mut g, "silu", Silu, (&x, &dy, &mut y, &mut dx));
+    input_form(&mut g, "gelu", Gelu, (&x, &dy, &mut y, &mut dx));
+    input_form(&mut g, "hard_swish", HardSwish, (&x, &dy, &mut y, &mut dx));
+    g.finish();
+}
+
 fn softmax_rows(c: &mut Criterion) {
     let z = data(BATCH * CLASSES, 16);
     let z = view::rows::<f32, CLASSES>(&z);
@@ -356,5 +411,13 @@ fn softmax_rows(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, conv, affine_fc1, pool, relu, softmax_rows);
+criterion_group!(
+    benches,
+    conv,
+    affine_fc1,
+    pool,
+    relu,
+    new_activations,
+    softmax_rows
+);
 criterion_main!(benches);

@@ -14,7 +14,14 @@
 //! Adam's update, and the backup copy of parameters and Adam state that the
 //! update checks make unnecessary.
 //!
-//! Run with `cargo bench --bench network` (about a minute and a half), or one
+//! And `layer_kinds`: the layer kinds of issue 8, each in a small network
+//! around it (a global average pool and a 10-way head): batch-1 `predict`
+//! and a batch-32 SGD step, for depthwise, grouped, strided "same",
+//! floor-rounded, dilated and 1-D convolutions, global max pooling and
+//! residual blocks with and without a shortcut; and MLPerf Tiny's ResNet-8
+//! and DS-CNN whole.
+//!
+//! Run with `cargo bench --bench network` (about three minutes), or one
 //! group with e.g. `cargo bench --bench network -- train_cnn`.
 
 use std::hint::black_box;
@@ -32,13 +39,40 @@ use constnet::network::view;
 use constnet::optim::{Adam, Optimizer, Sgd};
 use constnet::scalar::all_finite;
 use constnet::train::Stepper;
-use constnet::{Network, network};
+use constnet::{Network, Tensor, Trainable, network};
 
 network! {
     struct SimpleConvNet: [1, 28, 28] =>
         conv(30, 5) -> relu -> pool(2) -> affine(100) -> relu -> affine(10) -> softmax
     struct Mlp: [784] => affine(100) -> relu -> affine(10) -> softmax
+
+    struct Depthwise: [32, 16, 16] =>
+        dwconv(3, pad = 1) -> relu -> global_avgpool -> affine(10) -> softmax
+    struct Grouped: [32, 16, 16] =>
+        conv(32, 3, pad = 1, groups = 4) -> relu -> global_avgpool -> affine(10) -> softmax
+    struct StridedSame: [32, 16, 16] =>
+        conv(32, 3, stride = 2, pad = same) -> relu -> global_avgpool -> affine(10) -> softmax
+    struct StridedFloor: [32, 16, 16] =>
+        conv(32, 3, stride = 2, pad = 1, round = floor) -> relu -> global_avgpool
+        -> affine(10) -> softmax
+    struct Dilated: [32, 16, 16] =>
+        conv(32, 3, pad = 2, dilation = 2) -> relu -> global_avgpool -> affine(10) -> softmax
+    struct Conv1d: [32, 256] =>
+        conv1d(32, 5, pad = same) -> relu -> pool1d(2) -> global_avgpool -> affine(10) -> softmax
+    struct GlobalMax: [32, 16, 16] =>
+        conv(32, 1) -> relu -> global_maxpool -> affine(10) -> softmax
+    struct Residual: [32, 16, 16] =>
+        residual(conv(32, 3, pad = 1, bias = false) -> batchnorm -> relu
+            -> conv(32, 3, pad = 1, bias = false) -> batchnorm)
+        -> relu -> global_avgpool -> affine(10) -> softmax
+    struct Shortcut: [32, 16, 16] =>
+        residual(conv(64, 3, stride = 2, pad = 1, round = floor) -> relu -> conv(64, 3, pad = 1),
+            shortcut = conv(64, 1, stride = 2, round = floor))
+        -> relu -> global_avgpool -> affine(10) -> softmax
 }
+
+#[path = "../../examples/mlperf_tiny/models.rs"]
+mod models;
 
 /// The batch size of the training workloads, as in the peers.
 const BATCH: usize = 100;
@@ -183,5 +217,50 @@ fn guard(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, train_cnn, train_mlp, predict, guard);
+/// Batch-1 `predict` and a batch-32 SGD step of `N` on the peers' inputs.
+fn kind<N>(c: &mut Criterion, name: &str, mut net: N)
+where
+    N: Trainable<Elem = f32> + Sync,
+{
+    const KIND_BATCH: usize = 32;
+    let mut g = group(c, "layer_kinds");
+    let flat = data(KIND_BATCH * N::INPUT_LEN, 21);
+    let xs: Vec<N::Input> = flat
+        .chunks_exact(N::INPUT_LEN)
+        .map(|chunk| {
+            let mut x = N::Input::zeroed();
+            x.as_flat_mut().copy_from_slice(chunk);
+            x
+        })
+        .collect();
+    let ts = labels(KIND_BATCH, 22);
+    g.bench_function(BenchmarkId::new("predict_b1", name), |b| {
+        b.iter(|| black_box(net.predict(black_box(&xs[0]))))
+    });
+    let mut stepper = Stepper::<N>::new(0);
+    let mut opt = Sgd::new(0.01);
+    g.bench_function(BenchmarkId::new("train_b32", name), |b| {
+        b.iter(|| {
+            let stats = stepper.step(&mut net, black_box(&xs), &ts, &mut opt);
+            black_box(stats.expect("a finite step"))
+        })
+    });
+    g.finish();
+}
+
+fn layer_kinds(c: &mut Criterion) {
+    kind(c, "dwconv3_32x16x16", Depthwise::<f32>::seeded(0));
+    kind(c, "conv3_groups4_32x16x16", Grouped::<f32>::seeded(0));
+    kind(c, "conv3_s2_same_32x16x16", StridedSame::<f32>::seeded(0));
+    kind(c, "conv3_s2_floor_32x16x16", StridedFloor::<f32>::seeded(0));
+    kind(c, "conv3_dilation2_32x16x16", Dilated::<f32>::seeded(0));
+    kind(c, "conv1d5_same_32x256", Conv1d::<f32>::seeded(0));
+    kind(c, "global_maxpool_32x16x16", GlobalMax::<f32>::seeded(0));
+    kind(c, "residual_identity_32x16x16", Residual::<f32>::seeded(0));
+    kind(c, "residual_shortcut_32x16x16", Shortcut::<f32>::seeded(0));
+    kind(c, "resnet8", models::ResNet8::<f32>::seeded(0));
+    kind(c, "ds_cnn", models::DsCnn::<f32>::seeded(0));
+}
+
+criterion_group!(benches, train_cnn, train_mlp, predict, guard, layer_kinds);
 criterion_main!(benches);

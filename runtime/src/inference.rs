@@ -74,3 +74,62 @@ pub fn with_workspace<N: Network, R>(
         })
     })
 }
+
+/// One step's output for every sample of a [`hidden`] pass.
+#[cfg(feature = "std")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hidden<E> {
+    /// The step ([`HiddenInfo::name`](crate::HiddenInfo::name)).
+    pub name: &'static str,
+    /// One sample's output shape.
+    pub shape: &'static [usize],
+    /// The outputs, sample after sample (`samples × Π shape` values).
+    pub values: std::vec::Vec<E>,
+}
+
+/// Runs `xs` through `net` in inference mode and returns every step's
+/// output ([`Network::HIDDEN`]), in order: the hidden activations, for
+/// histograms of how an initialization propagates and for debugging.
+///
+/// It allocates the workspace and the copies; [`Network::predict`] and
+/// [`predict_batch`] stay allocation-free. Views (`flatten`) have no output
+/// of their own and are not listed; a step includes what folds into it (see
+/// [`HiddenInfo`](crate::HiddenInfo)).
+///
+/// # Examples
+/// ```
+/// constnet::network! {
+///     struct Tiny: [4] => affine(8) -> relu -> affine(2) -> softmax
+/// }
+/// let net = Tiny::<f32>::seeded(0);
+/// let hidden = constnet::inference::hidden(&net, &[[0.5; 4], [-1.0; 4]]);
+/// let names: Vec<&str> = hidden.iter().map(|h| h.name).collect();
+/// assert_eq!(names, ["affine1", "affine2", "softmax1"]);
+/// assert_eq!(hidden[0].values.len(), 2 * 8);
+/// assert!(hidden[0].values.iter().all(|&v| v >= 0.0), "relu folds into affine1");
+/// assert_eq!(hidden[2].values[..2], net.predict(&[0.5; 4]));
+/// ```
+#[cfg(feature = "std")]
+pub fn hidden<N: Network>(net: &N, xs: &[N::Input]) -> std::vec::Vec<Hidden<N::Elem>> {
+    use crate::{Scalar, Tensor};
+    let batch = xs.len();
+    let mut data = std::vec![N::Elem::ZERO; N::workspace_len(batch)];
+    let mut index = std::vec![0u32; N::index_len(batch)];
+    let mut ys = std::vec![<N::Output as Tensor>::zeroed(); batch];
+    let mut ws = crate::Workspace {
+        data: &mut data,
+        index: &mut index,
+    };
+    net.forward_batch(xs, &mut ws, &mut ys);
+    N::HIDDEN
+        .iter()
+        .map(|h| {
+            let start = h.start(batch);
+            Hidden {
+                name: h.name,
+                shape: h.shape,
+                values: data[start..start + batch * h.len].to_vec(),
+            }
+        })
+        .collect()
+}

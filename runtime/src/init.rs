@@ -15,8 +15,8 @@
 //!
 //! # Examples
 //! ```
-//! use constnet_runtime::init;
-//! use constnet_runtime::Init;
+//! use constnet::init;
+//! use constnet::Init;
 //! use rand::SeedableRng;
 //!
 //! let mut rng = rand::rngs::StdRng::seed_from_u64(7);

@@ -75,7 +75,9 @@ pub mod persist;
 pub use network::storage::Heap;
 pub use network::storage::{DefaultStorage, Inline, Storage};
 pub use network::tensor::Tensor;
-pub use network::{Init, LayerInfo, Network, Role, StepCtx, TensorInfo, Trainable, Workspace};
+pub use network::{
+    HiddenInfo, Init, LayerInfo, Network, Role, StepCtx, TensorInfo, Trainable, Workspace,
+};
 pub use scalar::Scalar;
 pub use train::fixed::FixedWorkspace;
 

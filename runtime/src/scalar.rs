@@ -261,23 +261,34 @@ impl_scalar!(
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::scalar::all_finite;
+/// use constnet::scalar::all_finite;
 /// assert!(all_finite(&[0.5f32, -1e30]));
 /// assert!(!all_finite(&[0.5f32, f32::NAN]));
 /// ```
-#[expect(
-    clippy::eq_op,
-    reason = "`x - x` is the test: NaN exactly when `x` is not finite"
-)]
 pub fn all_finite<E: Scalar>(values: &[E]) -> bool {
-    let mut lanes = [E::ZERO; 16];
-    let (chunks, tail) = values.as_chunks::<16>();
-    for chunk in chunks {
-        for (lane, &v) in lanes.iter_mut().zip(chunk) {
-            *lane += v - v;
+    crate::kernels::dispatch::wide(FiniteScan(values))
+}
+
+/// The loop of [`all_finite`], run in the AVX2 build when the CPU has it.
+struct FiniteScan<'a, E>(&'a [E]);
+
+impl<E: Scalar> crate::kernels::dispatch::Loop for FiniteScan<'_, E> {
+    type Out = bool;
+    #[inline(always)]
+    #[expect(
+        clippy::eq_op,
+        reason = "`x - x` is the test: NaN exactly when `x` is not finite"
+    )]
+    fn run(self) -> bool {
+        let mut lanes = [E::ZERO; 16];
+        let (chunks, tail) = self.0.as_chunks::<16>();
+        for chunk in chunks {
+            for (lane, &v) in lanes.iter_mut().zip(chunk) {
+                *lane += v - v;
+            }
         }
+        lanes.iter().chain(tail).all(|&v| (v - v) == E::ZERO)
     }
-    lanes.iter().chain(tail).all(|&v| (v - v) == E::ZERO)
 }
 
 #[cfg(test)]

@@ -19,6 +19,43 @@ mod attributes {
     }
 }
 
+/// `#[derive(Debug, Clone)]` names what every network implements: accepted,
+/// not derived a second time; `Debug` is a summary, not the parameters.
+mod derives {
+    use constnet::Network;
+
+    constnet::network! {
+        #[derive(Debug, Clone)]
+        pub struct Tiny: [4] => affine(3) -> relu -> affine(2) -> softmax
+    }
+
+    #[test]
+    fn derive_debug_and_clone_are_accepted_and_debug_summarizes() {
+        let net = Tiny::<f32>::seeded(1);
+        let copy = net.clone();
+        assert_eq!(copy.params(), net.params());
+        assert_eq!(format!("{net:?}"), "Tiny { params: 23, .. }");
+    }
+
+    #[test]
+    fn predict_class_and_top_k_read_the_prediction() {
+        let net = Tiny::<f32>::seeded(3);
+        for x in [[1.0, -2.0, 0.5, 3.0], [0.0; 4], [-4.0, 1.0, 1.0, 2.0]] {
+            let p = net.predict(&x);
+            let argmax = if p[1] > p[0] { 1 } else { 0 };
+            assert_eq!(net.predict_class(&x), argmax);
+            let top = net.top_k::<2>(&x);
+            assert_eq!(top[0], (argmax, p[argmax]));
+            assert_eq!(top[1], (1 - argmax, p[1 - argmax]));
+        }
+        assert_eq!(
+            net.predict_class(&[f32::NAN; 4]),
+            0,
+            "NaN wins, first first"
+        );
+    }
+}
+
 /// Each network's name shadows a type the generated code could have used.
 mod names {
     constnet::network! {

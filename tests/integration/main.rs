@@ -18,4 +18,6 @@ mod mnist_training;
 mod pytorch;
 mod shapes;
 mod signatures;
+mod state_dicts;
 mod training;
+mod training_runs;

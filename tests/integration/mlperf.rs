@@ -57,7 +57,7 @@ fn reference_models_learn_synthetic_data() {
     fn halves<N>(
         name: &str,
         mut net: N,
-        ts: &[impl constnet::loss::Target<N::Output> + Sync],
+        ts: &[impl constnet::loss::Target<N::Output>],
         steps: usize,
     ) where
         N: constnet::Trainable<Elem = f32> + Network + Sync,

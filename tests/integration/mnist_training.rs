@@ -1,6 +1,8 @@
-//! Short training runs on the real MNIST (skipped, with a notice, when
-//! `MNIST_DIR` is unset). The full runs are the `two_layer_net` and
-//! `mnist_cnn` examples; these check that learning starts right.
+//! Short training runs on the real MNIST, ignored unless asked for
+//! (`cargo test -- --ignored` with `MNIST_DIR` set; CI runs them), so a
+//! machine without MNIST shows them as ignored rather than passing them.
+//! The full runs are the `two_layer_net` and `mnist_cnn` examples; these
+//! check that learning starts right.
 
 use constnet::data::{Batches, Dataset, Mnist};
 use constnet::network;
@@ -12,11 +14,9 @@ network! {
 }
 
 #[test]
+#[ignore = "needs MNIST: set MNIST_DIR and run with --ignored (CI does)"]
 fn two_layer_net_loss_falls_well_below_ln_10() {
-    let Some(dir) = std::env::var_os("MNIST_DIR") else {
-        eprintln!("MNIST_DIR is unset: skipping the MNIST training test");
-        return;
-    };
+    let dir = std::env::var_os("MNIST_DIR").expect("MNIST_DIR names the MNIST directory");
     let mnist = Mnist::<[f32; 784]>::load(&dir).expect("MNIST_DIR holds MNIST");
     let mut net = TwoLayerNet::<f32>::seeded(0);
     let mut stepper = Stepper::<TwoLayerNet>::new(0).threads(2);
@@ -41,12 +41,12 @@ fn two_layer_net_loss_falls_well_below_ln_10() {
     );
     let test = evaluate(&net, &mnist.test, 1000).unwrap();
     assert!(
-        test.accuracy > 0.75,
+        test.accuracy.unwrap_or_default() > 0.75,
         "test accuracy after one epoch: {}",
-        test.accuracy
+        test.accuracy.unwrap_or_default()
     );
     println!(
         "one epoch: last-50 mean loss {tail:.3}, test accuracy {:.2}%",
-        100.0 * test.accuracy
+        100.0 * test.accuracy.unwrap_or_default()
     );
 }

@@ -27,7 +27,9 @@ pub(crate) fn type_item(it: &Item) -> TokenStream {
     let core = core();
     let (e, s) = (names::elem(), names::storage());
     let header = &it.plan.typed.net.header;
-    let (attrs, vis) = (&header.attrs, &header.vis);
+    // `lower` admitted only derives of what is implemented below.
+    let attrs = header.attrs.iter().filter(|a| !a.path().is_ident("derive"));
+    let vis = &header.vis;
     let docs = meta::docs(it.plan.typed);
     quote! {
         #(#attrs)*

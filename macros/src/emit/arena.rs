@@ -9,7 +9,7 @@ use super::names::{self, Locals};
 use super::ops::code;
 use super::step::{Io, StepCx};
 use super::tokens::{len, lit, rt};
-use crate::plan::{AddOp, Loc, Op, Plan};
+use crate::plan::{Loc, Plan};
 
 /// With `skip_last`, the last step (a final softmax or sigmoid) is left
 /// out: the logits.
@@ -27,10 +27,7 @@ pub(crate) fn body(plan: &Plan, output_ty: &TokenStream, skip_last: bool) -> Tok
         }
         let (input, output) = (loc(step.src), plan.arena.locs[s]);
         let in_place = input == output;
-        let skip = match step.op {
-            Op::Add(AddOp { skip, .. }) => Some((loc(skip), len(step.output))),
-            _ => None,
-        };
+        let skip = step.op.skip().map(|skip| (loc(skip), len(step.output)));
         let mut slots = Slots::default();
         let output_expr = slots.write(output, len(step.output));
         let input_expr = if in_place {

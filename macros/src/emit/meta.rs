@@ -51,6 +51,7 @@ pub(crate) fn network_impl(it: &Item) -> TokenStream {
             const ARENA_LEN: usize = #arena_len;
             const TENSORS: &'static [#rt::TensorInfo] = &[#(#tensors),*];
             const LAYERS: &'static [#rt::LayerInfo] = &[#(#layers),*];
+            const HIDDEN: &'static [#rt::HiddenInfo] = Self::__HIDDEN;
             const SIGNATURE: u64 = #signature;
 
             fn params(&self) -> &[#e] {

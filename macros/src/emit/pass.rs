@@ -17,14 +17,18 @@ use crate::plan::{Head, Plan};
 struct Layout {
     data: Vec<Buffer>,
     index: Vec<Buffer>,
+    /// The steps' output buffers: step, and the `(per sample, fixed)`
+    /// scalars before the buffer.
+    outputs: Vec<(usize, (usize, usize))>,
 }
 
 impl Layout {
     fn of(plan: &Plan) -> Layout {
-        let (mut data, mut index) = (Vec::new(), Vec::new());
+        let (mut data, mut index, mut outputs) = (Vec::new(), Vec::new(), Vec::new());
         for s in 0..plan.steps.len() {
             let cx = StepCx::new(plan, s);
             if cx.step.op.has_train_buffer() {
+                outputs.push((s, totals(&data)));
                 data.push(Buffer {
                     name: cx.out(),
                     per_sample: len(cx.step.output),
@@ -68,7 +72,11 @@ impl Layout {
                 index: false,
             });
         }
-        Layout { data, index }
+        Layout {
+            data,
+            index,
+            outputs,
+        }
     }
 }
 
@@ -136,9 +144,27 @@ pub(crate) fn item(it: &Item) -> TokenStream {
         [data_per, data_fixed, index_per, index_fixed].map(lit);
     let pass = pass(it, &layout);
     let (e, st) = (names::elem(), names::storage());
+    let rt = rt();
+    let hidden = layout.outputs.iter().map(|&(s, (per, fixed))| {
+        let step = &it.plan.steps[s];
+        let name = &step.name;
+        let shape = step.output.dims().into_iter().map(lit);
+        let (per, fixed, n) = (lit(per), lit(fixed), lit(len(step.output)));
+        quote! {
+            #rt::HiddenInfo {
+                name: #name, shape: &[#(#shape),*], per_sample_before: #per,
+                fixed_before: #fixed, len: #n,
+            }
+        }
+    });
     quote! {
         #impl_attrs
         impl #generics #name<#e, #st> {
+            /// Where each step's output lies in a batch pass's workspace
+            /// (`Network::HIDDEN`).
+            #[doc(hidden)]
+            pub const __HIDDEN: &'static [#rt::HiddenInfo] = &[#(#hidden),*];
+
             /// Scalars of workspace a batch of `batch` samples needs.
             pub const fn workspace_len(batch: usize) -> usize {
                 batch * #data_per + #data_fixed
@@ -366,6 +392,16 @@ fn backward(plan: &Plan, from: Option<usize>) -> TokenStream {
                 .map(|s| {
                     let cx = StepCx::new(plan, s);
                     let step = code(&cx.step.op).backward(&cx);
+                    // Frozen lower layers (`StepCtx::frozen`) skip their
+                    // backward, and so does a step below every parameter.
+                    let step = match cx.needed_below() {
+                        None => step,
+                        Some(0) => quote!(),
+                        Some(end) => {
+                            let end = lit(end);
+                            quote!(if #ctx.frozen < #end { #step })
+                        }
+                    };
                     let glue = block_glue(plan, s);
                     quote!(#step #glue)
                 })

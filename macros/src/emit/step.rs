@@ -8,7 +8,7 @@ use quote::quote;
 use super::names::{self, Locals};
 use super::tokens::{len, lit, rt};
 use crate::infer::Tensor;
-use crate::plan::{Plan, Step};
+use crate::plan::{Op, Plan, Step};
 
 /// One step as its op's emitter sees it.
 pub(crate) struct StepCx<'a> {
@@ -125,15 +125,59 @@ impl<'a> StepCx<'a> {
         quote!(::constnet::__private::core::mem::swap(&mut #gout, &mut #gin);)
     }
 
-    /// `Some(view of the input gradient)` when a step reads the input, else
-    /// `None`: the first step never computes the network input's gradient.
+    /// `Some(view of the input gradient)` when a step reads another's
+    /// output and a parameter before this step is trained (`StepCtx::frozen`
+    /// lies below the end of those parameters), else `None`: nobody needs
+    /// the gradient of the network input, nor of values that only frozen
+    /// layers (or none) produced.
     pub(crate) fn input_grad(&self, view: TokenStream) -> TokenStream {
-        if self.has_src() {
-            let gin = self.gin_mut();
-            quote!(Some(#view(#gin)))
+        let before = self.params_before();
+        if self.has_src() && before > 0 {
+            let (gin, ctx, before) = (self.gin_mut(), &self.locals.ctx, lit(before));
+            quote!(if #ctx.frozen < #before { Some(#view(#gin)) } else { None })
         } else {
             quote!(None)
         }
+    }
+
+    /// The end, in the flat parameters, of the tensors step `s` owns (0 for
+    /// none): its first layer's (the layers folded into it have none; an
+    /// add owns none).
+    fn own_end(plan: &Plan, s: usize) -> usize {
+        let step = &plan.steps[s];
+        if matches!(step.op, Op::Add(_) | Op::Alias) {
+            return 0;
+        }
+        let range = plan.typed.layers[step.layer].tensors.clone();
+        plan.typed.tensors[range]
+            .iter()
+            .map(|t| t.offset + t.len)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The end of every parameter of the steps before this one. Parameters
+    /// are laid out in step order, so when `StepCtx::frozen` reaches it,
+    /// no earlier step trains anything.
+    pub(crate) fn params_before(&self) -> usize {
+        (0..self.index)
+            .map(|t| Self::own_end(self.plan, t))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The end of every parameter of this step and those before it: when
+    /// `StepCtx::frozen` reaches it, the step's backward has nothing to do,
+    /// unless it stages batch statistics (batch norm), which the running
+    /// averages need whether or not the layer trains. `None`: always run.
+    pub(crate) fn needed_below(&self) -> Option<usize> {
+        if matches!(self.step.op, Op::BatchNorm(_)) {
+            return None;
+        }
+        Some(
+            self.params_before()
+                .max(Self::own_end(self.plan, self.index)),
+        )
     }
 }
 

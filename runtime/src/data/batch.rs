@@ -15,7 +15,7 @@ use rand::seq::SliceRandom;
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::data::Batches;
+/// use constnet::data::Batches;
 /// let batches = Batches::new(10, 4, 42);
 /// let epoch = batches.epoch(0);
 /// let sizes: Vec<usize> = epoch.iter().map(|b| b.len()).collect();

@@ -43,7 +43,7 @@ pub enum Column {
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::data::{Column, CsvReader, Dataset};
+/// use constnet::data::{Column, CsvReader, Dataset};
 /// let text = "label,x,y\n1,0.5,2\n0,-1,3e2\n";
 /// let data = CsvReader::new()
 ///     .has_header(true)
@@ -51,7 +51,7 @@ pub enum Column {
 ///     .read_classes::<f32, 2>(text.as_bytes())?;
 /// assert_eq!(data.len(), 2);
 /// assert_eq!(data.get(1), (&[-1.0, 300.0], &0));
-/// # Ok::<(), constnet_runtime::data::DataError>(())
+/// # Ok::<(), constnet::data::DataError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvReader {

@@ -15,13 +15,13 @@ use super::split;
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::data::{Dataset, InMemory};
+/// use constnet::data::{Dataset, InMemory};
 /// let data = InMemory::new(vec![[0.0f32, 1.0], [2.0, 3.0], [4.0, 5.0]], vec![0usize, 1, 0])?;
 /// let (mut xs, mut ts) = (Vec::new(), Vec::new());
 /// data.gather_into(&[2, 0], &mut xs, &mut ts);
 /// assert_eq!(xs, [[4.0, 5.0], [0.0, 1.0]]);
 /// assert_eq!(ts, [0, 0]);
-/// # Ok::<(), constnet_runtime::data::DataError>(())
+/// # Ok::<(), constnet::data::DataError>(())
 /// ```
 pub trait Dataset {
     /// One input sample, such as `[[[f32; 28]; 28]; 1]`.
@@ -198,11 +198,11 @@ impl<X, T> InMemory<X, T> {
     ///
     /// # Examples
     /// ```
-    /// use constnet_runtime::data::{Dataset, InMemory, DEFAULT_VALIDATION};
+    /// use constnet::data::{Dataset, InMemory, DEFAULT_VALIDATION};
     /// let data = InMemory::new((0..10).map(|i| [i as f32]).collect(), vec![0usize; 10])?;
     /// let (train, val) = data.split(DEFAULT_VALIDATION, 7);
     /// assert_eq!((train.len(), val.len()), (8, 2));
-    /// # Ok::<(), constnet_runtime::data::DataError>(())
+    /// # Ok::<(), constnet::data::DataError>(())
     /// ```
     pub fn split(self, validation: f64, seed: u64) -> (Self, Self) {
         let val = split::split_indices(self.len(), validation, seed).1;

@@ -63,10 +63,10 @@ impl Mnist {
     ///
     /// # Examples
     /// ```no_run
-    /// use constnet_runtime::data::{Mnist, download::DEFAULT_BASE_URL};
+    /// use constnet::data::{Mnist, download::DEFAULT_BASE_URL};
     /// Mnist::download("data/mnist", DEFAULT_BASE_URL)?;
     /// let mnist = Mnist::<[f32; 784]>::load("data/mnist")?;
-    /// # Ok::<(), constnet_runtime::data::DataError>(())
+    /// # Ok::<(), constnet::data::DataError>(())
     /// ```
     pub fn download(dir: impl AsRef<Path>, base_url: &str) -> Result<Vec<PathBuf>, DataError> {
         download_with(dir, base_url, &SHA256)

@@ -212,7 +212,7 @@ impl DataError {
     ///
     /// # Examples
     /// ```
-    /// use constnet_runtime::data::{read_idx, DataError};
+    /// use constnet::data::{read_idx, DataError};
     /// let err = read_idx(&[0u8, 0, 8][..]).unwrap_err();
     /// assert!(matches!(err.root(), DataError::Truncated { .. }));
     /// ```

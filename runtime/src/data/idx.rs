@@ -66,7 +66,7 @@ const PREALLOC_CAP: u64 = 1 << 20;
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::data::{DataError, IdxReader};
+/// use constnet::data::{DataError, IdxReader};
 /// // A header declaring 1000 × 28 × 28 bytes, over a 64 KiB limit.
 /// let header = [0, 0, 8, 3, 0, 0, 3, 0xe8, 0, 0, 0, 28, 0, 0, 0, 28];
 /// let err = IdxReader::new().max_bytes(64 << 10).read(&header[..]).unwrap_err();
@@ -188,13 +188,13 @@ impl Idx {
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::data::read_idx;
+/// use constnet::data::read_idx;
 /// // Two labels, 3 and 7.
 /// let bytes = [0, 0, 8, 1, 0, 0, 0, 2, 3, 7];
 /// let idx = read_idx(&bytes[..])?;
 /// assert_eq!(idx.dims(), &[2]);
 /// assert_eq!(idx.data(), &[3, 7]);
-/// # Ok::<(), constnet_runtime::data::DataError>(())
+/// # Ok::<(), constnet::data::DataError>(())
 /// ```
 pub fn read_idx(reader: impl Read) -> Result<Idx, DataError> {
     IdxReader::new().read(reader)

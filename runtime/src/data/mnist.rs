@@ -76,11 +76,11 @@ impl Scaling {
 ///
 /// # Examples
 /// ```no_run
-/// use constnet_runtime::data::{Dataset, Mnist};
+/// use constnet::data::{Dataset, Mnist};
 /// let dir = Mnist::dir_from_env().expect("set MNIST_DIR");
 /// let mnist = Mnist::<[[[f32; 28]; 28]; 1]>::load(&dir)?;
 /// assert_eq!((mnist.train.len(), mnist.test.len()), (60_000, 10_000));
-/// # Ok::<(), constnet_runtime::data::DataError>(())
+/// # Ok::<(), constnet::data::DataError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Mnist<X = [f32; PIXELS]> {
@@ -209,11 +209,11 @@ fn load_pair<X: Tensor>(
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::data::{encode_idx, read_idx, mnist::{images_from_idx, Scaling}};
+/// use constnet::data::{encode_idx, read_idx, mnist::{images_from_idx, Scaling}};
 /// let idx = read_idx(&encode_idx(&[1, 2, 2], &[0, 51, 255, 0])?[..])?;
 /// let images = images_from_idx::<[[f32; 2]; 2]>(&idx, Scaling::Unit)?;
 /// assert_eq!(images, [[[0.0, 0.2], [1.0, 0.0]]]);
-/// # Ok::<(), constnet_runtime::data::DataError>(())
+/// # Ok::<(), constnet::data::DataError>(())
 /// ```
 pub fn images_from_idx<X: Tensor>(idx: &Idx, scaling: Scaling) -> Result<Vec<X>, DataError> {
     if idx.dims().len() < 2 || idx.item_len() != X::LEN {

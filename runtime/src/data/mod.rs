@@ -21,7 +21,7 @@
 //!
 //! # Examples
 //! ```
-//! use constnet_runtime::data::{Batches, Dataset, SyntheticDigits};
+//! use constnet::data::{Batches, Dataset, SyntheticDigits};
 //! let data = SyntheticDigits::new(100, 0).generate::<[[[f32; 28]; 28]; 1]>();
 //! let (train, val) = data.stratified_split(0.2, 0);
 //! let batches = Batches::new(train.len(), 32, 0).drop_last(true);

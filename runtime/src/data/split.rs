@@ -23,7 +23,7 @@ pub const DEFAULT_VALIDATION: f64 = 0.2;
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::data::split_indices;
+/// use constnet::data::split_indices;
 /// let (train, val) = split_indices(10, 0.3, 42);
 /// assert_eq!((train.len(), val.len()), (7, 3));
 /// ```

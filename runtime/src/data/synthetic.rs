@@ -162,7 +162,7 @@ const GLYPHS: [&[Stroke]; 10] = [
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::data::{Dataset, SyntheticDigits};
+/// use constnet::data::{Dataset, SyntheticDigits};
 /// let train = SyntheticDigits::new(200, 1).generate::<[[[f32; 28]; 28]; 1]>();
 /// let test = SyntheticDigits::new(50, 2).generate::<[f32; 784]>();
 /// assert_eq!((train.len(), test.len()), (200, 50));

@@ -23,7 +23,7 @@ use crate::{Scalar, Tensor};
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::data::Standardize;
+/// use constnet::data::Standardize;
 /// let mut rows = [[1.0f32, 10.0], [3.0, 30.0]];
 /// let scaler = Standardize::fit_per_feature(&rows);
 /// scaler.apply_all(&mut rows);
@@ -184,7 +184,7 @@ fn nonzero(scale: f64) -> f64 {
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::data::one_hot;
+/// use constnet::data::one_hot;
 /// assert_eq!(one_hot::<f32, 4>(2), [0.0, 0.0, 1.0, 0.0]);
 /// ```
 pub fn one_hot<E: Scalar, const N: usize>(label: usize) -> [E; N] {
@@ -267,7 +267,7 @@ pub fn random_shift<X: Tensor, R: Rng + ?Sized>(image: &mut X, max: usize, rng: 
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::data::random_shift_batch;
+/// use constnet::data::random_shift_batch;
 /// use rand::{SeedableRng, rngs::StdRng};
 /// let mut batch = vec![[[[1.0f32; 28]; 28]; 1]; 4];
 /// random_shift_batch(&mut batch, 2, &mut StdRng::seed_from_u64(0));

@@ -136,6 +136,44 @@ macro_rules! entry {
 
 pub(crate) use entry;
 
+/// A loop that [`wide`] runs: elementwise work outside the kernels (the
+/// optimizers' updates and their checks, the sum of the shards' gradients,
+/// the finiteness scans).
+pub(crate) trait Loop {
+    type Out;
+    /// The loop; `#[inline(always)]` in every impl, so that it compiles
+    /// inside the AVX2 build of `wide` (a closure there would not be
+    /// inlined reliably, and would lose the build).
+    fn run(self) -> Self::Out;
+}
+
+/// Runs a loop compiled for AVX2 when the CPU has it (the kernels'
+/// detection, [`fma`]), else in the portable build.
+///
+/// For loops that only add, subtract, multiply, divide and take square
+/// roots element by element, which IEEE 754 rounds the same at every vector
+/// width: without FMA, the AVX2 build writes the portable build's bits, so
+/// results do not depend on the CPU. It halves the cost of Adam's update
+/// and of its check, and of the gradient sum of a data-parallel step.
+#[inline(always)]
+pub(crate) fn wide<L: Loop>(body: L) -> L::Out {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if fma() {
+        #[target_feature(enable = "avx2")]
+        fn avx2<L: Loop>(body: L) -> L::Out {
+            body.run()
+        }
+        // SAFETY: `fma()` is true only when the running CPU supports AVX2
+        // and FMA; `avx2` needs the first.
+        #[expect(
+            unsafe_code,
+            reason = "calling a `#[target_feature]` function is unsafe; `fma()` checked the CPU"
+        )]
+        return unsafe { avx2(body) };
+    }
+    body.run()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -120,6 +120,34 @@ pub struct LayerInfo {
     pub depth: usize,
 }
 
+/// Where one step's output lies in the workspace of a batch pass
+/// ([`Network::forward_batch`]): the hidden activations.
+///
+/// A step is a layer with what folds into it (an activation after an
+/// affine or a convolution, a max pool after a convolution), named by its
+/// first layer (`conv1`), so its output is the folded layers' output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HiddenInfo {
+    /// The step's first layer's name: `conv1`, `relu2`, `pool1`.
+    pub name: &'static str,
+    /// The output shape of one sample.
+    pub shape: &'static [usize],
+    /// Scalars per sample of the workspace before the output.
+    pub per_sample_before: usize,
+    /// Scalars independent of the batch before the output.
+    pub fixed_before: usize,
+    /// Scalars of one sample's output.
+    pub len: usize,
+}
+
+impl HiddenInfo {
+    /// Where the output starts in the workspace of a batch of `batch`;
+    /// sample `i` is `len` scalars from `start + i * len`.
+    pub const fn start(&self, batch: usize) -> usize {
+        batch * self.per_sample_before + self.fixed_before
+    }
+}
+
 /// A network declared with `network!`: shapes, parameters and inference.
 pub trait Network: Sized {
     /// The element type (`f32` or `f64`).
@@ -142,15 +170,22 @@ pub trait Network: Sized {
     /// Elements of the flat parameter array: trainable parameters plus
     /// running statistics.
     const STORE_LEN: usize;
-    /// Elements of the scratch arena `predict` uses: two halves that steps
-    /// write in turn (elementwise steps work in place), each as long as the
-    /// largest output written to it.
+    /// Elements of the scratch arena `predict` uses: the most elements
+    /// alive at once in one pass (a step's input and output, and a residual
+    /// block's input while its paths run), which is the exact minimum for
+    /// the network's step order.
     const ARENA_LEN: usize;
     /// Every parameter tensor, in declaration order.
     const TENSORS: &'static [TensorInfo];
     /// Every layer, in declaration order.
     const LAYERS: &'static [LayerInfo];
-    /// A hash of the shape signature: input and output shapes and every
+    /// Every step's output in a batch pass's workspace, in order (see
+    /// [`hidden`](crate::inference::hidden)); empty for a network that
+    /// does not say.
+    const HIDDEN: &'static [HiddenInfo] = &[];
+    /// A hash of the architecture: input and output shapes, every layer's
+    /// kind and the settings that change its function (activation, window,
+    /// stride, padding, batch-norm epsilon, residual structure) and every
     /// parameter tensor's name and shape (element type excluded). Parameter
     /// files carry it, so a file written for another architecture is
     /// rejected, while a changed dropout rate or initializer is not.
@@ -173,6 +208,25 @@ pub trait Network: Sized {
     /// or loss as a typed error.
     fn predict(&self, x: &Self::Input) -> Self::Output;
 
+    /// The index of the largest output of [`Network::predict`]: the class
+    /// of a classifier. The first one wins a tie; a NaN output wins over
+    /// any number, so a NaN prediction is not mistaken for a class (its
+    /// index is that of the first NaN).
+    fn predict_class(&self, x: &Self::Input) -> usize {
+        top_k::<_, 1>(self.predict(x).as_flat())[0].0
+    }
+
+    /// The `K` largest outputs of [`Network::predict`] with their indices,
+    /// largest first (ties: lower index first; NaN ranks above every
+    /// number). Allocates nothing.
+    ///
+    /// # Panics
+    /// At compile time, if `K` is 0 or larger than the output.
+    fn top_k<const K: usize>(&self, x: &Self::Input) -> [(usize, Self::Elem); K] {
+        const { assert!(K <= Self::OUTPUT_LEN, "top_k: K exceeds the outputs") };
+        top_k::<_, K>(self.predict(x).as_flat())
+    }
+
     /// Scalars of workspace a batch of `batch` samples needs, for
     /// [`Network::forward_batch`] and the training passes.
     fn workspace_len(batch: usize) -> usize;
@@ -192,6 +246,34 @@ pub trait Network: Sized {
     );
 }
 
+/// The `K` largest of `values` with their indices, largest first: one pass,
+/// an insertion into `K` slots per value.
+fn top_k<E: Scalar, const K: usize>(values: &[E]) -> [(usize, E); K] {
+    const { assert!(K > 0, "top_k needs K of at least 1") };
+    assert!(
+        K <= values.len(),
+        "top_k: K = {K} of {} outputs",
+        values.len()
+    );
+    // `a` ranks above `b`: larger, or NaN over a number.
+    let above = |a: E, b: E| (a.is_nan() && !b.is_nan()) || a > b;
+    let mut best = [(usize::MAX, E::ZERO); K];
+    let mut filled = 0;
+    for (i, &v) in values.iter().enumerate() {
+        let mut at = filled;
+        while at > 0 && above(v, best[at - 1].1) {
+            at -= 1;
+        }
+        if at < K {
+            let end = filled.min(K - 1);
+            best.copy_within(at..end, at + 1);
+            best[at] = (i, v);
+            filled = (filled + 1).min(K);
+        }
+    }
+    best
+}
+
 /// Per-step context for training-mode passes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StepCtx {
@@ -203,6 +285,12 @@ pub struct StepCtx {
     /// Samples in the whole batch: gradients are of the mean loss over it,
     /// so a shard's gradients sum to the batch's.
     pub batch: usize,
+    /// Parameters at flat offsets below this are frozen (transfer
+    /// learning's reused lower layers): the backward pass may skip their
+    /// gradients, leaving those slots of `grads` unspecified, and skips the
+    /// gradients of activations that only they would need; a frozen
+    /// layer's batch statistics are still staged. 0 computes everything.
+    pub frozen: usize,
 }
 
 impl StepCtx {
@@ -212,6 +300,7 @@ impl StepCtx {
             seed,
             first_sample: 0,
             batch,
+            frozen: 0,
         }
     }
 }
@@ -286,4 +375,25 @@ pub trait Trainable: Network {
     /// Folds reduced batch statistics (see [`Trainable::forward_backward`])
     /// into the running averages.
     fn commit_statistics(&mut self, stats: &[Self::Elem]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::top_k;
+
+    #[test]
+    fn top_k_ranks_largest_first_ties_by_index_and_nan_above_numbers() {
+        let v = [0.1f32, 0.7, 0.7, -1.0, 0.2];
+        assert_eq!(top_k::<_, 1>(&v), [(1, 0.7)]);
+        assert_eq!(top_k::<_, 3>(&v), [(1, 0.7), (2, 0.7), (4, 0.2)]);
+        assert_eq!(
+            top_k::<_, 5>(&v).map(|(i, _)| i),
+            [1, 2, 4, 0, 3],
+            "every output, sorted"
+        );
+        let nan = [1.0f32, f32::NAN, 2.0, f32::NAN];
+        let best = top_k::<_, 3>(&nan);
+        assert_eq!(best.map(|(i, _)| i), [1, 3, 2]);
+        assert!(best[0].1.is_nan());
+    }
 }

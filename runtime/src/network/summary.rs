@@ -10,7 +10,7 @@ use crate::{Network, Scalar};
 ///
 /// # Examples
 /// ```
-/// # use constnet_runtime as constnet;
+/// # use constnet as constnet;
 /// # struct N;
 /// # impl constnet::Network for N {
 /// #     type Elem = f32; type Input = [f32; 2]; type Output = [f32; 1];

@@ -15,7 +15,7 @@ use crate::Scalar;
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::Tensor;
+/// use constnet::Tensor;
 /// let mut image = <[[[f32; 4]; 3]; 2]>::zeroed();
 /// image.as_flat_mut()[5] = 1.0;
 /// assert_eq!(image[0][1][1], 1.0);

@@ -2,6 +2,7 @@
 //! helpers every optimizer's `check_update` shares.
 
 use crate::Scalar;
+use crate::kernels::dispatch::{Loop, wide};
 
 /// What an update would have made NaN or infinite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,41 +93,6 @@ impl Written {
             _ => Err(UpdateFault::Parameter),
         }
     }
-}
-
-/// A loop over one tensor's elements that [`wide`] runs.
-trait Loop {
-    type Out;
-    /// The loop; `#[inline(always)]` in every impl, so that it compiles
-    /// inside the AVX2 build of `wide` (a closure there would not be
-    /// inlined reliably, and would lose the build).
-    fn run(self) -> Self::Out;
-}
-
-/// Runs a loop compiled for AVX2 when the CPU has it (the kernels'
-/// detection, [`fma`](crate::kernels::dispatch::fma)).
-///
-/// The rules only add, subtract, multiply, divide and take square roots,
-/// element by element, which IEEE 754 rounds the same at every vector
-/// width; without FMA, the AVX2 build writes the portable build's bits. It
-/// halves the cost of Adam's update and of its check.
-#[inline(always)]
-fn wide<L: Loop>(body: L) -> L::Out {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if crate::kernels::dispatch::fma() {
-        #[target_feature(enable = "avx2")]
-        fn avx2<L: Loop>(body: L) -> L::Out {
-            body.run()
-        }
-        // SAFETY: `fma()` is true only when the running CPU supports AVX2
-        // and FMA; `avx2` needs the first.
-        #[expect(
-            unsafe_code,
-            reason = "calling a `#[target_feature]` function is unsafe; `fma()` checked the CPU"
-        )]
-        return unsafe { avx2(body) };
-    }
-    body.run()
 }
 
 /// The update and the check of one tensor, for rules with 0, 1 and 2 state

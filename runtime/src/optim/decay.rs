@@ -83,6 +83,10 @@ impl<E: Scalar, O: Optimizer<E>> Optimizer<E> for WeightDecay<O> {
         self.inner.set_learning_rate(lr);
     }
 
+    fn base_learning_rate(&self) -> f64 {
+        self.inner.base_learning_rate()
+    }
+
     fn reset(&mut self) {
         self.inner.reset();
     }

@@ -36,8 +36,8 @@
 //!
 //! # Examples
 //! ```
-//! use constnet_runtime::optim::{self, Momentum, Optimizer};
-//! use constnet_runtime::{Init, Role, TensorInfo};
+//! use constnet::optim::{self, Momentum, Optimizer};
+//! use constnet::{Init, Role, TensorInfo};
 //!
 //! const TENSORS: &[TensorInfo] = &[TensorInfo {
 //!     name: "affine1.weight", shape: &[1, 2], offset: 0, len: 2,
@@ -56,6 +56,8 @@ mod adagrad;
 mod adam;
 mod check;
 mod clip;
+#[cfg(feature = "std")]
+mod config;
 mod decay;
 mod momentum;
 mod rmsprop;
@@ -68,6 +70,11 @@ pub use adam::{Adam, AdamW};
 pub(crate) use check::{RatioBound, Rule, check0, check1, check2, update0, update1, update2};
 pub use check::{Refused, UpdateFault};
 pub use clip::{clip_grad_norm, clip_grad_value};
+#[cfg(feature = "std")]
+pub use config::{
+    AnyOptimizer, ConfigError, Configured, OPTIMIZER_NAMES, OptimizerConfig, SCHEDULE_NAMES,
+    ScheduleConfig,
+};
 pub use decay::{WeightDecay, l2_penalty};
 pub use momentum::{Momentum, Nesterov};
 pub use rmsprop::RmsProp;
@@ -150,6 +157,14 @@ pub trait Optimizer<E: Scalar> {
     /// Sets the learning rate (a schedule calls this every step).
     fn set_learning_rate(&mut self, lr: f64);
 
+    /// The rate [`set_learning_rate`](Optimizer::set_learning_rate) sets:
+    /// the learning rate, except under a schedule ([`Scheduled`]), where it
+    /// is the base rate the schedule scales. A checkpoint saves it, and a
+    /// callback that lowers the rate on a plateau changes it.
+    fn base_learning_rate(&self) -> f64 {
+        self.learning_rate()
+    }
+
     /// Forgets all state (velocities, moments, the step counter), as if the
     /// optimizer were newly built; hyperparameters stay.
     fn reset(&mut self);
@@ -205,6 +220,9 @@ impl<E: Scalar, O: Optimizer<E> + ?Sized> Optimizer<E> for &mut O {
     fn set_learning_rate(&mut self, lr: f64) {
         (**self).set_learning_rate(lr);
     }
+    fn base_learning_rate(&self) -> f64 {
+        (**self).base_learning_rate()
+    }
     fn reset(&mut self) {
         (**self).reset();
     }
@@ -246,8 +264,40 @@ pub fn step<E: Scalar, O: Optimizer<E> + ?Sized>(
     grads: &mut [E],
     tensors: &[TensorInfo],
 ) -> Result<(), Refused> {
+    step_except(opt, params, grads, tensors, &[])
+}
+
+/// [`step`] that leaves the tensors flagged in `frozen` alone: they are
+/// neither checked nor updated, and their optimizer state does not move
+/// (transfer learning's frozen layers). `frozen` has one flag per tensor of
+/// `tensors`; an empty slice freezes nothing. The step counter advances
+/// as for any step.
+///
+/// # Errors
+/// As [`step`].
+///
+/// # Panics
+/// As [`step`], and if `frozen` is neither empty nor as long as `tensors`.
+pub fn step_except<E: Scalar, O: Optimizer<E> + ?Sized>(
+    opt: &mut O,
+    params: &mut [E],
+    grads: &mut [E],
+    tensors: &[TensorInfo],
+    frozen: &[bool],
+) -> Result<(), Refused> {
+    assert!(
+        frozen.is_empty() || frozen.len() == tensors.len(),
+        "one frozen flag per tensor"
+    );
+    let trained = || {
+        tensors
+            .iter()
+            .enumerate()
+            .filter(|(i, t)| t.role.is_trainable() && !frozen.get(*i).copied().unwrap_or(false))
+            .map(|(_, t)| t)
+    };
     opt.begin_step();
-    for tensor in tensors.iter().filter(|t| t.role.is_trainable()) {
+    for tensor in trained() {
         let range = tensor.range();
         if let Err(fault) = opt.check_update(tensor, &params[range.clone()], &grads[range]) {
             opt.cancel_step();
@@ -257,7 +307,7 @@ pub fn step<E: Scalar, O: Optimizer<E> + ?Sized>(
             });
         }
     }
-    for tensor in tensors.iter().filter(|t| t.role.is_trainable()) {
+    for tensor in trained() {
         let range = tensor.range();
         opt.update(tensor, &mut params[range.clone()], &mut grads[range]);
     }
@@ -408,6 +458,25 @@ mod tests {
             passed > 500 && refused > 500,
             "{passed} passed, {refused} refused"
         );
+    }
+
+    #[test]
+    fn step_except_leaves_frozen_tensors_and_their_state() {
+        let mut params = [1.0f64; 8];
+        let mut grads = [1.0f64; 8];
+        let mut opt = Momentum::with_state(0.5, 0.9, [0.0f64; 8]);
+        step_except(
+            &mut opt,
+            &mut params,
+            &mut grads,
+            TENSORS,
+            &[true, false, false],
+        )
+        .unwrap();
+        assert_close(&params, &[1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 1.0, 1.0]);
+        Optimizer::<f64>::state(&opt, &mut |_, v| {
+            assert_close(v, &[0.0, 0.0, 0.0, 0.0, -0.5, -0.5, 0.0, 0.0]);
+        });
     }
 
     #[test]

@@ -9,6 +9,12 @@ pub trait Schedule {
     fn lr(&self, base: f64, step: usize) -> f64;
 }
 
+impl<S: Schedule + ?Sized> Schedule for &S {
+    fn lr(&self, base: f64, step: usize) -> f64 {
+        (**self).lr(base, step)
+    }
+}
+
 /// The base rate at every step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Constant;
@@ -138,8 +144,8 @@ impl<S: Schedule> Schedule for Warmup<S> {
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::optim::{Optimizer, Scheduled, Sgd, StepDecay};
-/// # use constnet_runtime::{Init, Role, TensorInfo};
+/// use constnet::optim::{Optimizer, Scheduled, Sgd, StepDecay};
+/// # use constnet::{Init, Role, TensorInfo};
 /// # let w = TensorInfo { name: "w", shape: &[1], offset: 0, len: 1, role: Role::Weight,
 /// #     fan_in: 1, fan_out: 1, init: Init::Zeros };
 /// let mut opt = Scheduled::new(Sgd::new(0.1), StepDecay { every: 2, gamma: 0.5 }, 0.1);
@@ -221,6 +227,10 @@ impl<E: Scalar, O: Optimizer<E>, S: Schedule> Optimizer<E> for Scheduled<O, S> {
 
     fn set_learning_rate(&mut self, lr: f64) {
         self.base_lr = lr;
+    }
+
+    fn base_learning_rate(&self) -> f64 {
+        self.base_lr
     }
 
     fn reset(&mut self) {

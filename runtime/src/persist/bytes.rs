@@ -87,7 +87,7 @@ const fn u64_at(b: &[u8], at: usize) -> u64 {
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::persist::bytes::checksum;
+/// use constnet::persist::bytes::checksum;
 /// // CRC-32 of "123456789" is the catalogue's check value 0xcbf43926.
 /// assert_eq!(checksum(b"123456789"), 0xcbf4_3926);
 /// ```
@@ -280,7 +280,7 @@ pub const fn check(bytes: &[u8], expected: &Header) -> Result<(), Fault> {
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::persist::bytes::{checksum, decode_f32, HEADER_LEN};
+/// use constnet::persist::bytes::{checksum, decode_f32, HEADER_LEN};
 /// const FILE: [u8; 40] = {
 ///     let mut f = [0u8; 40];
 ///     let head = *b"CNET\x02\0\0\0\x2a\0\0\0\0\0\0\0\x04\0\0\0\x02\0\0\0\0\0\0\0";
@@ -294,7 +294,7 @@ pub const fn check(bytes: &[u8], expected: &Header) -> Result<(), Fault> {
 ///     while k < 4 { f[28 + k] = sum[k]; k += 1; }
 ///     f
 /// };
-/// static PARAMS: [f32; 2] = constnet_runtime::persist::bytes::decode_f32::<2>(&FILE, 42);
+/// static PARAMS: [f32; 2] = constnet::persist::bytes::decode_f32::<2>(&FILE, 42);
 /// assert_eq!(PARAMS, [1.5, 1.5]);
 /// ```
 pub const fn decode_f32<const N: usize>(bytes: &[u8], signature: u64) -> [f32; N] {

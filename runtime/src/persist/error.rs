@@ -3,7 +3,7 @@
 use std::boxed::Box;
 use std::format;
 use std::path::PathBuf;
-use std::string::String;
+use std::string::{String, ToString};
 use std::vec::Vec;
 
 use super::bytes::VERSION;
@@ -190,6 +190,37 @@ pub enum PersistError {
         found: Vec<usize>,
     },
 
+    /// A checkpoint file is malformed, or holds state this run cannot take
+    /// (another optimizer's buffers).
+    #[error("invalid checkpoint: {reason}")]
+    InvalidCheckpoint {
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A checkpoint of a format version this build does not read.
+    #[error("unsupported checkpoint version {found}; this build reads version 1")]
+    UnsupportedCheckpointVersion {
+        /// The version in the file.
+        found: u32,
+    },
+
+    /// A name map leaves tensors unmatched: tensors of the file no network
+    /// tensor takes, or network tensors nothing in the file fills.
+    #[error("{}", unmatched_message(network, file, net))]
+    Unmatched {
+        /// The network being loaded or saved.
+        network: &'static str,
+        /// The file's tensors left over (PyTorch names).
+        file: Vec<String>,
+        /// The network's tensors left over.
+        net: Vec<&'static str>,
+    },
+
+    /// A pattern choosing tensors to load names none of the network's.
+    #[error(transparent)]
+    UnknownTensor(#[from] crate::network::params::UnmatchedPattern),
+
     /// A tensor has another element type in the file than in the network.
     #[error("tensor `{name}`: expected dtype {expected}, found {found}")]
     DtypeMismatch {
@@ -200,6 +231,23 @@ pub enum PersistError {
         /// The dtype in the file.
         found: String,
     },
+}
+
+/// The message of [`PersistError::Unmatched`].
+fn unmatched_message(network: &str, file: &[String], net: &[&str]) -> String {
+    let list = |names: &mut dyn Iterator<Item = &str>| {
+        let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    };
+    format!(
+        "the name map leaves tensors unmatched: in the file {}; in network `{network}` {}",
+        list(&mut file.iter().map(String::as_str)),
+        list(&mut net.iter().copied()),
+    )
 }
 
 /// The message of [`PersistError::UnsupportedVersion`].

@@ -32,14 +32,17 @@
 //!
 //! # Examples
 //! ```no_run
-//! # fn demo<N: constnet_runtime::Network>(net: &mut N) -> Result<(), constnet_runtime::persist::PersistError> {
-//! use constnet_runtime::persist;
+//! use constnet::{network, persist};
 //!
-//! persist::save_bytes(net, "model.cnet")?;
-//! persist::load_bytes(net, "model.cnet")?;
-//! persist::save_safetensors(net, "model.safetensors")?;
-//! # Ok(())
-//! # }
+//! network! {
+//!     struct Net: [4] => affine(8) -> relu -> affine(3) -> softmax
+//! }
+//!
+//! let mut net = Net::<f32>::seeded(0);
+//! persist::save_bytes(&net, "model.cnet")?;
+//! persist::load_bytes(&mut net, "model.cnet")?;
+//! persist::save_safetensors(&net, "model.safetensors")?;
+//! # Ok::<(), constnet::persist::PersistError>(())
 //! ```
 
 #[cfg(feature = "std")]
@@ -47,6 +50,8 @@ mod atomic;
 pub mod bytes;
 #[cfg(feature = "std")]
 mod error;
+#[cfg(feature = "std")]
+mod mapped;
 #[cfg(feature = "std")]
 mod safetensors;
 
@@ -57,6 +62,8 @@ pub use bytes::{Fault, HEADER_LEN, Header, MAGIC, VERSION};
 pub use bytes::{from_bytes, load_bytes, save_bytes, to_bytes};
 #[cfg(feature = "std")]
 pub use error::PersistError;
+#[cfg(feature = "std")]
+pub use mapped::{NameMap, from_mapped, load_mapped, save_mapped};
 #[cfg(feature = "std")]
 pub use safetensors::{
     SAFETENSORS_MAX_HEADER_LEN, from_safetensors, load_safetensors, save_safetensors,
@@ -72,7 +79,7 @@ use crate::{Scalar, TensorInfo};
 /// Opens a regular file for a loader and returns it with its length; a
 /// FIFO, a device or a directory is refused before any read.
 #[cfg(feature = "std")]
-fn open(path: &Path) -> Result<(std::fs::File, u64), PersistError> {
+pub(crate) fn open(path: &Path) -> Result<(std::fs::File, u64), PersistError> {
     crate::bounded::open_regular(path).map_err(|e| match e {
         crate::bounded::OpenError::Io(source) => PersistError::Io {
             action: "read",
@@ -91,7 +98,10 @@ fn open(path: &Path) -> Result<(std::fs::File, u64), PersistError> {
 /// Elements outside every tensor are not checked: no tensor names them, and
 /// generated networks have none.
 #[cfg(feature = "std")]
-fn check_finite<E: Scalar>(params: &[E], tensors: &[TensorInfo]) -> Result<(), PersistError> {
+pub(crate) fn check_finite<E: Scalar>(
+    params: &[E],
+    tensors: &[TensorInfo],
+) -> Result<(), PersistError> {
     for tensor in tensors {
         let values = params.get(tensor.range()).unwrap_or_default();
         if let Some((index, value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {

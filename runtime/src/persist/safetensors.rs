@@ -23,7 +23,7 @@
 use std::format;
 use std::io::Read;
 use std::path::Path;
-use std::string::ToString;
+use std::string::{String, ToString};
 use std::vec::Vec;
 
 use ::safetensors::tensor::{Metadata, TensorView};
@@ -41,14 +41,14 @@ pub const SAFETENSORS_MAX_HEADER_LEN: u64 = 1 << 20;
 /// Bytes of the little-endian header length that starts every file.
 const LEN_BYTES: usize = 8;
 
-const FORMAT_KEY: &str = "format";
+pub(super) const FORMAT_KEY: &str = "format";
 const NETWORK_KEY: &str = "constnet.network";
 const SIGNATURE_KEY: &str = "constnet.signature";
 /// PyTorch's batch-norm step counter, which constnet has no use for.
-const IGNORED_SUFFIX: &str = ".num_batches_tracked";
+pub(super) const IGNORED_SUFFIX: &str = ".num_batches_tracked";
 
 /// The dtype of element type `E` and its name in messages.
-fn dtype<E: Scalar>() -> (Dtype, &'static str) {
+pub(super) fn dtype<E: Scalar>() -> (Dtype, &'static str) {
     if E::BYTES == 4 {
         (Dtype::F32, "F32")
     } else {
@@ -56,7 +56,7 @@ fn dtype<E: Scalar>() -> (Dtype, &'static str) {
     }
 }
 
-fn invalid(e: SafeTensorError) -> PersistError {
+pub(super) fn invalid(e: SafeTensorError) -> PersistError {
     PersistError::InvalidSafetensors {
         reason: e.to_string(),
     }
@@ -67,6 +67,22 @@ fn invalid(e: SafeTensorError) -> PersistError {
 /// # Errors
 /// [`PersistError::NonFinite`] if a parameter is NaN or infinite.
 pub fn to_safetensors<N: Network>(net: &N) -> Result<Vec<u8>, PersistError> {
+    let names: Vec<&str> = N::TENSORS.iter().map(|t| t.name).collect();
+    let metadata = [
+        (FORMAT_KEY, "pt".to_string()),
+        (NETWORK_KEY, N::NAME.to_string()),
+        (SIGNATURE_KEY, format!("{:#018x}", N::SIGNATURE)),
+    ];
+    encode(net, &names, &metadata)
+}
+
+/// The network's tensors as a safetensors file, tensor `i` of
+/// `N::TENSORS` under `names[i]`, with `metadata`.
+pub(super) fn encode<N: Network, S: AsRef<str>>(
+    net: &N,
+    names: &[S],
+    metadata: &[(&str, String)],
+) -> Result<Vec<u8>, PersistError> {
     let params = net.params();
     check_finite(params, N::TENSORS)?;
     let size = N::Elem::BYTES;
@@ -76,21 +92,17 @@ pub fn to_safetensors<N: Network>(net: &N) -> Result<Vec<u8>, PersistError> {
     }
     let (dtype, _) = dtype::<N::Elem>();
     let mut views = Vec::with_capacity(N::TENSORS.len());
-    for t in N::TENSORS {
+    for (t, name) in N::TENSORS.iter().zip(names) {
         let data = raw
             .get(t.offset * size..(t.offset + t.len) * size)
             .unwrap_or_default();
         let view = TensorView::new(dtype, t.shape.to_vec(), data).map_err(invalid)?;
-        views.push((t.name, view));
+        views.push((name.as_ref(), view));
     }
-    let metadata = [
-        (FORMAT_KEY, "pt".to_string()),
-        (NETWORK_KEY, N::NAME.to_string()),
-        (SIGNATURE_KEY, format!("{:#018x}", N::SIGNATURE)),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    let metadata = metadata
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
     ::safetensors::serialize(views, Some(metadata)).map_err(invalid)
 }
 
@@ -178,7 +190,7 @@ fn check_declared<N: Network>(metadata: &Metadata) -> Result<usize, PersistError
 }
 
 /// A tensor of at most one element, as PyTorch's batch counters are.
-fn is_scalar(info: &::safetensors::tensor::TensorInfo) -> bool {
+pub(super) fn is_scalar(info: &::safetensors::tensor::TensorInfo) -> bool {
     info.shape.iter().product::<usize>() <= 1
 }
 
@@ -238,16 +250,19 @@ pub fn load_safetensors<N: Network>(
 ) -> Result<(), PersistError> {
     let path = path.as_ref();
     let (mut file, len) = super::open(path)?;
-    let bytes = read_bounded::<N>(&mut file, len, path).map_err(|e| e.in_file(path))?;
+    let bytes =
+        read_bounded(&mut file, len, path, check_declared::<N>).map_err(|e| e.in_file(path))?;
     from_safetensors(net, &bytes).map_err(|e| e.in_file(path))
 }
 
-/// Reads a safetensors file of `len` bytes for `N`: the header length, the
-/// header (checked against the network), then exactly the declared data.
-fn read_bounded<N: Network>(
+/// Reads a safetensors file of `len` bytes: the header length, the header
+/// (which `check` accepts and returns the data length of), then exactly the
+/// declared data.
+pub(super) fn read_bounded(
     reader: &mut impl Read,
     len: u64,
     path: &Path,
+    check: impl FnOnce(&Metadata) -> Result<usize, PersistError>,
 ) -> Result<Vec<u8>, PersistError> {
     let read_err = |source| PersistError::Io {
         action: "read",
@@ -285,7 +300,7 @@ fn read_bounded<N: Network>(
             reason: format!("invalid header: {e}"),
         }
     })?;
-    let data_len = check_declared::<N>(&metadata)? as u64;
+    let data_len = check(&metadata)? as u64;
     let total = data_start + data_len;
     if len != total {
         let found = usize::try_from(len).unwrap_or(usize::MAX);
@@ -296,8 +311,9 @@ fn read_bounded<N: Network>(
             PersistError::TrailingData { expected, found }
         });
     }
-    // Bounded by the network's size: every declared tensor is one of its
-    // tensors, or a scalar batch counter.
+    // Bounded by what `check` accepted: for a whole network its size (every
+    // declared tensor is one of its tensors, or a scalar batch counter),
+    // and in any case the file's length.
     let start = bytes.len();
     bytes.resize(start + data_len as usize, 0);
     if read_full(reader, &mut bytes[start..]).map_err(read_err)? < data_len as usize {

@@ -185,7 +185,8 @@ pub(crate) fn running_len(tensors: &[TensorInfo]) -> usize {
 }
 
 /// Folds the batch statistics into the running averages and applies the
-/// optimizer's update, or does neither.
+/// optimizer's update to every tensor not flagged in `frozen` (empty:
+/// none is), or does neither.
 ///
 /// The update is checked before it is written ([`optim::step`]). The
 /// running averages, which generated code writes, are backed up into
@@ -199,6 +200,7 @@ pub(crate) fn apply<N: Trainable, O: Optimizer<N::Elem> + ?Sized>(
     grads: &mut [N::Elem],
     opt: &mut O,
     backup: &mut [N::Elem],
+    frozen: &[bool],
 ) -> Result<(), Fault> {
     let running = || N::TENSORS.iter().filter(|t| !t.role.is_trainable());
     let mut at = 0;
@@ -209,7 +211,7 @@ pub(crate) fn apply<N: Trainable, O: Optimizer<N::Elem> + ?Sized>(
     net.commit_statistics(grads);
     let result = match running().find(|t| !all_finite(&net.params()[t.range()])) {
         Some(t) => Err(Fault::RunningStatistic { tensor: t.name }),
-        None => optim::step(opt, net.params_mut(), grads, N::TENSORS)
+        None => optim::step_except(opt, net.params_mut(), grads, N::TENSORS, frozen)
             .map_err(|refused| blame_update::<N>(net.params(), refused)),
     };
     if result.is_err() {

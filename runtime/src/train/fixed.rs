@@ -122,6 +122,6 @@ where
     if !loss.is_finite() || !all_finite(grads) {
         return Err(stop(loss, fault::diagnose(net, loss, grads)));
     }
-    fault::apply(net, grads, opt, &mut ws.data).map_err(|f| stop(loss, f))?;
+    fault::apply(net, grads, opt, &mut ws.data, &[]).map_err(|f| stop(loss, f))?;
     Ok(loss)
 }

@@ -4,23 +4,36 @@ use std::path::Path;
 use std::string::String;
 use std::vec::Vec;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use super::metrics::Regression;
 
 use crate::persist::{PersistError, write_atomic};
 
 /// The metrics of one epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+///
+/// A network trained with the mean squared error records [`Regression`]
+/// metrics (MAE, RMSE, R²) and no accuracy; any other records accuracy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     /// Epoch number, from 1.
     pub epoch: usize,
     /// Mean training loss (training mode, L2 penalty included).
     pub train_loss: f64,
-    /// Training accuracy (training mode), in `[0, 1]`.
-    pub train_accuracy: f64,
+    /// Training accuracy (training mode), in `[0, 1]`; `None` for a
+    /// network trained with the mean squared error.
+    pub train_accuracy: Option<f64>,
+    /// Training MAE, RMSE and R² (training mode), for a network trained
+    /// with the mean squared error.
+    pub train_regression: Option<Regression>,
     /// Mean validation loss (inference mode), when there is a validation set.
     pub val_loss: Option<f64>,
-    /// Validation accuracy, when there is a validation set.
+    /// Validation accuracy, when there is a validation set and the loss is
+    /// not the mean squared error.
     pub val_accuracy: Option<f64>,
+    /// Validation MAE, RMSE and R², when there is a validation set and the
+    /// loss is the mean squared error.
+    pub val_regression: Option<Regression>,
     /// Learning rate at the end of the epoch.
     pub learning_rate: f64,
     /// Wall time of the epoch, validation included, in seconds.
@@ -30,7 +43,7 @@ pub struct EpochRecord {
 }
 
 /// Every epoch of a run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
     /// The epochs, in order.
     pub epochs: Vec<EpochRecord>,
@@ -45,18 +58,24 @@ impl History {
         self.epochs.last()
     }
 
-    /// The history as CSV, one row per epoch; empty cells for missing values.
+    /// The history as CSV, one row per epoch; empty cells for missing
+    /// values (accuracy for a regression, MAE, RMSE and R² otherwise).
     pub fn to_csv(&self) -> String {
         let mut out = String::from(
-            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,samples_per_second\n",
+            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,\
+             samples_per_second,train_mae,train_rmse,train_r2,val_mae,val_rmse,val_r2\n",
         );
         let opt = |v: Option<f64>| v.map(|v| std::format!("{v}")).unwrap_or_default();
+        let reg =
+            |r: Option<Regression>| [r.map(|r| r.mae), r.map(|r| r.rmse), r.map(|r| r.r2)].map(opt);
         for e in &self.epochs {
+            let [tm, trm, tr2] = reg(e.train_regression);
+            let [vm, vrm, vr2] = reg(e.val_regression);
             out.push_str(&std::format!(
-                "{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{tm},{trm},{tr2},{vm},{vrm},{vr2}\n",
                 e.epoch,
                 e.train_loss,
-                e.train_accuracy,
+                opt(e.train_accuracy),
                 opt(e.val_loss),
                 opt(e.val_accuracy),
                 e.learning_rate,
@@ -98,9 +117,11 @@ mod tests {
         EpochRecord {
             epoch,
             train_loss: 0.5,
-            train_accuracy: 0.75,
+            train_accuracy: Some(0.75),
+            train_regression: None,
             val_loss: val,
             val_accuracy: val.map(|_| 0.8),
+            val_regression: None,
             learning_rate: 0.01,
             seconds: 1.5,
             samples_per_second: 1000.0,
@@ -116,8 +137,8 @@ mod tests {
         let csv = h.to_csv();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 3);
-        assert_eq!(lines[1], "1,0.5,0.75,,,0.01,1.5,1000");
-        assert_eq!(lines[2], "2,0.5,0.75,0.25,0.8,0.01,1.5,1000");
+        assert_eq!(lines[1], "1,0.5,0.75,,,0.01,1.5,1000,,,,,,");
+        assert_eq!(lines[2], "2,0.5,0.75,0.25,0.8,0.01,1.5,1000,,,,,,");
     }
 
     #[test]
@@ -202,10 +223,7 @@ mod plot {
             (
                 &right,
                 "accuracy",
-                [
-                    series(|e| Some(e.train_accuracy)),
-                    series(|e| e.val_accuracy),
-                ],
+                [series(|e| e.train_accuracy), series(|e| e.val_accuracy)],
             ),
         ];
         for (area, title, [train, valid]) in panels {

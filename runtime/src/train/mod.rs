@@ -17,6 +17,10 @@
 //! (`relu(NaN)` is NaN, as in PyTorch), so a NaN input or weight gives a
 //! NaN loss rather than a plausible one.
 
+#[cfg(feature = "std")]
+pub mod callbacks;
+#[cfg(feature = "std")]
+pub mod checkpoint;
 mod fault;
 pub mod fixed;
 #[cfg(feature = "std")]
@@ -24,17 +28,27 @@ pub mod gradcheck;
 #[cfg(feature = "std")]
 mod history;
 #[cfg(feature = "std")]
+pub mod metrics;
+#[cfg(feature = "std")]
 mod step;
 #[cfg(feature = "std")]
 mod trainer;
 
+#[cfg(feature = "std")]
+pub use callbacks::{Callback, Control, Event, Monitor, ReduceOnPlateau, SaveBest};
+#[cfg(feature = "std")]
+pub use checkpoint::Checkpoint;
 pub use fault::Fault;
 #[cfg(feature = "std")]
 pub use history::{EpochRecord, History};
 #[cfg(feature = "std")]
+pub use metrics::{
+    ConfusionMatrix, Regression, confusion_matrix, regression_metrics, top_k_accuracy,
+};
+#[cfg(feature = "std")]
 pub use step::{Clip, StepStats, Stepper};
 #[cfg(feature = "std")]
-pub use trainer::{Metrics, Progress, Trainer, evaluate};
+pub use trainer::{Every, Metrics, Progress, Trainer, evaluate};
 
 /// Why training or evaluation stopped.
 #[cfg(feature = "std")]
@@ -149,7 +163,32 @@ pub enum TrainError {
         /// The value given.
         value: f64,
     },
-    /// Writing the history failed.
+    /// A pattern of [`Stepper::freeze`] or [`Trainer::freeze`] names no
+    /// tensor.
+    #[error("cannot freeze: {0}")]
+    UnknownTensor(#[from] crate::network::params::UnmatchedPattern),
+    /// A callback stopped training with an error of its own (a metric it
+    /// watches was not recorded, or whatever a closure reports).
+    #[error("callback: {message}")]
+    Callback {
+        /// What went wrong.
+        message: std::string::String,
+    },
+    /// The checkpoint to resume from was written by a run with other
+    /// settings, which would not continue it exactly.
+    #[error(
+        "cannot resume: the checkpoint was written with {what} {checkpoint}, this trainer uses {trainer}"
+    )]
+    ResumeMismatch {
+        /// Which setting: `batch size`, `seed` or `drop_last`.
+        what: &'static str,
+        /// Its value in the checkpoint.
+        checkpoint: std::string::String,
+        /// Its value in this trainer.
+        trainer: std::string::String,
+    },
+    /// Writing the history, a checkpoint or a best model, or reading a
+    /// checkpoint, failed.
     #[error(transparent)]
     Persist(#[from] crate::persist::PersistError),
 }

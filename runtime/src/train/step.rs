@@ -62,6 +62,11 @@ pub struct Stepper<N: Trainable> {
     steps: u64,
     clip: Clip,
     weight_decay: f64,
+    /// One flag per tensor of `N::TENSORS`: not updated (empty: none).
+    frozen: Vec<bool>,
+    /// The longest frozen prefix of the flat parameters, which the
+    /// backward pass may skip (`StepCtx::frozen`).
+    frozen_prefix: usize,
     _net: PhantomData<fn(N)>,
 }
 
@@ -78,8 +83,42 @@ impl<N: Trainable + Sync> Stepper<N> {
             steps: 0,
             clip: Clip::None,
             weight_decay: 0.0,
+            frozen: Vec::new(),
+            frozen_prefix: 0,
             _net: PhantomData,
         }
+    }
+
+    /// Freezes the tensors the patterns name (see
+    /// [`network::params::matches`](crate::network::params::matches):
+    /// `conv1`, `conv1.weight`, `conv*`): steps leave them, and the
+    /// optimizer's state of them, unchanged. When the frozen tensors start
+    /// the flat parameter array (the lower layers, as transfer learning
+    /// freezes them), the backward pass also skips their gradients and
+    /// everything only they need. Replaces an earlier `freeze`; an empty
+    /// list thaws every tensor.
+    ///
+    /// # Errors
+    /// [`TrainError::UnknownTensor`] for a pattern that names no tensor.
+    pub fn freeze<P: AsRef<str>>(mut self, patterns: &[P]) -> Result<Self, TrainError> {
+        self.frozen = crate::network::params::select(N::TENSORS, patterns)?;
+        if !self.frozen.contains(&true) {
+            self.frozen.clear();
+        }
+        self.frozen_prefix = frozen_prefix(N::TENSORS, &self.frozen);
+        Ok(self)
+    }
+
+    /// Whether tensor `i` of `N::TENSORS` is frozen.
+    pub fn is_frozen(&self, i: usize) -> bool {
+        self.frozen.get(i).copied().unwrap_or(false)
+    }
+
+    /// Sets the count of steps taken, as when resuming a run: dropout masks
+    /// derive from it, so a resumed run draws the masks the uninterrupted
+    /// one would.
+    pub fn set_steps(&mut self, steps: u64) {
+        self.steps = steps;
     }
 
     /// Splits each batch across `threads` threads (at least 1).
@@ -174,6 +213,11 @@ impl<N: Trainable + Sync> Stepper<N> {
         let loss = self.run_shards(net, xs, ts, outputs, shards, seed);
         let (clip, weight_decay) = (self.clip, self.weight_decay);
         let grads = &mut self.shards[0].grads[..N::STORE_LEN];
+        // Frozen gradients may be skipped (stale) or computed: either way
+        // they are no part of the step, of its clipping norm or its checks.
+        for (t, _) in N::TENSORS.iter().zip(&self.frozen).filter(|(_, f)| **f) {
+            grads[t.range()].fill(N::Elem::ZERO);
+        }
         if !loss.is_finite() || !all_finite(grads) {
             return Err(non_finite(loss, fault::diagnose(net, loss, grads)));
         }
@@ -194,12 +238,12 @@ impl<N: Trainable + Sync> Stepper<N> {
         if !(loss + penalty).is_finite() {
             return Err(non_finite(loss + penalty, Fault::Loss));
         }
-        let backup = &mut self.backup[..];
+        let (backup, frozen) = (&mut self.backup[..], &self.frozen[..]);
         let applied = if weight_decay > 0.0 {
             let mut decayed = WeightDecay::new(&mut *opt, weight_decay);
-            fault::apply(net, grads, &mut decayed, backup)
+            fault::apply(net, grads, &mut decayed, backup, frozen)
         } else {
-            fault::apply(net, grads, opt, backup)
+            fault::apply(net, grads, opt, backup, frozen)
         };
         applied.map_err(|f| non_finite(loss + penalty, f))?;
         self.steps += 1;
@@ -279,12 +323,14 @@ impl<N: Trainable + Sync> Stepper<N> {
         seed: u64,
     ) -> f64 {
         let batch = xs.len();
+        let frozen = self.frozen_prefix;
         let work = |shard: &mut Shard<N::Elem>, i: usize, outs: Option<&mut [N::Output]>| {
             let (start, end) = bounds(i, shards, batch);
             let ctx = StepCtx {
                 seed,
                 first_sample: start,
                 batch,
+                frozen,
             };
             let mut ws = Workspace {
                 data: &mut shard.data,
@@ -351,6 +397,21 @@ pub(super) fn check_hyperparameters(clip: Clip, weight_decay: f64) -> Result<(),
     Ok(())
 }
 
+/// The flat offset below which every parameter is frozen: the end of the
+/// frozen tensors that start the array, before the first trained one.
+fn frozen_prefix(tensors: &[crate::TensorInfo], frozen: &[bool]) -> usize {
+    let mut end = 0;
+    for (t, &f) in tensors.iter().zip(frozen) {
+        if !f && t.role.is_trainable() {
+            break;
+        }
+        if f {
+            end = t.offset + t.len;
+        }
+    }
+    end
+}
+
 /// Samples `[start, end)` of shard `i` of `shards` over `batch` samples:
 /// sizes differ by at most one, and no shard is empty while `shards <= batch`.
 fn bounds(i: usize, shards: usize, batch: usize) -> (usize, usize) {
@@ -405,12 +466,34 @@ fn sum_into<E: Scalar>(total: &mut [E], rest: &[Shard<E>]) {
     go(total, rest, 0);
 }
 
-/// `total[i] += Σ_shards shard[offset + i]` on this thread, shards in order.
+/// `total[i] += Σ_shards shard[offset + i]` on this thread, shards in order,
+/// in the AVX2 build when the CPU has it (additions round the same at every
+/// vector width, so the sum's bits do not depend on the build).
 fn add_shards<E: Scalar>(total: &mut [E], rest: &[Shard<E>], offset: usize) {
-    for shard in rest {
-        let part = &shard.grads[offset..offset + total.len()];
-        for (t, &g) in total.iter_mut().zip(part) {
-            *t += g;
+    crate::kernels::dispatch::wide(AddShards {
+        total,
+        rest,
+        offset,
+    });
+}
+
+/// The loop of [`add_shards`].
+struct AddShards<'a, E> {
+    total: &'a mut [E],
+    rest: &'a [Shard<E>],
+    offset: usize,
+}
+
+impl<E: Scalar> crate::kernels::dispatch::Loop for AddShards<'_, E> {
+    type Out = ();
+    #[inline(always)]
+    fn run(self) {
+        let n = self.total.len();
+        for shard in self.rest {
+            let part = &shard.grads[self.offset..self.offset + n];
+            for (t, &g) in self.total.iter_mut().zip(part) {
+                *t += g;
+            }
         }
     }
 }

@@ -1,7 +1,10 @@
-//! Epochs over a dataset: shuffled minibatches, validation, early stopping,
-//! progress, and the history of metrics.
+//! Runs over a dataset: shuffled minibatches for a number of epochs or
+//! steps, validation, early stopping, callbacks, checkpoints that resume
+//! exactly, frozen layers, progress, and the history of metrics.
 
 use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::string::{String, ToString};
 use std::time::Instant;
 use std::vec::Vec;
 
@@ -9,10 +12,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use super::callbacks::{Callback, Control, Event};
+use super::checkpoint::{Checkpoint, EpochProgress, TrainState};
 use super::fault::{Fault, check_batch, first_non_finite};
+use super::metrics::{Regression, RegressionSums};
 use super::{Clip, EpochRecord, History, Stepper, TrainError};
 use crate::data::{Batches, Dataset};
-use crate::loss::{Target, is_correct};
+use crate::loss::{LossKind, Target, is_correct};
 use crate::optim::Optimizer;
 use crate::{Scalar, Tensor, Trainable};
 
@@ -30,23 +36,44 @@ pub enum Progress {
     Quiet,
 }
 
-/// Loss and accuracy of a network on a dataset.
+/// Loss and accuracy (or, for the mean squared error, regression metrics)
+/// of a network on a dataset.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Metrics {
     /// Mean loss.
     pub loss: f64,
-    /// Fraction classified correctly, in `[0, 1]`.
-    pub accuracy: f64,
+    /// Fraction classified correctly, in `[0, 1]`; `None` for a network
+    /// trained with the mean squared error.
+    pub accuracy: Option<f64>,
+    /// MAE, RMSE and R², for a network trained with the mean squared error.
+    pub regression: Option<Regression>,
 }
 
-/// Trains a network for a number of epochs.
+/// How often a [`Trainer`] writes its checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Every {
+    /// Every this many optimizer steps (at least 1).
+    Steps(u64),
+    /// At the end of every this many epochs (at least 1).
+    Epochs(usize),
+}
+
+/// How long a run lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Budget {
+    Epochs(usize),
+    Steps(u64),
+}
+
+/// Trains a network for a number of epochs, or of steps.
 ///
 /// Defaults: 10 epochs, batch 100, seed 0, every core, no clipping, no weight
-/// decay, no early stopping. The same seed and data give bit-identical
-/// weights for the same thread count.
+/// decay, no early stopping, nothing frozen, no checkpoints. The same seed
+/// and data give bit-identical weights for the same thread count, and so
+/// does a run resumed from one of its checkpoints.
 #[derive(Debug, Clone)]
 pub struct Trainer {
-    epochs: usize,
+    budget: Budget,
     batch: usize,
     seed: u64,
     threads: Option<usize>,
@@ -57,6 +84,9 @@ pub struct Trainer {
     progress: Progress,
     eval_batch: usize,
     valid_label: &'static str,
+    freeze: Vec<String>,
+    checkpoint: Option<(PathBuf, Every)>,
+    resume: Option<PathBuf>,
 }
 
 impl Default for Trainer {
@@ -69,7 +99,7 @@ impl Trainer {
     /// A trainer with the defaults above.
     pub fn new() -> Self {
         Trainer {
-            epochs: 10,
+            budget: Budget::Epochs(10),
             batch: 100,
             seed: 0,
             threads: None,
@@ -80,12 +110,23 @@ impl Trainer {
             progress: Progress::Auto,
             eval_batch: 500,
             valid_label: "validation",
+            freeze: Vec::new(),
+            checkpoint: None,
+            resume: None,
         }
     }
 
-    /// Number of passes over the training set.
+    /// Number of passes over the training set (replaces a step budget).
     pub fn epochs(mut self, epochs: usize) -> Self {
-        self.epochs = epochs;
+        self.budget = Budget::Epochs(epochs);
+        self
+    }
+
+    /// Runs exactly `steps` optimizer steps, epoch after epoch, instead of
+    /// a number of epochs; the last epoch may be partial, and is recorded
+    /// as such.
+    pub fn steps(mut self, steps: u64) -> Self {
+        self.budget = Budget::Steps(steps);
         self
     }
 
@@ -146,6 +187,31 @@ impl Trainer {
         self
     }
 
+    /// Freezes the tensors the patterns name (`conv1`, `conv1.weight`,
+    /// `conv*`; see [`Stepper::freeze`]): training leaves them unchanged
+    /// and, for frozen lower layers, skips their backward pass.
+    pub fn freeze<P: AsRef<str>>(mut self, patterns: &[P]) -> Self {
+        self.freeze = patterns.iter().map(|p| p.as_ref().into()).collect();
+        self
+    }
+
+    /// Writes a [`Checkpoint`] to `path` (atomically) every so many steps
+    /// or epochs, and after the last step.
+    pub fn checkpoint(mut self, path: impl Into<PathBuf>, every: Every) -> Self {
+        self.checkpoint = Some((path.into(), every));
+        self
+    }
+
+    /// Resumes from the checkpoint at `path`: [`Trainer::fit`] first
+    /// restores the network, the optimizer, the counters, the history and
+    /// the callbacks' state from it, then continues the run. The optimizer
+    /// must be built as the run's was (its hyperparameters are not in the
+    /// checkpoint; its state, step count and base rate are).
+    pub fn resume(mut self, path: impl Into<PathBuf>) -> Self {
+        self.resume = Some(path.into());
+        self
+    }
+
     /// Trains `net` on `train`, validating on `valid` after each epoch.
     ///
     /// Each step is checked as [`Stepper::step`] documents; the validation
@@ -159,11 +225,14 @@ impl Trainer {
     /// - [`TrainError::NonFiniteEvaluation`] when validation meets one.
     /// - [`TrainError::EmptyDataset`], [`TrainError::EmptyEvaluation`] (an
     ///   empty validation set), [`TrainError::ZeroBatch`],
-    ///   [`TrainError::NoSteps`] (zero epochs, or `drop_last` with a batch
-    ///   larger than the training set), [`TrainError::Label`],
-    ///   [`TrainError::InvalidHyperparameter`] and
-    ///   [`TrainError::EarlyStoppingWithoutValidation`] before training
-    ///   starts.
+    ///   [`TrainError::NoSteps`] (zero epochs or steps, or `drop_last` with
+    ///   a batch larger than the training set), [`TrainError::Label`],
+    ///   [`TrainError::InvalidHyperparameter`],
+    ///   [`TrainError::UnknownTensor`] (a frozen pattern naming nothing),
+    ///   [`TrainError::EarlyStoppingWithoutValidation`] and, when resuming,
+    ///   [`TrainError::Persist`] and [`TrainError::ResumeMismatch`] before
+    ///   training starts.
+    /// - [`TrainError::Persist`] when a checkpoint cannot be written.
     pub fn fit<N, D, O>(
         &self,
         net: &mut N,
@@ -188,7 +257,9 @@ impl Trainer {
     }
 
     /// [`Trainer::fit`] with an augmentation applied to every gathered batch
-    /// (for example random shifts), driven by the trainer's seeded generator.
+    /// (for example random shifts), driven by a generator seeded from the
+    /// trainer's seed and the step, so a resumed run draws what the
+    /// uninterrupted one would.
     ///
     /// # Errors
     /// As [`Trainer::fit`].
@@ -198,7 +269,7 @@ impl Trainer {
         train: &D,
         valid: Option<&D>,
         opt: &mut O,
-        mut augment: A,
+        augment: A,
     ) -> Result<History, TrainError>
     where
         N: Trainable + Clone + Sync,
@@ -208,15 +279,101 @@ impl Trainer {
         O: Optimizer<N::Elem>,
         A: FnMut(&mut [N::Input], &mut StdRng),
     {
+        self.fit_with_callbacks(net, train, valid, opt, augment, &mut [])
+    }
+
+    /// [`Trainer::fit_with`] with callbacks, called in order after every
+    /// epoch and, for those that ask, every few steps (see [`Callback`]).
+    ///
+    /// # Errors
+    /// As [`Trainer::fit`], and any error a callback returns.
+    pub fn fit_with_callbacks<N, D, O, A>(
+        &self,
+        net: &mut N,
+        train: &D,
+        valid: Option<&D>,
+        opt: &mut O,
+        mut augment: A,
+        callbacks: &mut [&mut dyn Callback<N>],
+    ) -> Result<History, TrainError>
+    where
+        N: Trainable + Clone + Sync,
+        D: Dataset<Input = N::Input> + Sync,
+        D::Target: Target<N::Output> + Clone + Send,
+        N::Input: Send,
+        O: Optimizer<N::Elem>,
+        A: FnMut(&mut [N::Input], &mut StdRng),
+    {
+        self.check_run::<N, D>(train, valid)?;
+        let mut stepper = Stepper::<N>::new(self.seed)
+            .clip(self.clip)
+            .weight_decay(self.weight_decay)
+            .freeze(&self.freeze)?;
+        if let Some(t) = self.threads {
+            stepper = stepper.threads(t);
+        }
+        let mut run = Run {
+            state: self.fresh_state(),
+            best: None,
+        };
+        if let Some(path) = &self.resume {
+            run = self.restore(path, net, opt, callbacks)?;
+            stepper.set_steps(run.state.steps);
+        }
+        let batches = Batches::new(train.len(), self.batch, self.seed).drop_last(self.drop_last);
+        let (mut xs, mut ts) = (Vec::new(), Vec::new());
+        let (mut outs, mut order) = (Vec::new(), Vec::new());
+        let bar = self.bar(batches.samples_per_epoch());
+        let result = self.epochs_loop(
+            Loop {
+                net,
+                train,
+                valid,
+                opt,
+                stepper: &mut stepper,
+                callbacks,
+                bar: bar.as_ref(),
+            },
+            &mut run,
+            &batches,
+            (&mut xs, &mut ts, &mut outs, &mut order),
+            &mut augment,
+        );
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        result?;
+        let mut history = run.state.history;
+        history.kept_epoch = history.epochs.last().map(|e| e.epoch);
+        if let Some((_, epoch, kept)) = run.best
+            && Some(epoch) != history.kept_epoch
+        {
+            *net = kept;
+            history.kept_epoch = Some(epoch);
+        }
+        Ok(history)
+    }
+
+    /// The checks before a run starts.
+    fn check_run<N, D>(&self, train: &D, valid: Option<&D>) -> Result<(), TrainError>
+    where
+        N: Trainable,
+        D: Dataset<Input = N::Input>,
+        D::Target: Target<N::Output>,
+    {
         if train.is_empty() {
             return Err(TrainError::EmptyDataset);
         }
         if self.batch == 0 {
             return Err(TrainError::ZeroBatch);
         }
-        if self.epochs == 0 || (self.drop_last && self.batch > train.len()) {
+        let no_budget = matches!(self.budget, Budget::Epochs(0) | Budget::Steps(0));
+        if no_budget || (self.drop_last && self.batch > train.len()) {
             return Err(TrainError::NoSteps {
-                epochs: self.epochs,
+                epochs: match self.budget {
+                    Budget::Epochs(n) => n,
+                    Budget::Steps(n) => usize::from(n > 0),
+                },
                 samples: train.len(),
                 batch: self.batch,
             });
@@ -234,114 +391,340 @@ impl Trainer {
         if let Some(v) = valid {
             check_labels::<N, D>(v)?;
         }
-        let mut stepper = Stepper::<N>::new(self.seed)
-            .clip(self.clip)
-            .weight_decay(self.weight_decay);
-        if let Some(t) = self.threads {
-            stepper = stepper.threads(t);
+        Ok(())
+    }
+
+    fn fresh_state(&self) -> TrainState {
+        TrainState {
+            seed: self.seed,
+            batch: self.batch,
+            drop_last: self.drop_last,
+            epoch: 0,
+            batches_done: 0,
+            steps: 0,
+            optimizer_steps: 0,
+            learning_rate_bits: 0,
+            progress: EpochProgress::default(),
+            history: History::default(),
+            best: None,
+            callbacks: Vec::new(),
         }
-        let batches = Batches::new(train.len(), self.batch, self.seed).drop_last(self.drop_last);
-        let mut rng = StdRng::seed_from_u64(self.seed ^ 0xa11c_e5ed);
-        let (mut xs, mut ts) = (Vec::new(), Vec::new());
-        let mut outs = Vec::new();
-        let mut order = Vec::new();
-        let mut history = History::default();
-        let mut best: Option<(f64, usize, N)> = None;
-        let bar = self.bar(batches.samples_per_epoch());
-        for epoch in 0..self.epochs {
-            let start = Instant::now();
-            batches.epoch_into(epoch as u64, &mut order);
-            if let Some(bar) = &bar {
-                bar.reset();
-                bar.set_prefix(std::format!("epoch {}/{}", epoch + 1, self.epochs));
+    }
+
+    /// Loads the checkpoint at `path` into the network, the optimizer and
+    /// the callbacks; returns the run's state.
+    fn restore<N, O>(
+        &self,
+        path: &Path,
+        net: &mut N,
+        opt: &mut O,
+        callbacks: &mut [&mut dyn Callback<N>],
+    ) -> Result<Run<N>, TrainError>
+    where
+        N: Trainable + Clone,
+        O: Optimizer<N::Elem>,
+    {
+        let checkpoint = Checkpoint::<N::Elem>::load::<N>(path)?;
+        let state = &checkpoint.state;
+        let mismatch = |what, checkpoint: String, trainer: String| {
+            Err(TrainError::ResumeMismatch {
+                what,
+                checkpoint,
+                trainer,
+            })
+        };
+        if state.batch != self.batch {
+            return mismatch(
+                "batch size",
+                state.batch.to_string(),
+                self.batch.to_string(),
+            );
+        }
+        if state.seed != self.seed {
+            return mismatch("seed", state.seed.to_string(), self.seed.to_string());
+        }
+        if state.drop_last != self.drop_last {
+            return mismatch(
+                "drop_last",
+                state.drop_last.to_string(),
+                self.drop_last.to_string(),
+            );
+        }
+        checkpoint.restore(net, opt)?;
+        for (callback, saved) in callbacks.iter_mut().zip(&checkpoint.state.callbacks) {
+            let values: Vec<f64> = saved.iter().map(|&b| f64::from_bits(b)).collect();
+            callback.restore(&values);
+        }
+        let best = match (checkpoint.state.best, &checkpoint.best) {
+            (Some((loss, epoch)), Some(params)) => {
+                let mut kept = net.clone();
+                kept.params_mut().copy_from_slice(params);
+                Some((f64::from_bits(loss), epoch, kept))
             }
-            let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
-            for chunk in order.chunks(self.batch) {
-                if self.drop_last && chunk.len() < self.batch {
+            _ => None,
+        };
+        Ok(Run {
+            state: checkpoint.state,
+            best,
+        })
+    }
+
+    /// Writes the run's checkpoint.
+    fn save<N, D, O>(
+        &self,
+        path: &Path,
+        l: &Loop<'_, '_, N, D, O>,
+        run: &Run<N>,
+    ) -> Result<(), TrainError>
+    where
+        N: Trainable,
+        O: Optimizer<N::Elem>,
+    {
+        let mut state = run.state.clone();
+        state.callbacks = l
+            .callbacks
+            .iter()
+            .map(|c| c.state().iter().map(|v| v.to_bits()).collect())
+            .collect();
+        state.best = run.best.as_ref().map(|(loss, e, _)| (loss.to_bits(), *e));
+        let mut checkpoint = Checkpoint::capture(&*l.net, &*l.opt, state);
+        checkpoint.best = run.best.as_ref().map(|(_, _, n)| n.params().to_vec());
+        checkpoint.save::<N>(path)?;
+        Ok(())
+    }
+
+    /// Epochs until the budget is spent, early stopping or a callback stops.
+    fn epochs_loop<N, D, O, A>(
+        &self,
+        mut l: Loop<'_, '_, N, D, O>,
+        run: &mut Run<N>,
+        batches: &Batches,
+        (xs, ts, outs, order): Buffers<'_, N, D>,
+        augment: &mut A,
+    ) -> Result<(), TrainError>
+    where
+        N: Trainable + Clone + Sync,
+        D: Dataset<Input = N::Input> + Sync,
+        D::Target: Target<N::Output> + Clone + Send,
+        N::Input: Send,
+        O: Optimizer<N::Elem>,
+        A: FnMut(&mut [N::Input], &mut StdRng),
+    {
+        let regression = N::LOSS == LossKind::MeanSquaredError;
+        let epochs = match self.budget {
+            Budget::Epochs(n) => n,
+            Budget::Steps(_) => usize::MAX,
+        };
+        let out_of_steps = |steps: u64| matches!(self.budget, Budget::Steps(n) if steps >= n);
+        while run.state.epoch < epochs && !out_of_steps(run.state.steps) {
+            let epoch = run.state.epoch;
+            let start = Instant::now();
+            let before = run.state.progress.seconds;
+            batches.epoch_into(epoch as u64, order);
+            if let Some(bar) = l.bar {
+                bar.reset();
+                bar.set_prefix(self.epoch_label(epoch + 1));
+                bar.set_position(run.state.progress.seen as u64);
+            }
+            let mut control = Control::default();
+            let done = run.state.batches_done;
+            for (b, chunk) in order.chunks(self.batch).enumerate().skip(done) {
+                if (self.drop_last && chunk.len() < self.batch) || out_of_steps(run.state.steps) {
                     break;
                 }
-                train.gather_into(chunk, &mut xs, &mut ts);
-                augment(&mut xs, &mut rng);
+                l.train.gather_into(chunk, xs, ts);
+                let mut rng = StdRng::seed_from_u64(augment_seed(self.seed, run.state.steps));
+                augment(xs, &mut rng);
                 outs.resize(chunk.len(), <N::Output as Tensor>::zeroed());
-                let stats = match stepper.step_with_outputs(net, &xs, &ts, opt, Some(&mut outs)) {
+                let stats = match l
+                    .stepper
+                    .step_with_outputs(l.net, xs, ts, l.opt, Some(outs))
+                {
                     Ok(stats) => stats,
                     Err(TrainError::NonFinite { step, loss, fault }) => {
-                        if let Some(bar) = &bar {
-                            bar.finish_and_clear();
-                        }
-                        let history = std::boxed::Box::new(history);
                         return Err(TrainError::Diverged {
                             step,
                             epoch: epoch + 1,
                             loss,
                             fault: in_dataset(fault, chunk),
-                            history,
+                            history: std::boxed::Box::new(run.state.history.clone()),
                         });
                     }
                     Err(e) => return Err(e),
                 };
-                loss_sum += stats.loss * chunk.len() as f64;
-                correct += outs
-                    .iter()
-                    .zip(&ts)
-                    .filter(|(o, t)| is_correct::<N::Output, _>(o.as_flat(), *t))
-                    .count();
-                seen += chunk.len();
-                if let Some(bar) = &bar {
-                    bar.set_position(seen as u64);
-                    let rate = seen as f64 / start.elapsed().as_secs_f64().max(1e-9);
-                    bar.set_message(std::format!(
-                        "loss {:.4}  {rate:.0} samples/s",
-                        loss_sum / seen as f64
-                    ));
-                }
-            }
-            let train_secs = start.elapsed().as_secs_f64();
-            let val = match valid {
-                Some(v) => Some(evaluate(net, v, self.eval_batch).inspect_err(|_| {
-                    if let Some(bar) = &bar {
-                        bar.finish_and_clear();
+                let p = &mut run.state.progress;
+                p.loss_sum += stats.loss * chunk.len() as f64;
+                for (o, t) in outs.iter().zip(ts.iter()) {
+                    if regression {
+                        p.regression.add::<N::Output, _>(o.as_flat(), t);
+                    } else {
+                        p.correct += usize::from(is_correct::<N::Output, _>(o.as_flat(), t));
                     }
-                })?),
-                None => None,
-            };
-            // NOTE: `seen > 0`: the checks before the loop leave at least
-            // one step per epoch.
-            let record = EpochRecord {
-                epoch: epoch + 1,
-                train_loss: loss_sum / seen as f64,
-                train_accuracy: correct as f64 / seen as f64,
-                val_loss: val.map(|m| m.loss),
-                val_accuracy: val.map(|m| m.accuracy),
-                learning_rate: opt.learning_rate(),
-                seconds: start.elapsed().as_secs_f64(),
-                samples_per_second: seen as f64 / train_secs.max(1e-9),
-            };
-            history.epochs.push(record);
-            self.report(&record, bar.as_ref());
-            if let (Some(patience), Some(m)) = (self.patience, val) {
-                let improved = best.as_ref().is_none_or(|(l, _, _)| m.loss < *l);
-                if improved {
-                    best = Some((m.loss, epoch + 1, net.clone()));
-                } else if best
-                    .as_ref()
-                    .is_some_and(|(_, e, _)| epoch + 1 - e >= patience)
+                }
+                p.seen += chunk.len();
+                p.seconds = before + start.elapsed().as_secs_f64();
+                run.state.batches_done = b + 1;
+                run.state.steps = l.stepper.steps();
+                if let Some(bar) = l.bar {
+                    bar.set_position(p.seen as u64);
+                    let rate = p.seen as f64 / p.seconds.max(1e-9);
+                    let mean = p.loss_sum / p.seen as f64;
+                    bar.set_message(std::format!("loss {mean:.4}  {rate:.0} samples/s"));
+                }
+                self.step_callbacks(&mut l, run, stats.loss, &mut control)?;
+                if let Some((path, Every::Steps(n))) = &self.checkpoint
+                    && run.state.steps.is_multiple_of((*n).max(1))
                 {
+                    self.save(path, &l, run)?;
+                }
+                if control.stopping() {
                     break;
                 }
             }
+            // A run cut short inside an epoch (a callback stopped it, or
+            // the step budget ran out) is checkpointed before the partial
+            // epoch is recorded: resuming continues the epoch rather than
+            // starting the next one, as the uninterrupted run would.
+            let full = order.len() / self.batch
+                + usize::from(!self.drop_last && !order.len().is_multiple_of(self.batch));
+            let partial = run.state.batches_done < full;
+            if let (true, Some((path, _))) = (partial, &self.checkpoint) {
+                self.save(path, &l, run)?;
+            }
+            self.end_epoch(&mut l, run, &mut control)?;
+            let last = run.state.epoch >= epochs || out_of_steps(run.state.steps);
+            if let (false, Some((path, every))) = (partial, &self.checkpoint) {
+                let due = match every {
+                    Every::Epochs(n) => run.state.epoch.is_multiple_of((*n).max(1)),
+                    Every::Steps(_) => false,
+                };
+                if due || last || control.stopping() {
+                    self.save(path, &l, run)?;
+                }
+            }
+            if control.stopping() {
+                break;
+            }
         }
-        if let Some(bar) = &bar {
-            bar.finish_and_clear();
+        Ok(())
+    }
+
+    /// Calls the callbacks whose step interval has come.
+    fn step_callbacks<N, D, O>(
+        &self,
+        l: &mut Loop<'_, '_, N, D, O>,
+        run: &Run<N>,
+        loss: f64,
+        control: &mut Control,
+    ) -> Result<(), TrainError>
+    where
+        N: Trainable,
+        O: Optimizer<N::Elem>,
+    {
+        let steps = run.state.steps;
+        for callback in l.callbacks.iter_mut() {
+            if callback
+                .step_interval()
+                .is_some_and(|n| steps.is_multiple_of(n.max(1)))
+            {
+                let event = Event {
+                    net: &*l.net,
+                    epoch: run.state.epoch + 1,
+                    step: steps,
+                    learning_rate: l.opt.base_learning_rate(),
+                    record: None,
+                    step_loss: Some(loss),
+                    history: &run.state.history,
+                };
+                callback.on_step(&event, control)?;
+                if let Some(lr) = control.learning_rate() {
+                    l.opt.set_learning_rate(lr);
+                }
+            }
         }
-        history.kept_epoch = history.epochs.last().map(|e| e.epoch);
-        if let Some((_, epoch, kept)) = best
-            && Some(epoch) != history.kept_epoch
-        {
-            *net = kept;
-            history.kept_epoch = Some(epoch);
+        Ok(())
+    }
+
+    /// Validates, records and reports the epoch in progress, runs early
+    /// stopping and the epoch callbacks, and starts the next epoch.
+    fn end_epoch<N, D, O>(
+        &self,
+        l: &mut Loop<'_, '_, N, D, O>,
+        run: &mut Run<N>,
+        control: &mut Control,
+    ) -> Result<(), TrainError>
+    where
+        N: Trainable + Clone + Sync,
+        D: Dataset<Input = N::Input> + Sync,
+        D::Target: Target<N::Output> + Clone + Send,
+        N::Input: Send,
+        O: Optimizer<N::Elem>,
+    {
+        let p = run.state.progress;
+        if p.seen == 0 {
+            // A resumed run that stopped exactly at an epoch's end.
+            run.state.epoch += 1;
+            run.state.batches_done = 0;
+            return Ok(());
         }
-        Ok(history)
+        let start = Instant::now();
+        let val = match l.valid {
+            Some(v) => Some(evaluate(&*l.net, v, self.eval_batch)?),
+            None => None,
+        };
+        let regression = N::LOSS == LossKind::MeanSquaredError;
+        let record = EpochRecord {
+            epoch: run.state.epoch + 1,
+            train_loss: p.loss_sum / p.seen as f64,
+            train_accuracy: (!regression).then(|| p.correct as f64 / p.seen as f64),
+            train_regression: p.regression.finish(),
+            val_loss: val.map(|m| m.loss),
+            val_accuracy: val.and_then(|m| m.accuracy),
+            val_regression: val.and_then(|m| m.regression),
+            learning_rate: l.opt.learning_rate(),
+            seconds: p.seconds + start.elapsed().as_secs_f64(),
+            samples_per_second: p.seen as f64 / p.seconds.max(1e-9),
+        };
+        run.state.history.epochs.push(record);
+        self.report(&record, l.bar);
+        if let (Some(patience), Some(m)) = (self.patience, val) {
+            let improved = run.best.as_ref().is_none_or(|(l, _, _)| m.loss < *l);
+            if improved {
+                run.best = Some((m.loss, record.epoch, l.net.clone()));
+            } else if run
+                .best
+                .as_ref()
+                .is_some_and(|(_, e, _)| record.epoch - e >= patience)
+            {
+                control.stop();
+            }
+        }
+        run.state.epoch += 1;
+        run.state.batches_done = 0;
+        run.state.progress = EpochProgress::default();
+        for callback in l.callbacks.iter_mut() {
+            let event = Event {
+                net: &*l.net,
+                epoch: record.epoch,
+                step: run.state.steps,
+                learning_rate: l.opt.base_learning_rate(),
+                record: Some(&record),
+                step_loss: None,
+                history: &run.state.history,
+            };
+            callback.on_epoch_end(&event, control)?;
+            if let Some(lr) = control.learning_rate() {
+                l.opt.set_learning_rate(lr);
+            }
+        }
+        Ok(())
+    }
+
+    fn epoch_label(&self, epoch: usize) -> String {
+        match self.budget {
+            Budget::Epochs(n) => std::format!("epoch {epoch}/{n}"),
+            Budget::Steps(_) => std::format!("epoch {epoch}"),
+        }
     }
 
     fn bar(&self, len: usize) -> Option<ProgressBar> {
@@ -365,17 +748,16 @@ impl Trainer {
             return;
         }
         let mut line = std::format!(
-            "epoch {}/{}: loss {:.4}, accuracy {:.2}%",
-            r.epoch,
-            self.epochs,
+            "{}: loss {:.4}{}",
+            self.epoch_label(r.epoch),
             r.train_loss,
-            100.0 * r.train_accuracy
+            quality(r.train_accuracy, r.train_regression)
         );
-        if let (Some(l), Some(a)) = (r.val_loss, r.val_accuracy) {
+        if let Some(l) = r.val_loss {
             line.push_str(&std::format!(
-                " | {} loss {l:.4}, accuracy {:.2}%",
+                " | {} loss {l:.4}{}",
                 self.valid_label,
-                100.0 * a
+                quality(r.val_accuracy, r.val_regression)
             ));
         }
         line.push_str(&std::format!(
@@ -390,8 +772,53 @@ impl Trainer {
     }
 }
 
-/// Mean loss and accuracy of `net` on `data`, in inference mode, in batches
-/// of `batch` samples evaluated in parallel on rayon's current pool.
+/// `, accuracy A%`, or `, MAE m, RMSE r, R² q` for a regression.
+fn quality(accuracy: Option<f64>, regression: Option<Regression>) -> String {
+    match (accuracy, regression) {
+        (_, Some(r)) => std::format!(", MAE {:.4}, RMSE {:.4}, R² {:.4}", r.mae, r.rmse, r.r2),
+        (Some(a), None) => std::format!(", accuracy {:.2}%", 100.0 * a),
+        (None, None) => String::new(),
+    }
+}
+
+/// The seed of step `step`'s augmentation: SplitMix64 of the run's seed
+/// and the step, so that it does not depend on what ran before.
+fn augment_seed(seed: u64, step: u64) -> u64 {
+    let mut z = (seed ^ 0xa11c_e5ed).wrapping_add(step.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A run's state and early stopping's best epoch: loss, epoch, network.
+struct Run<N> {
+    state: TrainState,
+    best: Option<(f64, usize, N)>,
+}
+
+/// What the loop of a run borrows.
+struct Loop<'a, 'c, N: Trainable, D, O> {
+    net: &'a mut N,
+    train: &'a D,
+    valid: Option<&'a D>,
+    opt: &'a mut O,
+    stepper: &'a mut Stepper<N>,
+    callbacks: &'a mut [&'c mut dyn Callback<N>],
+    bar: Option<&'a ProgressBar>,
+}
+
+/// The reused buffers of a run: inputs, targets, outputs, sample order.
+type Buffers<'a, N, D> = (
+    &'a mut Vec<<N as crate::Network>::Input>,
+    &'a mut Vec<<D as Dataset>::Target>,
+    &'a mut Vec<<N as crate::Network>::Output>,
+    &'a mut Vec<usize>,
+);
+
+/// Mean loss and accuracy of `net` on `data` (for a network trained with
+/// the mean squared error, MAE, RMSE and R² instead of accuracy), in
+/// inference mode, in batches of `batch` samples evaluated in parallel on
+/// rayon's current pool.
 ///
 /// Chunk results are summed in order, so the result does not depend on the
 /// thread count. NaN never hides in the mean: the parameters are checked
@@ -427,7 +854,9 @@ where
         return Err(stop(f64::NAN, Fault::Parameter { tensor: t.name }));
     }
     let chunks = data.len().div_ceil(batch);
-    let parts: Vec<Result<(f64, usize), Fault>> = (0..chunks)
+    let regression = N::LOSS == LossKind::MeanSquaredError;
+    type Part = (f64, usize, RegressionSums);
+    let parts: Vec<Result<Part, Fault>> = (0..chunks)
         .into_par_iter()
         .map(|c| {
             let indices: Vec<usize> = (c * batch..((c + 1) * batch).min(data.len())).collect();
@@ -437,20 +866,24 @@ where
             let mut outs = std::vec![<N::Output as Tensor>::zeroed(); xs.len()];
             Ok(crate::inference::with_workspace::<N, _>(xs.len(), |ws| {
                 let loss = net.evaluate(&xs, &ts, ws, &mut outs).to_f64();
-                let correct = outs
-                    .iter()
-                    .zip(&ts)
-                    .filter(|(o, t)| is_correct::<N::Output, _>(o.as_flat(), *t))
-                    .count();
-                (loss, correct)
+                let (mut correct, mut sums) = (0, RegressionSums::default());
+                for (o, t) in outs.iter().zip(&ts) {
+                    if regression {
+                        sums.add::<N::Output, _>(o.as_flat(), t);
+                    } else {
+                        correct += usize::from(is_correct::<N::Output, _>(o.as_flat(), t));
+                    }
+                }
+                (loss, correct, sums)
             }))
         })
         .collect();
-    let (mut loss, mut correct) = (0.0, 0);
+    let (mut loss, mut correct, mut sums) = (0.0, 0, RegressionSums::default());
     for part in parts {
-        let (l, c) = part.map_err(|f| stop(f64::NAN, f))?;
+        let (l, c, s) = part.map_err(|f| stop(f64::NAN, f))?;
         loss += l;
         correct += c;
+        sums.merge(&s);
     }
     let n = data.len() as f64;
     if !loss.is_finite() {
@@ -458,7 +891,8 @@ where
     }
     Ok(Metrics {
         loss: loss / n,
-        accuracy: correct as f64 / n,
+        accuracy: (!regression).then(|| correct as f64 / n),
+        regression: sums.finish(),
     })
 }
 
