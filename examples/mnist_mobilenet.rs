@@ -8,19 +8,26 @@
 //!
 //! Run: `cargo run --release --example mnist_mobilenet` (MNIST from
 //! `MNIST_DIR` or `./data/mnist`; without it, built-in synthetic digits).
-//! Flags: `--epochs N` (default 6), `--smoke` (a few steps on synthetic
-//! data). Prints the layer table, test accuracy after every epoch with the
+//! `-- --help` lists the flags (`--epochs`, default 6; `--threads`;
+//! `--smoke`, one epoch on a small synthetic set). Prints the layer table, test accuracy after every epoch with the
 //! wall time, and the final accuracy; with MNIST it reaches 99% in a few
 //! epochs.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::Parser;
+use constnet::data::Dataset;
 use constnet::data::transform::random_shift_batch;
-use constnet::data::{Dataset, InMemory, Mnist, SyntheticDigits};
 use constnet::network;
 use constnet::optim::{Adam, Cosine, Scheduled};
 use constnet::train::{Progress, Trainer};
+
+#[allow(
+    dead_code,
+    reason = "this example takes its own flags, not the shared training run's"
+)]
+mod shared;
 
 network! {
     /// Depthwise-separable blocks with residual connections: 10,474
@@ -44,40 +51,26 @@ network! {
 
 type Image = [[[f32; 28]; 28]; 1];
 
-/// Train and test sets: MNIST when found, else synthetic digits.
-fn load(smoke: bool) -> (InMemory<Image, usize>, InMemory<Image, usize>, &'static str) {
-    if !smoke && let Some(dir) = Mnist::dir_from_env() {
-        match Mnist::<Image>::load(&dir) {
-            Ok(m) => return (m.train, m.test, "MNIST"),
-            Err(e) => eprintln!("could not load MNIST from {}: {e}", dir.display()),
-        }
-    }
-    let (train_n, test_n) = if smoke { (200, 100) } else { (12_000, 2_000) };
-    eprintln!("MNIST not found; training on {train_n} built-in synthetic digits instead");
-    (
-        SyntheticDigits::new(train_n, 1).generate(),
-        SyntheticDigits::new(test_n, 2).generate(),
-        "synthetic digits",
-    )
+/// Train a MobileNet-style network (depthwise-separable and residual blocks) on MNIST.
+#[derive(Debug, Parser)]
+struct Cli {
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..))]
+    epochs: u64,
+    /// Threads per batch (default: every core).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    threads: Option<u64>,
+    /// One epoch on a small synthetic set, for CI.
+    #[arg(long)]
+    smoke: bool,
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let smoke = args.iter().any(|a| a == "--smoke");
-    let epochs = match args
-        .iter()
-        .position(|a| a == "--epochs")
-        .map(|i| args.get(i + 1))
-    {
-        None => 6,
-        Some(Some(n)) if n.parse::<usize>().is_ok_and(|n| n > 0) => n.parse().unwrap_or(6),
-        Some(_) => {
-            eprintln!("error: --epochs needs a whole number of at least 1");
-            return ExitCode::from(2);
-        }
-    };
+    let cli = Cli::parse();
+    let smoke = cli.smoke;
+    let epochs = usize::try_from(cli.epochs).unwrap_or(usize::MAX);
     let start = Instant::now();
-    let (train, test, source) = load(smoke);
+    let (train, test, source) = shared::digits::<Image>(smoke, if smoke { 200 } else { 12_000 });
     let mut net = MobileDigits::<f32>::seeded(1);
     println!("{}", net.summary());
     println!(
@@ -97,12 +90,15 @@ fn main() -> ExitCode {
         },
         lr,
     );
-    let trainer = Trainer::new()
+    let mut trainer = Trainer::new()
         .epochs(epochs)
         .batch_size(batch)
         .seed(1)
         .validation_label("test")
         .progress(Progress::Auto);
+    if let Some(threads) = cli.threads {
+        trainer = trainer.threads(usize::try_from(threads).unwrap_or(usize::MAX));
+    }
     let history = trainer.fit_with(&mut net, &train, Some(&test), &mut opt, |xs, rng| {
         if !smoke {
             random_shift_batch(xs, 2, rng);
@@ -128,8 +124,9 @@ fn main() -> ExitCode {
     }
     let last = history.last().and_then(|r| r.val_accuracy).unwrap_or(0.0);
     println!(
-        "test accuracy {:.2}% after {epochs} epochs, {:.0} s",
+        "test accuracy {:.2}% after {epochs} epoch{}, {:.0} s",
         100.0 * last,
+        if epochs == 1 { "" } else { "s" },
         start.elapsed().as_secs_f64()
     );
     ExitCode::SUCCESS

@@ -10,13 +10,17 @@
 //!
 //! Stride-1 convolutions without dilation (any padding, any groups: each
 //! group runs as its own convolution) and rows of at most 64 outputs take
-//! the register-tiled path (`tiled.rs`);
-//! everything else the general loops (`generic.rs`). Both sum each output in
+//! the register-tiled path (`tiled.rs`), whose AVX2/FMA build runs on
+//! zero-padded, stride-de-interleaved copies of the input in column tiles,
+//! and pointwise convolutions as products over flattened positions
+//! (`wide.rs`); everything else the general loops (`generic.rs`). Both sum each output in
 //! the order bias, then channels, kernel rows, kernel columns, skipping
-//! padded taps, so the portable build gives the same bits on either path.
+//! padded taps, so the portable build gives the same bits on either path
+//! (the AVX2/FMA build adds padded taps as zeros and sums in lanes).
 
 mod generic;
 mod tiled;
+mod wide;
 
 use super::activation::{Activation, Identity};
 use super::dispatch::{MulAdd, entry};

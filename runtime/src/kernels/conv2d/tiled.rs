@@ -15,6 +15,7 @@
 
 use super::super::activation::Activation;
 use super::super::dispatch::MulAdd;
+use super::wide;
 use crate::Scalar;
 
 /// Accumulator budget (elements) of one register tile.
@@ -102,6 +103,7 @@ pub(super) fn forward<
         }
     }
     let per = F / groups;
+    let mut scratch = [E::ZERO; wide::SCRATCH];
     for (s, (xs, ys)) in x.iter().zip(y.iter_mut()).enumerate() {
         let mut am = argmax.as_deref_mut().map(|a| &mut a[s][..]);
         for g in 0..groups {
@@ -114,6 +116,7 @@ pub(super) fn forward<
                 &mut ys[fs],
                 am,
                 act,
+                &mut scratch,
             );
         }
     }
@@ -207,11 +210,55 @@ super::super::dispatch::entry! {
         ys: &mut [[[E; QW]; QH]],
         am: Option<&mut [[[u32; QW]; QH]]>,
         act: A,
-    ) => filters;
+    ) => filters_alone;
+}
+
+/// [`filters`] with a scratch of its own, for one part of a split.
+#[cfg(feature = "std")]
+#[inline(always)]
+fn filters_alone<
+    M: MulAdd,
+    E: Scalar,
+    A: Activation<E>,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const OH: usize,
+    const OW: usize,
+    const WH: usize,
+    const WW: usize,
+    const QH: usize,
+    const QW: usize,
+>(
+    w: &[[[[E; KW]; KH]; C]],
+    b: &[E],
+    xs: &[[[E; W]; H]; C],
+    ys: &mut [[[E; QW]; QH]],
+    am: Option<&mut [[[u32; QW]; QH]]>,
+    act: A,
+) {
+    let mut scratch = [E::ZERO; wide::SCRATCH];
+    filters::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW>(
+        w,
+        b,
+        xs,
+        ys,
+        am,
+        act,
+        &mut scratch,
+    );
 }
 
 /// Every filter of `w` on one sample, in register blocks of 8, 4 or 1
-/// filters (as many as fit the tile budget).
+/// filters (as many as fit the tile budget); the wide build, when the
+/// padded rows fit its scratch, in blocks of `FB` filters × `T` columns
+/// (see `wide.rs`).
 #[inline(always)]
 fn filters<
     M: MulAdd,
@@ -239,13 +286,41 @@ fn filters<
     ys: &mut [[[E; QW]; QH]],
     mut am: Option<&mut [[[u32; QW]; QH]]>,
     act: A,
+    scratch: &mut [E],
 ) {
+    if M::WIDE
+        && am.is_none()
+        && const { WH == 1 && WW == 1 && wide::pointwise((H, W), (KH, KW), (SH, SW), (PH, PW), 16) }
+    {
+        return if E::BYTES == 4 {
+            wide::pointwise_forward::<M, E, A, C, H, W, KH, KW, QH, QW, 4, 16>(w, b, xs, ys, act)
+        } else {
+            wide::pointwise_forward::<M, E, A, C, H, W, KH, KW, QH, QW, 4, 8>(w, b, xs, ys, act)
+        };
+    }
+    if M::WIDE && const { wide::row_fits(C, KH, KW, SW, OW, 8) } {
+        // Two vectors of `f32` per filter when whole tiles cover the row,
+        // else one (f32) or two (f64) of 8 columns: 8 to 12 accumulators.
+        return if E::BYTES == 4 && OW.is_multiple_of(16) {
+            wide_blocks::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, 4, 16>(
+                w, b, xs, ys, am, act, scratch,
+            )
+        } else if E::BYTES == 4 {
+            wide_blocks::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, 8, 8>(
+                w, b, xs, ys, am, act, scratch,
+            )
+        } else {
+            wide_blocks::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, 4, 8>(
+                w, b, xs, ys, am, act, scratch,
+            )
+        };
+    }
     let budget = if E::BYTES == 4 { TILE } else { TILE / 2 };
     let f = w.len();
     let mut f0 = 0;
     if 8 * OW <= budget {
         while f0 + 8 <= f {
-            block::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, 8>(
+            block::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, 8, 0>(
                 f0,
                 w,
                 b,
@@ -253,13 +328,14 @@ fn filters<
                 ys,
                 am.as_deref_mut(),
                 act,
+                scratch,
             );
             f0 += 8;
         }
     }
     if 4 * OW <= budget {
         while f0 + 4 <= f {
-            block::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, 4>(
+            block::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, 4, 0>(
                 f0,
                 w,
                 b,
@@ -267,12 +343,13 @@ fn filters<
                 ys,
                 am.as_deref_mut(),
                 act,
+                scratch,
             );
             f0 += 4;
         }
     }
     while f0 < f {
-        block::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, 1>(
+        block::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, 1, 0>(
             f0,
             w,
             b,
@@ -280,16 +357,201 @@ fn filters<
             ys,
             am.as_deref_mut(),
             act,
+            scratch,
         );
         f0 += 1;
     }
 }
 
-/// Filters `f0 .. f0 + FB` of one sample.
+/// The wide build's [`filters`]: blocks of `FB` filters, then of 4, 2 and
+/// 1 for the rest, each over column tiles of `T`.
+#[inline(always)]
+fn wide_blocks<
+    M: MulAdd,
+    E: Scalar,
+    A: Activation<E>,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const OH: usize,
+    const OW: usize,
+    const WH: usize,
+    const WW: usize,
+    const QH: usize,
+    const QW: usize,
+    const FB: usize,
+    const T: usize,
+>(
+    w: &[[[[E; KW]; KH]; C]],
+    b: &[E],
+    xs: &[[[E; W]; H]; C],
+    ys: &mut [[[E; QW]; QH]],
+    mut am: Option<&mut [[[u32; QW]; QH]]>,
+    act: A,
+    scratch: &mut [E],
+) {
+    if am.is_none() && WH == 1 && WW == 1 {
+        return unpooled::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OW, QH, QW, FB, T>(
+            w, b, xs, ys, act, scratch,
+        );
+    }
+    let f = w.len();
+    let mut f0 = 0;
+    while f0 + FB <= f {
+        block::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, FB, T>(
+            f0,
+            w,
+            b,
+            xs,
+            ys,
+            am.as_deref_mut(),
+            act,
+            scratch,
+        );
+        f0 += FB;
+    }
+    if FB > 4 && f0 + 4 <= f {
+        block::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, 4, T>(
+            f0,
+            w,
+            b,
+            xs,
+            ys,
+            am.as_deref_mut(),
+            act,
+            scratch,
+        );
+        f0 += 4;
+    }
+    if f0 + 2 <= f {
+        block::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, 2, T>(
+            f0,
+            w,
+            b,
+            xs,
+            ys,
+            am.as_deref_mut(),
+            act,
+            scratch,
+        );
+        f0 += 2;
+    }
+    if f0 < f {
+        block::<M, E, A, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, WH, WW, QH, QW, 1, T>(
+            f0, w, b, xs, ys, am, act, scratch,
+        );
+    }
+}
+
+/// [`wide_blocks`] without a pool: each output row's input rows are copied
+/// once for every block of filters (`OW = QW`, `OH = QH`).
+#[inline(always)]
+fn unpooled<
+    M: MulAdd,
+    E: Scalar,
+    A: Activation<E>,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const OW: usize,
+    const QH: usize,
+    const QW: usize,
+    const FB: usize,
+    const T: usize,
+>(
+    w: &[[[[E; KW]; KH]; C]],
+    b: &[E],
+    xs: &[[[E; W]; H]; C],
+    ys: &mut [[[E; QW]; QH]],
+    act: A,
+    scratch: &mut [E],
+) {
+    for oy in 0..QH {
+        wide::gather::<E, C, H, W, KH, KW, SH, SW, PH, PW, OW, T>(xs, oy, scratch);
+        let mut f0 = 0;
+        while f0 < w.len() {
+            let left = w.len() - f0;
+            f0 += if left >= FB {
+                unpooled_row::<M, E, A, C, KH, KW, SW, OW, QH, QW, FB, T>(
+                    f0, w, b, ys, oy, act, scratch,
+                )
+            } else if left >= 4 {
+                unpooled_row::<M, E, A, C, KH, KW, SW, OW, QH, QW, 4, T>(
+                    f0, w, b, ys, oy, act, scratch,
+                )
+            } else if left >= 2 {
+                unpooled_row::<M, E, A, C, KH, KW, SW, OW, QH, QW, 2, T>(
+                    f0, w, b, ys, oy, act, scratch,
+                )
+            } else {
+                unpooled_row::<M, E, A, C, KH, KW, SW, OW, QH, QW, 1, T>(
+                    f0, w, b, ys, oy, act, scratch,
+                )
+            };
+        }
+    }
+}
+
+/// Output row `oy` of filters `f0 .. f0 + FB` from the gathered rows,
+/// activated; returns `FB`.
+#[inline(always)]
+fn unpooled_row<
+    M: MulAdd,
+    E: Scalar,
+    A: Activation<E>,
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const SW: usize,
+    const OW: usize,
+    const QH: usize,
+    const QW: usize,
+    const FB: usize,
+    const T: usize,
+>(
+    f0: usize,
+    w: &[[[[E; KW]; KH]; C]],
+    b: &[E],
+    ys: &mut [[[E; QW]; QH]],
+    oy: usize,
+    act: A,
+    rows: &[E],
+) -> usize {
+    let (Some(wb), Some(bb)) = (w[f0..].first_chunk(), b[f0..].first_chunk()) else {
+        unreachable!("conv2d: block {f0}..{} of {} filters", f0 + FB, w.len());
+    };
+    let mut acc = [[E::ZERO; OW]; FB];
+    wide::row_from::<M, E, C, KH, KW, SW, OW, FB, T>(wb, bb, rows, &mut acc);
+    for (y, a) in ys[f0..f0 + FB].iter_mut().zip(&acc) {
+        for (d, &v) in y[oy].iter_mut().zip(a) {
+            *d = act.forward(v);
+        }
+    }
+    FB
+}
+
+/// Filters `f0 .. f0 + FB` of one sample; rows through [`wide::row`] in
+/// column tiles of `T`, or, with `T = 0`, through the portable loops.
 #[inline(always)]
 #[expect(
     clippy::needless_range_loop,
     reason = "a window row feeds every filter's row buffer at the same index"
+)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the block's place, the tensors, the activation and the scratch"
 )]
 fn block<
     M: MulAdd,
@@ -311,6 +573,7 @@ fn block<
     const QH: usize,
     const QW: usize,
     const FB: usize,
+    const T: usize,
 >(
     f0: usize,
     w: &[[[[E; KW]; KH]; C]],
@@ -319,43 +582,28 @@ fn block<
     ys: &mut [[[E; QW]; QH]],
     mut am: Option<&mut [[[u32; QW]; QH]]>,
     act: A,
+    scratch: &mut [E],
 ) {
     for qy in 0..QH {
         let mut rows = [[[E::ZERO; OW]; WH]; FB];
         for r in 0..WH {
             let oy = qy * WH + r;
             let mut acc = [[E::ZERO; OW]; FB];
-            for (fb, a) in acc.iter_mut().enumerate() {
-                *a = [b[f0 + fb]; OW];
-            }
-            for c in 0..C {
-                for ky in 0..KH {
-                    // Rows in the padding add nothing: skipped, as the
-                    // general path skips them.
-                    let Some(row) = (oy * SH + ky).checked_sub(PH).and_then(|iy| xs[c].get(iy))
-                    else {
-                        continue;
-                    };
-                    for kx in 0..KW {
-                        // Outputs `lo..hi` see input columns from
-                        // `lo·SW + kx − PW` on, every `SW`-th; the others see
-                        // padding. Without padding, all of them.
-                        let (lo, hi) = columns::<W, SW, PW, OW>(kx);
-                        let seg = &row[lo * SW + kx - PW..];
-                        for (fb, a) in acc.iter_mut().enumerate() {
-                            let wv = w[f0 + fb][c][ky][kx];
-                            if SW == 1 {
-                                for (ai, &xv) in a[lo..hi].iter_mut().zip(seg) {
-                                    *ai = M::madd(wv, xv, *ai);
-                                }
-                            } else {
-                                for (ai, &xv) in a[lo..hi].iter_mut().zip(seg.iter().step_by(SW)) {
-                                    *ai = M::madd(wv, xv, *ai);
-                                }
-                            }
-                        }
-                    }
-                }
+            if T > 0 {
+                let (Some(wb), Some(bb)) = (w[f0..].first_chunk(), b[f0..].first_chunk()) else {
+                    unreachable!("conv2d: block {f0}..{} of {} filters", f0 + FB, w.len());
+                };
+                wide::row::<M, E, C, H, W, KH, KW, SH, SW, PH, PW, OW, FB, T>(
+                    wb, bb, xs, oy, scratch, &mut acc,
+                );
+            } else {
+                portable_row::<M, E, C, H, W, KH, KW, SH, SW, PH, PW, OW, FB>(
+                    &w[f0..f0 + FB],
+                    &b[f0..f0 + FB],
+                    xs,
+                    oy,
+                    &mut acc,
+                );
             }
             for (fb, a) in acc.iter().enumerate() {
                 for (dst, &v) in rows[fb][r].iter_mut().zip(a) {
@@ -363,23 +611,102 @@ fn block<
                 }
             }
         }
-        for (fb, frows) in rows.iter().enumerate() {
-            for qx in 0..QW {
-                let x0 = qx * WW;
-                let (mut best, mut at) = (frows[0][x0], qy * WH * OW + x0);
-                for (r, row) in frows.iter().enumerate() {
-                    for dx in 0..WW {
-                        let v = row[x0 + dx];
-                        if super::super::pool2d::beats(v, best) {
-                            best = v;
-                            at = (qy * WH + r) * OW + x0 + dx;
+        pool_rows::<E, OW, WH, WW, QH, QW, FB>(f0, qy, &rows, ys, am.as_deref_mut());
+    }
+}
+
+/// Pre-activations of output row `oy` of the filters `w`, each summed in
+/// the order bias, channels, kernel rows, kernel columns, skipping padded
+/// taps, as the general path sums them.
+#[inline(always)]
+fn portable_row<
+    M: MulAdd,
+    E: Scalar,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const OW: usize,
+    const FB: usize,
+>(
+    w: &[[[[E; KW]; KH]; C]],
+    b: &[E],
+    xs: &[[[E; W]; H]; C],
+    oy: usize,
+    acc: &mut [[E; OW]; FB],
+) {
+    for (a, &bias) in acc.iter_mut().zip(b) {
+        *a = [bias; OW];
+    }
+    for c in 0..C {
+        for ky in 0..KH {
+            // Rows in the padding add nothing: skipped, as the
+            // general path skips them.
+            let Some(row) = (oy * SH + ky).checked_sub(PH).and_then(|iy| xs[c].get(iy)) else {
+                continue;
+            };
+            for kx in 0..KW {
+                // Outputs `lo..hi` see input columns from
+                // `lo·SW + kx − PW` on, every `SW`-th; the others see
+                // padding. Without padding, all of them.
+                let (lo, hi) = columns::<W, SW, PW, OW>(kx);
+                let seg = &row[lo * SW + kx - PW..];
+                for (a, wf) in acc.iter_mut().zip(w) {
+                    let wv = wf[c][ky][kx];
+                    if SW == 1 {
+                        for (ai, &xv) in a[lo..hi].iter_mut().zip(seg) {
+                            *ai = M::madd(wv, xv, *ai);
+                        }
+                    } else {
+                        for (ai, &xv) in a[lo..hi].iter_mut().zip(seg.iter().step_by(SW)) {
+                            *ai = M::madd(wv, xv, *ai);
                         }
                     }
                 }
-                ys[f0 + fb][qy][qx] = best;
-                if let Some(am) = am.as_deref_mut() {
-                    am[f0 + fb][qy][qx] = at as u32;
+            }
+        }
+    }
+}
+
+/// Max-pools the activated rows of pooled row `qy` of filters
+/// `f0 .. f0 + FB` into `ys`, and records each window's argmax.
+#[inline(always)]
+fn pool_rows<
+    E: Scalar,
+    const OW: usize,
+    const WH: usize,
+    const WW: usize,
+    const QH: usize,
+    const QW: usize,
+    const FB: usize,
+>(
+    f0: usize,
+    qy: usize,
+    rows: &[[[E; OW]; WH]; FB],
+    ys: &mut [[[E; QW]; QH]],
+    mut am: Option<&mut [[[u32; QW]; QH]]>,
+) {
+    for (fb, frows) in rows.iter().enumerate() {
+        for qx in 0..QW {
+            let x0 = qx * WW;
+            let (mut best, mut at) = (frows[0][x0], qy * WH * OW + x0);
+            for (r, row) in frows.iter().enumerate() {
+                for dx in 0..WW {
+                    let v = row[x0 + dx];
+                    if super::super::pool2d::beats(v, best) {
+                        best = v;
+                        at = (qy * WH + r) * OW + x0 + dx;
+                    }
                 }
+            }
+            ys[f0 + fb][qy][qx] = best;
+            if let Some(am) = am.as_deref_mut() {
+                am[f0 + fb][qy][qx] = at as u32;
             }
         }
     }
@@ -511,6 +838,9 @@ pub(super) enum Grads<'a, E, const QH: usize, const QW: usize, const F: usize> {
 /// (a dot product), and for each input row,
 /// `dx[c][iy][·] += W[f][c][ky][kx] · dy[f][oy][·]` (an axpy).
 ///
+/// The wide build, when two padded channel planes fit its scratch, runs
+/// [`wide::backward`] instead.
+///
 /// Every sum runs in the order of the per-output scatter it replaces:
 /// `dW` and `db` over samples, output rows, output columns; `dx` over
 /// filters, output rows, output columns. The portable build therefore gives
@@ -552,6 +882,38 @@ fn backward_dense<
         .as_flattened_mut()
         .fill(E::ZERO);
     db.fill(E::ZERO);
+    if M::WIDE && const { wide::plane_fits((OH, OW), (KH, KW), (SH, SW), 8) } {
+        let mut scratch = [E::ZERO; wide::SCRATCH];
+        for (s, (xs, dys)) in x.iter().zip(dy).enumerate() {
+            for g in 0..groups {
+                let fs = g * per..(g + 1) * per;
+                let dxg = dx
+                    .as_deref_mut()
+                    .map(|dx| group_mut::<_, CT, C>(&mut dx[s], g));
+                if const { wide::pointwise((H, W), (KH, KW), (SH, SW), (PH, PW), 16) } {
+                    wide::pointwise_backward::<M, E, C, H, W, KH, KW, OH, OW, 8>(
+                        &w[fs.clone()],
+                        group::<_, CT, C>(xs, g),
+                        &dys[fs.clone()],
+                        &mut dw[fs.clone()],
+                        &mut db[fs],
+                        dxg,
+                    );
+                    continue;
+                }
+                wide::backward::<M, E, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, 8>(
+                    &w[fs.clone()],
+                    group::<_, CT, C>(xs, g),
+                    &dys[fs.clone()],
+                    &mut dw[fs.clone()],
+                    &mut db[fs],
+                    dxg,
+                    &mut scratch,
+                );
+            }
+        }
+        return;
+    }
     for (s, (xs, dys)) in x.iter().zip(dy).enumerate() {
         for f in 0..F {
             let xg = group::<_, CT, C>(xs, f / per);
