@@ -298,7 +298,9 @@ fn filters<
             wide::pointwise_forward::<M, E, A, C, H, W, KH, KW, QH, QW, 4, 8>(w, b, xs, ys, act)
         };
     }
-    if M::WIDE && const { wide::row_fits(C, KH, KW, SW, OW, 8) } {
+    // A folded max pool stays on the register blocks below: measured on
+    // SimpleConvNet, the row copies cost more than they save there.
+    if M::WIDE && const { WH == 1 && WW == 1 && wide::row_fits(C, KH, KW, SW, OW, 8) } {
         // Two vectors of `f32` per filter when whole tiles cover the row,
         // else one (f32) or two (f64) of 8 columns: 8 to 12 accumulators.
         return if E::BYTES == 4 && OW.is_multiple_of(16) {
