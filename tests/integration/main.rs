@@ -16,6 +16,7 @@ mod gradcheck;
 mod mlperf;
 mod mnist_training;
 mod pytorch;
+mod pytorch_modules;
 mod shapes;
 mod signatures;
 mod state_dicts;

@@ -20,7 +20,7 @@ network! {
 
 const TOLERANCE: f32 = 1e-5;
 
-fn fixture(file: &str) -> PathBuf {
+pub(crate) fn fixture(file: &str) -> PathBuf {
     [
         env!("CARGO_MANIFEST_DIR"),
         "tests",
@@ -34,7 +34,7 @@ fn fixture(file: &str) -> PathBuf {
 
 /// Runs the stored inputs through `net` and compares with PyTorch's
 /// probabilities; returns the largest difference.
-fn assert_matches_pytorch<N>(stem: &str, net: &N) -> f32
+pub(crate) fn assert_matches_pytorch<N>(stem: &str, net: &N) -> f32
 where
     N: Network<Elem = f32>,
     N::Input: Tensor<Elem = f32>,

@@ -36,6 +36,7 @@ pub(crate) fn network_impl(it: &Item) -> TokenStream {
     let tensors = tensor_infos(typed);
     let layers = layer_infos(typed);
     let signature = fnv1a(&signature_text(typed));
+    let pytorch = super::pytorch::source(typed, name_str);
     quote! {
         #impl_attrs
         impl #generics #rt::Network for #name<#e, #s> {
@@ -53,6 +54,7 @@ pub(crate) fn network_impl(it: &Item) -> TokenStream {
             const LAYERS: &'static [#rt::LayerInfo] = &[#(#layers),*];
             const HIDDEN: &'static [#rt::HiddenInfo] = Self::__HIDDEN;
             const SIGNATURE: u64 = #signature;
+            const PYTORCH: &'static str = #pytorch;
 
             fn params(&self) -> &[#e] {
                 #core::borrow::Borrow::<[#e; #store_len]>::borrow(&self.params)

@@ -14,6 +14,7 @@ mod meta;
 mod names;
 mod ops;
 mod pass;
+mod pytorch;
 mod step;
 mod tokens;
 mod train;

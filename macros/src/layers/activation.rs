@@ -9,7 +9,7 @@
 //! not monotonic: their backward reads the input, so they run as steps.
 
 use super::args::{self, Bound, Schema};
-use super::spec::{KindDef, ParamSpec, Params, Role};
+use super::spec::{KindDef, ParamSpec, Params, Role, TorchModule, py_float};
 use crate::diag::Errors;
 use crate::vocab::{Loss, Shape};
 
@@ -119,7 +119,37 @@ fn alpha(args: &Bound, default: f64, errs: &mut Errors) -> Option<f64> {
     }
 }
 
+/// `step` in PyTorch, which has no module for it.
+const STEP_CLASS: &str = "\
+class Step(nn.Module):
+    \"\"\"constnet's `step`: 1 where x > 0, 0 where x <= 0.\"\"\"
+
+    def forward(self, x):
+        return torch.where(x > 0, 1.0, torch.where(x <= 0, 0.0, x))
+";
+
 impl Act {
+    /// The PyTorch module computing it.
+    pub(crate) fn torch(self) -> TorchModule {
+        let ctor = match self {
+            Act::Relu => "nn.ReLU()".into(),
+            Act::Relu6 => "nn.ReLU6()".into(),
+            Act::LeakyRelu(alpha) => format!("nn.LeakyReLU({})", py_float(alpha)),
+            Act::Elu(alpha) => format!("nn.ELU({})", py_float(alpha)),
+            Act::Sigmoid => "nn.Sigmoid()".into(),
+            Act::Tanh => "nn.Tanh()".into(),
+            Act::Identity => "nn.Identity()".into(),
+            Act::HardSigmoid => "nn.Hardsigmoid()".into(),
+            Act::Step => {
+                return TorchModule {
+                    class: Some(STEP_CLASS),
+                    ..TorchModule::main("Step()")
+                };
+            }
+        };
+        TorchModule::main(ctor)
+    }
+
     /// Whether the ReLU family follows: such layers get He initialization.
     pub(crate) fn is_relu_family(self) -> bool {
         match self {
@@ -159,6 +189,17 @@ impl Act {
     }
 }
 
+impl InputAct {
+    /// The PyTorch module computing it.
+    pub(crate) fn torch(self) -> TorchModule {
+        TorchModule::main(match self {
+            InputAct::Silu => "nn.SiLU()",
+            InputAct::Gelu => "nn.GELU()",
+            InputAct::HardSwish => "nn.Hardswish()",
+        })
+    }
+}
+
 /// Parameters of `prelu` on an input of this shape: one slope per channel.
 pub(crate) fn prelu_params(input: Shape) -> Params {
     Params {
@@ -170,6 +211,11 @@ pub(crate) fn prelu_params(input: Shape) -> Params {
             0.25,
         )],
     }
+}
+
+/// `prelu` in PyTorch: one slope per channel, starting at 0.25 as here.
+pub(crate) fn prelu_torch(input: Shape) -> TorchModule {
+    TorchModule::main(format!("nn.PReLU({})", input.channels()))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! `flatten` does, so weights exchange with PyTorch unchanged.
 
 use super::args::{self, Bound, Schema};
-use super::spec::{KindDef, ParamSpec, Params};
+use super::spec::{KindDef, ParamSpec, Params, TorchModule};
 use crate::diag::{self, Errors};
 use crate::vocab::{Init, Shape};
 
@@ -69,6 +69,22 @@ impl Affine {
             prefix: "affine",
             tensors,
         }
+    }
+
+    /// `nn.Linear`, after an `nn.Flatten` when the input is not flat
+    /// (PyTorch flattens `[C, H, W]` in the same order).
+    pub(crate) fn torch(&self, input: Shape) -> Vec<TorchModule> {
+        let mut modules = Vec::new();
+        if !matches!(input, Shape::Flat(_)) {
+            modules.push(TorchModule::helper("_flatten", "nn.Flatten()"));
+        }
+        let inputs = input.len().unwrap_or(0);
+        let bias = if self.bias { "" } else { ", bias=False" };
+        modules.push(TorchModule::main(format!(
+            "nn.Linear({inputs}, {}{bias})",
+            self.outputs
+        )));
+        modules
     }
 }
 

@@ -5,7 +5,7 @@
 //! `running = momentum * running + (1 - momentum) * batch`.
 
 use super::args::{self, Bound, Schema};
-use super::spec::{KindDef, ParamSpec, Params, Role};
+use super::spec::{KindDef, ParamSpec, Params, Role, TorchModule, py_float};
 use crate::diag::Errors;
 use crate::vocab::Shape;
 
@@ -41,6 +41,22 @@ fn lower(args: &Bound, errs: &mut Errors) -> Option<BatchNorm> {
         momentum: momentum?,
         eps: eps?,
     })
+}
+
+impl BatchNorm {
+    /// `nn.BatchNorm1d` after a flat or sequence layer, `nn.BatchNorm2d`
+    /// after an image layer. PyTorch's momentum weighs the batch, so it is
+    /// `1 − momentum` here; its running variance is the unbiased one, which
+    /// differs from ours only while training.
+    pub(crate) fn torch(self, input: Shape) -> TorchModule {
+        let dims = if matches!(input, Shape::Image { .. }) { "2d" } else { "1d" };
+        TorchModule::main(format!(
+            "nn.BatchNorm{dims}({}, eps={}, momentum={})",
+            input.channels(),
+            py_float(self.eps),
+            py_float(1.0 - self.momentum)
+        ))
+    }
 }
 
 /// γ (starts at 1), β (0), running mean (0) and running variance (1).

@@ -10,8 +10,8 @@
 //! (`[filters, channels / groups, k]` in 1-D), and share the `conv` prefix.
 
 use super::args::{self, Bound, Schema};
-use super::spec::{KindDef, ParamSpec, Params};
-use super::window::{self, AxisSpec, Pad, Rank, Round, Window};
+use super::spec::{KindDef, ParamSpec, Params, TorchModule};
+use super::window::{self, AxisSpec, Pad, Rank, Round, TorchAxis, TorchPad, Window};
 use crate::diag::{self, Errors};
 use crate::vocab::{Init, Shape};
 
@@ -300,6 +300,66 @@ impl Conv {
         Params {
             prefix: "conv",
             tensors,
+        }
+    }
+
+    /// `nn.Conv2d` or `nn.Conv1d`, after an `nn.ZeroPad2d` (`1d`) when the
+    /// padding is one PyTorch's symmetric `padding` cannot express (`same`
+    /// with an even kernel or a stride).
+    ///
+    /// # Errors
+    /// The geometry's, which `infer` has already reported.
+    pub(crate) fn torch(&self, input: Shape) -> Result<Vec<TorchModule>, String> {
+        let g = self.geometry(input, None)?;
+        let (dims, axes) = match self.rank {
+            Rank::Two => ("2d", vec![g.axis(0), g.axis(1)]),
+            Rank::One => ("1d", vec![g.axis(1)]),
+        };
+        let pick = |pair: (usize, usize)| match self.rank {
+            Rank::Two => window::py_tuple(&[pair.0, pair.1]),
+            Rank::One => pair.1.to_string(),
+        };
+        let mut modules = Vec::new();
+        let mut args = vec![
+            g.c.to_string(),
+            g.f.to_string(),
+            format!("kernel_size={}", pick(g.kernel)),
+        ];
+        if g.stride != (1, 1) {
+            args.push(format!("stride={}", pick(g.stride)));
+        }
+        match window::torch_pad(&axes, false) {
+            TorchPad::Symmetric(p) if p.is_empty() => {}
+            TorchPad::Symmetric(p) => args.push(format!("padding={p}")),
+            TorchPad::Sides(sides) => {
+                modules.push(TorchModule::helper("_pad", format!("nn.ZeroPad{dims}({sides})")));
+            }
+        }
+        if g.dilation != (1, 1) {
+            args.push(format!("dilation={}", pick(g.dilation)));
+        }
+        if g.groups != 1 {
+            args.push(format!("groups={}", g.groups));
+        }
+        if !self.bias {
+            args.push("bias=False".into());
+        }
+        modules.push(TorchModule::main(format!("nn.Conv{dims}({})", args.join(", "))));
+        Ok(modules)
+    }
+}
+
+impl Geometry {
+    /// Axis 0 (height) or 1 (width, or a sequence's length).
+    fn axis(&self, i: usize) -> TorchAxis {
+        let pick = |pair: (usize, usize)| if i == 0 { pair.0 } else { pair.1 };
+        TorchAxis {
+            input: if i == 0 { self.h } else { self.w },
+            size: pick(self.kernel),
+            stride: pick(self.stride),
+            dilation: pick(self.dilation),
+            pad_before: pick(self.pad),
+            out: if i == 0 { self.oh } else { self.ow },
         }
     }
 }

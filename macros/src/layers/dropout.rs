@@ -3,12 +3,19 @@
 //! it is the identity.
 
 use super::args::{self, Schema};
-use super::spec::KindDef;
+use super::spec::{KindDef, TorchModule, py_float};
 
 /// A validated dropout layer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Dropout {
     pub(crate) p: f64,
+}
+
+impl Dropout {
+    /// `nn.Dropout`, inverted as here.
+    pub(crate) fn torch(self) -> TorchModule {
+        TorchModule::main(format!("nn.Dropout({})", py_float(self.p)))
+    }
 }
 
 pub(crate) const DEFS: &[KindDef<Dropout>] = &[KindDef {

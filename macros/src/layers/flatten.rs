@@ -18,6 +18,9 @@ pub(crate) const DEFS: &[KindDef<()>] = &[KindDef {
     lower: |_, _| Some(()),
 }];
 
+/// `flatten` in PyTorch, which flattens in the same order.
+pub(crate) const TORCH: &str = "nn.Flatten()";
+
 pub(crate) fn out_shape(input: Shape) -> Result<Shape, String> {
     input
         .len()

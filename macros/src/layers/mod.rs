@@ -25,7 +25,7 @@ use crate::diag::{self, Errors};
 use crate::vocab::{Init, Loss, Shape};
 
 use activation::{Act, Activation, InputAct};
-use spec::{KindDef, Params};
+use spec::{KindDef, Params, TorchModule};
 
 /// A validated layer.
 #[derive(Debug, Clone, PartialEq)]
@@ -217,6 +217,27 @@ impl LayerKind {
             | LayerKind::Softmax
             | LayerKind::Dropout(_)
             | LayerKind::Flatten => None,
+        }
+    }
+
+    /// The PyTorch modules computing this layer on `input`, in order.
+    ///
+    /// # Errors
+    /// Why PyTorch has no such modules, in words.
+    pub(crate) fn torch(&self, input: Shape) -> Result<Vec<TorchModule>, String> {
+        let one = |module: TorchModule| Ok(vec![module]);
+        match self {
+            LayerKind::Affine(a) => Ok(a.torch(input)),
+            LayerKind::Conv(c) => c.torch(input),
+            LayerKind::Pool(p) => p.torch(input),
+            LayerKind::GlobalPool(p) => Ok(p.torch(input)),
+            LayerKind::Act(act) => one(act.torch()),
+            LayerKind::InputAct(act) => one(act.torch()),
+            LayerKind::Prelu => one(activation::prelu_torch(input)),
+            LayerKind::Softmax => one(TorchModule::main(softmax::TORCH)),
+            LayerKind::Dropout(d) => one(d.torch()),
+            LayerKind::BatchNorm(bn) => one(bn.torch(input)),
+            LayerKind::Flatten => one(TorchModule::main(flatten::TORCH)),
         }
     }
 

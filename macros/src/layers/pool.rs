@@ -10,8 +10,8 @@
 //! `count_include_pad = False`).
 
 use super::args::{self, Bound, Schema};
-use super::spec::KindDef;
-use super::window::{self, AxisSpec, Pad, Rank, Round, Window};
+use super::spec::{KindDef, TorchModule};
+use super::window::{self, AxisSpec, Pad, Rank, Round, TorchAxis, TorchPad, Window};
 use crate::diag::{self, Errors};
 use crate::vocab::Shape;
 
@@ -239,9 +239,77 @@ impl Pool {
             && oh.is_multiple_of(self.size.0)
             && ow.is_multiple_of(self.size.1)
     }
+
+    /// `nn.MaxPool2d` or `nn.AvgPool2d` (`1d`). Padded cells take no part,
+    /// as in PyTorch's max pools and `count_include_pad=False`; padding
+    /// PyTorch's pools refuse (over half the window, or one side more than
+    /// the other) becomes an `nn.ConstantPad2d` of −∞ before a max pool.
+    ///
+    /// # Errors
+    /// The geometry's, which `infer` has already reported, and such padding
+    /// on an average pool: padding it explicitly would count the padding.
+    pub(crate) fn torch(&self, input: Shape) -> Result<Vec<TorchModule>, String> {
+        let g = self.geometry(input, None)?;
+        let axis = |i: usize| {
+            let pick = |pair: (usize, usize)| if i == 0 { pair.0 } else { pair.1 };
+            TorchAxis {
+                input: if i == 0 { g.h } else { g.w },
+                size: pick(g.size),
+                stride: pick(g.stride),
+                dilation: 1,
+                pad_before: pick(g.pad),
+                out: if i == 0 { g.oh } else { g.ow },
+            }
+        };
+        let (dims, axes, pick): (_, _, fn((usize, usize)) -> String) = match self.rank {
+            Rank::Two => ("2d", vec![axis(0), axis(1)], |p| window::py_tuple(&[p.0, p.1])),
+            Rank::One => ("1d", vec![axis(1)], |p| p.1.to_string()),
+        };
+        let mut modules = Vec::new();
+        let mut args = vec![pick(g.size)];
+        if g.stride != g.size {
+            args.push(format!("stride={}", pick(g.stride)));
+        }
+        let (module, padding) = match (self.reduce, window::torch_pad(&axes, true)) {
+            (Reduce::Max, TorchPad::Sides(sides)) => {
+                let pad = format!("nn.ConstantPad{dims}({sides}, float(\"-inf\"))");
+                modules.push(TorchModule::helper("_pad", pad));
+                ("MaxPool", String::new())
+            }
+            (Reduce::Avg, TorchPad::Sides(sides)) => {
+                return Err(format!(
+                    "PyTorch's average pools cannot pad {sides} without counting the padding"
+                ));
+            }
+            (Reduce::Max, TorchPad::Symmetric(p)) => ("MaxPool", p),
+            (Reduce::Avg, TorchPad::Symmetric(p)) => ("AvgPool", p),
+        };
+        if !padding.is_empty() {
+            args.push(format!("padding={padding}"));
+            if self.reduce == Reduce::Avg {
+                args.push("count_include_pad=False".into());
+            }
+        }
+        modules.push(TorchModule::main(format!("nn.{module}{dims}({})", args.join(", "))));
+        Ok(modules)
+    }
 }
 
 impl GlobalPool {
+    /// `nn.AdaptiveAvgPool2d(1)` (or max, or `1d`) and an `nn.Flatten`.
+    pub(crate) fn torch(self, input: Shape) -> Vec<TorchModule> {
+        let dims = if matches!(input, Shape::Seq { .. }) { "1d" } else { "2d" };
+        let reduce = match self.reduce {
+            Reduce::Max => "Max",
+            Reduce::Avg => "Avg",
+        };
+        vec![
+            TorchModule::main(format!("nn.Adaptive{reduce}Pool{dims}(1)")),
+            TorchModule::helper("_flatten", "nn.Flatten()"),
+        ]
+    }
+
+
     pub(crate) fn out_shape(self, input: Shape, producer: Option<&str>) -> Result<Shape, String> {
         match input {
             Shape::Image { c, .. } | Shape::Seq { c, .. } => Ok(Shape::Flat(c)),

@@ -15,3 +15,6 @@ pub(crate) const DEFS: &[KindDef<()>] = &[KindDef {
     known_as: &[],
     lower: |_, _| Some(()),
 }];
+
+/// `softmax` in PyTorch, over the features.
+pub(crate) const TORCH: &str = "nn.Softmax(dim=1)";

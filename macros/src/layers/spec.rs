@@ -147,3 +147,49 @@ impl ParamSpec {
         self.shape.iter().product()
     }
 }
+
+/// A PyTorch module computing a layer, or a helper step of it, for the
+/// generated PyTorch source (`Network::PYTORCH`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TorchModule {
+    /// Appended to the layer's name: empty for the module that holds the
+    /// layer's parameters (so `state_dict()` keys are constnet's tensor
+    /// names), `_pad` or `_flatten` for a helper step.
+    pub(crate) suffix: &'static str,
+    /// The constructor call in Python: `nn.Conv2d(1, 30, kernel_size=5)`.
+    pub(crate) ctor: String,
+    /// A class the constructor needs that `torch.nn` lacks, as Python source.
+    pub(crate) class: Option<&'static str>,
+}
+
+impl TorchModule {
+    /// The layer's own module.
+    pub(crate) fn main(ctor: impl Into<String>) -> TorchModule {
+        TorchModule {
+            suffix: "",
+            ctor: ctor.into(),
+            class: None,
+        }
+    }
+
+    /// A helper module, run in its place in the layer's list.
+    pub(crate) fn helper(suffix: &'static str, ctor: impl Into<String>) -> TorchModule {
+        TorchModule {
+            suffix,
+            ctor: ctor.into(),
+            class: None,
+        }
+    }
+}
+
+/// A float as a Python literal, at most 12 significant digits so that
+/// `1 - 0.9` reads `0.1`.
+pub(crate) fn py_float(v: f64) -> String {
+    let rounded: f64 = format!("{v:.11e}").parse().unwrap_or(v);
+    let s = format!("{rounded}");
+    if s.contains(['.', 'e', 'i', 'N']) {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}

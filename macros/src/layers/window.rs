@@ -159,6 +159,76 @@ pub(crate) fn resolve(
     })
 }
 
+/// A window over one axis as PyTorch's modules see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TorchAxis {
+    pub(crate) input: usize,
+    pub(crate) size: usize,
+    pub(crate) stride: usize,
+    pub(crate) dilation: usize,
+    pub(crate) pad_before: usize,
+    pub(crate) out: usize,
+}
+
+impl TorchAxis {
+    /// The `(before, after)` padding that gives `out` windows, or `None`
+    /// when PyTorch's symmetric `padding = pad_before` (its floor rounding
+    /// included) already does.
+    fn sides(self) -> Option<(usize, usize)> {
+        let span = (self.size - 1) * self.dilation + 1;
+        let padded = self.input + 2 * self.pad_before;
+        if padded >= span && (padded - span) / self.stride + 1 == self.out {
+            return None;
+        }
+        let after = ((self.out - 1) * self.stride + span).saturating_sub(self.input + self.pad_before);
+        Some((self.pad_before, after))
+    }
+}
+
+/// How PyTorch pads a window's input: by the module's own symmetric
+/// `padding`, or by a padding module before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TorchPad {
+    /// `padding=…` of the module, as Python (`1` or `(1, 2)`); empty for none.
+    Symmetric(String),
+    /// The sides of `nn.ZeroPad2d` and kin: `(left, right, top, bottom)`.
+    Sides(String),
+}
+
+/// The padding of a window over `axes` (height then width, or length);
+/// `halves`: the module refuses padding over half its window (pools).
+pub(crate) fn torch_pad(axes: &[TorchAxis], halves: bool) -> TorchPad {
+    let fits = |a: &TorchAxis| !halves || a.pad_before <= a.size / 2;
+    if axes.iter().all(|a| a.sides().is_none() && fits(a)) {
+        let pads: Vec<usize> = axes.iter().map(|a| a.pad_before).collect();
+        return TorchPad::Symmetric(if pads.iter().all(|&p| p == 0) {
+            String::new()
+        } else {
+            py_tuple(&pads)
+        });
+    }
+    let sides: Vec<String> = axes
+        .iter()
+        .rev()
+        .flat_map(|a| {
+            let (b, e) = a.sides().unwrap_or((a.pad_before, a.pad_before));
+            [b.to_string(), e.to_string()]
+        })
+        .collect();
+    TorchPad::Sides(format!("({})", sides.join(", ")))
+}
+
+/// One value, or a tuple when the axes differ: `5`, `(1, 3)`.
+pub(crate) fn py_tuple(values: &[usize]) -> String {
+    match values {
+        [first, rest @ ..] if rest.iter().all(|v| v == first) => first.to_string(),
+        _ => {
+            let items: Vec<String> = values.iter().map(ToString::to_string).collect();
+            format!("({})", items.join(", "))
+        }
+    }
+}
+
 /// A window lying wholly in the padding sees only zeros (a convolution's
 /// output would be its bias alone; a pool's would be empty), so explicit
 /// padding must be smaller than the window's span. (`same` never pads that

@@ -194,6 +194,15 @@ pub trait Network: Sized {
     /// files carry it, so a file written for another architecture is
     /// rejected, while a changed dropout rate or initializer is not.
     const SIGNATURE: u64;
+    /// The network as PyTorch source: a class named like the network (an
+    /// `nn.Sequential`, or an `nn.Module` with a `forward` when there are
+    /// residual blocks) whose modules carry constnet's layer names, so its
+    /// `state_dict()` keys are [`TENSORS`](Self::TENSORS)' names and
+    /// [`persist::load_safetensors`](crate::persist::load_safetensors) reads weights trained in
+    /// PyTorch as they are. Empty for a network that does not say; a class
+    /// that raises `NotImplementedError` naming the layer when PyTorch has
+    /// no modules for one (an average pool padded on one side only).
+    const PYTORCH: &'static str = "";
 
     /// The flat parameter array.
     fn params(&self) -> &[Self::Elem];
