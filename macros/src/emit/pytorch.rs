@@ -34,20 +34,30 @@ pub(crate) fn source(typed: &TypedNetwork, name: &str) -> String {
                     1
                 }
             };
-            let sep = if word.ends_with(|c: char| c.is_ascii_digit()) { "_" } else { "" };
+            let sep = if word.ends_with(|c: char| c.is_ascii_digit()) {
+                "_"
+            } else {
+                ""
+            };
             format!("{word}{sep}{n}")
         });
         match layer.layer.kind.torch(layer.input) {
             Ok(modules) => layers.push(
                 modules
                     .into_iter()
-                    .map(|TorchModule { suffix, ctor, class }| {
-                        classes.extend(class);
-                        Named {
-                            name: format!("{base}{suffix}"),
-                            ctor,
-                        }
-                    })
+                    .map(
+                        |TorchModule {
+                             suffix,
+                             ctor,
+                             class,
+                         }| {
+                            classes.extend(class);
+                            Named {
+                                name: format!("{base}{suffix}"),
+                                ctor,
+                            }
+                        },
+                    )
                     .collect(),
             ),
             Err(why) => return unsupported(typed, name, &layer.layer.text, &why),
@@ -69,7 +79,13 @@ pub(crate) fn source(typed: &TypedNetwork, name: &str) -> String {
 }
 
 fn header(typed: &TypedNetwork, name: &str) -> String {
-    let dims: Vec<String> = typed.net.input.dims().iter().map(ToString::to_string).collect();
+    let dims: Vec<String> = typed
+        .net
+        .input
+        .dims()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     format!(
         "# {name} in PyTorch, as written by constnet's `network!`: the same layers\n\
          # in the same order under the same names, so that `state_dict()` keys are\n\
@@ -141,7 +157,9 @@ fn chain(out: &mut String, items: &[TypedNode], layers: &[Vec<Named>], var: &str
 /// A class that explains, when built, which layer PyTorch cannot express.
 fn unsupported(typed: &TypedNetwork, name: &str, layer: &str, why: &str) -> String {
     let mut out = header(typed, name);
-    let message = format!("`{layer}`: {why}").replace('\\', "\\\\").replace('"', "\\\"");
+    let message = format!("`{layer}`: {why}")
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"");
     let _ = write!(
         out,
         "\n\nclass {name}(nn.Module):\n    def __init__(self):\n        raise NotImplementedError(\"{message}\")\n"

@@ -49,7 +49,11 @@ impl BatchNorm {
     /// `1 − momentum` here; its running variance is the unbiased one, which
     /// differs from ours only while training.
     pub(crate) fn torch(self, input: Shape) -> TorchModule {
-        let dims = if matches!(input, Shape::Image { .. }) { "2d" } else { "1d" };
+        let dims = if matches!(input, Shape::Image { .. }) {
+            "2d"
+        } else {
+            "1d"
+        };
         TorchModule::main(format!(
             "nn.BatchNorm{dims}({}, eps={}, momentum={})",
             input.channels(),

@@ -332,7 +332,10 @@ impl Conv {
             TorchPad::Symmetric(p) if p.is_empty() => {}
             TorchPad::Symmetric(p) => args.push(format!("padding={p}")),
             TorchPad::Sides(sides) => {
-                modules.push(TorchModule::helper("_pad", format!("nn.ZeroPad{dims}({sides})")));
+                modules.push(TorchModule::helper(
+                    "_pad",
+                    format!("nn.ZeroPad{dims}({sides})"),
+                ));
             }
         }
         if g.dilation != (1, 1) {
@@ -344,7 +347,10 @@ impl Conv {
         if !self.bias {
             args.push("bias=False".into());
         }
-        modules.push(TorchModule::main(format!("nn.Conv{dims}({})", args.join(", "))));
+        modules.push(TorchModule::main(format!(
+            "nn.Conv{dims}({})",
+            args.join(", ")
+        )));
         Ok(modules)
     }
 }

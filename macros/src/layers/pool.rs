@@ -262,7 +262,9 @@ impl Pool {
             }
         };
         let (dims, axes, pick): (_, _, fn((usize, usize)) -> String) = match self.rank {
-            Rank::Two => ("2d", vec![axis(0), axis(1)], |p| window::py_tuple(&[p.0, p.1])),
+            Rank::Two => ("2d", vec![axis(0), axis(1)], |p| {
+                window::py_tuple(&[p.0, p.1])
+            }),
             Rank::One => ("1d", vec![axis(1)], |p| p.1.to_string()),
         };
         let mut modules = Vec::new();
@@ -290,7 +292,10 @@ impl Pool {
                 args.push("count_include_pad=False".into());
             }
         }
-        modules.push(TorchModule::main(format!("nn.{module}{dims}({})", args.join(", "))));
+        modules.push(TorchModule::main(format!(
+            "nn.{module}{dims}({})",
+            args.join(", ")
+        )));
         Ok(modules)
     }
 }
@@ -298,7 +303,11 @@ impl Pool {
 impl GlobalPool {
     /// `nn.AdaptiveAvgPool2d(1)` (or max, or `1d`) and an `nn.Flatten`.
     pub(crate) fn torch(self, input: Shape) -> Vec<TorchModule> {
-        let dims = if matches!(input, Shape::Seq { .. }) { "1d" } else { "2d" };
+        let dims = if matches!(input, Shape::Seq { .. }) {
+            "1d"
+        } else {
+            "2d"
+        };
         let reduce = match self.reduce {
             Reduce::Max => "Max",
             Reduce::Avg => "Avg",
@@ -308,7 +317,6 @@ impl GlobalPool {
             TorchModule::helper("_flatten", "nn.Flatten()"),
         ]
     }
-
 
     pub(crate) fn out_shape(self, input: Shape, producer: Option<&str>) -> Result<Shape, String> {
         match input {

@@ -180,7 +180,8 @@ impl TorchAxis {
         if padded >= span && (padded - span) / self.stride + 1 == self.out {
             return None;
         }
-        let after = ((self.out - 1) * self.stride + span).saturating_sub(self.input + self.pad_before);
+        let after =
+            ((self.out - 1) * self.stride + span).saturating_sub(self.input + self.pad_before);
         Some((self.pad_before, after))
     }
 }
