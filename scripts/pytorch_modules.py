@@ -19,7 +19,8 @@ generated source of one network); for each, this script executes the source,
 builds the class, draws its weights with PyTorch's default initialization,
 batch norm's scale from U(0.5, 1.5), shift from U(0, 1), running mean from
 N(0, 0.1²) and running variance from U(0.5, 1.5), PReLU's slopes from
-U(0, 0.5), and writes:
+U(0, 0.5), a `Normalize`'s mean from N(0, 0.5²) and standard deviation
+from U(0.5, 2), and writes:
 
 - `<stem>.safetensors`: `state_dict()` as PyTorch gives it (its keys, batch
   norm's `num_batches_tracked` included), which constnet must load without a
@@ -65,6 +66,9 @@ def randomize(net):
                 module.running_var.uniform_(0.5, 1.5)
             elif isinstance(module, nn.PReLU):
                 module.weight.uniform_(0.0, 0.5)
+            elif type(module).__name__ == "Normalize":
+                module.mean.normal_(0.0, 0.5)
+                module.std.uniform_(0.5, 2.0)
 
 
 def write(path):

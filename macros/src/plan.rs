@@ -27,6 +27,7 @@ use crate::layers::activation::{Act, InputAct};
 use crate::layers::batchnorm::BatchNorm;
 use crate::layers::dropout::Dropout;
 use crate::layers::pool::Reduce;
+use crate::layers::preprocess::Preprocess;
 use crate::layers::{conv, pool};
 use crate::vocab::{Loss, Shape};
 
@@ -127,6 +128,7 @@ pub(crate) enum Op {
     Act(Act),
     InputAct(InputAct),
     Prelu,
+    Preprocess(Preprocess),
     Softmax,
     Dropout(Dropout),
     BatchNorm(BatchNorm),
@@ -142,6 +144,7 @@ impl Op {
             Op::Act(_)
             | Op::InputAct(_)
             | Op::Prelu
+            | Op::Preprocess(_)
             | Op::Softmax
             | Op::BatchNorm(_)
             | Op::Add(_) => true,
@@ -165,6 +168,7 @@ impl Op {
             | Op::Act(_)
             | Op::InputAct(_)
             | Op::Prelu
+            | Op::Preprocess(_)
             | Op::Softmax
             | Op::BatchNorm(_)
             | Op::Add(_) => false,
@@ -183,6 +187,7 @@ impl Op {
             | Op::Act(_)
             | Op::InputAct(_)
             | Op::Prelu
+            | Op::Preprocess(_)
             | Op::Softmax
             | Op::Dropout(_)
             | Op::BatchNorm(_)
@@ -201,6 +206,7 @@ impl Op {
             | Op::Act(_)
             | Op::InputAct(_)
             | Op::Prelu
+            | Op::Preprocess(_)
             | Op::Softmax
             | Op::Dropout(_)
             | Op::BatchNorm(_)
@@ -219,6 +225,7 @@ impl Op {
             | Op::GlobalPool(_)
             | Op::InputAct(_)
             | Op::Prelu
+            | Op::Preprocess(_)
             | Op::Dropout(_)
             | Op::BatchNorm(_)
             | Op::Add(_)
@@ -451,6 +458,7 @@ impl Builder<'_> {
             LayerKind::Act(act) => Op::Act(*act),
             LayerKind::InputAct(act) => Op::InputAct(*act),
             LayerKind::Prelu => Op::Prelu,
+            LayerKind::Preprocess(p) => Op::Preprocess(*p),
             LayerKind::Softmax => Op::Softmax,
             LayerKind::Dropout(d) => Op::Dropout(*d),
             LayerKind::BatchNorm(bn) => Op::BatchNorm(*bn),

@@ -40,6 +40,7 @@ network! {
         -> residual(conv(3, 1) -> residual(conv(3, 3, pad = same) -> sigmoid), shortcut = conv(3, 1))
         -> flatten -> affine(2) -> softmax
     struct FlatResidual: [6] => residual(affine(6) -> tanh -> affine(6)) -> relu -> affine(3) -> softmax
+    struct Preprocessed: [2, 4, 4] => conv(2, 3) -> tanh -> normalize -> rescale(0.5, offset = 0.25) -> affine(3) -> softmax
     struct Standalone: [2, 4, 4] => pool(2) -> relu -> flatten -> affine(3) -> sigmoid -> affine(2) -> softmax
 }
 
@@ -90,6 +91,14 @@ fn average_pool_and_leaky_relu() {
 fn batch_norm_in_training_mode() {
     let mut net = BatchNormNet::<f64>::seeded(21);
     assert_gradients(&mut net, &inputs(4, 22), &labels(4, 3, 23));
+}
+
+#[test]
+fn normalize_and_rescale_scale_the_gradient() {
+    let mut net = Preprocessed::<f64>::seeded(40);
+    net.set_tensor("normalize1.mean", &[0.3, -0.2]).unwrap();
+    net.set_tensor("normalize1.std", &[0.5, 2.0]).unwrap();
+    assert_gradients(&mut net, &inputs(4, 41), &labels(4, 3, 42));
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod gates;
 mod gradcheck;
 mod mlperf;
 mod mnist_training;
+mod preprocess;
 mod pytorch;
 mod pytorch_modules;
 mod shapes;

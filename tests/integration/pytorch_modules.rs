@@ -29,9 +29,9 @@ network! {
         -> affine(8, bias = false) -> gelu -> affine(5) -> softmax
 
     /// 1-D layers: a padded and a dilated convolution, average and global
-    /// max pools, ELU, hard swish, tanh.
+    /// max pools, ELU, hard swish, tanh; preprocessing in front.
     struct TorchSeq: [2, 20] =>
-        conv1d(6, 5, pad = 2) -> elu -> avgpool1d(2) -> conv1d(4, 3, dilation = 2)
+        rescale(2.0, offset = -1.0) -> normalize -> conv1d(6, 5, pad = 2) -> elu -> avgpool1d(2) -> conv1d(4, 3, dilation = 2)
         -> hard_swish -> global_maxpool -> affine(3) -> tanh -> affine(3) -> softmax
 }
 

@@ -102,6 +102,8 @@ fn tensor_infos(typed: &TypedNetwork) -> Vec<TokenStream> {
                 Role::Slope => quote!(Slope),
                 Role::RunningMean => quote!(RunningMean),
                 Role::RunningVar => quote!(RunningVar),
+                Role::Mean => quote!(Mean),
+                Role::Std => quote!(Std),
             };
             let init = match t.init {
                 TensorInit::Constant(0.0) => quote!(#rt::Init::Zeros),

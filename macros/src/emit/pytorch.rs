@@ -65,9 +65,8 @@ pub(crate) fn source(typed: &TypedNetwork, name: &str) -> String {
     }
     let mut out = header(typed, name);
     for class in classes {
-        out.push('\n');
+        out.push_str("\n\n");
         out.push_str(class);
-        out.push('\n');
     }
     out.push('\n');
     if has_blocks(&typed.chain) {

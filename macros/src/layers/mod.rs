@@ -16,6 +16,7 @@ pub(crate) mod conv;
 pub(crate) mod dropout;
 pub(crate) mod flatten;
 pub(crate) mod pool;
+pub(crate) mod preprocess;
 pub(crate) mod softmax;
 pub(crate) mod spec;
 pub(crate) mod window;
@@ -40,6 +41,7 @@ pub(crate) enum LayerKind {
     Softmax,
     Dropout(dropout::Dropout),
     BatchNorm(batchnorm::BatchNorm),
+    Preprocess(preprocess::Preprocess),
     Flatten,
 }
 
@@ -137,6 +139,10 @@ const FAMILIES: &[&dyn AnyFamily] = &[
         wrap: LayerKind::BatchNorm,
     },
     &Family {
+        defs: preprocess::DEFS,
+        wrap: LayerKind::Preprocess,
+    },
+    &Family {
         defs: flatten::DEFS,
         wrap: |()| LayerKind::Flatten,
     },
@@ -198,7 +204,8 @@ impl LayerKind {
             | LayerKind::Prelu
             | LayerKind::Softmax
             | LayerKind::Dropout(_)
-            | LayerKind::BatchNorm(_) => Ok(input),
+            | LayerKind::BatchNorm(_)
+            | LayerKind::Preprocess(_) => Ok(input),
         }
     }
 
@@ -210,6 +217,7 @@ impl LayerKind {
             LayerKind::Conv(c) => Some(c.params(input)),
             LayerKind::Prelu => Some(activation::prelu_params(input)),
             LayerKind::BatchNorm(_) => Some(batchnorm::params(input)),
+            LayerKind::Preprocess(p) => p.params(input),
             LayerKind::Pool(_)
             | LayerKind::GlobalPool(_)
             | LayerKind::Act(_)
@@ -237,6 +245,7 @@ impl LayerKind {
             LayerKind::Softmax => one(TorchModule::main(softmax::TORCH)),
             LayerKind::Dropout(d) => one(d.torch()),
             LayerKind::BatchNorm(bn) => one(bn.torch(input)),
+            LayerKind::Preprocess(p) => one(p.torch(input)),
             LayerKind::Flatten => one(TorchModule::main(flatten::TORCH)),
         }
     }
@@ -254,6 +263,7 @@ impl LayerKind {
             | LayerKind::Softmax
             | LayerKind::Dropout(_)
             | LayerKind::BatchNorm(_)
+            | LayerKind::Preprocess(_)
             | LayerKind::Flatten => None,
         }
     }
@@ -267,6 +277,7 @@ impl LayerKind {
             | LayerKind::GlobalPool(_)
             | LayerKind::Dropout(_)
             | LayerKind::BatchNorm(_)
+            | LayerKind::Preprocess(_)
             | LayerKind::Flatten => InitHint::Transparent,
             LayerKind::Act(_) | LayerKind::Affine(_) | LayerKind::Conv(_) | LayerKind::Softmax => {
                 InitHint::Stop
@@ -289,6 +300,7 @@ impl LayerKind {
             | LayerKind::Prelu
             | LayerKind::Dropout(_)
             | LayerKind::BatchNorm(_)
+            | LayerKind::Preprocess(_)
             | LayerKind::Flatten => Loss::MeanSquaredError,
         }
     }
@@ -316,6 +328,7 @@ impl LayerKind {
             LayerKind::Softmax => "softmax".into(),
             LayerKind::Dropout(_) => "dropout".into(),
             LayerKind::BatchNorm(bn) => format!("batchnorm(eps {})", bn.eps),
+            LayerKind::Preprocess(p) => format!("{p:?}"),
             LayerKind::Flatten => "flatten(c, h, w)".into(),
         }
     }
@@ -333,6 +346,7 @@ impl LayerKind {
             | LayerKind::Softmax
             | LayerKind::Dropout(_)
             | LayerKind::BatchNorm(_)
+            | LayerKind::Preprocess(_)
             | LayerKind::Flatten => true,
         }
     }

@@ -261,11 +261,13 @@ impl Pool {
                 out: if i == 0 { g.oh } else { g.ow },
             }
         };
-        let (dims, axes, pick): (_, _, fn((usize, usize)) -> String) = match self.rank {
-            Rank::Two => ("2d", vec![axis(0), axis(1)], |p| {
-                window::py_tuple(&[p.0, p.1])
-            }),
-            Rank::One => ("1d", vec![axis(1)], |p| p.1.to_string()),
+        let (dims, axes) = match self.rank {
+            Rank::Two => ("2d", vec![axis(0), axis(1)]),
+            Rank::One => ("1d", vec![axis(1)]),
+        };
+        let pick = |pair: (usize, usize)| match self.rank {
+            Rank::Two => window::py_tuple(&[pair.0, pair.1]),
+            Rank::One => pair.1.to_string(),
         };
         let mut modules = Vec::new();
         let mut args = vec![pick(g.size)];

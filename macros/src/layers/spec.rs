@@ -54,13 +54,16 @@ pub(crate) enum Role {
     Slope,
     RunningMean,
     RunningVar,
+    /// A normalization's fitted mean and standard deviation.
+    Mean,
+    Std,
 }
 
 impl Role {
     pub(crate) fn is_trainable(self) -> bool {
         match self {
             Role::Weight | Role::Bias | Role::Scale | Role::Shift | Role::Slope => true,
-            Role::RunningMean | Role::RunningVar => false,
+            Role::RunningMean | Role::RunningVar | Role::Mean | Role::Std => false,
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod dropout;
 mod gemm;
 pub mod pool2d;
 pub mod prelu;
+pub mod preprocess;
 #[cfg(feature = "std")]
 pub mod reference;
 pub mod softmax;

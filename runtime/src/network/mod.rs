@@ -39,12 +39,20 @@ pub enum Role {
     RunningMean,
     /// Batch-norm running variance: updated from batch statistics, not by gradients.
     RunningVar,
+    /// A `normalize` layer's mean: fitted from data
+    /// ([`fit_normalization`](crate::train::fit_normalization)), never trained.
+    Mean,
+    /// A `normalize` layer's standard deviation: fitted like [`Role::Mean`].
+    Std,
 }
 
 impl Role {
     /// Whether optimizers update this tensor from its gradient.
     pub const fn is_trainable(self) -> bool {
-        !matches!(self, Role::RunningMean | Role::RunningVar)
+        !matches!(
+            self,
+            Role::RunningMean | Role::RunningVar | Role::Mean | Role::Std
+        )
     }
 
     /// Whether L2 weight decay applies (weights only, as in the classic material).

@@ -31,6 +31,8 @@ mod history;
 #[cfg(feature = "std")]
 pub mod metrics;
 #[cfg(feature = "std")]
+mod normalize;
+#[cfg(feature = "std")]
 pub mod search;
 #[cfg(feature = "std")]
 mod step;
@@ -48,6 +50,8 @@ pub use history::{EpochRecord, History};
 pub use metrics::{
     ConfusionMatrix, Regression, confusion_matrix, regression_metrics, top_k_accuracy,
 };
+#[cfg(feature = "std")]
+pub use normalize::{FitError, fit_normalization};
 #[cfg(feature = "std")]
 pub use step::{Clip, StepStats, Stepper};
 #[cfg(feature = "std")]

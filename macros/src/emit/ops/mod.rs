@@ -12,6 +12,7 @@ mod dropout;
 mod global_pool;
 mod pool;
 mod prelu;
+mod preprocess;
 mod softmax;
 
 use super::step::OpCode;
@@ -27,6 +28,7 @@ pub(crate) fn code(op: &Op) -> &dyn OpCode {
         Op::Act(act) => act,
         Op::InputAct(act) => act,
         Op::Prelu => &prelu::Prelu,
+        Op::Preprocess(p) => p,
         Op::Softmax => &softmax::Softmax,
         Op::Dropout(dropout) => dropout,
         Op::BatchNorm(norm) => norm,
