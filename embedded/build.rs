@@ -7,9 +7,10 @@
 //!   `memory.x`, because cortex-m-rt's `link.x` does `INCLUDE memory.x`, and
 //!   that directory is passed to the linker of that binary only.
 //! - Turns the committed test images (`assets/test_images.u8`, 100 × 784
-//!   pixel bytes) into little-endian f32 inputs with exactly the formula of
-//!   the host's MNIST loader, `(b as f64 / 255.0) as f32`, so the firmware
-//!   reads its inputs from flash instead of converting them into RAM.
+//!   pixel bytes) into little-endian f32 inputs, the raw pixel values as the
+//!   host's MNIST loader gives them with `Scaling::Raw` (the networks
+//!   standardize inside), so the firmware reads its inputs from flash
+//!   instead of converting them into RAM.
 
 use std::env;
 use std::fs;
@@ -40,7 +41,7 @@ fn main() {
     );
     let floats: Vec<u8> = images
         .iter()
-        .flat_map(|&b| ((b as f64 / 255.0) as f32).to_le_bytes())
+        .flat_map(|&b| f32::from(b).to_le_bytes())
         .collect();
     fs::write(out.join("test_images.f32"), floats).expect("write f32 test images");
     println!("cargo:rerun-if-changed=assets/test_images.u8");

@@ -72,3 +72,9 @@ pub mod __private {
 
 // Lets this crate's own unit tests and doctests write `::constnet::…` as users do.
 extern crate self as constnet;
+
+/// The doc examples of `constnet-runtime`, gathered by `build.rs`, so that
+/// `cargo test --doc -p constnet` runs them as users write them.
+#[cfg(doctest)]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/runtime_doc_examples.md"))]
+pub struct RuntimeDocExamples;

@@ -12,7 +12,7 @@ use crate::nets::{Image, TEST_IMAGES};
 const IMAGE_BYTES: &[u8; TEST_IMAGES * 784 * 4] =
     include_bytes!(concat!(env!("OUT_DIR"), "/test_images.f32"));
 
-/// The test images, scaled to `[0, 1]` exactly as the host scales them.
+/// The test images: raw pixel values, as the host loads them.
 pub static IMAGES: [Image; TEST_IMAGES] = decode(IMAGE_BYTES);
 
 /// The true digit of each test image.

@@ -7,8 +7,11 @@
 //! (`from_le_bytes` checks `Network::SIGNATURE` at compile time).
 
 constnet::network! {
-    /// The inference demo: a 5,994-parameter MNIST CNN (23,976 bytes of f32).
-    pub struct Digits: [1, 28, 28] => conv(8, 5) -> relu -> pool(2)
+    /// The inference demo: a 5,994-parameter MNIST CNN (plus the 2
+    /// statistics of its `normalize`: 23,984 bytes of f32) that takes raw
+    /// pixel values, 0 to 255: the standardization fitted on the training
+    /// set is part of the network and of its parameter file.
+    pub struct Digits: [1, 28, 28] => normalize -> conv(8, 5) -> relu -> pool(2)
         -> conv(16, 5) -> relu -> pool(2) -> affine(10) -> softmax
 
     /// The seed's SimpleConvNet: 433,890 parameters (1.74 MB of f32), for the

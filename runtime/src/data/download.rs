@@ -63,9 +63,11 @@ impl Mnist {
     ///
     /// # Examples
     /// ```no_run
+    /// # #[cfg(feature = "download")] {
     /// use constnet::data::{Mnist, download::DEFAULT_BASE_URL};
     /// Mnist::download("data/mnist", DEFAULT_BASE_URL)?;
     /// let mnist = Mnist::<[f32; 784]>::load("data/mnist")?;
+    /// # }
     /// # Ok::<(), constnet::data::DataError>(())
     /// ```
     pub fn download(dir: impl AsRef<Path>, base_url: &str) -> Result<Vec<PathBuf>, DataError> {

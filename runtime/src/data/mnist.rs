@@ -42,6 +42,9 @@ pub const DIR_VAR: &str = "MNIST_DIR";
 pub enum Scaling {
     /// `x = b / 255`, in `[0, 1]`.
     Unit,
+    /// `x = b`, the pixel byte as it is (0 to 255), for networks that
+    /// preprocess inside their declaration (`rescale`, `normalize`).
+    Raw,
     /// `x = (b / 255 - mean) / std`; [`Scaling::MNIST`] uses MNIST's own statistics.
     Standardize {
         /// Mean subtracted after scaling to `[0, 1]`.
@@ -61,6 +64,7 @@ impl Scaling {
     /// The value of every possible byte, so conversion is one table lookup per pixel.
     fn table<E: Scalar>(self) -> [E; 256] {
         let (mean, std) = match self {
+            Scaling::Raw => return core::array::from_fn(|b| E::from_f64(b as f64)),
             Scaling::Unit => (0.0, 1.0),
             Scaling::Standardize { mean, std } => (mean, std),
         };

@@ -82,7 +82,7 @@ pub fn set_tensor<N: Network>(
 ///
 /// # Examples
 /// ```
-/// use constnet_runtime::network::params::matches;
+/// use constnet::network::params::matches;
 /// assert!(matches("conv1", "conv1.bias"));
 /// assert!(matches("conv*", "conv12.weight"));
 /// assert!(!matches("conv1", "conv12.weight"));

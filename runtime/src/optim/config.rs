@@ -12,7 +12,7 @@
 //!
 //! # Examples
 //! ```
-//! use constnet_runtime::optim::{Optimizer, OptimizerConfig, ScheduleConfig};
+//! use constnet::optim::{Optimizer, OptimizerConfig, ScheduleConfig};
 //!
 //! let opt: OptimizerConfig = "adam:lr=0.002".parse()?;
 //! let schedule: ScheduleConfig = "warmup:steps=10+cosine".parse()?;

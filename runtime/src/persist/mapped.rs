@@ -226,8 +226,8 @@ fn wanted<N: Network, P: AsRef<str>>(only: Option<&[P]>) -> Result<Vec<bool>, Pe
 ///
 /// # Examples
 /// ```no_run
-/// use constnet_runtime::persist::{NameMap, load_mapped};
-/// # fn demo<N: constnet_runtime::Network>(net: &mut N) -> Result<(), Box<dyn std::error::Error>> {
+/// use constnet::persist::{NameMap, load_mapped};
+/// # fn demo<N: constnet::Network>(net: &mut N) -> Result<(), Box<dyn std::error::Error>> {
 /// // A PyTorch `nn.Sequential` state dict, tensors taken in order.
 /// load_mapped(net, "model.safetensors", &NameMap::Positional, None::<&[&str]>)?;
 /// // The convolution layers of another network, the rest untouched.

@@ -14,8 +14,8 @@
 //!
 //! # Examples
 //! ```
-//! use constnet_runtime::train::callbacks::{self, Monitor, ReduceOnPlateau};
-//! # use constnet_runtime::Network;
+//! use constnet::train::callbacks::{self, Monitor, ReduceOnPlateau};
+//! # use constnet::Network;
 //! # fn demo<N: Network>() {
 //! let mut plateau = ReduceOnPlateau::new(Monitor::ValLoss, 0.5, 2);
 //! let mut stop_early = callbacks::on_epoch(|event, control| {
