@@ -1,8 +1,8 @@
 //! Warnings on stable Rust, which has no warning API for proc macros: each
 //! [`Note`] becomes a use of a `#[deprecated]` constant whose note is the
-//! message, spanned at what it is about, so rustc reports
-//! `use of deprecated constant `_::<name>`: <message>` there (the trick of
-//! the `proc-macro-warning` crate, in a few lines instead of a dependency).
+//! message, spanned at what it is about, so rustc reports "use of
+//! deprecated constant `_::NAME`: MESSAGE" there (the trick of the
+//! `proc-macro-warning` crate, in a few lines instead of a dependency).
 //! Both live inside `const _: () = { … };`, so nothing reaches the user's
 //! scope; `#[allow(deprecated)]` or `#![deny(deprecated)]` around the
 //! declaration apply as to any deprecation.
