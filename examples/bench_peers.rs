@@ -33,6 +33,8 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, ValueEnum};
 use constnet::network;
 use constnet::network::view;
 use constnet::optim::Sgd;
@@ -47,6 +49,36 @@ network! {
     struct SimpleConvNet: [1, 28, 28] =>
         conv(30, 5) -> relu -> pool(2) -> affine(100) -> relu -> affine(10) -> softmax
     struct Mlp: [784] => affine(100) -> relu -> affine(10) -> softmax
+}
+
+/// Time constnet on the peer comparison's workloads; prints JSON lines.
+#[derive(Debug, Parser)]
+#[command(name = "bench_peers")]
+struct Cli {
+    /// The workloads to time.
+    #[arg(value_enum, default_value_t = Which::All)]
+    which: Which,
+    /// A handful of calls per measurement, for CI: checks that everything
+    /// runs and prints, not how fast.
+    #[arg(long)]
+    smoke: bool,
+}
+
+/// What `bench_peers` times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Which {
+    /// SimpleConvNet.
+    Cnn,
+    /// The 784-100-10 MLP.
+    Mlp,
+    /// MLPerf Tiny's ResNet-8.
+    Resnet8,
+    /// MLPerf Tiny's DS-CNN.
+    DsCnn,
+    /// ResNet-8 and DS-CNN.
+    Mlperf,
+    /// The four peer workloads and the two MLPerf networks.
+    All,
 }
 
 /// The peer workloads' batch.
@@ -69,11 +101,17 @@ struct Cfg {
     build: &'static str,
 }
 
-fn env_f64(key: &str, default: f64) -> f64 {
-    std::env::var(key)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
+/// A non-negative number from the environment, `default` when unset.
+fn env_f64(key: &str, default: f64) -> Result<f64, String> {
+    match std::env::var(key) {
+        Err(_) => Ok(default),
+        Ok(s) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| *x >= 0.0 && x.is_finite())
+            .ok_or_else(|| format!("{key}={s:?} is not a non-negative number")),
+    }
 }
 
 impl Cfg {
@@ -91,9 +129,9 @@ impl Cfg {
             "generic-x86_64"
         };
         let mut cfg = Cfg {
-            train_secs: env_f64("PEERS_TRAIN_SECS", 3.0),
-            lat_secs: env_f64("PEERS_LAT_SECS", 1.0),
-            repeats: (env_f64("PEERS_REPEATS", 3.0) as usize).max(1),
+            train_secs: env_f64("PEERS_TRAIN_SECS", 3.0)?,
+            lat_secs: env_f64("PEERS_LAT_SECS", 1.0)?,
+            repeats: (env_f64("PEERS_REPEATS", 3.0)? as usize).max(1),
             train_warmup: (1.0, 5),
             lat_warmup: 0.5,
             lat_min_calls: 200,
@@ -236,77 +274,67 @@ where
     Ok(())
 }
 
-fn main() -> ExitCode {
-    let mut smoke = false;
-    let mut which = None;
-    for arg in std::env::args().skip(1) {
-        match arg.as_str() {
-            "--smoke" => smoke = true,
-            "cnn" | "mlp" | "resnet8" | "ds-cnn" | "mlperf" | "all" if which.is_none() => {
-                which = Some(arg)
-            }
-            _ => {
-                eprintln!(
-                    "usage: bench_peers [cnn|mlp|resnet8|ds-cnn|mlperf|all] [--smoke]   (got {arg:?})"
-                );
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let which = which.unwrap_or_else(|| "all".into());
-    let wants = |workload: &str| {
-        which == "all"
+/// Times every workload `which` includes.
+fn bench_all(cfg: &Cfg, which: Which) -> Result<(), String> {
+    let wants = |workload: Which| {
+        which == Which::All
             || which == workload
-            || (which == "mlperf" && ["resnet8", "ds-cnn"].contains(&workload))
+            || (which == Which::Mlperf && matches!(workload, Which::Resnet8 | Which::DsCnn))
     };
-    let result = Cfg::from_env(smoke).and_then(|cfg| {
-        if wants("cnn") {
-            let xs = common::data(BATCH * 28 * 28, 1);
-            let x1 = common::data(28 * 28, 3);
-            run(
-                &cfg,
-                "cnn",
-                SimpleConvNet::<f32>::seeded(0),
-                view::images::<f32, 1, 28, 28>(&xs),
-                &view::images::<f32, 1, 28, 28>(&x1)[0],
-            )?;
-        }
-        if wants("mlp") {
-            let xs = common::data(BATCH * 784, 1);
-            let x1 = common::data(784, 3);
-            run(
-                &cfg,
-                "mlp",
-                Mlp::<f32>::seeded(0),
-                view::rows::<f32, 784>(&xs),
-                view::vector::<f32, 784>(&x1),
-            )?;
-        }
-        if wants("resnet8") {
-            let xs = common::data(MLPERF_BATCH * 3 * 32 * 32, 1);
-            let x1 = common::data(3 * 32 * 32, 3);
-            run(
-                &cfg,
-                "resnet8",
-                models::ResNet8::<f32>::seeded(0),
-                view::images::<f32, 3, 32, 32>(&xs),
-                &view::images::<f32, 3, 32, 32>(&x1)[0],
-            )?;
-        }
-        if wants("ds-cnn") {
-            let xs = common::data(MLPERF_BATCH * 49 * 10, 1);
-            let x1 = common::data(49 * 10, 3);
-            run(
-                &cfg,
-                "ds-cnn",
-                models::DsCnn::<f32>::seeded(0),
-                view::images::<f32, 1, 49, 10>(&xs),
-                &view::images::<f32, 1, 49, 10>(&x1)[0],
-            )?;
-        }
-        Ok(())
-    });
-    match result {
+    if wants(Which::Cnn) {
+        let xs = common::data(BATCH * 28 * 28, 1);
+        let x1 = common::data(28 * 28, 3);
+        run(
+            cfg,
+            "cnn",
+            SimpleConvNet::<f32>::seeded(0),
+            view::images::<f32, 1, 28, 28>(&xs),
+            &view::images::<f32, 1, 28, 28>(&x1)[0],
+        )?;
+    }
+    if wants(Which::Mlp) {
+        let xs = common::data(BATCH * 784, 1);
+        let x1 = common::data(784, 3);
+        run(
+            cfg,
+            "mlp",
+            Mlp::<f32>::seeded(0),
+            view::rows::<f32, 784>(&xs),
+            view::vector::<f32, 784>(&x1),
+        )?;
+    }
+    if wants(Which::Resnet8) {
+        let xs = common::data(MLPERF_BATCH * 3 * 32 * 32, 1);
+        let x1 = common::data(3 * 32 * 32, 3);
+        run(
+            cfg,
+            "resnet8",
+            models::ResNet8::<f32>::seeded(0),
+            view::images::<f32, 3, 32, 32>(&xs),
+            &view::images::<f32, 3, 32, 32>(&x1)[0],
+        )?;
+    }
+    if wants(Which::DsCnn) {
+        let xs = common::data(MLPERF_BATCH * 49 * 10, 1);
+        let x1 = common::data(49 * 10, 3);
+        run(
+            cfg,
+            "ds-cnn",
+            models::DsCnn::<f32>::seeded(0),
+            view::images::<f32, 1, 49, 10>(&xs),
+            &view::images::<f32, 1, 49, 10>(&x1)[0],
+        )?;
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let Cli { which, smoke } = Cli::parse();
+    // The environment's knobs are checked as the flags are: a bad one is a
+    // usage error (exit code 2) before any work.
+    let cfg = Cfg::from_env(smoke)
+        .unwrap_or_else(|e| Cli::command().error(ErrorKind::InvalidValue, e).exit());
+    match bench_all(&cfg, which) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench_peers: {e}");

@@ -24,7 +24,7 @@ use constnet::plot::{self, plotters::prelude::*};
 
 network! {
     /// 2 → 3 (sigmoid) → 2 (sigmoid) → 2 (identity).
-    pub struct ThreeLayer: [2] => affine(3) -> sigmoid -> affine(2) -> sigmoid -> affine(2)
+    pub struct ThreeLayer: [2] => affine(3) -> sigmoid -> affine(2) -> sigmoid -> affine(2), loss = mse
 }
 
 /// Each layer's weight in `[out, in]` layout and its bias.

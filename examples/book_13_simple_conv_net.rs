@@ -26,6 +26,7 @@ use constnet::network;
 use constnet::network::params::tensor;
 use constnet::optim::{Adam, Cosine, Scheduled};
 use constnet::plot::{self, plotters::prelude::*};
+use constnet::text::count;
 use constnet::train::{Progress, Trainer};
 
 network! {
@@ -78,7 +79,8 @@ fn main() -> ExitCode {
         .and_then(|e| e.val_accuracy)
         .unwrap_or(f64::NAN);
     println!(
-        "{source}: test accuracy after {epochs} epochs: {:.2}%",
+        "{source}: test accuracy after {}: {:.2}%",
+        count(epochs, "epoch", "epochs"),
         100.0 * accuracy
     );
     let after = filters(&net);

@@ -29,6 +29,7 @@ use constnet::network;
 use constnet::optim::Adam;
 use constnet::persist::load_bytes;
 use constnet::plot::{self, plotters::prelude::*};
+use constnet::text::count;
 use constnet::train::{
     EpochRecord, History, Monitor, Progress, SaveBest, Trainer, evaluate, regression_metrics,
 };
@@ -170,12 +171,12 @@ fn main() -> ExitCode {
     let reg_best = best_epoch(&reg_history, Monitor::ValRmse);
     let cls_best = best_epoch(&cls_history, Monitor::ValAccuracy);
     println!(
-        "diabetes: stopped after {} epochs, kept epoch {reg_best}; test RMSE {rmse:.1} (target 25–346), R² {r2:.3}",
-        reg_history.epochs.len()
+        "diabetes: stopped after {}, kept epoch {reg_best}; test RMSE {rmse:.1} (target 25–346), R² {r2:.3}",
+        count(reg_history.epochs.len(), "epoch", "epochs")
     );
     println!(
-        "digits:   stopped after {} epochs, kept epoch {cls_best}; test accuracy {:.2}%",
-        cls_history.epochs.len(),
+        "digits:   stopped after {}, kept epoch {cls_best}; test accuracy {:.2}%",
+        count(cls_history.epochs.len(), "epoch", "epochs"),
         100.0 * accuracy
     );
     let file = args.figure("book_14_keras_workflow.png");

@@ -36,9 +36,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use constnet::data::{Dataset, InMemory, Mnist, Scaling, SyntheticDigits};
 use constnet::optim::Adam;
 use constnet::persist;
+use constnet::text::{Elapsed, count};
 use constnet::train::{Progress, Trainer, evaluate, fit_normalization};
 use constnet::{Network, Tensor};
 
@@ -47,6 +50,11 @@ use constnet::{Network, Tensor};
 mod nets;
 #[path = "../embedded/src/report.rs"]
 mod report;
+#[allow(
+    dead_code,
+    reason = "this example takes its own flags, not the shared training run's"
+)]
+mod shared;
 
 use nets::mlperf::{DsCnn, ResNet8};
 use nets::{Digits, Image, MLPERF_SAMPLES, SimpleConvNet, TEST_IMAGES};
@@ -130,10 +138,11 @@ fn train(epochs: usize) -> Result<()> {
         .seed(SEED)
         .progress(Progress::Lines)
         .fit(&mut net, &train, Some(&valid), &mut opt)?;
-    let seconds = start.elapsed().as_secs_f64();
+    let took = Elapsed(start.elapsed());
     let test = evaluate(&net, &mnist.test, 500)?;
     println!(
-        "{epochs} epochs in {seconds:.0} s on {} training images; test accuracy {:.2}% (loss {:.4})",
+        "{} in {took} on {} training images; test accuracy {:.2}% (loss {:.4})",
+        count(epochs, "epoch", "epochs"),
         train.len(),
         100.0 * test.accuracy.unwrap_or_default(),
         test.loss
@@ -359,40 +368,92 @@ fn smoke() -> Result<()> {
     Ok(())
 }
 
-fn run(args: &[String]) -> Result<()> {
+/// Train the embedded demos' network, write the assets the firmware embeds,
+/// and print the host's outputs in the firmware's format.
+#[derive(Debug, Parser)]
+#[command(name = "embedded_assets", args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// A few steps on synthetic data, for CI; writes nothing.
+    #[arg(long)]
+    smoke: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Retrain `Digits` on MNIST and rewrite its assets (about 2 minutes).
+    Train {
+        /// Passes over the training set.
+        #[arg(long, default_value_t = EPOCHS, value_parser = shared::at_least_one::<usize>)]
+        epochs: usize,
+    },
+    /// Check the test accuracy of the committed weights.
+    Check,
+    /// Write SimpleConvNet's seeded, untrained weights (1.7 MB).
+    Simple,
+    /// Write DS-CNN's and ResNet-8's assets from the PyTorch fixtures.
+    Mlperf,
+    /// Print the host's lines for a firmware demo.
+    Outputs {
+        /// The demo.
+        #[arg(value_enum)]
+        demo: Demo,
+    },
+}
+
+/// The firmware demos whose outputs the host prints.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Demo {
+    /// `Digits` on the 100 committed test images.
+    Digits,
+    /// SimpleConvNet on the same images.
+    Simple,
+    /// DS-CNN on its 8 inputs.
+    DsCnn,
+    /// ResNet-8 on its 8 inputs.
+    Resnet8,
+}
+
+fn run(command: Command) -> Result<()> {
     force_portable_kernels();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match args.as_slice() {
-        ["--smoke"] => smoke(),
-        ["train"] => train(EPOCHS),
-        ["train", "--epochs", n] => train(n.parse()?),
-        ["check"] => check(),
-        ["simple"] => simple(),
-        ["mlperf"] => {
+    match command {
+        Command::Train { epochs } => train(epochs),
+        Command::Check => check(),
+        Command::Simple => simple(),
+        Command::Mlperf => {
             mlperf("ds_cnn", DsCnn::<f32>::zeroed(), DsCnn::logits)?;
             mlperf("resnet8", ResNet8::<f32>::zeroed(), ResNet8::logits)
         }
-        ["outputs", "ds-cnn"] => mlperf_outputs("ds_cnn", DsCnn::<f32>::zeroed(), DsCnn::logits),
-        ["outputs", "resnet8"] => {
-            mlperf_outputs("resnet8", ResNet8::<f32>::zeroed(), ResNet8::logits)
-        }
-        ["outputs", "digits"] => outputs(Digits::<f32>::zeroed(), "digits.cnet", Digits::logits),
-        ["outputs", "simple"] => outputs(
-            SimpleConvNet::<f32>::zeroed(),
-            "simple_conv_net.cnet",
-            SimpleConvNet::logits,
-        ),
-        _ => Err(
-            "usage: embedded_assets (train [--epochs N] | check | simple | mlperf \
-                  | outputs (digits | simple | ds-cnn | resnet8) | --smoke)"
-                .into(),
-        ),
+        Command::Outputs { demo } => match demo {
+            Demo::DsCnn => mlperf_outputs("ds_cnn", DsCnn::<f32>::zeroed(), DsCnn::logits),
+            Demo::Resnet8 => mlperf_outputs("resnet8", ResNet8::<f32>::zeroed(), ResNet8::logits),
+            Demo::Digits => outputs(Digits::<f32>::zeroed(), "digits.cnet", Digits::logits),
+            Demo::Simple => outputs(
+                SimpleConvNet::<f32>::zeroed(),
+                "simple_conv_net.cnet",
+                SimpleConvNet::logits,
+            ),
+        },
     }
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    let cli = Cli::parse();
+    let result = match (cli.command, cli.smoke) {
+        (Some(command), _) => run(command),
+        (None, true) => {
+            force_portable_kernels();
+            smoke()
+        }
+        (None, false) => Cli::command()
+            .error(
+                ErrorKind::MissingSubcommand,
+                "name a command (`--help` lists them), or give `--smoke`",
+            )
+            .exit(),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("embedded_assets: {e}");

@@ -12,13 +12,16 @@
 //! Default recipe: Adam, lr 0.002 cosine-annealed to 0 over the run, batch
 //! 100, random shifts of up to 2 pixels, 8 epochs.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use constnet::data::Dataset;
 use constnet::data::transform::random_shift_batch;
 use constnet::network;
+use constnet::text::{Elapsed, count};
 
 mod shared;
 
@@ -35,6 +38,7 @@ type Image = [[[f32; 28]; 28]; 1];
 /// MNIST is read from $MNIST_DIR or ./data/mnist (the four IDX files, raw or
 /// gzip). Without it the built-in synthetic digits are used, and the run says so.
 #[derive(Debug, Parser)]
+#[command(name = "mnist_cnn")]
 struct Cli {
     #[command(flatten)]
     run: shared::RunArgs,
@@ -42,8 +46,8 @@ struct Cli {
     #[arg(long)]
     no_augment: bool,
     /// Write the trained parameters (constnet's byte format) to this file.
-    #[arg(long)]
-    save: Option<String>,
+    #[arg(long, value_parser = shared::output_file)]
+    save: Option<PathBuf>,
     /// Fetch MNIST into ./data/mnist first (checksums verified; needs
     /// `--features download`; the base URL is $MNIST_URL or a public mirror).
     #[arg(long)]
@@ -79,10 +83,10 @@ fn run(cli: Cli) -> Result<(), String> {
     let mut net = SimpleConvNet::<f32>::seeded(args.seed);
     println!("{}", net.summary());
     println!(
-        "data: {source}, {} training and {} test images; {} epochs of batch {}, {:?}, {:?}",
+        "data: {source}, {} training and {} test images; {} of batch {}, {:?}, {:?}",
         train.len(),
         test.len(),
-        args.epochs,
+        count(args.epochs, "epoch", "epochs"),
         args.batch,
         args.optimizer,
         args.schedule
@@ -111,26 +115,36 @@ fn run(cli: Cli) -> Result<(), String> {
         return Err(format!("the training loss is {}", last.train_loss));
     }
     match reached {
-        Some((epoch, secs)) => {
-            println!("reached 99.0% test accuracy after epoch {epoch}, {secs:.1} s from start")
-        }
+        Some((epoch, secs)) => println!(
+            "reached 99.0% test accuracy after epoch {epoch}, {} from start",
+            Elapsed::secs(secs)
+        ),
         None => println!("did not reach 99.0% test accuracy"),
     }
     let acc = last.val_accuracy.unwrap_or(0.0);
     println!(
-        "final test accuracy: {:.2}% ({source}), {:.1} s in total",
+        "final test accuracy: {:.2}% ({source}), {} in total",
         100.0 * acc,
-        start.elapsed().as_secs_f64()
+        Elapsed(start.elapsed())
     );
     if let Some(path) = cli.save {
         constnet::persist::save_bytes(&net, &path).map_err(|e| e.to_string())?;
-        println!("parameters written to {path}");
+        println!("parameters written to {}", path.display());
     }
     Ok(())
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    if cli.download && !cfg!(feature = "download") {
+        Cli::command()
+            .error(
+                ErrorKind::ArgumentConflict,
+                "`--download` needs a build with `--features download`",
+            )
+            .exit();
+    }
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

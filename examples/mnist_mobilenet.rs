@@ -21,6 +21,7 @@ use constnet::data::Dataset;
 use constnet::data::transform::random_shift_batch;
 use constnet::network;
 use constnet::optim::{Adam, Cosine, Scheduled};
+use constnet::text::{Elapsed, count};
 use constnet::train::{Progress, Trainer};
 
 #[allow(
@@ -55,11 +56,11 @@ type Image = [[[f32; 28]; 28]; 1];
 #[derive(Debug, Parser)]
 struct Cli {
     /// Passes over the training set.
-    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..))]
-    epochs: u64,
+    #[arg(long, default_value_t = 6, value_parser = shared::at_least_one::<usize>)]
+    epochs: usize,
     /// Threads per batch (default: every core).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    threads: Option<u64>,
+    #[arg(long, value_parser = shared::at_least_one::<usize>)]
+    threads: Option<usize>,
     /// One epoch on a small synthetic set, for CI.
     #[arg(long)]
     smoke: bool,
@@ -68,7 +69,6 @@ struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let smoke = cli.smoke;
-    let epochs = usize::try_from(cli.epochs).unwrap_or(usize::MAX);
     let start = Instant::now();
     let (train, test, source) = shared::digits::<Image>(smoke, if smoke { 200 } else { 12_000 });
     let mut net = MobileDigits::<f32>::seeded(1);
@@ -79,7 +79,7 @@ fn main() -> ExitCode {
         test.len()
     );
     let batch = 64;
-    let epochs = if smoke { 1 } else { epochs };
+    let epochs = if smoke { 1 } else { cli.epochs };
     let steps = epochs * train.len().div_ceil(batch);
     let lr = 0.004;
     let mut opt = Scheduled::new(
@@ -97,7 +97,7 @@ fn main() -> ExitCode {
         .validation_label("test")
         .progress(Progress::Auto);
     if let Some(threads) = cli.threads {
-        trainer = trainer.threads(usize::try_from(threads).unwrap_or(usize::MAX));
+        trainer = trainer.threads(threads);
     }
     let history = trainer.fit_with(&mut net, &train, Some(&test), &mut opt, |xs, rng| {
         if !smoke {
@@ -116,18 +116,19 @@ fn main() -> ExitCode {
         elapsed += record.seconds;
         if let Some(acc) = record.val_accuracy {
             println!(
-                "epoch {}: test accuracy {:.2}% ({elapsed:.0} s of training)",
+                "epoch {}: test accuracy {:.2}% ({} of training)",
                 record.epoch,
-                100.0 * acc
+                100.0 * acc,
+                Elapsed::secs(elapsed)
             );
         }
     }
     let last = history.last().and_then(|r| r.val_accuracy).unwrap_or(0.0);
     println!(
-        "test accuracy {:.2}% after {epochs} epoch{}, {:.0} s",
+        "test accuracy {:.2}% after {}, {}",
         100.0 * last,
-        if epochs == 1 { "" } else { "s" },
-        start.elapsed().as_secs_f64()
+        count(epochs, "epoch", "epochs"),
+        Elapsed(start.elapsed())
     );
     ExitCode::SUCCESS
 }

@@ -3,21 +3,24 @@
 //! new head; the example compares its accuracy and training time with the
 //! same network trained from scratch on the same (small) 5–9 set.
 //!
-//! Run: `cargo run --release --example transfer` (MNIST from `MNIST_DIR`,
-//! `./data/mnist` or `../shared/data/mnist`, else the built-in synthetic
-//! digits); `-- --help` lists the flags; `-- --smoke` is a quick run on
-//! synthetic digits for CI.
+//! Run: `cargo run --release --example transfer` (MNIST from `MNIST_DIR` or
+//! `./data/mnist`, else the built-in synthetic digits); `-- --help` lists
+//! the flags; `-- --smoke` is a quick run on synthetic digits for CI.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
-use constnet::data::{Dataset, InMemory, Mnist};
+use constnet::data::{Dataset, InMemory};
 use constnet::persist::{self, NameMap};
+use constnet::text::Elapsed;
 use constnet::train::{Trainer, evaluate};
 use constnet::{Network, network};
 
+#[expect(
+    dead_code,
+    reason = "this example writes no file, so it has no use for `output_file`"
+)]
 mod shared;
 
 network! {
@@ -39,7 +42,7 @@ struct Cli {
     #[command(flatten)]
     run: shared::RunArgs,
     /// Training samples of digits 5–9 (few, where reused features help most).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = shared::at_least_one::<usize>)]
     samples: usize,
 }
 
@@ -52,37 +55,24 @@ fn digits(data: &Digits, digits: std::ops::Range<usize>, limit: usize) -> Digits
     data.subset(&picked).map_targets(|t| t - digits.start)
 }
 
-/// MNIST from the usual places or the shared data directory, else the
-/// synthetic digits.
-fn load(smoke: bool) -> (Digits, Digits, &'static str) {
-    let shared_dir = PathBuf::from("../shared/data/mnist");
-    if !smoke && Mnist::dir_from_env().is_none() && shared_dir.is_dir() {
-        match Mnist::<Image>::load(&shared_dir) {
-            Ok(m) => return (m.train, m.test, "MNIST"),
-            Err(e) => eprintln!("could not load MNIST from {}: {e}", shared_dir.display()),
-        }
-    }
-    shared::digits(smoke, if smoke { 1000 } else { 20_000 })
-}
-
 /// Trains `net` on `train` and returns its accuracy on `test` and the
-/// seconds training took.
+/// time training took.
 fn train(
     args: &shared::RunArgs,
     trainer: Trainer,
     net: &mut DigitNet,
     train: &Digits,
     test: &Digits,
-) -> Result<(f64, f64), String> {
+) -> Result<(f64, Duration), String> {
     let start = Instant::now();
     trainer
         .fit(net, train, None, &mut args.optimizer(train.len()))
         .map_err(|e| e.to_string())?;
-    let seconds = start.elapsed().as_secs_f64();
+    let took = start.elapsed();
     let accuracy = evaluate(net, test, 500)
         .map_err(|e| e.to_string())?
         .accuracy;
-    Ok((accuracy.unwrap_or_default(), seconds))
+    Ok((accuracy.unwrap_or_default(), took))
 }
 
 fn run(cli: Cli) -> Result<(), String> {
@@ -91,7 +81,8 @@ fn run(cli: Cli) -> Result<(), String> {
         args.epochs = 1;
     }
     let samples = if args.smoke { 200 } else { cli.samples };
-    let (all_train, all_test, source) = load(args.smoke);
+    let (all_train, all_test, source) =
+        shared::digits::<Image>(args.smoke, if args.smoke { 1000 } else { 20_000 });
     let (low_train, low_test) = (
         digits(&all_train, 0..5, usize::MAX),
         digits(&all_test, 0..5, usize::MAX),
@@ -109,10 +100,11 @@ fn run(cli: Cli) -> Result<(), String> {
     );
 
     let mut base = DigitNet::<f32>::seeded(args.seed);
-    let (base_acc, base_secs) = train(&args, args.trainer(), &mut base, &low_train, &low_test)?;
+    let (base_acc, base_time) = train(&args, args.trainer(), &mut base, &low_train, &low_test)?;
     println!(
-        "digits 0–4 from scratch: test accuracy {:.2}%, {base_secs:.1} s",
-        100.0 * base_acc
+        "digits 0–4 from scratch: test accuracy {:.2}%, {}",
+        100.0 * base_acc,
+        Elapsed(base_time)
     );
     let file = std::env::temp_dir().join(format!(
         "constnet-transfer-{}.safetensors",
@@ -126,7 +118,7 @@ fn run(cli: Cli) -> Result<(), String> {
     loaded.map_err(|e| e.to_string())?;
     let features = reused.clone();
     let frozen = args.trainer().freeze(&FEATURES);
-    let (reused_acc, reused_secs) = train(&args, frozen, &mut reused, &high_train, &high_test)?;
+    let (reused_acc, reused_time) = train(&args, frozen, &mut reused, &high_train, &high_test)?;
     let unchanged = DigitNet::<f32>::TENSORS
         .iter()
         .filter(|t| t.name.starts_with("conv"))
@@ -136,15 +128,17 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 
     let mut scratch = DigitNet::<f32>::seeded(args.seed + 1);
-    let (scratch_acc, scratch_secs) =
+    let (scratch_acc, scratch_time) =
         train(&args, args.trainer(), &mut scratch, &high_train, &high_test)?;
     println!(
-        "digits 5–9, frozen 0–4 convolutions + new head: test accuracy {:.2}%, {reused_secs:.1} s",
-        100.0 * reused_acc
+        "digits 5–9, frozen 0–4 convolutions + new head: test accuracy {:.2}%, {}",
+        100.0 * reused_acc,
+        Elapsed(reused_time)
     );
     println!(
-        "digits 5–9 from scratch:                      test accuracy {:.2}%, {scratch_secs:.1} s",
-        100.0 * scratch_acc
+        "digits 5–9 from scratch:                      test accuracy {:.2}%, {}",
+        100.0 * scratch_acc,
+        Elapsed(scratch_time)
     );
     Ok(())
 }

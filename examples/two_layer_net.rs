@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use constnet::network;
 use constnet::optim::Sgd;
+use constnet::text::count;
 use constnet::train::callbacks::{self, Callback};
 use constnet::train::{Progress, TrainError, Trainer, evaluate};
 
@@ -32,7 +33,7 @@ type Image = [f32; 784];
 #[derive(Debug, Parser)]
 struct Cli {
     /// Optimizer steps of batch 100 (default 10,000; 50 with --smoke).
-    #[arg(long)]
+    #[arg(long, value_parser = shared::at_least_one::<u64>)]
     iterations: Option<u64>,
     /// 50 iterations on a small synthetic set, for CI.
     #[arg(long)]
@@ -62,7 +63,8 @@ fn run(cli: Cli) -> Result<f64, TrainError> {
         .fit_with_callbacks(&mut net, &train, None, &mut Sgd::new(0.1), |_, _| {}, list)?;
     let (train_m, test_m) = (evaluate(&net, &train, 500)?, evaluate(&net, &test, 500)?);
     println!(
-        "after {iterations} iterations: loss {last_loss:.4}, train accuracy {:.2}%, test accuracy {:.2}%",
+        "after {}: loss {last_loss:.4}, train accuracy {:.2}%, test accuracy {:.2}%",
+        count(iterations, "iteration", "iterations"),
         100.0 * train_m.accuracy.unwrap_or_default(),
         100.0 * test_m.accuracy.unwrap_or_default()
     );

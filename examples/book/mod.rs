@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use clap::error::ErrorKind;
 use clap::{CommandFactory, FromArgMatches, Parser};
 
 /// The examples' shared module: the book loads its digits (`digits`)
@@ -27,10 +28,18 @@ pub struct Args {
 
 impl Args {
     /// Parses the command line of example `name`, whose `--help` starts
-    /// with `about`; exits with clap's message on `--help` or a bad flag.
+    /// with `about`, and creates the output directory; exits with clap's
+    /// message and exit code on `--help`, a bad flag, or an output
+    /// directory it cannot create, before the example does any work.
     pub fn parse_for(name: &'static str, about: &'static str) -> Args {
-        let matches = Args::command().name(name).about(about).get_matches();
-        Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+        let mut command = Args::command().name(name).about(about);
+        let matches = command.get_matches_mut();
+        let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        if let Err(e) = std::fs::create_dir_all(&args.out) {
+            let message = format!("cannot create `--out {}`: {e}", args.out.display());
+            command.error(ErrorKind::ValueValidation, message).exit();
+        }
+        args
     }
 
     /// The path of figure `file` in the output directory.

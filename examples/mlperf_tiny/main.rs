@@ -14,9 +14,36 @@ mod synthetic;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::{Parser, ValueEnum};
 use constnet::loss::Target;
+use constnet::text::{Elapsed, count};
 use constnet::{Network, Trainable};
 use models::{AutoEncoder, DsCnn, MobileNetV1, ResNet8};
+
+/// Train MLPerf Tiny's four reference networks on synthetic data until they
+/// have memorized it.
+#[derive(Debug, Parser)]
+struct Cli {
+    /// Train only this model.
+    #[arg(long, value_enum)]
+    model: Option<Model>,
+    /// A few steps per model, for CI.
+    #[arg(long)]
+    smoke: bool,
+}
+
+/// The four reference networks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Model {
+    /// DS-CNN, keyword spotting.
+    DsCnn,
+    /// ResNet-8, CIFAR-10.
+    Resnet8,
+    /// MobileNetV1 0.25, visual wake words.
+    Mobilenet,
+    /// The dense autoencoder, anomaly detection.
+    Autoencoder,
+}
 
 /// Trains one model, prints its numbers; `false` when the loss did not fall
 /// by half.
@@ -31,9 +58,10 @@ where
     match synthetic::memorize(&mut net, &xs, ts, steps, 8, lr) {
         Ok((first, last)) => {
             println!(
-                "{name}: {} parameters, {steps} steps in {:.1} s, loss {first:.4} -> {last:.4}",
+                "{name}: {} parameters, {} in {}, loss {first:.4} -> {last:.4}",
                 N::PARAM_COUNT,
-                start.elapsed().as_secs_f64()
+                count(steps, "step", "steps"),
+                Elapsed(start.elapsed())
             );
             smoke || last < first / 2.0
         }
@@ -49,26 +77,11 @@ fn net_summary<N: Network>() -> constnet::network::summary::Summary<N> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let smoke = args.iter().any(|a| a == "--smoke");
-    let only = args
-        .iter()
-        .position(|a| a == "--model")
-        .and_then(|i| args.get(i + 1).cloned());
-    let known = ["ds-cnn", "resnet8", "mobilenet", "autoencoder"];
-    if let Some(m) = &only
-        && !known.contains(&m.as_str())
-    {
-        eprintln!(
-            "error: unknown model `{m}`; expected one of {}",
-            known.join(", ")
-        );
-        return ExitCode::from(2);
-    }
-    let pick = |m: &str| only.as_deref().is_none_or(|o| o == m);
+    let Cli { model, smoke } = Cli::parse();
+    let pick = |m: Model| model.is_none_or(|only| only == m);
     let steps = |n: usize| if smoke { 3 } else { n };
     let mut ok = true;
-    if pick("ds-cnn") {
+    if pick(Model::DsCnn) {
         let ts = synthetic::labels(32, 12, 2);
         ok &= run(
             "ds-cnn",
@@ -79,7 +92,7 @@ fn main() -> ExitCode {
             smoke,
         );
     }
-    if pick("resnet8") {
+    if pick(Model::Resnet8) {
         let ts = synthetic::labels(32, 10, 2);
         ok &= run(
             "resnet8",
@@ -90,7 +103,7 @@ fn main() -> ExitCode {
             smoke,
         );
     }
-    if pick("mobilenet") {
+    if pick(Model::Mobilenet) {
         let ts = synthetic::labels(16, 2, 2);
         ok &= run(
             "mobilenet",
@@ -101,7 +114,7 @@ fn main() -> ExitCode {
             smoke,
         );
     }
-    if pick("autoencoder") {
+    if pick(Model::Autoencoder) {
         let xs = synthetic::inputs::<[f32; 640]>(32, 1);
         ok &= run(
             "autoencoder",

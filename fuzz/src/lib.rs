@@ -21,7 +21,7 @@ use flate2::write::GzEncoder;
 constnet::network! {
     /// Three kinds of tensors in 55 elements: a convolution, a batch norm
     /// with running statistics, and an affine layer.
-    pub struct Small: [1, 4, 4] => conv(2, 3) -> batchnorm -> relu -> affine(3)
+    pub struct Small: [1, 4, 4] => conv(2, 3) -> batchnorm -> relu -> affine(3), loss = mse
 }
 
 /// A harness function: checks one input, panics on a bug.

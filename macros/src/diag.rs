@@ -236,6 +236,17 @@ pub(crate) fn loss_needs_last(loss: &str, needs: &str, last: &str) -> String {
     format!("`loss = {loss}` needs `{needs}` as the last layer, found `{last}`")
 }
 
+/// The note on a network shaped like a classifier (several outputs from a
+/// last `affine`) that trains with the mean squared error only because it
+/// declares no loss; emitted as a warning, not an error.
+pub(crate) fn mse_by_default(last: &str) -> String {
+    format!(
+        "this network ends in `{last}` without softmax and trains with mean squared error on \
+         its outputs; end it with `-> softmax` for classification, or write `loss = mse` to \
+         keep MSE and silence this"
+    )
+}
+
 /// A layer needing `[channels, height, width]` got another rank.
 pub(crate) fn needs_image(producer: Option<&str>, found: Shape) -> String {
     let hint = match found {

@@ -9,8 +9,8 @@
 use proc_macro2::Span;
 
 use crate::diag;
-use crate::layers::InitHint;
 use crate::layers::spec::{InitSpec, Role};
+use crate::layers::{InitHint, LayerKind};
 use crate::lower::{Block, Layer, Network, Node};
 use crate::vocab::{Init, Loss, Shape};
 
@@ -29,6 +29,16 @@ pub(crate) struct TypedNetwork<'a> {
     /// Trainable parameters.
     pub(crate) param_count: usize,
     pub(crate) loss: Loss,
+    /// Warnings: what compiles but is likely not what was meant.
+    pub(crate) notes: Vec<Note>,
+}
+
+/// A warning about a network that compiles: where it points and what it
+/// says, under a name rustc shows with it (`emit::note`).
+pub(crate) struct Note {
+    pub(crate) name: &'static str,
+    pub(crate) span: Span,
+    pub(crate) message: String,
 }
 
 /// One element of a typed chain.
@@ -128,6 +138,7 @@ pub(crate) fn infer<'a>(net: &'a Network<'a>) -> syn::Result<TypedNetwork<'a>> {
             Some(Node::Residual(_)) | None => Loss::MeanSquaredError,
         },
     };
+    let notes = mse_by_default(net).into_iter().collect();
     let Walk {
         layers,
         mut tensors,
@@ -153,6 +164,38 @@ pub(crate) fn infer<'a>(net: &'a Network<'a>) -> syn::Result<TypedNetwork<'a>> {
         store_len: offset,
         param_count,
         loss,
+        notes,
+    })
+}
+
+/// The note on a network that reads as a classifier but trains with the
+/// mean squared error because it names no loss.
+///
+/// The rule: no `loss = …` option, and the last layer is an `affine` with
+/// at least 2 outputs, so nothing (no softmax, no sigmoid, no other
+/// activation) follows the scores. That is the shape of a classifier whose
+/// `-> softmax` was forgotten: integer labels then train as one-hot MSE
+/// targets, which learns, but slowly and badly calibrated. A regressor with
+/// several outputs says `loss = mse`, which silences the note; a network
+/// ending in an activation (`relu`, `tanh`) or a convolution (an image
+/// output, as autoencoders have) is taken to mean what it says.
+fn mse_by_default(net: &Network) -> Option<Note> {
+    if net.loss.is_some() {
+        return None;
+    }
+    let Some(Node::Layer(last)) = net.chain.last() else {
+        return None;
+    };
+    let LayerKind::Affine(affine) = &last.kind else {
+        return None;
+    };
+    if affine.outputs < 2 {
+        return None;
+    }
+    Some(Note {
+        name: "mse_without_softmax",
+        span: last.tokens.clone().into_iter().next()?.span(),
+        message: diag::mse_by_default(&last.text),
     })
 }
 
@@ -390,6 +433,35 @@ mod tests {
         with_typed(src, |t| {
             Ok(t?.layers.iter().map(|l| l.output.to_string()).collect())
         })
+    }
+
+    fn notes(src: &str) -> Vec<String> {
+        with_typed(src, |t| {
+            t.unwrap().notes.iter().map(|n| n.message.clone()).collect()
+        })
+    }
+
+    #[test]
+    fn several_scores_without_a_loss_get_the_mse_note() {
+        assert_eq!(
+            notes("struct N: [4] => affine(8) -> relu -> dense(10)"),
+            [
+                "this network ends in `dense(10)` without softmax and trains with mean squared \
+                 error on its outputs; end it with `-> softmax` for classification, or write \
+                 `loss = mse` to keep MSE and silence this"
+            ]
+        );
+        for quiet in [
+            "struct N: [4] => affine(8) -> relu -> affine(10), loss = mse",
+            "struct N: [4] => affine(10) -> softmax",
+            "struct N: [4] => affine(10) -> sigmoid",
+            "struct N: [4] => affine(10) -> tanh",
+            "struct N: [4] => affine(8) -> relu -> affine(1)",
+            "struct N: [1, 4, 4] => conv(2, 3)",
+            "struct N: [8] => residual(affine(8) -> relu -> affine(8))",
+        ] {
+            assert!(notes(quiet).is_empty(), "{quiet}");
+        }
     }
 
     #[test]

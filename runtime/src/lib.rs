@@ -20,6 +20,12 @@
 //! - [`train`]: data-parallel steps, epochs and their history (`std`);
 //!   heap-free training in fixed buffers ([`train::fixed`]); gradient checks.
 //!   [`init`], [`loss`] and [`optim`] supply the pieces.
+//! - [`text`]: wall times and counts written for people (`850 ms`,
+//!   `1 epoch`), as the trainer's progress lines print them.
+//! - I/O: [`data`] (`std`) reads and batches datasets; [`persist`] writes
+//!   and reads parameter files, one module per format. Every loader reads
+//!   through a bound it knows before reading (the size a network or a
+//!   header implies, or a caller-set maximum) and opens regular files only.
 //!
 //! # NaN and infinity
 //! NaN propagates through every layer and loss as in IEEE arithmetic
@@ -29,10 +35,6 @@
 //! evaluation check everything and stop with a typed error at the step
 //! where a NaN or an infinity appears, leaving the network and the
 //! optimizer as they were before that step (see [`train`]).
-//! - I/O: [`data`] (`std`) reads and batches datasets; [`persist`] writes
-//!   and reads parameter files, one module per format. Every loader reads
-//!   through a bound it knows before reading (the size a network or a
-//!   header implies, or a caller-set maximum) and opens regular files only.
 //!
 //! # Features
 //! - `std` (default): data loading, the trainer, persistence to files,
@@ -72,6 +74,7 @@ pub mod data;
 pub mod persist;
 #[cfg(feature = "std")]
 pub mod plot;
+pub mod text;
 
 #[cfg(feature = "alloc")]
 pub use network::storage::Heap;

@@ -60,9 +60,9 @@ mod derives {
 mod names {
     constnet::network! {
         pub struct E: [2] => affine(3) -> relu -> affine(2) -> softmax
-        pub struct S: [2] => affine(2)
+        pub struct S: [2] => affine(2), loss = mse
         pub struct Scalar: [2] => affine(2) -> sigmoid
-        pub struct Storage: [1, 4, 4] => conv(2, 3) -> relu -> pool(2) -> affine(2)
+        pub struct Storage: [1, 4, 4] => conv(2, 3) -> relu -> pool(2) -> affine(2), loss = mse
         pub struct Vec: [2] => affine(4) -> batchnorm -> dropout(0.5) -> affine(1)
         pub struct Box: [2] => prelu -> affine(2) -> softmax
         pub struct Option: [2] => affine(2) -> tanh
@@ -97,8 +97,8 @@ mod pytorch_init {
 
     constnet::network! {
         pub struct Torch: [1, 6, 6] =>
-            conv(4, 3, init = pytorch) -> relu -> affine(10) -> relu -> affine(3), init = pytorch
-        pub struct Mixed: [64] => affine(32, init = pytorch) -> relu -> affine(10)
+            conv(4, 3, init = pytorch) -> relu -> affine(10) -> relu -> affine(3), init = pytorch, loss = mse
+        pub struct Mixed: [64] => affine(32, init = pytorch) -> relu -> affine(10), loss = mse
     }
 
     #[track_caller]

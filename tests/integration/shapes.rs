@@ -23,7 +23,7 @@ network! {
     /// Non-square input, kernels, stride, padding and pool window.
     struct NonSquare: [1, 10, 6] =>
         conv(3, (3, 1)) -> tanh
-        -> conv(2, (2, 3), stride = (2, 1), pad = (0, 1)) -> avgpool((2, 3)) -> flatten -> affine(2)
+        -> conv(2, (2, 3), stride = (2, 1), pad = (0, 1)) -> avgpool((2, 3)) -> flatten -> affine(2), loss = mse
 }
 
 network! {
@@ -58,11 +58,11 @@ network! {
 
 network! {
     /// The `dense` and `linear` aliases, in `f64`.
-    struct Aliases: [4] => dense(3) -> tanh -> linear(2)
+    struct Aliases: [4] => dense(3) -> tanh -> linear(2), loss = mse
 }
 
 network! {
-    struct Flat: [2, 3, 3] => flatten -> affine(4)
+    struct Flat: [2, 3, 3] => flatten -> affine(4), loss = mse
 }
 
 /// Several networks in one invocation, with attributes and restricted

@@ -8,14 +8,14 @@ network! {
     struct TanhAvg: [1, 28, 28] => conv(30, 5) -> tanh -> avgpool(2) -> affine(100) -> relu -> affine(10) -> softmax
     struct Strided: [1, 28, 28] => conv(30, 5, pad = 2, stride = 2, round = floor) -> relu -> pool(2) -> affine(100) -> relu -> affine(10) -> softmax
     struct SameRounded: [1, 28, 28] => conv(30, 5, pad = same, stride = 2) -> relu -> pool(2) -> affine(100) -> relu -> affine(10) -> softmax
-    struct Eps: [4] => affine(4) -> batchnorm(eps = 1e-3) -> affine(2)
-    struct EpsDefault: [4] => affine(4) -> batchnorm -> affine(2)
-    struct Leaky: [4] => affine(4) -> leaky_relu(alpha = 0.2) -> affine(2)
-    struct LeakyDefault: [4] => affine(4) -> leaky_relu -> affine(2)
+    struct Eps: [4] => affine(4) -> batchnorm(eps = 1e-3) -> affine(2), loss = mse
+    struct EpsDefault: [4] => affine(4) -> batchnorm -> affine(2), loss = mse
+    struct Leaky: [4] => affine(4) -> leaky_relu(alpha = 0.2) -> affine(2), loss = mse
+    struct LeakyDefault: [4] => affine(4) -> leaky_relu -> affine(2), loss = mse
     struct Dropped: [1, 28, 28] => conv(30, 5) -> relu -> pool(2) -> dropout(0.5) -> affine(100, init = he_uniform) -> relu -> affine(10) -> softmax, init = xavier_uniform
     struct DroppedLess: [1, 28, 28] => conv(30, 5) -> relu -> pool(2) -> dropout(0.1) -> affine(100) -> relu -> affine(10) -> softmax
-    struct Identity: [8] => residual(affine(8) -> relu -> affine(8)) -> affine(2)
-    struct Chain: [8] => affine(8) -> relu -> affine(8) -> affine(2)
+    struct Identity: [8] => residual(affine(8) -> relu -> affine(8)) -> affine(2), loss = mse
+    struct Chain: [8] => affine(8) -> relu -> affine(8) -> affine(2), loss = mse
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod fallback;
 mod item;
 mod meta;
 mod names;
+mod note;
 mod ops;
 mod pass;
 mod pytorch;
@@ -36,6 +37,7 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
         api::storage(&it),
         meta::network_impl(&it),
         pass::item(&it),
+        note::notes(plan),
     ];
     if plan.trainable {
         items.push(train::trainable_impl(&it));

@@ -26,7 +26,7 @@ pub(crate) const DEFS: &[KindDef<Conv>] = &[
             ],
         },
         aliases: &[],
-        known_as: &["conv2d"],
+        known_as: &["conv2d", "Convolution2D"],
         lower: |args, errs| lower(args, Rank::Two, false, errs),
     },
     KindDef {

@@ -425,6 +425,62 @@ mod tests {
     }
 
     #[test]
+    fn pytorch_and_keras_names_suggest_the_kind() {
+        let cases = [
+            // PyTorch's `nn` modules and functional names.
+            ("Linear(10)", "affine"),
+            ("Conv2d(8, 3)", "conv"),
+            ("Conv1d(8, 3)", "conv1d"),
+            ("MaxPool2d(2)", "pool"),
+            ("max_pool2d(2)", "pool"),
+            ("maxpool(2)", "pool"),
+            ("AvgPool2d(2)", "avgpool"),
+            ("avg_pool2d(2)", "avgpool"),
+            ("MaxPool1d(2)", "pool1d"),
+            ("AvgPool1d(2)", "avgpool1d"),
+            ("AdaptiveAvgPool2d", "global_avgpool"),
+            ("AdaptiveMaxPool1d", "global_maxpool"),
+            ("BatchNorm2d", "batchnorm"),
+            ("BatchNorm1d", "batchnorm"),
+            ("ReLU", "relu"),
+            ("ReLU6", "relu6"),
+            ("LeakyReLU", "leaky_relu"),
+            ("ELU", "elu"),
+            ("PReLU", "prelu"),
+            ("SiLU", "silu"),
+            ("GELU", "gelu"),
+            ("Hardswish", "hard_swish"),
+            ("Hardsigmoid", "hard_sigmoid"),
+            ("Sigmoid", "sigmoid"),
+            ("Tanh", "tanh"),
+            ("Identity", "identity"),
+            ("Dropout(0.5)", "dropout"),
+            ("Flatten", "flatten"),
+            ("Softmax", "softmax"),
+            // Keras' layers.
+            ("Dense(10)", "affine"),
+            ("Conv2D(8, 3)", "conv"),
+            ("Conv1D(8, 3)", "conv1d"),
+            ("DepthwiseConv2D(3)", "dwconv"),
+            ("MaxPooling2D(2)", "pool"),
+            ("MaxPool2D(2)", "pool"),
+            ("AveragePooling2D(2)", "avgpool"),
+            ("MaxPooling1D(2)", "pool1d"),
+            ("GlobalAveragePooling2D", "global_avgpool"),
+            ("GlobalAvgPool2D", "global_avgpool"),
+            ("GlobalMaxPool1D", "global_maxpool"),
+            ("BatchNormalization", "batchnorm"),
+        ];
+        for (src, kind) in cases {
+            let err = lower_src(src).unwrap_err();
+            assert!(
+                err.ends_with(&format!("(did you mean `{kind}`?)")),
+                "{src}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn arity_and_names_are_checked() {
         assert_eq!(
             lower_src("conv(8)").unwrap_err(),

@@ -76,7 +76,10 @@ pub(crate) const GLOBAL_DEFS: &[KindDef<GlobalPool>] = &[
         &[
             "GlobalAveragePooling2D",
             "GlobalAveragePooling1D",
+            "GlobalAvgPool2D",
+            "GlobalAvgPool1D",
             "AdaptiveAvgPool2d",
+            "AdaptiveAvgPool1d",
             "gap",
         ],
         |_, _| {
@@ -90,7 +93,10 @@ pub(crate) const GLOBAL_DEFS: &[KindDef<GlobalPool>] = &[
         &[
             "GlobalMaxPooling2D",
             "GlobalMaxPooling1D",
+            "GlobalMaxPool2D",
+            "GlobalMaxPool1D",
             "AdaptiveMaxPool2d",
+            "AdaptiveMaxPool1d",
         ],
         |_, _| {
             Some(GlobalPool {

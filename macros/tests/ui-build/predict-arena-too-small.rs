@@ -1,7 +1,7 @@
 use constnet::network;
 
 network! {
-    struct Net: [1, 6, 6] => conv(2, 3) -> relu -> affine(4)
+    struct Net: [1, 6, 6] => conv(2, 3) -> relu -> affine(4), loss = mse
 }
 
 fn main() {

@@ -5,7 +5,7 @@
 use constnet::{Inline, network};
 
 network! {
-    struct Net: [4] => affine(3) -> tanh -> affine(2)
+    struct Net: [4] => affine(3) -> tanh -> affine(2), loss = mse
 }
 
 static NET: Net<f32, Inline> = Net::from_le_bytes(include_bytes!("relu-net.cnet"));

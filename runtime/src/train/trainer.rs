@@ -20,6 +20,7 @@ use super::{Clip, EpochRecord, History, Stepper, TrainError};
 use crate::data::{Batches, Dataset};
 use crate::loss::{LossKind, Target, is_correct};
 use crate::optim::Optimizer;
+use crate::text::Elapsed;
 use crate::{Scalar, Tensor, Trainable};
 
 /// How the trainer reports progress on stderr.
@@ -761,9 +762,9 @@ impl Trainer {
             ));
         }
         line.push_str(&std::format!(
-            " | {:.0} samples/s, {:.1} s",
+            " | {:.0} samples/s, {}",
             r.samples_per_second,
-            r.seconds
+            Elapsed::secs(r.seconds)
         ));
         match bar {
             Some(bar) => bar.println(line),
