@@ -261,7 +261,9 @@ impl Pool {
                 out: if i == 0 { g.oh } else { g.ow },
             }
         };
-        let (dims, axes, pick): (_, _, fn((usize, usize)) -> String) = match self.rank {
+        // Formats a (height, width) pair as PyTorch's argument for the rank.
+        type Pick = fn((usize, usize)) -> String;
+        let (dims, axes, pick): (_, _, Pick) = match self.rank {
             Rank::Two => ("2d", vec![axis(0), axis(1)], |p| {
                 window::py_tuple(&[p.0, p.1])
             }),
