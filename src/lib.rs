@@ -49,9 +49,9 @@
 //!
 //! # Features
 //! The default features are all of them but `download`: the quick start,
-//! every example and every test. An app that only declares, trains and
-//! saves needs `default-features = false, features = ["std"]`, which builds
-//! in under half the time; the README's "Features" section measures each.
+//! every example and every test. An app that only declares, trains and saves
+//! needs `default-features = false, features = ["std"]`, which builds in
+//! under a third of the time; the README's "Features" section measures each.
 //! - `std`: the training loop ([`train::Trainer`], [`train::Stepper`],
 //!   callbacks, metrics, the CSV history), [`data::InMemory`], batching,
 //!   splits and transforms, the byte format's files
