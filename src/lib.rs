@@ -48,9 +48,26 @@
 //! - [`kernels`]: the const-generic kernels; [`kernels::reference`]: their oracle.
 //!
 //! # Features
-//! - `std` (default): data, training, persistence, threads, run-time CPU
-//!   feature detection.
+//! The default features are all of them but `download`: the quick start,
+//! every example and every test. An app that only declares, trains and saves
+//! needs `default-features = false, features = ["std"]`, which builds in
+//! under a third of the time; the README's "Features" section measures each.
+//! - `std`: the training loop ([`train::Trainer`], [`train::Stepper`],
+//!   callbacks, metrics, the CSV history), [`data::InMemory`], batching,
+//!   splits and transforms, the byte format's files
+//!   ([`persist::save_bytes`]), batched parallel inference, threads and
+//!   run-time CPU feature detection.
 //! - `alloc`: heap storage of parameters without the rest of `std`.
+//! - `serde`: `Serialize` and `Deserialize` for the history and the
+//!   metrics, the JSON history, checkpoints and resuming, and
+//!   `optim::OptimizerConfig`.
+//! - `progress`: the trainer's progress bar (otherwise one line per epoch).
+//! - `plot`: PNG figures (`plot`), the history's SVG and PNG curves.
+//! - `csv`: `data::CsvReader`.
+//! - `safetensors`: safetensors files (PyTorch interop) and name maps.
+//! - `datasets`: IDX files and MNIST, the built-in `data::Digits` and
+//!   `data::Diabetes`.
+//! - `synthetic`: `data::SyntheticDigits`.
 //! - `download`: `Mnist::download` over HTTPS.
 //!
 //! Without default features the crate is `#![no_std]` and needs no

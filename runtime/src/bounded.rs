@@ -8,10 +8,12 @@
 //! announces ([`read_full`], [`read_exact_len`]), and wrap open-ended
 //! streams in a [`Limit`].
 
+#[cfg(feature = "csv")]
 use std::fmt;
 use std::fs::{File, FileType};
 use std::io::{self, Read};
 use std::path::Path;
+#[cfg(feature = "datasets")]
 use std::vec::Vec;
 
 /// Why [`open_regular`] refused a path.
@@ -91,6 +93,7 @@ pub(crate) fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<us
 /// ends with a buffer of exactly `len` bytes (no doubling slack).
 ///
 /// Returns fewer than `len` bytes only at the end of the stream.
+#[cfg(feature = "datasets")]
 pub(crate) fn read_exact_len(reader: &mut impl Read, len: u64, first: u64) -> io::Result<Vec<u8>> {
     let len = usize::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
     let first = usize::try_from(first).unwrap_or(usize::MAX).max(1);
@@ -112,6 +115,7 @@ pub(crate) fn read_exact_len(reader: &mut impl Read, len: u64, first: u64) -> io
 
 /// A reader that fails once more than `max` bytes come through it, with an
 /// error that [`exceeded`] recognizes.
+#[cfg(feature = "csv")]
 #[derive(Debug)]
 pub(crate) struct Limit<R> {
     inner: R,
@@ -119,6 +123,7 @@ pub(crate) struct Limit<R> {
     left: u64,
 }
 
+#[cfg(feature = "csv")]
 impl<R: Read> Limit<R> {
     pub(crate) fn new(inner: R, max: u64) -> Self {
         Limit {
@@ -129,6 +134,7 @@ impl<R: Read> Limit<R> {
     }
 }
 
+#[cfg(feature = "csv")]
 impl<R: Read> Read for Limit<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
@@ -154,20 +160,24 @@ impl<R: Read> Read for Limit<R> {
 }
 
 /// The payload of the error a [`Limit`] returns.
+#[cfg(feature = "csv")]
 #[derive(Debug)]
 struct Exceeded {
     limit: u64,
 }
 
+#[cfg(feature = "csv")]
 impl fmt::Display for Exceeded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "input exceeds the limit of {} bytes", self.limit)
     }
 }
 
+#[cfg(feature = "csv")]
 impl std::error::Error for Exceeded {}
 
 /// The limit, if `error` is a [`Limit`]'s "too much input".
+#[cfg(feature = "csv")]
 pub(crate) fn exceeded(error: &io::Error) -> Option<u64> {
     error
         .get_ref()
@@ -179,8 +189,10 @@ pub(crate) fn exceeded(error: &io::Error) -> Option<u64> {
 mod tests {
     use super::*;
     use std::string::ToString;
+    use std::vec::Vec;
 
     #[test]
+    #[cfg(feature = "csv")]
     fn limit_passes_up_to_max_and_fails_beyond() {
         let mut out = Vec::new();
         Limit::new(&[1u8, 2, 3][..], 3)
@@ -196,6 +208,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "datasets")]
     fn read_exact_len_stops_at_the_end_of_the_stream() {
         let data: Vec<u8> = (0..=255).collect();
         assert_eq!(read_exact_len(&mut &data[..], 256, 7).unwrap(), data);

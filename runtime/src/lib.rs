@@ -37,10 +37,27 @@
 //! optimizer as they were before that step (see [`train`]).
 //!
 //! # Features
-//! - `std` (default): data loading, the trainer, persistence to files,
-//!   threads and run-time CPU feature detection. Implies `alloc`.
+//! The default features are all of them but `download`. A smaller set
+//! builds faster; the README's "Features" section measures each.
+//! - `std`: the training loop ([`train::Trainer`], [`train::Stepper`],
+//!   callbacks, metrics, the CSV history), in-memory datasets, batching and
+//!   splits, the byte format's files ([`persist::save_bytes`]), threads and
+//!   run-time CPU feature detection. Implies `alloc`. The minimal set for
+//!   training.
 //! - `alloc`: heap-backed parameter storage ([`Heap`]).
-//! - `download`: fetching MNIST over HTTP(S).
+//! - `serde`: `Serialize` and `Deserialize` for the history and the
+//!   metrics, the JSON history, checkpoints and resuming, and the optimizer
+//!   configurations (`optim::OptimizerConfig`).
+//! - `progress`: the trainer's progress bar; without it the trainer prints
+//!   one line per epoch.
+//! - `plot`: PNG figures (`plot`) and the history's SVG and PNG curves.
+//! - `csv`: `data::CsvReader`.
+//! - `safetensors`: safetensors files (`persist::save_safetensors`) and
+//!   name maps.
+//! - `datasets`: IDX files and MNIST, raw or gzip, and the built-in
+//!   `data::Digits` and `data::Diabetes`. Implies `csv`.
+//! - `synthetic`: `data::SyntheticDigits`.
+//! - `download`: fetching MNIST over HTTP(S). Implies `datasets`.
 //!
 //! Without default features the crate is `#![no_std]` with no allocator: the
 //! inference path, the heap-free training step and the `const` decoder of
@@ -72,7 +89,7 @@ mod bounded;
 #[cfg(feature = "std")]
 pub mod data;
 pub mod persist;
-#[cfg(feature = "std")]
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod text;
 

@@ -1,4 +1,4 @@
-//! Figures as PNG files (feature `std`), drawn with [`plotters`], which this
+//! Figures as PNG files (feature `plot`), drawn with [`plotters`], which this
 //! module re-exports so that code drawing a figure uses the same version.
 //!
 //! [`write_png`] hands a drawing closure a white canvas of the requested

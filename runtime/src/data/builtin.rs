@@ -1,6 +1,6 @@
 //! Small datasets built into the crate, so examples and tests need no file:
 //! the 8×8 handwritten digits ([`Digits`]) and the diabetes regression set
-//! ([`Diabetes`]), both as scikit-learn ships them.
+//! ([`Diabetes`]), both as scikit-learn ships them (feature `datasets`).
 //!
 //! The gzip files are embedded with `include_bytes!` (64 KB together) and
 //! decoded on each load, which takes about a millisecond. Their origin,
@@ -35,6 +35,8 @@ fn gunzip(bytes: &[u8]) -> String {
 }
 
 /// The 8×8 handwritten digits: 1,797 images of 64 pixels, 10 classes.
+///
+/// Needs the `datasets` feature.
 ///
 /// The test set of UCI's *Optical Recognition of Handwritten Digits* (E.
 /// Alpaydin and C. Kaynak, 1998, CC BY 4.0), the data of scikit-learn's
@@ -92,6 +94,8 @@ impl Digits {
 
 /// The diabetes progression set: 442 patients, 10 baseline variables and a
 /// measure of disease progression one year later (25 to 346).
+///
+/// Needs the `datasets` feature.
 ///
 /// From Efron, Hastie, Johnstone and Tibshirani, "Least Angle Regression"
 /// (Annals of Statistics, 2004): the raw, unscaled form of scikit-learn's

@@ -1,4 +1,5 @@
-//! Tabular data from CSV: feature columns plus one label or target column.
+//! Tabular data from CSV: feature columns plus one label or target column
+//! (feature `csv`).
 //!
 //! After a read, every row had exactly `F + 1` fields, every feature was a
 //! finite number and every label a non-negative integer; errors name the
@@ -22,6 +23,8 @@ use crate::bounded::{Limit, exceeded, open_regular};
 pub const DEFAULT_MAX_BYTES: u64 = 256 << 20;
 
 /// Which column holds the label or target; the others are features, in file order.
+///
+/// Needs the `csv` feature.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Column {
     /// The last column (the default).
@@ -36,6 +39,8 @@ pub enum Column {
 }
 
 /// Reads CSV into an [`InMemory`] dataset of `[E; F]` feature rows.
+///
+/// Needs the `csv` feature.
 ///
 /// Defaults: no header, comma-separated, target in the last column, at
 /// most [`DEFAULT_MAX_BYTES`] of input. Fields may be padded with spaces;

@@ -70,6 +70,9 @@ pub enum DataError {
         limit: u64,
     },
     /// The first four bytes are not an IDX magic number for u8 data.
+    ///
+    /// Needs the `datasets` feature.
+    #[cfg(feature = "datasets")]
     #[error(
         "bad IDX magic number {found:#010x}: expected 0x0000080N \
          (unsigned bytes, N = 1 to {max_rank} dimensions)"
@@ -81,6 +84,9 @@ pub enum DataError {
         max_rank: u8,
     },
     /// The dimensions are not the ones expected, or their product is too large.
+    ///
+    /// Needs the `datasets` feature.
+    #[cfg(feature = "datasets")]
     #[error("bad dimensions {found:?}: {reason}")]
     BadDims {
         /// The dimensions as read from the header (or as given).
@@ -90,6 +96,9 @@ pub enum DataError {
     },
     /// An IDX file ended before the data its header announces, or the
     /// header itself is incomplete.
+    ///
+    /// Needs the `datasets` feature.
+    #[cfg(feature = "datasets")]
     #[error("truncated data: expected {expected} bytes, found {found}")]
     Truncated {
         /// Bytes the header announces (the header's own size when it is the header that is cut).
@@ -98,6 +107,9 @@ pub enum DataError {
         found: u64,
     },
     /// Bytes follow the data an IDX header announces.
+    ///
+    /// Needs the `datasets` feature.
+    #[cfg(feature = "datasets")]
     #[error("unexpected bytes after the {expected} bytes of IDX data")]
     TrailingData {
         /// Bytes the header announces.
@@ -112,6 +124,9 @@ pub enum DataError {
         targets: usize,
     },
     /// A sample's size differs from the input type's length.
+    ///
+    /// Needs the `datasets` feature.
+    #[cfg(feature = "datasets")]
     #[error("sample length mismatch: the input type holds {expected} values, the data has {found}")]
     SampleLength {
         /// `X::LEN` of the requested input type.
@@ -130,9 +145,15 @@ pub enum DataError {
         classes: usize,
     },
     /// A gzip stream is corrupt or cut short.
+    ///
+    /// Needs the `datasets` feature.
+    #[cfg(feature = "datasets")]
     #[error("unreadable gzip stream (corrupt or truncated): {0}")]
     Gzip(#[source] io::Error),
     /// A file's SHA-256 differs from the known value.
+    ///
+    /// Needs the `download` feature.
+    #[cfg(feature = "download")]
     #[error("checksum mismatch for `{file}`: expected SHA-256 {expected}, found {found}")]
     Checksum {
         /// The file name.
@@ -143,6 +164,9 @@ pub enum DataError {
         found: String,
     },
     /// Dataset files are missing from a directory.
+    ///
+    /// Needs the `datasets` feature.
+    #[cfg(feature = "datasets")]
     #[error(
         "dataset files not found in `{}`: expected {} (each optionally gzip-compressed with a \
          `.gz` suffix); set MNIST_DIR to the directory that holds them, or download them",
@@ -156,6 +180,9 @@ pub enum DataError {
         expected: Vec<String>,
     },
     /// A CSV row has the wrong number of fields.
+    ///
+    /// Needs the `csv` feature.
+    #[cfg(feature = "csv")]
     #[error("CSV line {line}: expected {expected} fields, found {found}")]
     CsvFieldCount {
         /// 1-based line number.
@@ -166,6 +193,9 @@ pub enum DataError {
         found: usize,
     },
     /// A CSV field is not a finite number (or, for a label, not a class index).
+    ///
+    /// Needs the `csv` feature.
+    #[cfg(feature = "csv")]
     #[error("CSV line {line}, column {column}: cannot parse `{field}` as {expected}")]
     CsvNumber {
         /// 1-based line number.
@@ -178,12 +208,18 @@ pub enum DataError {
         expected: &'static str,
     },
     /// A CSV target column named or numbered by the caller does not exist.
+    ///
+    /// Needs the `csv` feature.
+    #[cfg(feature = "csv")]
     #[error("CSV has no column {column}")]
     CsvColumn {
         /// The column as requested (`"price"`, or `#7` for an index).
         column: String,
     },
     /// An HTTP request failed (download only).
+    ///
+    /// Needs the `download` feature.
+    #[cfg(feature = "download")]
     #[error("download of {url} failed: {message}")]
     Http {
         /// The URL requested.
@@ -225,6 +261,7 @@ impl DataError {
     }
 
     /// Wraps the error with the file it was found in (I/O errors already name it).
+    #[cfg(any(feature = "csv", feature = "datasets"))]
     pub(crate) fn in_file(self, path: impl Into<PathBuf>) -> DataError {
         match self {
             DataError::Io { .. }
@@ -239,6 +276,7 @@ impl DataError {
     }
 
     /// The error of [`open_regular`](crate::bounded::open_regular) on `path`.
+    #[cfg(any(feature = "csv", feature = "datasets"))]
     pub(crate) fn open(path: &std::path::Path, error: crate::bounded::OpenError) -> DataError {
         match error {
             crate::bounded::OpenError::Io(source) => DataError::io(path, source),
@@ -250,6 +288,7 @@ impl DataError {
     }
 
     /// An I/O error on `path`.
+    #[cfg(any(feature = "csv", feature = "datasets"))]
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> DataError {
         DataError::Io {
             path: path.into(),
@@ -264,6 +303,7 @@ mod tests {
     use std::vec;
 
     #[test]
+    #[cfg(feature = "datasets")]
     fn root_unwraps_file_context() {
         let inner = DataError::Truncated {
             expected: 10,
@@ -285,6 +325,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "datasets")]
     fn missing_files_message_names_files_and_dir() {
         let err = DataError::MissingFiles {
             dir: PathBuf::from("/x/mnist"),

@@ -1,5 +1,5 @@
 //! The IDX format of MNIST and Fashion-MNIST: parsed from any [`Read`],
-//! raw or gzip-compressed.
+//! raw or gzip-compressed (feature `datasets`).
 //!
 //! After [`read_idx`], the header has been checked (magic number, rank,
 //! dimensions whose product fits the reader's limit) and exactly as many
@@ -63,6 +63,8 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const PREALLOC_CAP: u64 = 1 << 20;
 
 /// Reads IDX streams and files, with a limit on the data size.
+///
+/// Needs the `datasets` feature.
 ///
 /// # Examples
 /// ```
@@ -139,6 +141,8 @@ impl IdxReader {
 }
 
 /// A parsed IDX file of unsigned bytes.
+///
+/// Needs the `datasets` feature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Idx {
     dims: Vec<usize>,
@@ -176,6 +180,8 @@ impl Idx {
 
 /// Parses an IDX stream of unsigned bytes, raw or gzip-compressed.
 ///
+/// Needs the `datasets` feature.
+///
 /// # Errors
 /// - [`DataError::Gzip`]: the stream starts like gzip but does not decompress.
 /// - [`DataError::BadMagic`]: not `00 00 08 N` with `N` in `1..=MAX_RANK`.
@@ -201,6 +207,8 @@ pub fn read_idx(reader: impl Read) -> Result<Idx, DataError> {
 }
 
 /// Reads an IDX file from disk, raw or gzip.
+///
+/// Needs the `datasets` feature.
 ///
 /// # Errors
 /// As [`IdxReader::read_file`] with the default limit.
@@ -301,6 +309,8 @@ fn truncated(expected: u64, found: u64) -> DataError {
 }
 
 /// Encodes an IDX stream of unsigned bytes: the inverse of [`read_idx`] for raw input.
+///
+/// Needs the `datasets` feature.
 ///
 /// # Errors
 /// [`DataError::BadDims`] when the rank is not in `1..=MAX_RANK`, a

@@ -1,5 +1,6 @@
 //! MNIST (and Fashion-MNIST, which uses the same file names and format):
-//! the four IDX files of a directory turned into train and test datasets.
+//! the four IDX files of a directory turned into train and test datasets
+//! (feature `datasets`).
 //!
 //! After [`Mnist::load`], both sets hold images whose size matches the
 //! input type (`[[[E; 28]; 28]; 1]`, `[[E; 28]; 28]` or `[E; 784]`), pixel
@@ -38,6 +39,8 @@ pub const PIXELS: usize = 28 * 28;
 pub const DIR_VAR: &str = "MNIST_DIR";
 
 /// How pixel bytes `0..=255` become input values.
+///
+/// Needs the `datasets` feature.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scaling {
     /// `x = b / 255`, in `[0, 1]`.
@@ -73,6 +76,8 @@ impl Scaling {
 }
 
 /// MNIST's training set (60,000 images) and test set (10,000 images).
+///
+/// Needs the `datasets` feature.
 ///
 /// `X` is the input type of each image. Its default, `[f32; 784]`, only
 /// serves to name the functions that involve no images: `Mnist::dir_from_env()`

@@ -1,4 +1,5 @@
-//! Datasets, MNIST, CSV, batching, splits and transforms (feature `std`).
+//! Datasets, MNIST, CSV, batching, splits and transforms (feature `std`;
+//! the file formats and built-in sets each need their own feature, below).
 //!
 //! # Tour
 //! - [`Dataset`] is the contract the trainer reads: a length and the
@@ -10,11 +11,13 @@
 //! - [`InMemory::split`] and [`InMemory::stratified_split`] make a seeded
 //!   train/validation split ([`DEFAULT_VALIDATION`] = 20 %).
 //! - Sources: [`Mnist::load`] (MNIST or Fashion-MNIST, raw or gzip IDX files,
-//!   found through `MNIST_DIR`), [`read_idx`] for any IDX stream, [`CsvReader`]
-//!   for tabular data, and [`SyntheticDigits`], drawn procedurally so the
-//!   quick start needs no file, and the built-in [`Digits`] (8×8, 1,797
-//!   samples) and [`Diabetes`] (442 patients, regression). With the `download` feature,
-//!   `Mnist::download` (in `download`) fetches MNIST and verifies it.
+//!   found through `MNIST_DIR`), [`read_idx`] for any IDX stream, and the
+//!   built-in [`Digits`] (8×8, 1,797 samples) and [`Diabetes`] (442
+//!   patients, regression), with the `datasets` feature; [`CsvReader`] for
+//!   tabular data (`csv`); [`SyntheticDigits`] (`synthetic`), drawn
+//!   procedurally so the quick start needs no file. With the `download`
+//!   feature, `Mnist::download` (in `download`) fetches MNIST and verifies
+//!   it.
 //! - [`transform`]: [`Standardize`], [`MinMax`], [`one_hot`], and
 //!   [`random_shift_batch`] for image augmentation.
 //!
@@ -40,26 +43,36 @@
 // imports `std::prelude::rust_2024::*` and the `format!`/`vec!` macros itself.
 
 mod batch;
+#[cfg(feature = "datasets")]
 mod builtin;
+#[cfg(feature = "csv")]
 pub mod csv;
 mod dataset;
 #[cfg(feature = "download")]
 pub mod download;
 mod error;
+#[cfg(feature = "datasets")]
 pub mod idx;
+#[cfg(feature = "datasets")]
 pub mod mnist;
 mod split;
+#[cfg(feature = "synthetic")]
 pub mod synthetic;
 pub mod transform;
 
 pub use batch::{Batches, Epoch, EpochIter};
+#[cfg(feature = "datasets")]
 pub use builtin::{Diabetes, Digits};
+#[cfg(feature = "csv")]
 pub use csv::{Column, CsvReader};
 pub use dataset::{Dataset, InMemory};
 pub use error::DataError;
+#[cfg(feature = "datasets")]
 pub use idx::{Idx, IdxReader, encode_idx, read_idx, read_idx_file};
+#[cfg(feature = "datasets")]
 pub use mnist::{Mnist, Scaling};
 pub use split::{DEFAULT_VALIDATION, split_indices, stratified_split_indices};
+#[cfg(feature = "synthetic")]
 pub use synthetic::SyntheticDigits;
 pub use transform::{
     MinMax, Standardize, one_hot, one_hot_targets, random_shift, random_shift_batch, shift,

@@ -1,5 +1,6 @@
 //! `SyntheticDigits`: procedurally drawn 28×28 digit-like images of 10
-//! classes, so the quick start and the smoke tests run without any file.
+//! classes, so the quick start and the smoke tests run without any file
+//! (feature `synthetic`).
 //!
 //! # What it is
 //! Each class `0`–`9` is a hand-designed glyph of one to three strokes
@@ -159,6 +160,8 @@ const GLYPHS: [&[Stroke]; 10] = [
 
 /// A generator of digit-like images; see the [module docs](self) for what
 /// they look like.
+///
+/// Needs the `synthetic` feature.
 ///
 /// # Examples
 /// ```

@@ -1,6 +1,6 @@
 //! Optimizers and schedules chosen at run time: plain values that a command
 //! line or a configuration file names, built into one concrete optimizer
-//! type without generic plumbing.
+//! type without generic plumbing (feature `serde`).
 //!
 //! [`OptimizerConfig`] and [`ScheduleConfig`] deserialize with serde (an
 //! internally tagged `kind`, defaults for every hyperparameter but a
@@ -39,6 +39,8 @@ use super::{
 use crate::{Scalar, TensorInfo};
 
 /// An optimizer and its hyperparameters, as a value.
+///
+/// Needs the `serde` feature.
 ///
 /// Serialized with the name in `kind` (`sgd`, `momentum`, `nesterov`,
 /// `adagrad`, `rmsprop`, `adam`, `adamw`); a missing hyperparameter takes
@@ -239,6 +241,8 @@ impl OptimizerConfig {
 
 /// Any optimizer [`OptimizerConfig`] builds: one type for every choice, so
 /// code that trains needs no generic parameter for it.
+///
+/// Needs the `serde` feature.
 #[derive(Debug, Clone)]
 #[expect(missing_docs, reason = "each variant is the optimizer it names")]
 pub enum AnyOptimizer<E> {
@@ -252,6 +256,8 @@ pub enum AnyOptimizer<E> {
 }
 
 /// An optimizer from a configuration, under a schedule from one.
+///
+/// Needs the `serde` feature.
 pub type Configured<E> = Scheduled<AnyOptimizer<E>, ScheduleConfig>;
 
 /// Calls `$call` on the optimizer inside any variant.
@@ -311,6 +317,8 @@ impl<E: Scalar> Optimizer<E> for AnyOptimizer<E> {
 }
 
 /// A learning-rate schedule, as a value.
+///
+/// Needs the `serde` feature.
 ///
 /// Serialized with the name in `kind` (`constant`, `step_decay`,
 /// `exponential`, `cosine`, `warmup`). As a string, a warm-up names what
@@ -417,6 +425,8 @@ impl Schedule for ScheduleConfig {
 }
 
 /// A configuration string that does not name a valid optimizer or schedule.
+///
+/// Needs the `serde` feature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError(String);
 

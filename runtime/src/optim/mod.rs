@@ -56,7 +56,7 @@ mod adagrad;
 mod adam;
 mod check;
 mod clip;
-#[cfg(feature = "std")]
+#[cfg(feature = "serde")]
 mod config;
 mod decay;
 mod momentum;
@@ -70,7 +70,7 @@ pub use adam::{Adam, AdamW};
 pub(crate) use check::{RatioBound, Rule, check0, check1, check2, update0, update1, update2};
 pub use check::{Refused, UpdateFault};
 pub use clip::{clip_grad_norm, clip_grad_value};
-#[cfg(feature = "std")]
+#[cfg(feature = "serde")]
 pub use config::{
     AnyOptimizer, ConfigError, Configured, OPTIMIZER_NAMES, OptimizerConfig, SCHEDULE_NAMES,
     ScheduleConfig,

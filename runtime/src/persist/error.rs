@@ -3,7 +3,10 @@
 use std::boxed::Box;
 use std::format;
 use std::path::PathBuf;
-use std::string::{String, ToString};
+use std::string::String;
+#[cfg(feature = "safetensors")]
+use std::string::ToString;
+#[cfg(feature = "safetensors")]
 use std::vec::Vec;
 
 use super::bytes::VERSION;
@@ -157,6 +160,9 @@ pub enum PersistError {
     },
 
     /// The data is not a valid safetensors file.
+    ///
+    /// Needs the `safetensors` feature.
+    #[cfg(feature = "safetensors")]
     #[error("invalid safetensors file: {reason}")]
     InvalidSafetensors {
         /// What the parser reported.
@@ -164,6 +170,9 @@ pub enum PersistError {
     },
 
     /// A tensor of the network is not in the file.
+    ///
+    /// Needs the `safetensors` feature.
+    #[cfg(feature = "safetensors")]
     #[error("tensor `{name}` is missing from the file")]
     MissingTensor {
         /// The missing tensor.
@@ -171,6 +180,9 @@ pub enum PersistError {
     },
 
     /// The file holds a tensor the network does not have.
+    ///
+    /// Needs the `safetensors` feature.
+    #[cfg(feature = "safetensors")]
     #[error("the file holds tensor `{name}`, which network `{network}` does not have")]
     UnexpectedTensor {
         /// The network being loaded.
@@ -180,6 +192,9 @@ pub enum PersistError {
     },
 
     /// A tensor has another shape in the file than in the network.
+    ///
+    /// Needs the `safetensors` feature.
+    #[cfg(feature = "safetensors")]
     #[error("tensor `{name}`: expected shape {expected:?}, found {found:?}")]
     ShapeMismatch {
         /// The tensor.
@@ -192,6 +207,9 @@ pub enum PersistError {
 
     /// A checkpoint file is malformed, or holds state this run cannot take
     /// (another optimizer's buffers).
+    ///
+    /// Needs the `serde` feature.
+    #[cfg(feature = "serde")]
     #[error("invalid checkpoint: {reason}")]
     InvalidCheckpoint {
         /// What is wrong.
@@ -199,6 +217,9 @@ pub enum PersistError {
     },
 
     /// A checkpoint of a format version this build does not read.
+    ///
+    /// Needs the `serde` feature.
+    #[cfg(feature = "serde")]
     #[error("unsupported checkpoint version {found}; this build reads version 1")]
     UnsupportedCheckpointVersion {
         /// The version in the file.
@@ -207,6 +228,9 @@ pub enum PersistError {
 
     /// A name map leaves tensors unmatched: tensors of the file no network
     /// tensor takes, or network tensors nothing in the file fills.
+    ///
+    /// Needs the `safetensors` feature.
+    #[cfg(feature = "safetensors")]
     #[error("{}", unmatched_message(network, file, net))]
     Unmatched {
         /// The network being loaded or saved.
@@ -218,10 +242,16 @@ pub enum PersistError {
     },
 
     /// A pattern choosing tensors to load names none of the network's.
+    ///
+    /// Needs the `safetensors` feature.
+    #[cfg(feature = "safetensors")]
     #[error(transparent)]
     UnknownTensor(#[from] crate::network::params::UnmatchedPattern),
 
     /// A tensor has another element type in the file than in the network.
+    ///
+    /// Needs the `safetensors` feature.
+    #[cfg(feature = "safetensors")]
     #[error("tensor `{name}`: expected dtype {expected}, found {found}")]
     DtypeMismatch {
         /// The tensor.
@@ -234,6 +264,7 @@ pub enum PersistError {
 }
 
 /// The message of [`PersistError::Unmatched`].
+#[cfg(feature = "safetensors")]
 fn unmatched_message(network: &str, file: &[String], net: &[&str]) -> String {
     let list = |names: &mut dyn Iterator<Item = &str>| {
         let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();

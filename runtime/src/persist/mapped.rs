@@ -1,7 +1,7 @@
-//! Safetensors files whose tensor names are not the network's: PyTorch
-//! state dicts (`0.weight` from `nn.Sequential`, `fc1.weight` from a
-//! module with the user's names) and parts of another network's file
-//! (transfer learning).
+//! Safetensors files whose tensor names are not the network's (feature
+//! `safetensors`): PyTorch state dicts (`0.weight` from `nn.Sequential`,
+//! `fc1.weight` from a module with the user's names) and parts of another
+//! network's file (transfer learning).
 //!
 //! A [`NameMap`] says which file tensor fills which network tensor:
 //! the same name, explicit pairs, or position (the i-th network tensor
@@ -30,6 +30,8 @@ use crate::network::params::select;
 use crate::{Network, Scalar, TensorInfo};
 
 /// Which file tensor fills which network tensor.
+///
+/// Needs the `safetensors` feature.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum NameMap {
     /// A file tensor fills the network tensor of the same name.
@@ -178,6 +180,8 @@ fn resolve<N: Network>(
 /// `conv1`, `conv*`) just those. Nothing is written unless every check
 /// passes.
 ///
+/// Needs the `safetensors` feature.
+///
 /// # Errors
 /// [`PersistError::Unmatched`] listing the network tensors left unfilled
 /// and, for a whole load, the file tensors left unused;
@@ -224,6 +228,8 @@ fn wanted<N: Network, P: AsRef<str>>(only: Option<&[P]>) -> Result<Vec<bool>, Pe
 /// most [`SAFETENSORS_MAX_HEADER_LEN`](super::SAFETENSORS_MAX_HEADER_LEN)),
 /// the map resolved against it, then exactly the data it declares.
 ///
+/// Needs the `safetensors` feature.
+///
 /// # Examples
 /// ```no_run
 /// use constnet::persist::{NameMap, load_mapped};
@@ -262,6 +268,8 @@ pub fn load_mapped<N: Network, P: AsRef<str>>(
 /// [`NameMap::Positional`] keep constnet's names), so PyTorch's
 /// `load_state_dict` takes the file. The file carries no constnet metadata
 /// but `format = pt`.
+///
+/// Needs the `safetensors` feature.
 ///
 /// # Errors
 /// [`PersistError::Unmatched`] when the pairs leave a network tensor

@@ -9,8 +9,10 @@
 //!   so a file written for another network is rejected, and a CRC-32 of
 //!   header and data, so a damaged one is too. The layout, its constants, its
 //!   checks and the `const` decoder need neither `std` nor an allocator.
-//! - **safetensors** ([`save_safetensors`], [`load_safetensors`]; `std`): one
-//!   tensor per name in PyTorch layout, for exchanging weights with PyTorch.
+//! - **safetensors** ([`save_safetensors`], [`load_safetensors`]; feature
+//!   `safetensors`): one tensor per name in PyTorch layout, for exchanging
+//!   weights with PyTorch; [`load_mapped`] reads state dicts under other
+//!   names.
 //!
 //! Everything else here needs `std`. Loading validates everything before it
 //! touches the network: on any error the parameters are unchanged. Values
@@ -50,9 +52,9 @@ mod atomic;
 pub mod bytes;
 #[cfg(feature = "std")]
 mod error;
-#[cfg(feature = "std")]
+#[cfg(feature = "safetensors")]
 mod mapped;
-#[cfg(feature = "std")]
+#[cfg(feature = "safetensors")]
 mod safetensors;
 
 #[cfg(feature = "std")]
@@ -62,9 +64,9 @@ pub use bytes::{Fault, HEADER_LEN, Header, MAGIC, VERSION};
 pub use bytes::{from_bytes, load_bytes, save_bytes, to_bytes};
 #[cfg(feature = "std")]
 pub use error::PersistError;
-#[cfg(feature = "std")]
+#[cfg(feature = "safetensors")]
 pub use mapped::{NameMap, from_mapped, load_mapped, save_mapped};
-#[cfg(feature = "std")]
+#[cfg(feature = "safetensors")]
 pub use safetensors::{
     SAFETENSORS_MAX_HEADER_LEN, from_safetensors, load_safetensors, save_safetensors,
     to_safetensors,

@@ -1,4 +1,4 @@
-//! PyTorch-compatible `.safetensors` files.
+//! PyTorch-compatible `.safetensors` files (feature `safetensors`).
 //!
 //! Each entry of `Network::TENSORS` is one tensor under its name, in its
 //! PyTorch shape, as `F32` or `F64` to match the element type. The header
@@ -36,6 +36,8 @@ use crate::{Network, Scalar};
 /// The largest JSON header [`load_safetensors`] reads, in bytes (1 MiB).
 /// A header lists each tensor in about 100 bytes, so this allows some
 /// ten thousand tensors; the `safetensors` crate's own cap is 100 MB.
+///
+/// Needs the `safetensors` feature.
 pub const SAFETENSORS_MAX_HEADER_LEN: u64 = 1 << 20;
 
 /// Bytes of the little-endian header length that starts every file.
@@ -63,6 +65,8 @@ pub(super) fn invalid(e: SafeTensorError) -> PersistError {
 }
 
 /// Encodes the network's parameters as a safetensors file.
+///
+/// Needs the `safetensors` feature.
 ///
 /// # Errors
 /// [`PersistError::NonFinite`] if a parameter is NaN or infinite.
@@ -107,6 +111,8 @@ pub(super) fn encode<N: Network, S: AsRef<str>>(
 }
 
 /// Loads a safetensors file's tensors into `net`.
+///
+/// Needs the `safetensors` feature.
 ///
 /// Checks the file's structure, the signature (when the file has one), then
 /// every tensor of the network in order (present, dtype, shape, finite
@@ -223,6 +229,8 @@ fn check_signature<N: Network>(metadata: &Metadata) -> Result<(), PersistError> 
 /// Saves the network's parameters to `path` as safetensors, atomically (see
 /// [the module docs](super)).
 ///
+/// Needs the `safetensors` feature.
+///
 /// # Errors
 /// [`PersistError::NonFinite`] before anything is written, or
 /// [`PersistError::Io`] naming `path`; the previous file is intact either way.
@@ -232,6 +240,8 @@ pub fn save_safetensors<N: Network>(net: &N, path: impl AsRef<Path>) -> Result<(
 
 /// Loads a safetensors file from `path` into `net`, checking every
 /// declared size before reading data.
+///
+/// Needs the `safetensors` feature.
 ///
 /// Reads the header length (refused above [`SAFETENSORS_MAX_HEADER_LEN`] or
 /// past the end of the file), the header, checks it as [`from_safetensors`] does,

@@ -180,7 +180,9 @@ impl Monitor {
 
 /// Saves the network whenever the monitored metric improves, so the file
 /// holds the best epoch's parameters: as constnet's byte format when the
-/// path ends in `.cnet`, else as safetensors.
+/// path ends in `.cnet`, else as safetensors. Without the `safetensors`
+/// feature, a path that does not end in `.cnet` stops training with
+/// [`TrainError::Callback`] at the first save.
 #[derive(Debug, Clone)]
 pub struct SaveBest {
     path: PathBuf,
@@ -218,7 +220,7 @@ impl<N: Network> Callback<N> for SaveBest {
             if self.path.extension().is_some_and(|e| e == "cnet") {
                 crate::persist::save_bytes(event.net, &self.path)?;
             } else {
-                crate::persist::save_safetensors(event.net, &self.path)?;
+                save_safetensors(event.net, &self.path)?;
             }
         }
         Ok(())
@@ -237,6 +239,24 @@ impl<N: Network> Callback<N> for SaveBest {
             self.saved_epoch = Some(epoch as usize);
         }
     }
+}
+
+/// Writes [`SaveBest`]'s safetensors file.
+#[cfg(feature = "safetensors")]
+fn save_safetensors<N: Network>(net: &N, path: &std::path::Path) -> Result<(), TrainError> {
+    Ok(crate::persist::save_safetensors(net, path)?)
+}
+
+/// Without the `safetensors` feature, [`SaveBest`] writes `.cnet` files only.
+#[cfg(not(feature = "safetensors"))]
+fn save_safetensors<N: Network>(_: &N, path: &std::path::Path) -> Result<(), TrainError> {
+    Err(TrainError::Callback {
+        message: std::format!(
+            "SaveBest: `{}` would be a safetensors file, which needs constnet's `safetensors` \
+             feature; name it `….cnet` for constnet's byte format",
+            path.display()
+        ),
+    })
 }
 
 /// Multiplies the learning rate by `factor` when the monitored metric has

@@ -1,5 +1,6 @@
 //! Checkpoints: everything a run needs to continue exactly where it
-//! stopped, in one file written atomically.
+//! stopped, in one file written atomically (feature `serde`: the header is
+//! JSON).
 //!
 //! A checkpoint holds the parameters, the optimizer's state buffers
 //! (moments, velocities) with its step count and base learning rate (so a
@@ -36,8 +37,7 @@ use std::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use super::History;
-use super::metrics::RegressionSums;
+pub use super::state::{EpochProgress, TrainState};
 use crate::bounded::read_full;
 use crate::optim::Optimizer;
 use crate::persist::{PersistError, write_atomic};
@@ -56,52 +56,9 @@ const PREFIX_LEN: usize = 8 + 4 + 8;
 const CRC_LEN: usize = 4;
 const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
-/// Where a run stands, besides its tensors.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainState {
-    /// The run's seed.
-    pub seed: u64,
-    /// Its batch size.
-    pub batch: usize,
-    /// Whether it drops short last batches.
-    pub drop_last: bool,
-    /// Epochs completed.
-    pub epoch: usize,
-    /// Batches done in the epoch in progress.
-    pub batches_done: usize,
-    /// Optimizer steps taken (the stepper's counter).
-    pub steps: u64,
-    /// The optimizer's step count.
-    pub optimizer_steps: u64,
-    /// The optimizer's base learning rate, as `f64::to_bits`.
-    pub learning_rate_bits: u64,
-    /// The metrics of the epoch in progress.
-    pub progress: EpochProgress,
-    /// The completed epochs.
-    pub history: History,
-    /// Early stopping's best validation loss (as bits) and its epoch, whose
-    /// parameters are the `best` section.
-    pub best: Option<(u64, usize)>,
-    /// Each callback's state, values as `f64::to_bits`.
-    pub callbacks: Vec<Vec<u64>>,
-}
-
-/// The running sums of an epoch in progress.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct EpochProgress {
-    /// `Σ loss · samples` over its steps.
-    pub loss_sum: f64,
-    /// Samples classified correctly.
-    pub correct: usize,
-    /// Samples seen.
-    pub seen: usize,
-    /// Regression sums, for the mean squared error.
-    pub regression: RegressionSums,
-    /// Wall time spent so far, in seconds.
-    pub seconds: f64,
-}
-
 /// A checkpoint in memory: the tensors as flat arrays and the state.
+///
+/// Needs the `serde` feature.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checkpoint<E> {
     /// The parameters (`STORE_LEN` elements).
@@ -445,6 +402,7 @@ mod tests {
     use super::*;
     use crate::optim::{Adam, Sgd, step};
     use crate::persist::test_net::{TempDir, Tiny};
+    use crate::train::History;
 
     fn state() -> TrainState {
         TrainState {

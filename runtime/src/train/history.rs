@@ -1,10 +1,13 @@
-//! Per-epoch metrics, written as CSV or JSON, and drawn as SVG or PNG.
+//! Per-epoch metrics, written as CSV or JSON (feature `serde`), and drawn
+//! as SVG or PNG (feature `plot`).
 
 use std::path::Path;
 use std::string::String;
 use std::vec::Vec;
 
+#[cfg(feature = "plot")]
 use plotters::prelude::{IntoDrawingArea, SVGBackend};
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use super::metrics::Regression;
@@ -15,7 +18,8 @@ use crate::persist::{PersistError, write_atomic};
 ///
 /// A network trained with the mean squared error records [`Regression`]
 /// metrics (MAE, RMSE, R²) and no accuracy; any other records accuracy.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct EpochRecord {
     /// Epoch number, from 1.
     pub epoch: usize,
@@ -44,7 +48,8 @@ pub struct EpochRecord {
 }
 
 /// Every epoch of a run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct History {
     /// The epochs, in order.
     pub epochs: Vec<EpochRecord>,
@@ -88,6 +93,9 @@ impl History {
     }
 
     /// The history as pretty-printed JSON.
+    ///
+    /// Needs the `serde` feature.
+    #[cfg(feature = "serde")]
     pub fn to_json(&self) -> String {
         // Serializing plain numbers and options cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
@@ -103,8 +111,11 @@ impl History {
 
     /// Writes [`History::to_json`] to `path`, atomically.
     ///
+    /// Needs the `serde` feature.
+    ///
     /// # Errors
     /// On any I/O failure; an existing file is left intact.
+    #[cfg(feature = "serde")]
     pub fn write_json(&self, path: impl AsRef<Path>) -> Result<(), PersistError> {
         write_atomic(path.as_ref(), self.to_json().as_bytes())
     }
@@ -143,6 +154,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "plot")]
     fn svg_draws_both_curves() {
         let h = History {
             epochs: std::vec![record(1, Some(0.3)), record(2, Some(0.2))],
@@ -158,6 +170,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "serde")]
     fn json_round_trips_through_serde_json() {
         let h = History {
             epochs: std::vec![record(1, Some(0.1))],
@@ -169,9 +182,12 @@ mod tests {
     }
 }
 
+#[cfg(feature = "plot")]
 impl History {
     /// The loss and accuracy curves (training and, when recorded,
     /// validation) as an SVG document.
+    ///
+    /// Needs the `plot` feature.
     pub fn to_svg(&self) -> String {
         crate::plot::register_font();
         let mut svg = String::new();
@@ -189,6 +205,8 @@ impl History {
 
     /// Writes [`History::to_svg`] to `path`, atomically.
     ///
+    /// Needs the `plot` feature.
+    ///
     /// # Errors
     /// On any I/O failure; an existing file is left intact.
     pub fn write_svg(&self, path: impl AsRef<Path>) -> Result<(), PersistError> {
@@ -198,6 +216,8 @@ impl History {
     /// Writes the same curves as [`History::to_svg`] as a PNG (see
     /// [`crate::plot`]), atomically.
     ///
+    /// Needs the `plot` feature.
+    ///
     /// # Errors
     /// As [`crate::plot::write_png`].
     pub fn write_png(&self, path: impl AsRef<Path>) -> Result<(), crate::plot::PlotError> {
@@ -206,8 +226,10 @@ impl History {
 }
 
 /// The figure's size in pixels: two panels side by side.
+#[cfg(feature = "plot")]
 const SIZE: (u32, u32) = (960, 400);
 
+#[cfg(feature = "plot")]
 mod plot {
     use plotters::coord::Shift;
     use plotters::prelude::*;

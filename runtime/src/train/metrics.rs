@@ -9,6 +9,7 @@
 use std::string::{String, ToString};
 use std::vec::Vec;
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 use super::TrainError;
@@ -24,7 +25,8 @@ use crate::{Network, Scalar, Tensor};
 /// R² is 1 for a perfect fit and 0 for predicting the mean; a set whose
 /// targets are all equal has R² 1 when predicted exactly and 0 otherwise
 /// (scikit-learn's convention).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Regression {
     /// Mean absolute error.
     pub mae: f64,
@@ -35,7 +37,8 @@ pub struct Regression {
 }
 
 /// Running sums from which [`Regression`] follows, in `f64`.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct RegressionSums {
     /// Output elements seen.
     pub n: f64,

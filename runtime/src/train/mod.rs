@@ -3,6 +3,8 @@
 //! in fixed buffers ([`fixed`]), without it; and the check of backpropagation
 //! against numerical differentiation ([`gradcheck`], `std`); random
 //! hyperparameter search over parallel trials ([`search`], `std`).
+//! Checkpoints ([`checkpoint`]) need the `serde` feature, the trainer's
+//! progress bar the `progress` feature.
 //!
 //! # No silent garbage
 //! A NaN or an infinity anywhere stops training with an error at the step
@@ -20,7 +22,7 @@
 
 #[cfg(feature = "std")]
 pub mod callbacks;
-#[cfg(feature = "std")]
+#[cfg(feature = "serde")]
 pub mod checkpoint;
 mod fault;
 pub mod fixed;
@@ -33,7 +35,11 @@ pub mod metrics;
 #[cfg(feature = "std")]
 mod normalize;
 #[cfg(feature = "std")]
+mod progress;
+#[cfg(feature = "std")]
 pub mod search;
+#[cfg(feature = "std")]
+mod state;
 #[cfg(feature = "std")]
 mod step;
 #[cfg(feature = "std")]
@@ -41,7 +47,7 @@ mod trainer;
 
 #[cfg(feature = "std")]
 pub use callbacks::{Callback, Control, Event, Monitor, ReduceOnPlateau, SaveBest};
-#[cfg(feature = "std")]
+#[cfg(feature = "serde")]
 pub use checkpoint::Checkpoint;
 pub use fault::Fault;
 #[cfg(feature = "std")]
@@ -53,9 +59,13 @@ pub use metrics::{
 #[cfg(feature = "std")]
 pub use normalize::{FitError, fit_normalization};
 #[cfg(feature = "std")]
-pub use step::{Clip, StepStats, Stepper};
+pub use progress::Progress;
 #[cfg(feature = "std")]
-pub use trainer::{Every, Metrics, Progress, Trainer, evaluate};
+pub use step::{Clip, StepStats, Stepper};
+#[cfg(feature = "serde")]
+pub use trainer::Every;
+#[cfg(feature = "std")]
+pub use trainer::{Metrics, Trainer, evaluate};
 
 /// Why training or evaluation stopped.
 #[cfg(feature = "std")]
@@ -183,6 +193,9 @@ pub enum TrainError {
     },
     /// The checkpoint to resume from was written by a run with other
     /// settings, which would not continue it exactly.
+    ///
+    /// Needs the `serde` feature.
+    #[cfg(feature = "serde")]
     #[error(
         "cannot resume: the checkpoint was written with {what} {checkpoint}, this trainer uses {trainer}"
     )]

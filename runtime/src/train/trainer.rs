@@ -2,40 +2,30 @@
 //! steps, validation, early stopping, callbacks, checkpoints that resume
 //! exactly, frozen layers, progress, and the history of metrics.
 
-use std::io::IsTerminal;
+#[cfg(feature = "serde")]
 use std::path::{Path, PathBuf};
-use std::string::{String, ToString};
+use std::string::String;
+#[cfg(feature = "serde")]
+use std::string::ToString;
 use std::time::Instant;
 use std::vec::Vec;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::callbacks::{Callback, Control, Event};
-use super::checkpoint::{Checkpoint, EpochProgress, TrainState};
+#[cfg(feature = "serde")]
+use super::checkpoint::Checkpoint;
 use super::fault::{Fault, check_batch, first_non_finite};
 use super::metrics::{Regression, RegressionSums};
+use super::progress::{Bar, Progress};
+use super::state::{EpochProgress, TrainState};
 use super::{Clip, EpochRecord, History, Stepper, TrainError};
 use crate::data::{Batches, Dataset};
 use crate::loss::{LossKind, Target, is_correct};
 use crate::optim::Optimizer;
 use crate::text::Elapsed;
 use crate::{Scalar, Tensor, Trainable};
-
-/// How the trainer reports progress on stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Progress {
-    /// A progress bar when stderr is a terminal, else one line per epoch.
-    #[default]
-    Auto,
-    /// Always a progress bar.
-    Bar,
-    /// One line per epoch.
-    Lines,
-    /// Nothing.
-    Quiet,
-}
 
 /// Loss and accuracy (or, for the mean squared error, regression metrics)
 /// of a network on a dataset.
@@ -51,6 +41,9 @@ pub struct Metrics {
 }
 
 /// How often a [`Trainer`] writes its checkpoint.
+///
+/// Needs the `serde` feature.
+#[cfg(feature = "serde")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Every {
     /// Every this many optimizer steps (at least 1).
@@ -86,7 +79,9 @@ pub struct Trainer {
     eval_batch: usize,
     valid_label: &'static str,
     freeze: Vec<String>,
+    #[cfg(feature = "serde")]
     checkpoint: Option<(PathBuf, Every)>,
+    #[cfg(feature = "serde")]
     resume: Option<PathBuf>,
 }
 
@@ -112,7 +107,9 @@ impl Trainer {
             eval_batch: 500,
             valid_label: "validation",
             freeze: Vec::new(),
+            #[cfg(feature = "serde")]
             checkpoint: None,
+            #[cfg(feature = "serde")]
             resume: None,
         }
     }
@@ -198,6 +195,9 @@ impl Trainer {
 
     /// Writes a [`Checkpoint`] to `path` (atomically) every so many steps
     /// or epochs, and after the last step.
+    ///
+    /// Needs the `serde` feature.
+    #[cfg(feature = "serde")]
     pub fn checkpoint(mut self, path: impl Into<PathBuf>, every: Every) -> Self {
         self.checkpoint = Some((path.into(), every));
         self
@@ -208,6 +208,9 @@ impl Trainer {
     /// the callbacks' state from it, then continues the run. The optimizer
     /// must be built as the run's was (its hyperparameters are not in the
     /// checkpoint; its state, step count and base rate are).
+    ///
+    /// Needs the `serde` feature.
+    #[cfg(feature = "serde")]
     pub fn resume(mut self, path: impl Into<PathBuf>) -> Self {
         self.resume = Some(path.into());
         self
@@ -317,6 +320,7 @@ impl Trainer {
             state: self.fresh_state(),
             best: None,
         };
+        #[cfg(feature = "serde")]
         if let Some(path) = &self.resume {
             run = self.restore(path, net, opt, callbacks)?;
             stepper.set_steps(run.state.steps);
@@ -324,7 +328,7 @@ impl Trainer {
         let batches = Batches::new(train.len(), self.batch, self.seed).drop_last(self.drop_last);
         let (mut xs, mut ts) = (Vec::new(), Vec::new());
         let (mut outs, mut order) = (Vec::new(), Vec::new());
-        let bar = self.bar(batches.samples_per_epoch());
+        let bar = Bar::new(self.progress, batches.samples_per_epoch());
         let result = self.epochs_loop(
             Loop {
                 net,
@@ -341,7 +345,7 @@ impl Trainer {
             &mut augment,
         );
         if let Some(bar) = &bar {
-            bar.finish_and_clear();
+            bar.finish();
         }
         result?;
         let mut history = run.state.history;
@@ -414,6 +418,7 @@ impl Trainer {
 
     /// Loads the checkpoint at `path` into the network, the optimizer and
     /// the callbacks; returns the run's state.
+    #[cfg(feature = "serde")]
     fn restore<N, O>(
         &self,
         path: &Path,
@@ -471,6 +476,7 @@ impl Trainer {
     }
 
     /// Writes the run's checkpoint.
+    #[cfg(feature = "serde")]
     fn save<N, D, O>(
         &self,
         path: &Path,
@@ -523,9 +529,7 @@ impl Trainer {
             let before = run.state.progress.seconds;
             batches.epoch_into(epoch as u64, order);
             if let Some(bar) = l.bar {
-                bar.reset();
-                bar.set_prefix(self.epoch_label(epoch + 1));
-                bar.set_position(run.state.progress.seen as u64);
+                bar.start(self.epoch_label(epoch + 1), run.state.progress.seen);
             }
             let mut control = Control::default();
             let done = run.state.batches_done;
@@ -567,12 +571,12 @@ impl Trainer {
                 run.state.batches_done = b + 1;
                 run.state.steps = l.stepper.steps();
                 if let Some(bar) = l.bar {
-                    bar.set_position(p.seen as u64);
                     let rate = p.seen as f64 / p.seconds.max(1e-9);
                     let mean = p.loss_sum / p.seen as f64;
-                    bar.set_message(std::format!("loss {mean:.4}  {rate:.0} samples/s"));
+                    bar.advance(p.seen, std::format!("loss {mean:.4}  {rate:.0} samples/s"));
                 }
                 self.step_callbacks(&mut l, run, stats.loss, &mut control)?;
+                #[cfg(feature = "serde")]
                 if let Some((path, Every::Steps(n))) = &self.checkpoint
                     && run.state.steps.is_multiple_of((*n).max(1))
                 {
@@ -586,15 +590,20 @@ impl Trainer {
             // the step budget ran out) is checkpointed before the partial
             // epoch is recorded: resuming continues the epoch rather than
             // starting the next one, as the uninterrupted run would.
-            let full = order.len() / self.batch
-                + usize::from(!self.drop_last && !order.len().is_multiple_of(self.batch));
-            let partial = run.state.batches_done < full;
+            #[cfg(feature = "serde")]
+            let partial = {
+                let full = order.len() / self.batch
+                    + usize::from(!self.drop_last && !order.len().is_multiple_of(self.batch));
+                run.state.batches_done < full
+            };
+            #[cfg(feature = "serde")]
             if let (true, Some((path, _))) = (partial, &self.checkpoint) {
                 self.save(path, &l, run)?;
             }
             self.end_epoch(&mut l, run, &mut control)?;
-            let last = run.state.epoch >= epochs || out_of_steps(run.state.steps);
+            #[cfg(feature = "serde")]
             if let (false, Some((path, every))) = (partial, &self.checkpoint) {
+                let last = run.state.epoch >= epochs || out_of_steps(run.state.steps);
                 let due = match every {
                     Every::Epochs(n) => run.state.epoch.is_multiple_of((*n).max(1)),
                     Every::Steps(_) => false,
@@ -728,23 +737,7 @@ impl Trainer {
         }
     }
 
-    fn bar(&self, len: usize) -> Option<ProgressBar> {
-        let show = match self.progress {
-            Progress::Bar => true,
-            Progress::Auto => std::io::stderr().is_terminal(),
-            Progress::Lines | Progress::Quiet => false,
-        };
-        show.then(|| {
-            let bar = ProgressBar::new(len as u64);
-            if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
-            {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar
-        })
-    }
-
-    fn report(&self, r: &EpochRecord, bar: Option<&ProgressBar>) {
+    fn report(&self, r: &EpochRecord, bar: Option<&Bar>) {
         if self.progress == Progress::Quiet {
             return;
         }
@@ -805,7 +798,7 @@ struct Loop<'a, 'c, N: Trainable, D, O> {
     opt: &'a mut O,
     stepper: &'a mut Stepper<N>,
     callbacks: &'a mut [&'c mut dyn Callback<N>],
-    bar: Option<&'a ProgressBar>,
+    bar: Option<&'a Bar>,
 }
 
 /// The reused buffers of a run: inputs, targets, outputs, sample order.
