@@ -72,6 +72,8 @@ where
     D::Target: Clone,
 {
     let mut fitted = 0;
+    // Taken once, at the first layer: what a failure restores.
+    let mut before: Option<Vec<N::Elem>> = None;
     let mut tensors = N::TENSORS.iter();
     while let Some(mean) = tensors.find(|t| t.role == Role::Mean) {
         let Some(std) = tensors.find(|t| t.role == Role::Std) else {
@@ -82,7 +84,7 @@ where
             continue;
         };
         // The layer as the identity, so its output is its input.
-        let before = net.params().to_vec();
+        let before = before.get_or_insert_with(|| net.params().to_vec());
         net.params_mut()[mean.range()].fill(N::Elem::ZERO);
         net.params_mut()[std.range()].fill(N::Elem::ONE);
         match channel_stats(net, data, step, layer) {
@@ -96,7 +98,8 @@ where
                 fitted += 1;
             }
             Err(e) => {
-                net.params_mut().copy_from_slice(&before);
+                // Layers fitted before this one are undone too.
+                net.params_mut().copy_from_slice(before);
                 return Err(e);
             }
         }
