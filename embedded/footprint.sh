@@ -21,6 +21,7 @@
 #   The mean over the inputs; QEMU's output files also have the min and max.
 # - MACs: multiply-accumulates per inference, computed exactly from the
 #   layer geometry by the firmware (`classify::macs`); instr/MAC is their ratio.
+# - by level: the demo CNN (`infer`) again, built at opt-level "s" and "z".
 # Exit status 1 if a bound is violated or an allocator symbol is present.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -35,8 +36,14 @@ fi
 if [[ ! -f assets/ds_cnn.expected.f32 || ! -f assets/resnet8.expected.f32 ]]; then
     (cd .. && cargo run --quiet --release --example embedded_assets -- mlperf)
 fi
+# The demo CNN is also built at the size levels firmware projects use
+# (`release-s`, `release-z` in Cargo.toml), for the table by level below.
+levels=(release release-s release-z)
 if [[ -z "${FOOTPRINT_NO_BUILD:-}" ]]; then
     cargo build --quiet --release --bins
+    for profile in "${levels[@]:1}"; do
+        cargo build --quiet --profile "$profile" --bin infer
+    done
 fi
 
 qemu() {
@@ -109,4 +116,38 @@ for bin in infer ds_cnn resnet8 simple_conv_net train_xor; do
     ((ram <= ram_budget)) || fail "$bin: RAM $ram > arena + 2 KiB = $ram_budget"
 done
 echo "(bytes; instructions per inference from QEMU -icount, mean over the inputs; QEMU outputs in embedded/$out/)"
+
+# The demo CNN by optimization level: flash without the test set,
+# instructions per inference and per MAC, each level's ratio to `release`
+# (opt-level 3). Fails if a level's outputs differ from opt-level 3's by a
+# bit or its flash is larger; the ratio is reported, not checked.
+echo
+printf '%-10s %10s %12s %9s %10s  %s\n' profile net-flash instr instr/MAC "× level 3" outputs
+base_ipm=""
+for profile in "${levels[@]}"; do
+    elf=target/$target/$profile/infer
+    [[ -f $elf ]] || { fail "$elf is missing"; continue; }
+    txt=$out/infer.$profile.txt
+    if [[ $profile == release ]]; then
+        cp "$out/infer.txt" "$txt"
+    else
+        qemu "$elf" >"$txt" 2>"$out/infer.$profile.stderr" || fail "infer ($profile) exited with status $? under QEMU"
+    fi
+    vt=$(section "$elf" .vector_table); text=$(section "$elf" .text)
+    rodata=$(section "$elf" .rodata); data=$(section "$elf" .data)
+    net_flash=$((vt + text + rodata + data - $(symbols "$elf" "$testset_re")))
+    instr=$(($(measure "$txt" ticks_mean) * $(measure "$txt" instructions_per_tick)))
+    ipm=$(awk -v i="$instr" -v m="$(measure "$txt" macs)" 'BEGIN { printf "%.2f", i / m }')
+    if [[ $profile == release ]]; then
+        base_ipm=$ipm base_flash=$net_flash same="(reference)"
+    elif cmp -s <(grep -v '^#' "$out/infer.txt") <(grep -v '^#' "$txt"); then
+        same="bit-identical to level 3"
+    else
+        same="DIFFERENT"
+        fail "infer ($profile): outputs differ from the opt-level 3 build's"
+    fi
+    ((net_flash <= base_flash)) || fail "infer ($profile): flash $net_flash > $base_flash at opt-level 3"
+    printf '%-10s %10s %12s %9s %10s  %s\n' "$profile" "$net_flash" "$instr" "$ipm" \
+        "$(awk -v a="$ipm" -v b="$base_ipm" 'BEGIN { printf "%.2f", a / b }')" "$same"
+done
 exit $status

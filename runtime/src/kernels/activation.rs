@@ -11,6 +11,7 @@
 //! output has two inputs, so backward reads the input, and they run as
 //! steps of their own.
 
+use super::dispatch::MulAdd;
 use crate::Scalar;
 use crate::loss::sigmoid;
 
@@ -22,6 +23,15 @@ pub trait Activation<E: Scalar>: Copy + Send + Sync {
     fn forward(self, x: E) -> E;
     /// `f'(x)` where `y = f(x)`.
     fn grad_from_output(self, y: E) -> E;
+    /// `f` on every element of a tile, in place, inside a kernel built with
+    /// the multiply-add policy `M`: the same values as [`forward`](Self::forward)
+    /// one by one, as vectors where the activation has a vector form.
+    #[inline(always)]
+    fn forward_tile<M: MulAdd, const T: usize>(self, tile: &mut [E; T]) {
+        for v in tile {
+            *v = self.forward(*v);
+        }
+    }
 }
 
 /// `max(x, 0)`.
@@ -78,6 +88,10 @@ impl<E: Scalar> Activation<E> for Relu {
     #[inline(always)]
     fn grad_from_output(self, y: E) -> E {
         if y > E::ZERO { E::ONE } else { E::ZERO }
+    }
+    #[inline(always)]
+    fn forward_tile<M: MulAdd, const T: usize>(self, tile: &mut [E; T]) {
+        super::tile::relu::<M, E, T>(tile);
     }
 }
 

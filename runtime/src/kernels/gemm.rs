@@ -14,6 +14,7 @@
 //! a desktop forced to the portable kernels matches a microcontroller.
 
 use super::dispatch::MulAdd;
+use super::tile::{self, unroll};
 use crate::Scalar;
 
 /// `C[i][j] = Σ_k A[i][k] B[j][k]` for `i < m`, `j < n`, passing each result
@@ -139,21 +140,19 @@ fn dot_tile<M: MulAdd, E: Scalar, const L: usize, const MR: usize, const NR: usi
     // the panic path of its bounds check keeps the accumulators in memory
     // (stored every iteration), and a non-panicking `get` branch is worse.
     for q in 0..chunks {
-        for r in 0..MR {
+        unroll!(r < MR => {
             // SAFETY: every row slice was cut to exactly `chunks` chunks
             // above (`[..chunks]`, which would have panicked otherwise), and
             // `q < chunks`.
             #[expect(unsafe_code, reason = "the bounds check costs 1.75× here (see NOTE)")]
-            let av = unsafe { *ar[r].get_unchecked(q) };
-            for c in 0..NR {
+            let av = unsafe { ar[r].get_unchecked(q) };
+            unroll!(c < NR => {
                 // SAFETY: as for `av`.
                 #[expect(unsafe_code, reason = "as for `av`")]
-                let bv = unsafe { *br[c].get_unchecked(q) };
-                for l in 0..L {
-                    acc[r][c][l] = M::madd(av[l], bv[l], acc[r][c][l]);
-                }
-            }
-        }
+                let bv = unsafe { br[c].get_unchecked(q) };
+                tile::fma::<M, E, L>(&mut acc[r][c], av, bv);
+            });
+        });
     }
     for r in 0..MR {
         let arow = &a[(i0 + r) * lda..][..k];
@@ -272,23 +271,16 @@ fn outer_tile<M: MulAdd, E: Scalar, const MR: usize, const NR: usize>(
 ) {
     let mut acc = [[E::ZERO; NR]; MR];
     if accumulate {
-        for (r, row) in acc.iter_mut().enumerate() {
-            row.copy_from_slice(&c[(i0 + r) * ldc + j0..][..NR]);
-        }
+        unroll!(r < MR => acc[r].copy_from_slice(&c[(i0 + r) * ldc + j0..][..NR]));
     }
     for q in 0..k {
-        let bk = &b[q * ldb + j0..][..NR];
+        let Some(bk) = b[q * ldb + j0..].first_chunk::<NR>() else {
+            unreachable!("gemm: row {q} of B ends before column {}", j0 + NR);
+        };
         let base = q * sa.k + i0 * sa.i;
-        for (r, row) in acc.iter_mut().enumerate() {
-            let av = a[base + r * sa.i];
-            for (acc, &bv) in row.iter_mut().zip(bk) {
-                *acc = M::madd(av, bv, *acc);
-            }
-        }
+        unroll!(r < MR => tile::axpy::<M, E, NR>(&mut acc[r], a[base + r * sa.i], bk));
     }
-    for (r, row) in acc.iter().enumerate() {
-        c[(i0 + r) * ldc + j0..][..NR].copy_from_slice(row);
-    }
+    unroll!(r < MR => c[(i0 + r) * ldc + j0..][..NR].copy_from_slice(&acc[r]));
 }
 
 #[cfg(test)]

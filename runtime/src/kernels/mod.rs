@@ -25,3 +25,4 @@ pub mod reference;
 pub mod softmax;
 #[cfg(test)]
 mod test_util;
+pub(crate) mod tile;

@@ -15,6 +15,7 @@
 
 use super::super::activation::Activation;
 use super::super::dispatch::MulAdd;
+use super::super::tile::{self, unroll};
 use super::wide;
 use crate::Scalar;
 
@@ -548,10 +549,6 @@ fn unpooled_row<
 /// column tiles of `T`, or, with `T = 0`, through the portable loops.
 #[inline(always)]
 #[expect(
-    clippy::needless_range_loop,
-    reason = "a window row feeds every filter's row buffer at the same index"
-)]
-#[expect(
     clippy::too_many_arguments,
     reason = "the block's place, the tensors, the activation and the scratch"
 )]
@@ -587,7 +584,10 @@ fn block<
     scratch: &mut [E],
 ) {
     for qy in 0..QH {
-        let mut rows = [[[E::ZERO; OW]; WH]; FB];
+        // Each window's maximum so far and its flat index, row by row: a
+        // pooled row's worth of state instead of its `WH` activated rows.
+        let mut best = [[E::ZERO; QW]; FB];
+        let mut at = [[0u32; QW]; FB];
         for r in 0..WH {
             let oy = qy * WH + r;
             let mut acc = [[E::ZERO; OW]; FB];
@@ -607,13 +607,17 @@ fn block<
                     &mut acc,
                 );
             }
-            for (fb, a) in acc.iter().enumerate() {
-                for (dst, &v) in rows[fb][r].iter_mut().zip(a) {
-                    *dst = act.forward(v);
-                }
+            for ((a, best), at) in acc.iter_mut().zip(&mut best).zip(&mut at) {
+                act.forward_tile::<M, OW>(a);
+                pool_row::<E, OW, WH, WW, QW>(qy, r, a, best, at);
             }
         }
-        pool_rows::<E, OW, WH, WW, QH, QW, FB>(f0, qy, &rows, ys, am.as_deref_mut());
+        for (fb, (best, at)) in best.iter().zip(&at).enumerate() {
+            ys[f0 + fb][qy] = *best;
+            if let Some(am) = am.as_deref_mut() {
+                am[f0 + fb][qy] = *at;
+            }
+        }
     }
 }
 
@@ -643,7 +647,7 @@ fn portable_row<
     acc: &mut [[E; OW]; FB],
 ) {
     for (a, &bias) in acc.iter_mut().zip(b) {
-        *a = [bias; OW];
+        tile::fill::<M, E, OW>(a, bias);
     }
     for c in 0..C {
         for ky in 0..KH {
@@ -658,6 +662,16 @@ fn portable_row<
                 // padding. Without padding, all of them.
                 let (lo, hi) = columns::<W, SW, PW, OW>(kx);
                 let seg = &row[lo * SW + kx - PW..];
+                if SW == 1
+                    && (lo, hi) == (0, OW)
+                    && let (Some(x), Some(w)) = (seg.first_chunk::<OW>(), w.first_chunk::<FB>())
+                {
+                    // The whole row (no padding): a tile per filter, as
+                    // vectors in the wide build, unrolled at every
+                    // optimization level.
+                    unroll!(fb < FB => tile::axpy::<M, E, OW>(&mut acc[fb], w[fb][c][ky][kx], x));
+                    continue;
+                }
                 for (a, wf) in acc.iter_mut().zip(w) {
                     let wv = wf[c][ky][kx];
                     if SW == 1 {
@@ -675,42 +689,27 @@ fn portable_row<
     }
 }
 
-/// Max-pools the activated rows of pooled row `qy` of filters
-/// `f0 .. f0 + FB` into `ys`, and records each window's argmax.
+/// Folds activated row `r` of pooled row `qy` into its windows' running
+/// maximum `best` and flat index `at` (row 0 starts them), visiting and
+/// comparing in the order a whole window at a time would: rows, then columns.
 #[inline(always)]
-fn pool_rows<
-    E: Scalar,
-    const OW: usize,
-    const WH: usize,
-    const WW: usize,
-    const QH: usize,
-    const QW: usize,
-    const FB: usize,
->(
-    f0: usize,
+fn pool_row<E: Scalar, const OW: usize, const WH: usize, const WW: usize, const QW: usize>(
     qy: usize,
-    rows: &[[[E; OW]; WH]; FB],
-    ys: &mut [[[E; QW]; QH]],
-    mut am: Option<&mut [[[u32; QW]; QH]]>,
+    r: usize,
+    row: &[E; OW],
+    best: &mut [E; QW],
+    at: &mut [u32; QW],
 ) {
-    for (fb, frows) in rows.iter().enumerate() {
-        for qx in 0..QW {
-            let x0 = qx * WW;
-            let (mut best, mut at) = (frows[0][x0], qy * WH * OW + x0);
-            for (r, row) in frows.iter().enumerate() {
-                for dx in 0..WW {
-                    let v = row[x0 + dx];
-                    if super::super::pool2d::beats(v, best) {
-                        best = v;
-                        at = (qy * WH + r) * OW + x0 + dx;
-                    }
-                }
+    let oy = qy * WH + r;
+    for qx in 0..QW {
+        let x0 = qx * WW;
+        unroll!(dx < WW => {
+            let v = row[x0 + dx];
+            if (r == 0 && dx == 0) || super::super::pool2d::beats(v, best[qx]) {
+                best[qx] = v;
+                at[qx] = (oy * OW + x0 + dx) as u32;
             }
-            ys[f0 + fb][qy][qx] = best;
-            if let Some(am) = am.as_deref_mut() {
-                am[f0 + fb][qy][qx] = at as u32;
-            }
-        }
+        });
     }
 }
 
@@ -797,9 +796,7 @@ pub(super) fn backward<
                     for c in 0..C {
                         for ky in ky0..ky1 {
                             let seg = &xs[c][iy + ky - PH][ix0..ix0 + kx1 - kx0];
-                            for (d, &xv) in dwf[c][ky][kx0..kx1].iter_mut().zip(seg) {
-                                *d = M::madd(g, xv, *d);
-                            }
+                            madd_row::<M, E, KW>(&mut dwf[c][ky][kx0..kx1], g, seg);
                         }
                     }
                     if let Some(dx) = dx.as_deref_mut() {
@@ -807,9 +804,7 @@ pub(super) fn backward<
                         for c in 0..C {
                             for ky in ky0..ky1 {
                                 let seg = &mut dxs[c][iy + ky - PH][ix0..ix0 + kx1 - kx0];
-                                for (d, &wv) in seg.iter_mut().zip(&w[f][c][ky][kx0..kx1]) {
-                                    *d = M::madd(g, wv, *d);
-                                }
+                                madd_row::<M, E, KW>(seg, g, &w[f][c][ky][kx0..kx1]);
                             }
                         }
                     }
@@ -818,6 +813,23 @@ pub(super) fn backward<
         }
         dw[f] = dwf;
         db[f] = dbf;
+    }
+}
+
+/// `dst[i] = g · src[i] + dst[i]`: one kernel row's taps of one output.
+/// A whole row (every tap inside the input, the case without padding) has
+/// `KW` taps, a constant, and is unrolled; a row clipped by padding loops.
+#[inline(always)]
+fn madd_row<M: MulAdd, E: Scalar, const KW: usize>(dst: &mut [E], g: E, src: &[E]) {
+    if let (Ok(dst), Ok(src)) = (
+        <&mut [E; KW]>::try_from(&mut *dst),
+        <&[E; KW]>::try_from(src),
+    ) {
+        unroll!(kx < KW => dst[kx] = M::madd(g, src[kx], dst[kx]));
+        return;
+    }
+    for (d, &v) in dst.iter_mut().zip(src) {
+        *d = M::madd(g, v, *d);
     }
 }
 

@@ -13,6 +13,7 @@
 //! stack; a geometry whose copy does not fit takes the portable loops.
 
 use super::super::dispatch::MulAdd;
+use super::super::tile::{self as lanes, unroll};
 use crate::Scalar;
 
 /// Scratch elements for the padded copies (16 KiB of `f32`, within L1).
@@ -217,6 +218,10 @@ pub(super) fn gather<
 
 /// [`row`] from rows [`gather`] copied.
 #[inline(always)]
+#[expect(
+    clippy::needless_range_loop,
+    reason = "channel, kernel row and column index every filter's weights and the copied rows together"
+)]
 pub(super) fn row_from<
     M: MulAdd,
     E: Scalar,
@@ -236,26 +241,17 @@ pub(super) fn row_from<
     let rl = const { row_len(OW, KW, SW, T) };
     for j0 in (0..OW).step_by(T) {
         let mut acc = [[E::ZERO; T]; FB];
-        for (a, &bias) in acc.iter_mut().zip(b) {
-            *a = [bias; T];
-        }
+        unroll!(fb < FB => acc[fb] = [b[fb]; T]);
         for c in 0..C {
             for ky in 0..KH {
                 for kx in 0..KW {
                     let at = ((c * KH + ky) * SW + kx % SW) * rl + j0 + kx / SW;
                     let xv = tile::<E, T>(rows, at);
-                    for (a, wf) in acc.iter_mut().zip(w) {
-                        let wv = wf[c][ky][kx];
-                        for (ai, &xi) in a.iter_mut().zip(xv) {
-                            *ai = M::madd(wv, xi, *ai);
-                        }
-                    }
+                    unroll!(fb < FB => lanes::axpy::<M, E, T>(&mut acc[fb], w[fb][c][ky][kx], xv));
                 }
             }
         }
-        for (o, a) in out.iter_mut().zip(&acc) {
-            store_tile::<E, OW, T>(o, j0, a);
-        }
+        unroll!(fb < FB => store_tile::<E, OW, T>(&mut out[fb], j0, &acc[fb]));
     }
 }
 
@@ -419,14 +415,10 @@ fn weight_grads<
                 for (kx, v) in xv.iter_mut().enumerate() {
                     *v = *tile::<E, T>(plane, (r * SW + kx % SW) * rl + j0 + kx / SW);
                 }
-                for (fb, a) in acc.iter_mut().enumerate() {
+                unroll!(fb < FB => {
                     let g = out_tile::<E, OW, T>(&dy[f0 + fb][oy], j0);
-                    for (ak, xk) in a.iter_mut().zip(&xv) {
-                        for ((ai, &gi), &xi) in ak.iter_mut().zip(&g).zip(xk) {
-                            *ai = M::madd(gi, xi, *ai);
-                        }
-                    }
-                }
+                    unroll!(kx < KW => lanes::fma::<M, E, T>(&mut acc[fb][kx], &g, &xv[kx]));
+                });
             }
         }
         for (fb, a) in acc.iter().enumerate() {
@@ -464,9 +456,7 @@ fn scatter_grads<
                 let r = oy * SH + ky;
                 for (kx, &wv) in wr.iter().enumerate() {
                     let d = tile_mut::<E, T>(grad, (r * SW + kx % SW) * rl + j0 + kx / SW);
-                    for (di, &gi) in d.iter_mut().zip(&gv) {
-                        *di = M::madd(gi, wv, *di);
-                    }
+                    lanes::axpy::<M, E, T>(d, wv, &gv);
                 }
             }
         }
