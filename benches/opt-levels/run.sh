@@ -5,23 +5,34 @@
 # with each level's ratio to opt-level 3. All figures come from one run of
 # this script on one machine: compare within the table, not across runs.
 #
-#   benches/opt-levels/run.sh            # about a minute of timing per level
+#   benches/opt-levels/run.sh            # about a minute in all
 #   benches/opt-levels/run.sh --smoke    # CI: every level builds and runs 10 calls
 set -euo pipefail
 cd "$(dirname "$0")"
 export CARGO_TERM_COLOR=never
 levels=(o1 o2 o3 os oz)
-mode=()
-[[ ${1:-} == --smoke ]] && mode=(--smoke)
+passes=15
+mode=(--once)
+if [[ ${1:-} == --smoke ]]; then
+    passes=1 mode=(--smoke)
+fi
 
 for level in "${levels[@]}"; do
     cargo build --quiet --profile "$level"
 done
+# Passes over every level in turn, each timing one round of each workload,
+# and the median over the passes: a slow spell of a shared machine then
+# touches every level alike instead of whichever ran during it.
 declare -A value
-for level in "${levels[@]}"; do
-    while IFS=$'\t' read -r name v; do
-        value[$level,$name]=$v
-    done < <(target/"$level"/constnet-opt-levels "${mode[@]}")
+for ((pass = 0; pass < passes; pass++)); do
+    for level in "${levels[@]}"; do
+        while IFS=$'\t' read -r name v; do
+            value[$level,$name]+="$v "
+        done < <(target/"$level"/constnet-opt-levels "${mode[@]}")
+    done
+done
+for key in "${!value[@]}"; do
+    value[$key]=$(tr ' ' '\n' <<<"${value[$key]}" | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 done
 
 names=(cnn_predict_us mlp_predict_us cnn_train_samples_per_s mlp_train_samples_per_s)
@@ -39,6 +50,8 @@ for name in "${names[@]}"; do
     done
     printf '\n'
 done
-if [[ ${#mode[@]} -gt 0 ]]; then
+if [[ ${mode[0]} == --smoke ]]; then
     echo "(smoke: 10 calls per workload; the figures are not measurements)"
+else
+    echo "(median of $passes interleaved passes, one 300 ms round per workload each)"
 fi

@@ -6,7 +6,9 @@
 //!
 //! `--smoke` runs each workload a few times only, so CI sees that every level
 //! builds and runs without spending minutes on timing: ten calls of each,
-//! which also makes instruction counts under a profiler comparable. Any other argument
+//! which also makes instruction counts under a profiler comparable. `--once`
+//! times one round of 300 ms per workload instead of the median of nine
+//! (`run.sh` interleaves such rounds of every level). Any other argument
 //! keeps only the workloads whose name contains it (for a profiler).
 
 use std::hint::black_box;
@@ -145,16 +147,16 @@ const WORKLOADS: [(&str, Measure); 4] = [
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let smoke = args.iter().any(|a| a == "--smoke");
-    let filters: Vec<&String> = args.iter().filter(|a| *a != "--smoke").collect();
-    let budget = if smoke {
+    let flag = |f: &str| args.iter().any(|a| a == f);
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    let budget = if flag("--smoke") {
         Budget {
             rounds: 1,
             calls: Calls::Fixed(10),
         }
     } else {
         Budget {
-            rounds: 9,
+            rounds: if flag("--once") { 1 } else { 9 },
             calls: Calls::Millis(300.0),
         }
     };

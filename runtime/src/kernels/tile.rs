@@ -129,9 +129,7 @@ pub(crate) fn relu<M: MulAdd, E: Scalar, const T: usize>(t: &mut [E; T]) {
         }
         return;
     }
-    for v in t {
-        *v = if *v < E::ZERO { E::ZERO } else { *v };
-    }
+    lanes!(i < T => t[i] = if t[i] < E::ZERO { E::ZERO } else { t[i] });
 }
 
 /// `acc[i] += x[i] − x[i]` for every lane: NaN from the first non-finite

@@ -646,6 +646,11 @@ fn portable_row<
     oy: usize,
     acc: &mut [[E; OW]; FB],
 ) {
+    // Without padding and with every tap of the row inside the input (a
+    // ceiling-rounded output can reach past it).
+    if !M::WIDE && PH == 0 && PW == 0 && (OW - 1) * SW + KW <= W && oy * SH + KH <= H {
+        return portable_tiles::<M, E, C, H, W, KH, KW, SH, SW, OW, FB>(w, b, xs, oy, acc);
+    }
     for (a, &bias) in acc.iter_mut().zip(b) {
         tile::fill::<M, E, OW>(a, bias);
     }
@@ -687,6 +692,110 @@ fn portable_row<
             }
         }
     }
+}
+
+/// The portable build's [`portable_row`] for a convolution without padding:
+/// tiles of up to 4 filters × 4 columns whose accumulators stay in
+/// registers (16 of a Cortex-M4F's 32) while every tap streams through,
+/// where the row-wide loops keep each filter's row in memory. Each output
+/// still sums its bias, then channels, kernel rows and kernel columns in
+/// order: the bits of the general path.
+#[inline(always)]
+fn portable_tiles<
+    M: MulAdd,
+    E: Scalar,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const OW: usize,
+    const FB: usize,
+>(
+    w: &[[[[E; KW]; KH]; C]],
+    b: &[E],
+    xs: &[[[E; W]; H]; C],
+    oy: usize,
+    out: &mut [[E; OW]; FB],
+) {
+    let mut f0 = 0;
+    while f0 < FB {
+        let ft = if FB - f0 >= 4 { 4 } else { 1 };
+        let mut j0 = 0;
+        while j0 < OW {
+            let ct = if OW - j0 >= 4 { 4 } else { 1 };
+            match (ft, ct) {
+                (4, 4) => register_tile::<M, E, C, H, W, KH, KW, SH, SW, OW, FB, 4, 4>(
+                    f0, j0, w, b, xs, oy, out,
+                ),
+                (4, _) => register_tile::<M, E, C, H, W, KH, KW, SH, SW, OW, FB, 4, 1>(
+                    f0, j0, w, b, xs, oy, out,
+                ),
+                (_, 4) => register_tile::<M, E, C, H, W, KH, KW, SH, SW, OW, FB, 1, 4>(
+                    f0, j0, w, b, xs, oy, out,
+                ),
+                _ => register_tile::<M, E, C, H, W, KH, KW, SH, SW, OW, FB, 1, 1>(
+                    f0, j0, w, b, xs, oy, out,
+                ),
+            }
+            j0 += ct;
+        }
+        f0 += ft;
+    }
+}
+
+/// One `FT × CT` tile of [`portable_tiles`]: filters `f0 ..`, columns `j0 ..`.
+#[inline(always)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the tile's place, the tensors and the output row"
+)]
+fn register_tile<
+    M: MulAdd,
+    E: Scalar,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const OW: usize,
+    const FB: usize,
+    const FT: usize,
+    const CT: usize,
+>(
+    f0: usize,
+    j0: usize,
+    w: &[[[[E; KW]; KH]; C]],
+    b: &[E],
+    xs: &[[[E; W]; H]; C],
+    oy: usize,
+    out: &mut [[E; OW]; FB],
+) {
+    let Some(w) = w.get(f0..).and_then(<[_]>::first_chunk::<FT>) else {
+        unreachable!("conv2d: filters {f0}..{} of {}", f0 + FT, w.len());
+    };
+    let mut acc = [[E::ZERO; CT]; FT];
+    unroll!(f < FT => acc[f] = [b[f0 + f]; CT]);
+    for c in 0..C {
+        for ky in 0..KH {
+            let row = &xs[c][oy * SH + ky];
+            for kx in 0..KW {
+                // The taps of columns `j0 .. j0 + CT`, `SW` apart.
+                let seg = &row[j0 * SW + kx..][..(CT - 1) * SW + 1];
+                let mut x = [E::ZERO; CT];
+                unroll!(t < CT => x[t] = seg[t * SW]);
+                unroll!(f < FT => {
+                    let wv = w[f][c][ky][kx];
+                    unroll!(t < CT => acc[f][t] = M::madd(wv, x[t], acc[f][t]));
+                });
+            }
+        }
+    }
+    unroll!(f < FT => out[f0 + f][j0..j0 + CT].copy_from_slice(&acc[f]));
 }
 
 /// Folds activated row `r` of pooled row `qy` into its windows' running
