@@ -667,13 +667,16 @@ fn portable_row<
                 // padding. Without padding, all of them.
                 let (lo, hi) = columns::<W, SW, PW, OW>(kx);
                 let seg = &row[lo * SW + kx - PW..];
-                if SW == 1
+                if M::WIDE
+                    && SW == 1
                     && (lo, hi) == (0, OW)
                     && let (Some(x), Some(w)) = (seg.first_chunk::<OW>(), w.first_chunk::<FB>())
                 {
                     // The whole row (no padding): a tile per filter, as
-                    // vectors in the wide build, unrolled at every
-                    // optimization level.
+                    // vectors, unrolled at every optimization level. (The
+                    // portable build's rows without padding took the
+                    // register tiles above; on a Cortex-M this form of the
+                    // middle taps of padded rows was slower than the loops.)
                     unroll!(fb < FB => tile::axpy::<M, E, OW>(&mut acc[fb], w[fb][c][ky][kx], x));
                     continue;
                 }
@@ -720,29 +723,51 @@ fn portable_tiles<
     oy: usize,
     out: &mut [[E; OW]; FB],
 ) {
-    let mut f0 = 0;
-    while f0 < FB {
-        let ft = if FB - f0 >= 4 { 4 } else { 1 };
-        let mut j0 = 0;
-        while j0 < OW {
-            let ct = if OW - j0 >= 4 { 4 } else { 1 };
-            match (ft, ct) {
-                (4, 4) => register_tile::<M, E, C, H, W, KH, KW, SH, SW, OW, FB, 4, 4>(
-                    f0, j0, w, b, xs, oy, out,
-                ),
-                (4, _) => register_tile::<M, E, C, H, W, KH, KW, SH, SW, OW, FB, 4, 1>(
-                    f0, j0, w, b, xs, oy, out,
-                ),
-                (_, 4) => register_tile::<M, E, C, H, W, KH, KW, SH, SW, OW, FB, 1, 4>(
-                    f0, j0, w, b, xs, oy, out,
-                ),
-                _ => register_tile::<M, E, C, H, W, KH, KW, SH, SW, OW, FB, 1, 1>(
-                    f0, j0, w, b, xs, oy, out,
-                ),
-            }
-            j0 += ct;
+    // Blocks hold 8, 4 or 1 filters: 4-filter tiles, or 1 for a block of
+    // 1. Constant choices, so that each shape compiles only the tiles it
+    // uses (flash).
+    if FB.is_multiple_of(4) {
+        filter_tiles::<M, E, C, H, W, KH, KW, SH, SW, OW, FB, 4>(w, b, xs, oy, out);
+    } else {
+        filter_tiles::<M, E, C, H, W, KH, KW, SH, SW, OW, FB, 1>(w, b, xs, oy, out);
+    }
+}
+
+/// [`portable_tiles`] in tiles of `FT` filters: 4 columns at a time, then
+/// the last `OW % 4` one by one.
+#[inline(always)]
+fn filter_tiles<
+    M: MulAdd,
+    E: Scalar,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const OW: usize,
+    const FB: usize,
+    const FT: usize,
+>(
+    w: &[[[[E; KW]; KH]; C]],
+    b: &[E],
+    xs: &[[[E; W]; H]; C],
+    oy: usize,
+    out: &mut [[E; OW]; FB],
+) {
+    let whole = OW - OW % 4;
+    for f0 in (0..FB).step_by(FT) {
+        for j0 in (0..whole).step_by(4) {
+            register_tile::<M, E, C, H, W, KH, KW, SH, SW, OW, FB, FT, 4>(
+                f0, j0, w, b, xs, oy, out,
+            );
         }
-        f0 += ft;
+        for j0 in whole..OW {
+            register_tile::<M, E, C, H, W, KH, KW, SH, SW, OW, FB, FT, 1>(
+                f0, j0, w, b, xs, oy, out,
+            );
+        }
     }
 }
 
