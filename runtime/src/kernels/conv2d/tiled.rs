@@ -773,10 +773,6 @@ fn filter_tiles<
 
 /// One `FT × CT` tile of [`portable_tiles`]: filters `f0 ..`, columns `j0 ..`.
 #[inline(always)]
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the tile's place, the tensors and the output row"
-)]
 fn register_tile<
     M: MulAdd,
     E: Scalar,
