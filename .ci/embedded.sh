@@ -63,7 +63,7 @@ tool=target/release/examples/embedded_assets
 "$tool" outputs resnet8 >"$host_out/resnet8.txt"
 
 step "firmware build"
-(cd embedded && cargo build --quiet --release --bins)
+(cd embedded && cargo build --quiet --release --bins && cargo build --quiet --profile release-s --bin infer && cargo build --quiet --profile release-z --bin infer)
 
 step "inference in QEMU vs host"
 qemu() {
