@@ -14,10 +14,11 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use constnet::network;
+use constnet::loss::Target;
 use constnet::network::view;
-use constnet::optim::Sgd;
+use constnet::optim::{Optimizer, Sgd};
 use constnet::train::Stepper;
+use constnet::{Trainable, network};
 
 network! {
     struct SimpleConvNet: [1, 28, 28] =>
@@ -103,23 +104,24 @@ fn mlp_predict(budget: &Budget) -> f64 {
 fn cnn_train(budget: &Budget) -> f64 {
     let flat = data(BATCH * 28 * 28, 1);
     let xs = view::images::<f32, 1, 28, 28>(&flat);
-    let mut net = SimpleConvNet::<f32>::seeded(0);
-    let mut stepper = Stepper::<SimpleConvNet>::new(0).threads(1);
-    let mut sgd = Sgd::new(0.01);
-    let labels = labels();
-    BATCH as f64
-        / median_seconds(budget, || {
-            let stats = stepper.step(&mut net, black_box(xs), &labels, &mut sgd);
-            black_box(stats.expect("a finite step"));
-        })
+    train(budget, SimpleConvNet::<f32>::seeded(0), xs)
 }
 
 /// Samples per second of the MLP's SGD steps on batches of 100, one thread.
 fn mlp_train(budget: &Budget) -> f64 {
     let flat = data(BATCH * 784, 1);
     let xs = view::rows::<f32, 784>(&flat);
-    let mut net = Mlp::<f32>::seeded(0);
-    let mut stepper = Stepper::<Mlp>::new(0).threads(1);
+    train(budget, Mlp::<f32>::seeded(0), xs)
+}
+
+/// Samples per second of SGD steps (learning rate 0.01) of `net` on `xs`.
+fn train<N>(budget: &Budget, mut net: N, xs: &[N::Input]) -> f64
+where
+    N: Trainable + Sync,
+    Sgd: Optimizer<N::Elem>,
+    usize: Target<N::Output>,
+{
+    let mut stepper = Stepper::<N>::new(0).threads(1);
     let mut sgd = Sgd::new(0.01);
     let labels = labels();
     BATCH as f64
