@@ -9,6 +9,7 @@ mod alloc;
 mod bit_exact;
 mod common;
 mod declarations;
+mod distributed;
 mod example_flags;
 mod faults;
 mod forward;

@@ -24,6 +24,8 @@
 pub mod callbacks;
 #[cfg(feature = "serde")]
 pub mod checkpoint;
+#[cfg(feature = "std")]
+pub mod collective;
 mod fault;
 pub mod fixed;
 #[cfg(feature = "std")]
@@ -32,6 +34,8 @@ pub mod gradcheck;
 mod history;
 #[cfg(feature = "std")]
 pub mod metrics;
+#[cfg(feature = "mpi")]
+mod mpi;
 #[cfg(feature = "std")]
 mod normalize;
 #[cfg(feature = "std")]
@@ -49,6 +53,8 @@ mod trainer;
 pub use callbacks::{Callback, Control, Event, Monitor, ReduceOnPlateau, SaveBest};
 #[cfg(feature = "serde")]
 pub use checkpoint::Checkpoint;
+#[cfg(feature = "std")]
+pub use collective::Collective;
 pub use fault::Fault;
 #[cfg(feature = "std")]
 pub use history::{EpochRecord, History};
@@ -56,6 +62,8 @@ pub use history::{EpochRecord, History};
 pub use metrics::{
     ConfusionMatrix, Regression, confusion_matrix, regression_metrics, top_k_accuracy,
 };
+#[cfg(feature = "mpi")]
+pub use mpi::{Mpi, MpiError};
 #[cfg(feature = "std")]
 pub use normalize::{FitError, fit_normalization};
 #[cfg(feature = "std")]
@@ -206,6 +214,17 @@ pub enum TrainError {
         checkpoint: std::string::String,
         /// Its value in this trainer.
         trainer: std::string::String,
+    },
+    /// A rank of a data-parallel job does not start as rank 0 does (see
+    /// [`Trainer::across`]).
+    #[error(
+        "rank {rank} {what} than rank 0: every rank of a job must start with the same network, data and settings"
+    )]
+    RanksDiffer {
+        /// The first rank that differs.
+        rank: usize,
+        /// How it differs.
+        what: &'static str,
     },
     /// Writing the history, a checkpoint or a best model, or reading a
     /// checkpoint, failed.

@@ -6,8 +6,9 @@
 //! from a generator seeded with both, never from an earlier trial. So trials
 //! run in any order and on any thread, and a run over several processes can
 //! give each one a range of indices ([`Search::run_indices`]) and merge the
-//! outcomes ([`Results::new`]); when the objective is deterministic for a
-//! trial, every split of the work ranks the same trials the same way.
+//! outcomes ([`Results::new`]), or let [`Search::run_across`] do both over
+//! the ranks of a job; when the objective is deterministic for a trial,
+//! every split of the work ranks the same trials the same way.
 //!
 //! Random rather than grid search after Bergstra and Bengio, [Random Search
 //! for Hyper-Parameter Optimization](https://jmlr.org/papers/v13/bergstra12a.html)
@@ -41,6 +42,9 @@ use core::ops::Range as Indices;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
+
+#[cfg(feature = "serde")]
+use super::collective::{self, Collective};
 
 /// Where a hyperparameter's values come from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -253,6 +257,45 @@ impl Search {
                 Err(_) => indices.map(run).collect(),
             }
         };
+        Results::new(outcomes, self.maximize)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl Search {
+    /// Runs the trials over the ranks of `group` (an MPI job, say): rank
+    /// `r` of `R` runs trials `r·n/R .. (r+1)·n/R` on its own threads, and
+    /// every rank receives every outcome, ranked as [`run`](Self::run)
+    /// ranks them. Each rank must call it alike; rank 0 usually reports.
+    ///
+    /// # Panics
+    /// If a trial's `T` cannot be serialized (postcard: a type whose
+    /// length is unknown up front, such as an iterator).
+    pub fn run_across<T, F>(&self, group: &dyn Collective, objective: F) -> Results<T>
+    where
+        T: Send + serde::Serialize + serde::de::DeserializeOwned,
+        F: Fn(&Trial) -> (f64, T) + Sync,
+    {
+        let (rank, ranks) = (group.rank(), group.ranks());
+        let mine = rank * self.trials / ranks..(rank + 1) * self.trials / ranks;
+        let kept: Vec<(usize, f64, T)> = self
+            .run_indices(mine, objective)
+            .into_outcomes()
+            .into_iter()
+            .map(|o| (o.trial.index, o.score, o.detail))
+            .collect();
+        let bytes = postcard::to_allocvec(&kept)
+            .unwrap_or_else(|e| core::panic!("a trial's outcome cannot be serialized: {e}"));
+        let mut outcomes = Vec::with_capacity(self.trials);
+        for part in collective::gather_bytes(group, &bytes) {
+            let theirs: Vec<(usize, f64, T)> = postcard::from_bytes(&part)
+                .unwrap_or_else(|e| core::panic!("another rank sent unreadable outcomes: {e}"));
+            outcomes.extend(theirs.into_iter().map(|(index, score, detail)| Outcome {
+                trial: self.trial(index),
+                score,
+                detail,
+            }));
+        }
         Results::new(outcomes, self.maximize)
     }
 }

@@ -3,11 +3,14 @@
 //! Each thread runs forward and backward on a contiguous shard of the batch
 //! with its own workspace and gradient array; the shards' gradients are then
 //! summed in shard order. Every sum happens in the same order for a given
-//! thread count, so training is bit-identical across runs. Workspaces grow to
+//! thread count, so training is bit-identical across runs. Across the ranks
+//! of a [`Collective`] the shards are spread over processes and gathered
+//! before the same sum (see [`collective`](super::collective)). Workspaces grow to
 //! the largest batch seen and are reused: after the first step of a batch
 //! size, a step allocates nothing.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::vec::Vec;
 
 use crate::loss::Target;
@@ -15,8 +18,9 @@ use crate::optim::{self, Optimizer, WeightDecay};
 use crate::scalar::all_finite;
 use crate::threads::grow;
 use crate::train::TrainError;
+use crate::train::collective::{self, Collective};
 use crate::train::fault::{self, Fault};
-use crate::{Scalar, StepCtx, Trainable, Workspace};
+use crate::{Scalar, StepCtx, Tensor, Trainable, Workspace};
 
 /// Most shards a batch is split into (each shard's loss has a slot on the stack).
 const MAX_SHARDS: usize = 64;
@@ -67,6 +71,11 @@ pub struct Stepper<N: Trainable> {
     /// The longest frozen prefix of the flat parameters, which the
     /// backward pass may skip (`StepCtx::frozen`).
     frozen_prefix: usize,
+    /// The other processes of a data-parallel run, if any.
+    group: Option<Arc<dyn Collective>>,
+    /// This rank's shard records, and every rank's (see [`Stepper::gather`]).
+    mine: Vec<N::Elem>,
+    all: Vec<N::Elem>,
     _net: PhantomData<fn(N)>,
 }
 
@@ -85,8 +94,22 @@ impl<N: Trainable + Sync> Stepper<N> {
             weight_decay: 0.0,
             frozen: Vec::new(),
             frozen_prefix: 0,
+            group: None,
+            mine: Vec::new(),
+            all: Vec::new(),
             _net: PhantomData,
         }
+    }
+
+    /// Spreads each batch over the ranks of `group` as well as over
+    /// threads: with `ranks` ranks of `threads` threads each, a batch is
+    /// split into `ranks × threads` shards, and the weights are bit for bit
+    /// those of one process with `ranks × threads` threads. Every rank
+    /// steps with the same batches, network, optimizer and settings, and
+    /// computes its own shards only.
+    pub fn across(mut self, group: Arc<dyn Collective>) -> Self {
+        self.group = Some(group);
+        self
     }
 
     /// Freezes the tensors the patterns name (see
@@ -207,10 +230,23 @@ impl<N: Trainable + Sync> Stepper<N> {
         let step = self.steps;
         let non_finite = |loss: f64, fault: Fault| TrainError::NonFinite { step, loss, fault };
         fault::check_batch::<N, T>(xs, ts).map_err(|f| non_finite(f64::NAN, f))?;
-        let shards = self.threads.min(batch).min(MAX_SHARDS);
-        self.prepare(shards, batch);
+        let (rank, ranks) = self
+            .group
+            .as_ref()
+            .map_or((0, 1), |g| (g.rank(), g.ranks()));
+        let total = (self.threads * ranks).min(batch).min(MAX_SHARDS);
+        let first = (rank * self.threads).min(total);
+        let mine = Shards {
+            first,
+            count: ((rank + 1) * self.threads).min(total) - first,
+            total,
+            batch,
+        };
+        // A rank without shards (a batch smaller than the job) still sums the
+        // gathered ones into its first shard's buffer.
+        self.prepare(mine.count.max(1), batch.div_ceil(total));
         let seed = mix(self.seed ^ mix(self.steps));
-        let loss = self.run_shards(net, xs, ts, outputs, shards, seed);
+        let loss = self.run_shards(net, xs, ts, outputs, mine, seed);
         let (clip, weight_decay) = (self.clip, self.weight_decay);
         let grads = &mut self.shards[0].grads[..N::STORE_LEN];
         // Frozen gradients may be skipped (stale) or computed: either way
@@ -285,9 +321,8 @@ impl<N: Trainable + Sync> Stepper<N> {
         Ok(())
     }
 
-    /// Sizes every shard's buffers for a batch of `batch` split `shards` ways.
-    fn prepare(&mut self, shards: usize, batch: usize) {
-        let per = batch.div_ceil(shards);
+    /// Sizes the buffers of `shards` shards of at most `per` samples.
+    fn prepare(&mut self, shards: usize, per: usize) {
         while self.shards.len() < shards {
             self.shards.push(Shard {
                 data: Vec::new(),
@@ -308,8 +343,9 @@ impl<N: Trainable + Sync> Stepper<N> {
         }
     }
 
-    /// Runs forward and backward on every shard and sums their gradients
-    /// into the first shard's; returns the mean loss.
+    /// Runs forward and backward on this rank's shards and sums every
+    /// shard's gradients into the first local shard's; returns the mean
+    /// loss.
     ///
     /// Shard `i` holds samples `bounds(i)`; shards are never empty because
     /// there are at most as many as samples.
@@ -319,13 +355,18 @@ impl<N: Trainable + Sync> Stepper<N> {
         xs: &[N::Input],
         ts: &[T],
         outputs: Option<&mut [N::Output]>,
-        shards: usize,
+        mine: Shards,
         seed: u64,
     ) -> f64 {
-        let batch = xs.len();
+        let Shards {
+            first,
+            count,
+            total,
+            batch,
+        } = mine;
         let frozen = self.frozen_prefix;
         let work = |shard: &mut Shard<N::Elem>, i: usize, outs: Option<&mut [N::Output]>| {
-            let (start, end) = bounds(i, shards, batch);
+            let (start, end) = bounds(i, total, batch);
             let ctx = StepCtx {
                 seed,
                 first_sample: start,
@@ -346,33 +387,122 @@ impl<N: Trainable + Sync> Stepper<N> {
             )
             .to_f64()
         };
+        let (samples_start, samples_end) = (
+            bounds(first, total, batch).0,
+            bounds(first + count, total, batch).0,
+        );
+        let mut outputs = outputs;
+        let mut local = outputs
+            .as_deref_mut()
+            .map(|o| &mut o[samples_start..samples_end]);
         let mut losses = [0.0f64; MAX_SHARDS];
+        let summed_here = self.group.is_none();
         match &self.pool {
-            Some(pool) if shards > 1 => {
-                let parts = &mut self.shards[..shards];
-                let losses = &mut losses[..shards];
+            Some(pool) if count > 1 => {
+                let parts = &mut self.shards[..count];
+                let losses = &mut losses[..count];
                 // One round trip to the pool per step: the shards' gradients
                 // are summed by the same workers that computed them.
                 pool.install(|| {
-                    fan_out(parts, losses, outputs, (0, shards, batch), &work);
-                    let (first, rest) = parts.split_at_mut(1);
-                    sum_into(&mut first[0].grads[..N::STORE_LEN], rest);
+                    fan_out(parts, losses, local, (first, total, batch), &work);
+                    if summed_here {
+                        let (head, rest) = parts.split_at_mut(1);
+                        sum_into(&mut head[0].grads[..N::STORE_LEN], rest);
+                    }
                 });
             }
             // One shard, or no pool could be built: the same shards in turn.
             _ => {
-                let mut outputs = outputs;
-                for (i, shard) in self.shards[..shards].iter_mut().enumerate() {
-                    let (start, end) = bounds(i, shards, batch);
-                    let outs = outputs.as_deref_mut().map(|o| &mut o[start..end]);
-                    losses[i] = work(shard, i, outs);
+                for (k, shard) in self.shards[..count].iter_mut().enumerate() {
+                    let (start, end) = bounds(first + k, total, batch);
+                    let outs = local
+                        .as_deref_mut()
+                        .map(|o| &mut o[start - samples_start..end - samples_start]);
+                    losses[k] = work(shard, first + k, outs);
                 }
-                let (first, rest) = self.shards[..shards].split_at_mut(1);
-                add_shards(&mut first[0].grads[..N::STORE_LEN], rest, 0);
+                if summed_here {
+                    let (head, rest) = self.shards[..count].split_at_mut(1);
+                    let mut parts = [&[][..]; MAX_SHARDS];
+                    for (part, shard) in parts.iter_mut().zip(rest.iter()) {
+                        *part = &shard.grads[..N::STORE_LEN];
+                    }
+                    add_parts(&mut head[0].grads[..N::STORE_LEN], &parts[..rest.len()]);
+                }
             }
         }
-        losses[..shards].iter().sum::<f64>() / batch as f64
+        if let Some(group) = self.group.clone() {
+            self.gather(&*group, mine, &mut losses, outputs);
+        }
+        losses[..total].iter().sum::<f64>() / batch as f64
     }
+
+    /// Exchanges the shards of every rank and sums them here, in shard
+    /// order, into the first local shard's gradients; `losses` receives
+    /// every shard's loss and `outputs` every sample's output.
+    ///
+    /// Each rank sends one record per thread: a shard's gradients, its loss
+    /// and its samples' outputs (`bounds` sizes differ by at most one, so
+    /// each record has room for the largest shard). Record `j` of the
+    /// gathered buffer is then shard `j`'s, whichever rank computed it.
+    fn gather(
+        &mut self,
+        group: &dyn Collective,
+        mine: Shards,
+        losses: &mut [f64; MAX_SHARDS],
+        outputs: Option<&mut [N::Output]>,
+    ) {
+        let Shards {
+            first,
+            count,
+            total,
+            batch,
+        } = mine;
+        let (len, outs) = (N::STORE_LEN, <N::Output as Tensor>::LEN);
+        let record = len + 1 + batch.div_ceil(total) * outs;
+        self.mine.clear();
+        self.mine.resize(self.threads * record, N::Elem::ZERO);
+        for (k, rec) in self.mine.chunks_exact_mut(record).take(count).enumerate() {
+            rec[..len].copy_from_slice(&self.shards[k].grads[..len]);
+            // Exact: the loss is a sum of `N::Elem`s widened to `f64`.
+            rec[len] = N::Elem::from_f64(losses[k]);
+            if let Some(o) = outputs.as_deref() {
+                let (start, end) = bounds(first + k, total, batch);
+                let flat = <N::Output as Tensor>::batch_flat(&o[start..end]);
+                rec[len + 1..len + 1 + flat.len()].copy_from_slice(flat);
+            }
+        }
+        self.all.clear();
+        self.all
+            .resize(group.ranks() * self.mine.len(), N::Elem::ZERO);
+        collective::gather_elems(group, &self.mine, &mut self.all);
+        let records = &self.all[..total * record];
+        let mut parts = [&[][..]; MAX_SHARDS];
+        for (j, (rec, part)) in records.chunks_exact(record).zip(&mut parts).enumerate() {
+            *part = &rec[..len];
+            losses[j] = rec[len].to_f64();
+        }
+        let sum = &mut self.shards[0].grads[..len];
+        sum.copy_from_slice(parts[0]);
+        add_parts(sum, &parts[1..total]);
+        if let Some(o) = outputs {
+            for (j, rec) in records.chunks_exact(record).enumerate() {
+                let (start, end) = bounds(j, total, batch);
+                let flat = <N::Output as Tensor>::batch_flat_mut(&mut o[start..end]);
+                let n = flat.len();
+                flat.copy_from_slice(&rec[len + 1..len + 1 + n]);
+            }
+        }
+    }
+}
+
+/// The shards of a step this rank computes: `count` shards from `first`,
+/// of `total` over `batch` samples.
+#[derive(Clone, Copy)]
+struct Shards {
+    first: usize,
+    count: usize,
+    total: usize,
+    batch: usize,
 }
 
 /// Rejects a negative or NaN clipping threshold or weight decay: the first
@@ -461,37 +591,34 @@ fn sum_into<E: Scalar>(total: &mut [E], rest: &[Shard<E>]) {
             rayon::join(|| go(a, rest, offset), || go(b, rest, offset + mid));
             return;
         }
-        add_shards(total, rest, offset);
+        let mut parts = [&[][..]; MAX_SHARDS];
+        for (part, shard) in parts.iter_mut().zip(rest) {
+            *part = &shard.grads[offset..offset + total.len()];
+        }
+        add_parts(total, &parts[..rest.len()]);
     }
     go(total, rest, 0);
 }
 
-/// `total[i] += Σ_shards shard[offset + i]` on this thread, shards in order,
-/// in the AVX2 build when the CPU has it (additions round the same at every
+/// `total[i] += Σ_parts part[i]` on this thread, parts in order, in the
+/// AVX2 build when the CPU has it (additions round the same at every
 /// vector width, so the sum's bits do not depend on the build).
-fn add_shards<E: Scalar>(total: &mut [E], rest: &[Shard<E>], offset: usize) {
-    crate::kernels::dispatch::wide(AddShards {
-        total,
-        rest,
-        offset,
-    });
+fn add_parts<E: Scalar>(total: &mut [E], parts: &[&[E]]) {
+    crate::kernels::dispatch::wide(AddParts { total, parts });
 }
 
-/// The loop of [`add_shards`].
-struct AddShards<'a, E> {
+/// The loop of [`add_parts`].
+struct AddParts<'a, E> {
     total: &'a mut [E],
-    rest: &'a [Shard<E>],
-    offset: usize,
+    parts: &'a [&'a [E]],
 }
 
-impl<E: Scalar> crate::kernels::dispatch::Loop for AddShards<'_, E> {
+impl<E: Scalar> crate::kernels::dispatch::Loop for AddParts<'_, E> {
     type Out = ();
     #[inline(always)]
     fn run(self) {
-        let n = self.total.len();
-        for shard in self.rest {
-            let part = &shard.grads[self.offset..self.offset + n];
-            for (t, &g) in self.total.iter_mut().zip(part) {
+        for part in self.parts {
+            for (t, &g) in self.total.iter_mut().zip(*part) {
                 *t += g;
             }
         }

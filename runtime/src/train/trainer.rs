@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::string::String;
 #[cfg(feature = "serde")]
 use std::string::ToString;
+use std::sync::Arc;
 use std::time::Instant;
 use std::vec::Vec;
 
@@ -16,6 +17,7 @@ use rand::rngs::StdRng;
 use super::callbacks::{Callback, Control, Event};
 #[cfg(feature = "serde")]
 use super::checkpoint::Checkpoint;
+use super::collective::{self, Collective};
 use super::fault::{Fault, check_batch, first_non_finite};
 use super::metrics::{Regression, RegressionSums};
 use super::progress::{Bar, Progress};
@@ -79,6 +81,7 @@ pub struct Trainer {
     eval_batch: usize,
     valid_label: &'static str,
     freeze: Vec<String>,
+    group: Option<Arc<dyn Collective>>,
     #[cfg(feature = "serde")]
     checkpoint: Option<(PathBuf, Every)>,
     #[cfg(feature = "serde")]
@@ -107,6 +110,7 @@ impl Trainer {
             eval_batch: 500,
             valid_label: "validation",
             freeze: Vec::new(),
+            group: None,
             #[cfg(feature = "serde")]
             checkpoint: None,
             #[cfg(feature = "serde")]
@@ -143,6 +147,24 @@ impl Trainer {
     /// Threads each batch is split across (default: every core).
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = Some(threads.max(1));
+        self
+    }
+
+    /// Trains as one rank of a data-parallel job: every rank runs the same
+    /// program with the same network, data, optimizer and settings; each
+    /// batch is split over the ranks' threads ([`Stepper::across`]), so the
+    /// weights are bit for bit those of one process with `ranks × threads`
+    /// threads. Rank 0 alone reports progress and writes checkpoints; every
+    /// rank validates, so early stopping and callbacks decide alike, and
+    /// every rank can resume from the checkpoint.
+    ///
+    /// Before the first step the ranks check they start alike (thread
+    /// count, training set size, parameters, step count); a failure only
+    /// one rank meets later (rank 0 cannot write a checkpoint) ends the
+    /// job through [`Collective::abort`] rather than leave the others
+    /// waiting.
+    pub fn across(mut self, group: Arc<dyn Collective>) -> Self {
+        self.group = Some(group);
         self
     }
 
@@ -308,6 +330,10 @@ impl Trainer {
         O: Optimizer<N::Elem>,
         A: FnMut(&mut [N::Input], &mut StdRng),
     {
+        if !self.leads() && self.progress != Progress::Quiet {
+            let quiet = self.clone().progress(Progress::Quiet);
+            return quiet.fit_with_callbacks(net, train, valid, opt, augment, callbacks);
+        }
         self.check_run::<N, D>(train, valid)?;
         let mut stepper = Stepper::<N>::new(self.seed)
             .clip(self.clip)
@@ -316,14 +342,31 @@ impl Trainer {
         if let Some(t) = self.threads {
             stepper = stepper.threads(t);
         }
+        if let Some(group) = &self.group {
+            stepper = stepper.across(group.clone());
+        }
         let mut run = Run {
             state: self.fresh_state(),
             best: None,
         };
         #[cfg(feature = "serde")]
         if let Some(path) = &self.resume {
-            run = self.restore(path, net, opt, callbacks)?;
+            let restored = self.restore(path, net, opt, callbacks);
+            if let Some(group) = &self.group {
+                let failed = u64::from(restored.is_err());
+                let failures = collective::values(&**group, failed);
+                if let (Ok(_), Some(rank)) = (&restored, failures.iter().position(|f| *f != 0)) {
+                    return Err(TrainError::RanksDiffer {
+                        rank,
+                        what: "could not resume from the checkpoint",
+                    });
+                }
+            }
+            run = restored?;
             stepper.set_steps(run.state.steps);
+        }
+        if let Some(group) = &self.group {
+            agree(&**group, &stepper, train.len(), net)?;
         }
         let batches = Batches::new(train.len(), self.batch, self.seed).drop_last(self.drop_last);
         let (mut xs, mut ts) = (Vec::new(), Vec::new());
@@ -496,8 +539,21 @@ impl Trainer {
         state.best = run.best.as_ref().map(|(loss, e, _)| (loss.to_bits(), *e));
         let mut checkpoint = Checkpoint::capture(&*l.net, &*l.opt, state);
         checkpoint.best = run.best.as_ref().map(|(_, _, n)| n.params().to_vec());
-        checkpoint.save::<N>(path)?;
-        Ok(())
+        if !self.leads() {
+            return Ok(());
+        }
+        let saved = checkpoint.save::<N>(path);
+        if let (Err(e), Some(group)) = (&saved, &self.group) {
+            std::eprintln!("constnet: rank 0 could not write the checkpoint: {e}; ending the job");
+            group.abort(1);
+        }
+        Ok(saved?)
+    }
+
+    /// Whether this process reports and writes files: rank 0 of a job, or
+    /// a process training alone.
+    fn leads(&self) -> bool {
+        self.group.as_ref().is_none_or(|g| g.rank() == 0)
     }
 
     /// Epochs until the budget is spent, early stopping or a callback stops.
@@ -767,6 +823,32 @@ impl Trainer {
 }
 
 /// `, accuracy A%`, or `, MAE m, RMSE r, R² q` for a regression.
+/// Checks that the ranks of a job start alike: the same thread count,
+/// training set size, step count and parameters (bit for bit).
+fn agree<N: Trainable + Sync>(
+    group: &dyn Collective,
+    stepper: &Stepper<N>,
+    samples: usize,
+    net: &N,
+) -> Result<(), TrainError> {
+    let checks: [(&'static str, u64); 4] = [
+        ("has another thread count", stepper.thread_count() as u64),
+        ("has another number of training samples", samples as u64),
+        ("is at another step", stepper.steps()),
+        (
+            "has other parameters",
+            collective::fingerprint(net.params()),
+        ),
+    ];
+    for (what, value) in checks {
+        let values = collective::values(group, value);
+        if let Some(rank) = values.iter().position(|v| *v != values[0]) {
+            return Err(TrainError::RanksDiffer { rank, what });
+        }
+    }
+    Ok(())
+}
+
 fn quality(accuracy: Option<f64>, regression: Option<Regression>) -> String {
     match (accuracy, regression) {
         (_, Some(r)) => std::format!(", MAE {:.4}, RMSE {:.4}, R² {:.4}", r.mae, r.rmse, r.r2),
