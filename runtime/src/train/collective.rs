@@ -140,7 +140,6 @@ pub struct LocalRank {
 ///
 /// # Examples
 /// ```
-/// use std::sync::Arc;
 /// use constnet::train::collective::{Collective, local_job};
 /// let ranks: Vec<u64> = std::thread::scope(|s| {
 ///     let job: Vec<_> = local_job(3)
