@@ -23,6 +23,10 @@ use crate::Scalar;
 /// not LLVM would unroll the loop at the user's optimization level. `$n` is
 /// a constant expression; up to 16 the copies past it are removed as dead
 /// code, beyond 16 (no register tile is that large) it is a plain loop.
+///
+/// `$i < $n, at most 4` writes 4 copies, and fails to compile for a larger
+/// `$n`: in nested tiles it keeps the copies that rustc and LLVM build only
+/// to delete from multiplying by 16 at each level.
 macro_rules! unroll {
     ($i:ident < $n:expr => $body:expr) => {{
         if $n <= 16 {
@@ -32,6 +36,10 @@ macro_rules! unroll {
                 $body;
             }
         }
+    }};
+    ($i:ident < $n:expr, at most 4 => $body:expr) => {{
+        const { assert!($n <= 4, "a tile of at most 4") };
+        $crate::kernels::tile::unroll!(@ $i, $n, $body; 0 1 2 3)
     }};
     (@ $i:ident, $n:expr, $body:expr; $($k:literal)*) => {{
         $(
@@ -394,6 +402,9 @@ mod tests {
         let mut seen = std::vec::Vec::new();
         unroll!(i < 5 => seen.push(i));
         assert_eq!(seen, [0, 1, 2, 3, 4]);
+        seen.clear();
+        unroll!(i < 3, at most 4 => seen.push(i));
+        assert_eq!(seen, [0, 1, 2]);
         seen.clear();
         unroll!(i < 20 => seen.push(i));
         assert_eq!(seen, (0..20).collect::<std::vec::Vec<_>>());

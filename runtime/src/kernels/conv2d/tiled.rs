@@ -756,22 +756,32 @@ fn filter_tiles<
     oy: usize,
     out: &mut [[E; OW]; FB],
 ) {
-    let whole = OW - OW % 4;
-    for f0 in (0..FB).step_by(FT) {
-        for j0 in (0..whole).step_by(4) {
-            register_tile::<M, E, C, H, W, KH, KW, SH, SW, OW, FB, FT, 4>(
-                f0, j0, w, b, xs, oy, out,
-            );
+    // Counted loops: `step_by`'s iterator is not folded away at opt-level
+    // "z" (300 bytes more flash in the demo CNN).
+    for tf in 0..FB / FT {
+        let f0 = tf * FT;
+        let (Some(w), Some(b), Some(out)) = (
+            w.get(f0..).and_then(<[_]>::first_chunk::<FT>),
+            b.get(f0..).and_then(<[_]>::first_chunk::<FT>),
+            out.get_mut(f0..).and_then(<[_]>::first_chunk_mut::<FT>),
+        ) else {
+            unreachable!("conv2d: filters {f0}..{} of {FB}", f0 + FT);
+        };
+        for tj in 0..OW / 4 {
+            register_tile::<M, E, C, H, W, KH, KW, SH, SW, OW, FT, 4>(tj * 4, w, b, xs, oy, out);
         }
-        for j0 in whole..OW {
-            register_tile::<M, E, C, H, W, KH, KW, SH, SW, OW, FB, FT, 1>(
-                f0, j0, w, b, xs, oy, out,
-            );
+        for j0 in OW - OW % 4..OW {
+            register_tile::<M, E, C, H, W, KH, KW, SH, SW, OW, FT, 1>(j0, w, b, xs, oy, out);
         }
     }
 }
 
-/// One `FT × CT` tile of [`portable_tiles`]: filters `f0 ..`, columns `j0 ..`.
+/// One `FT × CT` tile of [`portable_tiles`]: the filters `w`, columns
+/// `j0 ..`. Slices are cut once per input row and tile, with their lengths
+/// checked there, and indexed by constants inside: at opt-level "z", a
+/// slice cut per tap, a `[v; N]` fill and `copy_from_slice` stayed calls
+/// and loops around the multiply-adds (the demo CNN on a Cortex-M4F: 4.08
+/// instructions per MAC at "z" before, 2.21 after; 1.99 at 3).
 #[inline(always)]
 fn register_tile<
     M: MulAdd,
@@ -784,39 +794,44 @@ fn register_tile<
     const SH: usize,
     const SW: usize,
     const OW: usize,
-    const FB: usize,
     const FT: usize,
     const CT: usize,
 >(
-    f0: usize,
     j0: usize,
-    w: &[[[[E; KW]; KH]; C]],
-    b: &[E],
+    w: &[[[[E; KW]; KH]; C]; FT],
+    b: &[E; FT],
     xs: &[[[E; W]; H]; C],
     oy: usize,
-    out: &mut [[E; OW]; FB],
+    out: &mut [[E; OW]; FT],
 ) {
-    let Some(w) = w.get(f0..).and_then(<[_]>::first_chunk::<FT>) else {
-        unreachable!("conv2d: filters {f0}..{} of {}", f0 + FT, w.len());
-    };
     let mut acc = [[E::ZERO; CT]; FT];
-    unroll!(f < FT => acc[f] = [b[f0 + f]; CT]);
+    unroll!(f < FT, at most 4 => unroll!(t < CT, at most 4 => acc[f][t] = b[f]));
     for c in 0..C {
         for ky in 0..KH {
-            let row = &xs[c][oy * SH + ky];
-            for kx in 0..KW {
-                // The taps of columns `j0 .. j0 + CT`, `SW` apart.
-                let seg = &row[j0 * SW + kx..][..(CT - 1) * SW + 1];
+            // The taps of columns `j0 .. j0 + CT`, `SW` apart, for every
+            // kernel column.
+            let Some(seg) = xs[c][oy * SH + ky]
+                .get(j0 * SW..)
+                .filter(|seg| seg.len() >= (CT - 1) * SW + KW)
+            else {
+                unreachable!("conv2d: columns {j0}.. of a row of {W}");
+            };
+            unroll!(kx < KW => {
                 let mut x = [E::ZERO; CT];
-                unroll!(t < CT => x[t] = seg[t * SW]);
-                unroll!(f < FT => {
+                unroll!(t < CT, at most 4 => x[t] = seg[kx + t * SW]);
+                unroll!(f < FT, at most 4 => {
                     let wv = w[f][c][ky][kx];
-                    unroll!(t < CT => acc[f][t] = M::madd(wv, x[t], acc[f][t]));
+                    unroll!(t < CT, at most 4 => acc[f][t] = M::madd(wv, x[t], acc[f][t]));
                 });
-            }
+            });
         }
     }
-    unroll!(f < FT => out[f0 + f][j0..j0 + CT].copy_from_slice(&acc[f]));
+    unroll!(f < FT, at most 4 => {
+        let Some(o) = out[f].get_mut(j0..).and_then(<[_]>::first_chunk_mut::<CT>) else {
+            unreachable!("conv2d: columns {j0}..{} of {OW}", j0 + CT);
+        };
+        unroll!(t < CT, at most 4 => o[t] = acc[f][t]);
+    });
 }
 
 /// Folds activated row `r` of pooled row `qy` into its windows' running
