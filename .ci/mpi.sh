@@ -8,9 +8,9 @@
 #    `-np 4 --oversubscribe`), one thread per rank, writes the same bytes
 #    as one process with 2 (4) threads and the same seed.
 # 3. A search of 6 trials over 2 ranks prints the table one process does.
-# 4. SIGKILL of rank 1 mid-run: mpirun reports the rank and exits non-zero
-#    within 10 s, the checkpoint survives, and resuming with 2 ranks ends
-#    with the uninterrupted run's weights.
+# 4. SIGKILL of rank 1 mid-run: mpirun names the rank, rank 0 says why it
+#    ends, the job exits non-zero within 10 s, the checkpoint survives, and
+#    resuming with 2 ranks ends with the uninterrupted run's weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -76,7 +76,10 @@ took=$((SECONDS - killed_at))
 ((status != 0)) || fail "the job exited 0 after rank 1 was killed"
 ((took <= 10)) || fail "the job took $took s to end after rank 1 was killed"
 grep -q "rank 1" "$out/killed.log" || fail "the job's output does not name rank 1 (see $out/killed.log)"
+grep -q "constnet: rank 0 of 2: the launcher ended the job" "$out/killed.log" ||
+    fail "rank 0 did not say why it ended (see $out/killed.log)"
 echo "ok: exit status $status ${took} s after the kill: $(grep -m1 'rank 1' "$out/killed.log" | sed 's/^ *//')"
+echo "ok: $(grep -m1 'constnet: rank 0' "$out/killed.log")"
 job 2 "${run[@]}" --threads 1 --checkpoint "$ckpt" --every 10 --resume --save "$out/resumed.cnet" \
     >"$out/resumed.log" 2>&1 || fail "resuming failed: see $out/resumed.log"
 cmp "$out/resumed.cnet" "$out/alone2.cnet" || fail "the resumed job's weights differ from the uninterrupted run's"

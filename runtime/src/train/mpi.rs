@@ -12,6 +12,8 @@ use super::collective::{Collective, Gather};
 
 /// Exit status of a job ended because a rank panicked.
 const PANIC_STATUS: i32 = 101;
+/// Exit status of a rank ended by SIGTERM, as a shell reports it.
+const TERMINATED_STATUS: i32 = 128 + signal_hook::consts::SIGTERM;
 
 /// Why MPI could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +21,9 @@ pub enum MpiError {
     /// `MPI_Init_thread` was already called in this process.
     #[error("MPI is already initialized in this process")]
     AlreadyInitialized,
+    /// The SIGTERM watcher could not be installed.
+    #[error("cannot watch for SIGTERM: {0}")]
+    Signals(#[from] std::io::Error),
     /// The MPI library cannot be called from more than one thread.
     #[error(
         "the MPI library offers thread support {0:?}; constnet needs `Serialized` (training calls it from whichever thread steps)"
@@ -34,7 +39,11 @@ pub enum MpiError {
 /// Started once per process with [`Mpi::init`]; MPI is finalized when the
 /// last handle is dropped. Run under `mpirun -np N` or `srun`; started
 /// alone, a program is a job of one rank. A rank that panics ends the
-/// whole job (`MPI_Abort`) rather than leave the others waiting.
+/// whole job (`MPI_Abort`) rather than leave the others waiting. When a
+/// rank dies, `mpirun` or `srun` names it and stops the others with
+/// SIGTERM; rank 0 then says on stderr why it ends (the checkpoints it
+/// wrote are whole: they are written atomically) and exits with status
+/// 143.
 pub struct Mpi {
     universe: Universe,
     rank: usize,
@@ -57,6 +66,7 @@ impl Mpi {
         }
         let world = universe.world();
         let (rank, ranks) = (world.rank() as usize, world.size() as usize);
+        watch_for_termination(rank, ranks)?;
         let previous = std::panic::take_hook();
         std::panic::set_hook(std::boxed::Box::new(move |info| {
             previous(info);
@@ -70,6 +80,28 @@ impl Mpi {
             calls: Mutex::new(()),
         }))
     }
+}
+
+/// Ends this rank on SIGTERM, rank 0 with a message: the launcher sends it
+/// when another rank failed or the job was cancelled. A thread waits for
+/// the signal, so the message is printed outside a signal handler.
+fn watch_for_termination(rank: usize, ranks: usize) -> Result<(), MpiError> {
+    let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM])?;
+    std::thread::Builder::new()
+        .name("constnet-sigterm".into())
+        .spawn(move || {
+            if signals.forever().next().is_some() {
+                if rank == 0 {
+                    eprintln!(
+                        "constnet: rank 0 of {ranks}: the launcher ended the job (SIGTERM): \
+                         another rank failed, or the job was cancelled; the checkpoints \
+                         written so far are whole"
+                    );
+                }
+                std::process::exit(TERMINATED_STATUS);
+            }
+        })?;
+    Ok(())
 }
 
 impl fmt::Debug for Mpi {
