@@ -10,7 +10,7 @@
 //! transport reduces, and the weights are bit for bit those of one process
 //! with as many threads as the job has shards.
 //!
-//! With the `mpi` feature, [`Mpi`](super::Mpi) is the collective of an MPI
+//! With the `mpi` feature, `train::Mpi` is the collective of an MPI
 //! job (`mpirun`, `srun`); [`local_job`] makes a job of threads in one
 //! process, to try and test data-parallel code without MPI. Anything else
 //! that can all-gather can implement the trait.
