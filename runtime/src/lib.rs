@@ -14,6 +14,8 @@
 //!   table.
 //! - [`kernels`]: one file per op, forward and backward together, each built
 //!   for AVX2/FMA and portably; [`kernels::reference`] is their test oracle.
+//!   [`quant`]: int8 inference kernels that compute TensorFlow Lite's
+//!   integers exactly.
 //! - [`inference`]: [`inference::predict_batch`], batched and, with `std`,
 //!   parallel; [`threads`] (`std`): the pool of data-parallel steps and the
 //!   split of batch-1 kernels.
@@ -74,6 +76,7 @@ pub mod scalar;
 pub mod network;
 
 pub mod kernels;
+pub mod quant;
 
 pub mod inference;
 #[cfg(feature = "std")]

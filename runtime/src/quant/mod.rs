@@ -1,0 +1,53 @@
+//! int8 inference with the same integers as TensorFlow Lite.
+//!
+//! Each kernel computes what TFLite's *reference* kernel for the operator
+//! computes (`tensorflow/lite/kernels/internal/reference/integer_ops/`),
+//! so a model quantized by TFLite's converter gives bit-identical int8
+//! outputs here; `tests.rs` checks that against outputs TFLite itself
+//! wrote (`scripts/tflite_int8_ops.py`, fixtures in
+//! `tests/fixtures/tflite/`).
+//!
+//! The scheme is TFLite's int8 one: activations are asymmetric
+//! (`real = scale · (q − zero_point)`), weights symmetric per output
+//! channel (zero point 0), biases int32 at scale `input_scale ·
+//! weight_scale`. A layer with weights accumulates `w · (x − zero_point)`
+//! in int32, adds the bias, and [`requantize::Requantize`] scales the sum
+//! to the output through a Q31 multiplier and shift per channel, computed
+//! from the float32 scales in `f64` exactly as TFLite's `Prepare` computes
+//! them ([`fixed::quantize_multiplier`]), adds the output zero point and
+//! clamps to the fused activation's range.
+//!
+//! What matches TFLite and how:
+//! - [`fixed`]: `QuantizeMultiplier` (frexp, round half away from zero,
+//!   tiny multipliers flushed), gemmlowp's `SaturatingRoundingDoublingHighMul`
+//!   and `RoundingDivideByPOT`, and the reference
+//!   `MultiplyByQuantizedMultiplier` with its two roundings. TensorFlow's
+//!   own builds use this double-rounding form, not the single-rounding
+//!   one some microcontroller builds select (`TFLITE_SINGLE_ROUNDING`).
+//! - [`fully_connected`]: `FullyConnected` (int8, per-channel or, with one
+//!   scale repeated, per-tensor weights). TensorFlow's reference kernel
+//!   for it requantizes in `f64` with one rounding
+//!   ([`requantize::RequantizeF64`]), TFLite Micro's with the Q31 stage;
+//!   the kernel takes either.
+//! - [`conv2d`]: `ConvPerChannel` and `DepthwiseConvPerChannel`, as one
+//!   grouped convolution in constnet's channels-first layout (the integers
+//!   summed are the same; only the memory order differs from TFLite's NHWC).
+//! - [`pool`]: `MaxPool` and `AveragePool`, whose average rounds half away
+//!   from zero over the cells inside the input.
+//! - [`add`]: `Add` for int8: both inputs shifted left by 20 bits, brought
+//!   to twice the larger input scale, summed and rescaled.
+//!
+//! Where TFLite's int32 arithmetic could overflow (undefined in C++, never
+//! reached with calibrated scales), these kernels wrap, as TFLite's
+//! compiled code does. Dilation, broadcasting adds and other activations
+//! than ReLU are not here yet.
+
+pub mod add;
+pub mod conv2d;
+pub mod fixed;
+pub mod fully_connected;
+pub mod pool;
+pub mod requantize;
+
+#[cfg(all(test, feature = "serde"))]
+mod tests;

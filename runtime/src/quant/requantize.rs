@@ -1,0 +1,164 @@
+//! The output stage of the int8 kernels with weights: an int32 accumulator
+//! becomes an int8 output through a per-channel scale, the output zero
+//! point and the activation's clamp.
+//!
+//! TFLite does this in two ways. Its reference convolution kernels and
+//! TFLite Micro's kernels scale with a Q31 multiplier and shift, rounding
+//! twice ([`Requantize`]); TensorFlow's reference fully connected kernel
+//! for int8 multiplies in `f64` and rounds once ([`RequantizeF64`]). The
+//! two differ by one where the second rounding meets a half.
+
+use super::fixed::{multiply_by_quantized_multiplier, quantize_multiplier};
+
+/// The int8 range, the clamp of a layer without activation.
+pub const FULL_RANGE: (i8, i8) = (i8::MIN, i8::MAX);
+
+/// The clamp of a fused ReLU, as TFLite's `CalculateActivationRangeQuantized`
+/// gives it: from the output's quantized zero (its zero point) to 127.
+pub const fn relu_range(output_zero_point: i8) -> (i8, i8) {
+    (output_zero_point, i8::MAX)
+}
+
+/// How a kernel turns channel `c`'s int32 accumulator into its int8 output.
+pub trait OutputStage {
+    /// Channel `c`'s int8 output for accumulator `acc`.
+    fn output(&self, c: usize, acc: i32) -> i8;
+}
+
+/// Per-output-channel requantization of `F` channels: TFLite's
+/// `output_multiplier`, `output_shift`, `output_offset` and
+/// `quantized_activation_min`/`max`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Requantize<const F: usize> {
+    /// Q31 multiplier per channel (see [`quantize_multiplier`]).
+    pub multiplier: [i32; F],
+    /// Power-of-two shift per channel, positive to the left.
+    pub shift: [i32; F],
+    /// The output's zero point, added after scaling.
+    pub output_zero_point: i32,
+    /// Lowest output (the activation's clamp, or `i8::MIN`).
+    pub min: i8,
+    /// Highest output.
+    pub max: i8,
+}
+
+impl<const F: usize> Requantize<F> {
+    /// From float32 scales, as TFLite's `PopulateConvolutionQuantizationParams`
+    /// computes them: channel `c`'s real multiplier is
+    /// `input_scale · weight_scales[c] / output_scale` in `f64`, split by
+    /// [`quantize_multiplier`]. A per-tensor weight scale is the same value
+    /// in every channel.
+    pub fn per_channel(
+        input_scale: f32,
+        weight_scales: &[f32; F],
+        output_scale: f32,
+        output_zero_point: i8,
+        (min, max): (i8, i8),
+    ) -> Self {
+        let mut multiplier = [0; F];
+        let mut shift = [0; F];
+        for ((m, s), &w) in multiplier.iter_mut().zip(&mut shift).zip(weight_scales) {
+            let real = f64::from(input_scale) * f64::from(w) / f64::from(output_scale);
+            (*m, *s) = quantize_multiplier(real);
+        }
+        Self {
+            multiplier,
+            shift,
+            output_zero_point: i32::from(output_zero_point),
+            min,
+            max,
+        }
+    }
+}
+
+impl<const F: usize> OutputStage for Requantize<F> {
+    #[inline(always)]
+    fn output(&self, c: usize, acc: i32) -> i8 {
+        let scaled = multiply_by_quantized_multiplier(acc, self.multiplier[c], self.shift[c]);
+        // Wraps where TFLite's int32 addition would overflow (undefined in
+        // C++, wrapping in its compiled code); the clamp then applies.
+        let shifted = scaled.wrapping_add(self.output_zero_point);
+        shifted.clamp(i32::from(self.min), i32::from(self.max)) as i8
+    }
+}
+
+/// Requantization in `f64`, as TensorFlow's reference int8 fully connected
+/// kernel does it: `round(acc · scale[c])` (half away from zero) plus the
+/// output zero point, clamped. One rounding instead of [`Requantize`]'s two.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequantizeF64<const F: usize> {
+    /// `input_scale · weight_scale[c] / output_scale` per channel.
+    pub scale: [f64; F],
+    /// The output's zero point, added after scaling.
+    pub output_zero_point: i32,
+    /// Lowest output (the activation's clamp, or `i8::MIN`).
+    pub min: i8,
+    /// Highest output.
+    pub max: i8,
+}
+
+impl<const F: usize> RequantizeF64<F> {
+    /// From float32 scales, each channel's scale formed in `f64` in the
+    /// order TFLite forms it.
+    pub fn per_channel(
+        input_scale: f32,
+        weight_scales: &[f32; F],
+        output_scale: f32,
+        output_zero_point: i8,
+        (min, max): (i8, i8),
+    ) -> Self {
+        Self {
+            scale: weight_scales
+                .map(|w| f64::from(input_scale) * f64::from(w) / f64::from(output_scale)),
+            output_zero_point: i32::from(output_zero_point),
+            min,
+            max,
+        }
+    }
+}
+
+impl<const F: usize> OutputStage for RequantizeF64<F> {
+    #[inline(always)]
+    fn output(&self, c: usize, acc: i32) -> i8 {
+        // `as` saturates where TFLite's conversion would be undefined.
+        let scaled = libm::round(f64::from(acc) * self.scale[c]) as i32;
+        let shifted = scaled.wrapping_add(self.output_zero_point);
+        shifted.clamp(i32::from(self.min), i32::from(self.max)) as i8
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_channel_multipliers_come_from_the_scales_in_f64() {
+        let r = Requantize::<2>::per_channel(0.5, &[0.25, 1.5], 0.125, -3, FULL_RANGE);
+        // 0.5 · 0.25 / 0.125 = 1 = 0.5 · 2^1; 0.5 · 1.5 / 0.125 = 6 = 0.75 · 2^3.
+        assert_eq!(r.multiplier, [1 << 30, 3 << 29]);
+        assert_eq!(r.shift, [1, 3]);
+        assert_eq!(r.output(0, 10), 7);
+        assert_eq!(r.output(1, 10), 57);
+        assert_eq!(r.output(1, 100), 127);
+        assert_eq!(r.output(1, -100), -128);
+    }
+
+    #[test]
+    fn f64_requantization_rounds_once() {
+        // 0.375 · 9 = 3.375: one rounding gives 3, the Q31 path's two give 4.
+        let once = RequantizeF64::<1>::per_channel(0.75, &[1.0], 2.0, 0, FULL_RANGE);
+        let twice = Requantize::<1>::per_channel(0.75, &[1.0], 2.0, 0, FULL_RANGE);
+        assert_eq!((once.output(0, 9), twice.output(0, 9)), (3, 4));
+        assert_eq!((once.output(0, -9), twice.output(0, -9)), (-3, -4));
+        // 0.375 · 4 = 1.5: both round the tie away from zero.
+        assert_eq!((once.output(0, 4), twice.output(0, 4)), (2, 2));
+        assert_eq!(once.output(0, 1000), 127);
+    }
+
+    #[test]
+    fn relu_range_starts_at_the_zero_point() {
+        let r = Requantize::<1>::per_channel(1.0, &[1.0], 1.0, -5, relu_range(-5));
+        assert_eq!(r.output(0, -20), -5);
+        assert_eq!(r.output(0, 3), -2);
+    }
+}
