@@ -19,15 +19,16 @@ pub(crate) fn beats<E: Scalar>(candidate: E, best: E) -> bool {
 /// The input rows (or columns) window `o` covers: `[start, end)` of the
 /// input and the first tap, for `k` taps at `stride` after `pad`.
 #[inline(always)]
-fn span(o: usize, k: usize, stride: usize, pad: usize, extent: usize) -> (usize, usize) {
+pub(crate) fn span(o: usize, k: usize, stride: usize, pad: usize, extent: usize) -> (usize, usize) {
     let first = o * stride;
     let start = first.saturating_sub(pad).min(extent);
     let end = (first + k).saturating_sub(pad).min(extent);
     (start, end.max(start))
 }
 
-/// Checks the sizes every pool kernel relies on.
-const fn check_geometry(
+/// Checks the sizes every pool kernel relies on (the `int8` ones in
+/// `quant::pool` too).
+pub(crate) const fn check_geometry(
     (h, w): (usize, usize),
     (kh, kw): (usize, usize),
     (sh, sw): (usize, usize),

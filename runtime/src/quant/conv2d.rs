@@ -11,40 +11,15 @@
 //! padding with the input's zero point means.
 
 use super::requantize::{OutputStage, Requantize};
-
-/// The sizes the loops rely on, checked at compile time.
-const fn valid(
-    (c, f, g, cg): (usize, usize, usize, usize),
-    (h, w): (usize, usize),
-    (kh, kw): (usize, usize),
-    (sh, sw): (usize, usize),
-    (oh, ow): (usize, usize),
-    (ph, pw): (usize, usize),
-) -> bool {
-    g > 0
-        && cg * g == c
-        && f % g == 0
-        && sh > 0
-        && sw > 0
-        && kh > 0
-        && kw > 0
-        && ph < kh
-        && pw < kw
-        && oh > 0
-        && ow > 0
-        // Every window starts inside the padded input and overlaps the input.
-        && (oh - 1) * sh < h + ph
-        && (ow - 1) * sw < w + pw
-}
+use crate::kernels::conv2d::valid;
+use crate::kernels::pool2d::span;
 
 /// The input rows (or columns) window `o` covers and its first tap: input
 /// `[start, end)` starting at tap `start + pad − o·stride`.
 #[inline(always)]
-fn span(o: usize, k: usize, stride: usize, pad: usize, extent: usize) -> (usize, usize, usize) {
-    let first = o * stride;
-    let start = first.saturating_sub(pad).min(extent);
-    let end = (first + k).saturating_sub(pad).clamp(start, extent);
-    (start, end, start + pad - first)
+fn taps(o: usize, k: usize, stride: usize, pad: usize, extent: usize) -> (usize, usize, usize) {
+    let (start, end) = span(o, k, stride, pad, extent);
+    (start, end, start + pad - o * stride)
 }
 
 /// Forward pass over a batch: for output channel `f` of group `g = f / (F / G)`,
@@ -88,9 +63,11 @@ pub fn forward<
                 (H, W),
                 (KH, KW),
                 (SH, SW),
-                (OH, OW),
-                (PH, PW)
-            ),
+                (PH, PW),
+                (1, 1),
+                (OH, OW)
+            ) && PH < KH
+                && PW < KW,
             "quant::conv2d: the geometry does not fit (groups divide channels and filters, \
              padding is less than the kernel, every window starts inside the padded input)"
         )
@@ -108,9 +85,9 @@ pub fn forward<
         for (f, (wf, yf)) in w.iter().zip(y.iter_mut()).enumerate() {
             let channels = &x[f / per_group * CG..][..CG];
             for (oy, row) in yf.iter_mut().enumerate() {
-                let (y0, y1, ky0) = span(oy, KH, SH, PH, H);
+                let (y0, y1, ky0) = taps(oy, KH, SH, PH, H);
                 for (ox, out_value) in row.iter_mut().enumerate() {
-                    let (x0, x1, kx0) = span(ox, KW, SW, PW, W);
+                    let (x0, x1, kx0) = taps(ox, KW, SW, PW, W);
                     // int32 accumulation wraps as TFLite's compiled kernels do.
                     let mut acc = 0i32;
                     for (xc, wc) in channels.iter().zip(wf) {

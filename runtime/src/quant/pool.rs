@@ -8,41 +8,13 @@
 
 use core::ops::Range;
 
-/// The sizes the loops rely on, checked at compile time: every window
-/// starts inside the padded input and overlaps the input.
-const fn valid(
-    (h, w): (usize, usize),
-    (kh, kw): (usize, usize),
-    (sh, sw): (usize, usize),
-    (ph, pw): (usize, usize),
-    (oh, ow): (usize, usize),
-) -> bool {
-    kh > 0
-        && kw > 0
-        && sh > 0
-        && sw > 0
-        && ph < kh
-        && pw < kw
-        && oh > 0
-        && ow > 0
-        && (oh - 1) * sh < h + ph
-        && (ow - 1) * sw < w + pw
-}
-
-/// The input rows (or columns) `[start, end)` window `o` covers.
-#[inline(always)]
-fn span(o: usize, k: usize, stride: usize, pad: usize, extent: usize) -> (usize, usize) {
-    let first = o * stride;
-    let start = first.saturating_sub(pad).min(extent);
-    let end = (first + k).saturating_sub(pad).clamp(start, extent);
-    (start, end)
-}
+use crate::kernels::pool2d::{check_geometry, span};
 
 macro_rules! geometry_checked {
     ($op:literal) => {
         const {
             assert!(
-                valid((H, W), (KH, KW), (SH, SW), (PH, PW), (OH, OW)),
+                check_geometry((H, W), (KH, KW), (SH, SW), (PH, PW), (OH, OW)),
                 concat!($op, ": window geometry does not fit the input")
             )
         }

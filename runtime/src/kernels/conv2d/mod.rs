@@ -33,8 +33,9 @@ const fn tiled((dh, dw): (usize, usize), ow: usize) -> bool {
     dh == 1 && dw == 1 && ow <= 64
 }
 
-/// The sizes every path relies on, checked at compile time.
-const fn valid(
+/// The sizes every path relies on, checked at compile time (by
+/// `quant::conv2d` too).
+pub(crate) const fn valid(
     (c, f, g, cg): (usize, usize, usize, usize),
     (h, w): (usize, usize),
     (kh, kw): (usize, usize),
