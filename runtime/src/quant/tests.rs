@@ -132,6 +132,23 @@ fn assert_same(op: &str, sample: usize, got: &[i8], want: &[i8]) -> usize {
     got.len()
 }
 
+/// [`assert_same`] for one sample's `[C][H][W]` output against TFLite's
+/// NHWC one.
+fn assert_same_chw<const C: usize, const H: usize, const W: usize>(
+    op: &str,
+    sample: usize,
+    got: &[[[i8; W]; H]; C],
+    want_nhwc: &[i8],
+) -> usize {
+    let want = chw::<C, H, W>(want_nhwc);
+    assert_same(
+        op,
+        sample,
+        got.as_flattened().as_flattened(),
+        want.as_flattened().as_flattened(),
+    )
+}
+
 /// Runs a convolution fixture; `tap(f, c, ky, kx)` is the weight's index in
 /// TFLite's flat layout.
 fn check_conv<
@@ -163,13 +180,7 @@ fn check_conv<
         let x = [chw::<C, H, W>(&s.inputs[0])];
         let mut y = [[[[0i8; O]; O]; F]];
         conv2d::forward::<C, H, W, F, G, CG, K, K, S, S, P, P, O, O>(&w, &b, zp, &out, &x, &mut y);
-        let want = chw::<F, O, O>(&s.output);
-        compared += assert_same(
-            &f.op,
-            i,
-            y.as_flattened().as_flattened().as_flattened(),
-            want.as_flattened().as_flattened(),
-        );
+        compared += assert_same_chw(&f.op, i, &y[0], &s.output);
     }
     compared
 }
@@ -258,13 +269,7 @@ fn max_pool_matches_tflite() {
         let x = [chw::<3, 8, 8>(&s.inputs[0])];
         let mut y = [[[[0i8; 4]; 4]; 3]];
         pool::max_forward::<3, 8, 8, 2, 2, 2, 2, 0, 0, 4, 4>(&x, &mut y, f.range());
-        let want = chw::<3, 4, 4>(&s.output);
-        compared += assert_same(
-            &f.op,
-            i,
-            y.as_flattened().as_flattened().as_flattened(),
-            want.as_flattened().as_flattened(),
-        );
+        compared += assert_same_chw(&f.op, i, &y[0], &s.output);
     }
     assert_eq!(compared, 20 * 4 * 4 * 3);
 }
@@ -281,13 +286,7 @@ fn average_pool_with_partial_windows_matches_tflite() {
         let x = [chw::<3, 7, 7>(&s.inputs[0])];
         let mut y = [[[[0i8; 4]; 4]; 3]];
         pool::avg_forward::<3, 7, 7, 3, 3, 2, 2, 1, 1, 4, 4>(&x, &mut y, f.range());
-        let want = chw::<3, 4, 4>(&s.output);
-        compared += assert_same(
-            &f.op,
-            i,
-            y.as_flattened().as_flattened().as_flattened(),
-            want.as_flattened().as_flattened(),
-        );
+        compared += assert_same_chw(&f.op, i, &y[0], &s.output);
     }
     assert_eq!(compared, 20 * 4 * 4 * 3);
 }
