@@ -35,6 +35,17 @@ pub enum Gather<'a> {
     F64(&'a [f64], &'a mut [f64]),
 }
 
+impl Gather<'_> {
+    /// The lengths of this rank's contribution and of the gathered buffer.
+    pub(crate) fn lens(&self) -> (usize, usize) {
+        match self {
+            Gather::Bytes(m, a) => (m.len(), a.len()),
+            Gather::F32(m, a) => (m.len(), a.len()),
+            Gather::F64(m, a) => (m.len(), a.len()),
+        }
+    }
+}
+
 /// The ranks of a job and the one collective operation training uses.
 ///
 /// Every rank must make the same calls in the same order with buffers of
@@ -183,6 +194,13 @@ impl LocalRank {
     }
 }
 
+/// Fills `into` from the little-endian values in `bytes`.
+fn decode<T, const N: usize>(bytes: &[u8], into: &mut [T], from: fn([u8; N]) -> T) {
+    for (v, b) in into.iter_mut().zip(bytes.chunks_exact(N)) {
+        *v = from(b.try_into().expect("chunks of N bytes"));
+    }
+}
+
 impl Collective for LocalRank {
     fn rank(&self) -> usize {
         self.rank
@@ -193,29 +211,21 @@ impl Collective for LocalRank {
     }
 
     fn all_gather(&self, buffers: Gather<'_>) {
+        let (mine, all) = buffers.lens();
+        assert_eq!(
+            all,
+            mine * self.ranks,
+            "all-gather buffers of mismatched lengths"
+        );
         match buffers {
             Gather::Bytes(m, a) => a.copy_from_slice(&self.exchange(m.to_vec())),
             Gather::F32(m, a) => {
                 let bytes = self.exchange(m.iter().flat_map(|v| v.to_le_bytes()).collect());
-                assert_eq!(
-                    bytes.len(),
-                    4 * a.len(),
-                    "all-gather buffers of mismatched lengths"
-                );
-                for (v, b) in a.iter_mut().zip(bytes.chunks_exact(4)) {
-                    *v = f32::from_le_bytes(b.try_into().expect("4 bytes"));
-                }
+                decode(&bytes, a, f32::from_le_bytes);
             }
             Gather::F64(m, a) => {
                 let bytes = self.exchange(m.iter().flat_map(|v| v.to_le_bytes()).collect());
-                assert_eq!(
-                    bytes.len(),
-                    8 * a.len(),
-                    "all-gather buffers of mismatched lengths"
-                );
-                for (v, b) in a.iter_mut().zip(bytes.chunks_exact(8)) {
-                    *v = f64::from_le_bytes(b.try_into().expect("8 bytes"));
-                }
+                decode(&bytes, a, f64::from_le_bytes);
             }
         }
     }

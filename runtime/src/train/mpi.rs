@@ -125,11 +125,7 @@ impl Collective for Mpi {
     fn all_gather(&self, buffers: Gather<'_>) {
         let _one_at_a_time = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
         let world = self.universe.world();
-        let (mine, all) = match &buffers {
-            Gather::Bytes(m, a) => (m.len(), a.len()),
-            Gather::F32(m, a) => (m.len(), a.len()),
-            Gather::F64(m, a) => (m.len(), a.len()),
-        };
+        let (mine, all) = buffers.lens();
         assert_eq!(
             all,
             mine * self.ranks,
