@@ -15,6 +15,7 @@ mod faults;
 mod forward;
 mod gates;
 mod gradcheck;
+mod int8;
 mod mlperf;
 mod mnist_training;
 mod preprocess;

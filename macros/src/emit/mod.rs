@@ -16,6 +16,7 @@ mod note;
 mod ops;
 mod pass;
 mod pytorch;
+mod quant;
 mod step;
 mod tokens;
 mod train;
@@ -38,6 +39,7 @@ pub(crate) fn network(plan: &Plan) -> TokenStream {
         meta::network_impl(&it),
         pass::item(&it),
         note::notes(plan),
+        quant::quantizable(&it),
     ];
     if plan.trainable {
         items.push(train::trainable_impl(&it));

@@ -127,6 +127,15 @@ fn output_expr(plan: &Plan) -> TokenStream {
     }
 }
 
+/// The steps whose outputs `Network::HIDDEN` lists, in its order.
+pub(crate) fn hidden_steps(plan: &Plan) -> Vec<usize> {
+    Layout::of(plan)
+        .outputs
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect()
+}
+
 /// The workspace sizes and the `__pass` method, in one inherent impl.
 pub(crate) fn item(it: &Item) -> TokenStream {
     let Item {

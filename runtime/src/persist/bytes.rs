@@ -61,7 +61,7 @@ const CHECKSUM_AT: usize = 28;
 /// CRC-32/ISO-HDLC with 16 lookup tables: a `const fn` that processes 16
 /// bytes per loop iteration, which keeps compile-time decoding of a
 /// megabyte-sized file well inside rustc's `long_running_const_eval` budget.
-const CRC: &crc::Crc<u32, crc::Table<16>> =
+pub(crate) const CRC: &crc::Crc<u32, crc::Table<16>> =
     &crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISO_HDLC);
 
 const fn u32_at(b: &[u8], at: usize) -> u32 {

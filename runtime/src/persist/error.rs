@@ -60,6 +60,14 @@ pub enum PersistError {
         limit: u64,
     },
 
+    /// An int8 parameter file does not fit the quantized network, or holds
+    /// values its arithmetic cannot take.
+    #[error("{}", fault.message())]
+    Int8 {
+        /// What is wrong.
+        fault: super::int8::Fault,
+    },
+
     /// The checksum of a byte-format file does not match its contents: the
     /// file was damaged after it was written.
     #[error(

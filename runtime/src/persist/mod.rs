@@ -52,6 +52,7 @@ mod atomic;
 pub mod bytes;
 #[cfg(feature = "std")]
 mod error;
+pub mod int8;
 #[cfg(feature = "safetensors")]
 mod mapped;
 #[cfg(feature = "safetensors")]

@@ -10,7 +10,8 @@
 //! `PH = total / 2`), no dilation. Padded taps add nothing, which is what
 //! padding with the input's zero point means.
 
-use super::requantize::{OutputStage, Requantize};
+use super::program::ConvGeometry;
+use super::requantize::OutputStage;
 use crate::kernels::conv2d::valid;
 use crate::kernels::pool2d::span;
 
@@ -22,7 +23,64 @@ fn taps(o: usize, k: usize, stride: usize, pad: usize, extent: usize) -> (usize,
     (start, end, start + pad - o * stride)
 }
 
-/// Forward pass over a batch: for output channel `f` of group `g = f / (F / G)`,
+impl ConvGeometry {
+    /// Whether the sizes fit together: groups divide channels and filters,
+    /// padding is less than the kernel, every window starts inside the
+    /// padded input.
+    pub const fn is_valid(&self) -> bool {
+        self.groups > 0
+            && valid(
+                (self.c, self.f, self.groups, self.c / self.groups),
+                (self.h, self.w),
+                self.kernel,
+                self.stride,
+                self.pad,
+                (1, 1),
+                self.out,
+            )
+            && self.pad.0 < self.kernel.0
+            && self.pad.1 < self.kernel.1
+    }
+}
+
+/// One sample's convolution with its weights, bias and input zero point.
+struct Conv<'a, S> {
+    g: &'a ConvGeometry,
+    w: &'a [i8],
+    b: &'a [i32],
+    offset: i32,
+    out: &'a S,
+    x: &'a [i8],
+}
+
+impl<S: OutputStage> Conv<'_, S> {
+    /// Output channel `f` at `(oy, ox)`.
+    #[inline(always)]
+    fn at(&self, f: usize, oy: usize, ox: usize) -> i8 {
+        let g = self.g;
+        let (kh, kw) = g.kernel;
+        let cg = g.c / g.groups;
+        let first = f / (g.f / g.groups) * cg;
+        let (y0, y1, ky0) = taps(oy, kh, g.stride.0, g.pad.0, g.h);
+        let (x0, x1, kx0) = taps(ox, kw, g.stride.1, g.pad.1, g.w);
+        let filter = &self.w[f * cg * kh * kw..][..cg * kh * kw];
+        // int32 accumulation wraps as TFLite's compiled kernels do.
+        let mut acc = 0i32;
+        for (c, wc) in filter.chunks_exact(kh * kw).enumerate() {
+            let plane = &self.x[(first + c) * g.h * g.w..][..g.h * g.w];
+            for (iy, ky) in (y0..y1).zip(ky0..) {
+                let xr = &plane[iy * g.w..][x0..x1];
+                let wr = &wc[ky * kw..][kx0..kx0 + (x1 - x0)];
+                for (&xv, &wv) in xr.iter().zip(wr) {
+                    acc = acc.wrapping_add(i32::from(wv) * (i32::from(xv) + self.offset));
+                }
+            }
+        }
+        self.out.output(f, acc.wrapping_add(self.b[f]))
+    }
+}
+
+/// One sample: for output channel `f` of group `g = f / (F / G)`,
 /// `y = requantize(Σ w[f]·(x[g's channels] − input_zero_point) + b[f])`.
 ///
 /// Weights are symmetric int8 (zero point 0) in PyTorch's layout, the bias
@@ -30,74 +88,58 @@ fn taps(o: usize, k: usize, stride: usize, pad: usize, extent: usize) -> (usize,
 /// with depth multiplier `M` is `G = C`, `CG = 1`, `F = C · M`: output
 /// channel `c · M + m` reads input channel `c`, as in TFLite.
 ///
+/// With `pool = Some((kh, kw))`, a max pool whose windows tile the output
+/// follows, and only its output is written: requantization is monotonic,
+/// so the max of the int8 outputs is the int8 of the max.
+///
 /// # Shapes
 /// - `w`: `[F, CG, KH, KW]`, `b`: `[F]`
-/// - `x`: `[batch, C, H, W]`, `y`: `[batch, F, OH, OW]`
-pub fn forward<
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const F: usize,
-    const G: usize,
-    const CG: usize,
-    const KH: usize,
-    const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PH: usize,
-    const PW: usize,
-    const OH: usize,
-    const OW: usize,
->(
-    w: &[[[[i8; KW]; KH]; CG]; F],
-    b: &[i32; F],
+/// - `x`: `[C, H, W]`, `y`: `[F, OH, OW]` (`[F, OH / kh, OW / kw]` pooled)
+///
+/// # Panics
+/// If a slice is shorter than its shape (a program `network!` did not
+/// write).
+pub fn forward(
+    g: &ConvGeometry,
+    pool: Option<(usize, usize)>,
+    (w, b): (&[i8], &[i32]),
     input_zero_point: i8,
-    out: &Requantize<F>,
-    x: &[[[[i8; W]; H]; C]],
-    y: &mut [[[[i8; OW]; OH]; F]],
+    out: &impl OutputStage,
+    x: &[i8],
+    y: &mut [i8],
 ) {
-    const {
-        assert!(
-            valid(
-                (C, F, G, CG),
-                (H, W),
-                (KH, KW),
-                (SH, SW),
-                (PH, PW),
-                (1, 1),
-                (OH, OW)
-            ) && PH < KH
-                && PW < KW,
-            "quant::conv2d: the geometry does not fit (groups divide channels and filters, \
-             padding is less than the kernel, every window starts inside the padded input)"
-        )
+    let conv = Conv {
+        g,
+        w,
+        b,
+        offset: -i32::from(input_zero_point),
+        out,
+        x,
     };
-    assert_eq!(
-        x.len(),
-        y.len(),
-        "quant::conv2d: {} inputs, {} outputs",
-        x.len(),
-        y.len()
-    );
-    let offset = -i32::from(input_zero_point);
-    let per_group = F / G;
-    for (x, y) in x.iter().zip(y.iter_mut()) {
-        for (f, (wf, yf)) in w.iter().zip(y.iter_mut()).enumerate() {
-            let channels = &x[f / per_group * CG..][..CG];
-            for (oy, row) in yf.iter_mut().enumerate() {
-                let (y0, y1, ky0) = taps(oy, KH, SH, PH, H);
-                for (ox, out_value) in row.iter_mut().enumerate() {
-                    let (x0, x1, kx0) = taps(ox, KW, SW, PW, W);
-                    // int32 accumulation wraps as TFLite's compiled kernels do.
-                    let mut acc = 0i32;
-                    for (xc, wc) in channels.iter().zip(wf) {
-                        for (xr, wr) in xc[y0..y1].iter().zip(&wc[ky0..]) {
-                            for (&xv, &wv) in xr[x0..x1].iter().zip(&wr[kx0..]) {
-                                acc = acc.wrapping_add(i32::from(wv) * (i32::from(xv) + offset));
+    let (oh, ow) = g.out;
+    match pool {
+        None => {
+            for (f, plane) in y.chunks_exact_mut(oh * ow).take(g.f).enumerate() {
+                for (oy, row) in plane.chunks_exact_mut(ow).enumerate() {
+                    for (ox, v) in row.iter_mut().enumerate() {
+                        *v = conv.at(f, oy, ox);
+                    }
+                }
+            }
+        }
+        Some((ph, pw)) => {
+            let (qh, qw) = (oh / ph, ow / pw);
+            for (f, plane) in y.chunks_exact_mut(qh * qw).take(g.f).enumerate() {
+                for (qy, row) in plane.chunks_exact_mut(qw).enumerate() {
+                    for (qx, v) in row.iter_mut().enumerate() {
+                        let mut m = i8::MIN;
+                        for oy in qy * ph..(qy + 1) * ph {
+                            for ox in qx * pw..(qx + 1) * pw {
+                                m = m.max(conv.at(f, oy, ox));
                             }
                         }
+                        *v = m;
                     }
-                    *out_value = out.output(f, acc.wrapping_add(b[f]));
                 }
             }
         }
@@ -106,41 +148,75 @@ pub fn forward<
 
 #[cfg(test)]
 mod tests {
-    use super::super::requantize::FULL_RANGE;
+    use super::super::requantize::{FULL_RANGE, Requantize};
     use super::*;
+
+    fn geometry(
+        c: usize,
+        (h, w): (usize, usize),
+        f: usize,
+        groups: usize,
+        k: usize,
+    ) -> ConvGeometry {
+        ConvGeometry {
+            c,
+            h,
+            w,
+            f,
+            groups,
+            kernel: (k, k),
+            stride: (1, 1),
+            pad: (0, 0),
+            out: (h - k + 1, w - k + 1),
+        }
+    }
 
     /// A 1×1 identity-like convolution: each output is its input, rescaled.
     #[test]
     fn pointwise_convolution_subtracts_the_zero_point_and_adds_the_bias() {
-        let w = [[[[2i8]]]];
         let out = Requantize::<1>::per_channel(1.0, &[0.5], 1.0, 3, FULL_RANGE);
-        let x = [[[[10i8, -128]]]];
-        let mut y = [[[[0i8; 2]; 1]; 1]];
-        forward::<1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 2>(&w, &[4], -2, &out, &x, &mut y);
+        let mut y = [0i8; 2];
+        let g = geometry(1, (1, 2), 1, 1, 1);
+        forward(&g, None, (&[2], &[4]), -2, &out, &[10, -128], &mut y);
         // (2 · (10 + 2) + 4) · 0.5 + 3 = 17; (2 · (−126) + 4) · 0.5 + 3 = −121.
-        assert_eq!(y, [[[[17, -121]]]]);
+        assert_eq!(y, [17, -121]);
     }
 
     /// Padding taps add nothing: a 3×3 sum at stride 2 over a 4×4 input of
     /// ones, padded by one row and column before, sees 4, 6, 6 and 9 taps.
     #[test]
     fn padded_taps_add_nothing() {
-        let w = [[[[1i8; 3]; 3]]];
         let out = Requantize::<1>::per_channel(1.0, &[1.0], 1.0, 0, FULL_RANGE);
-        let x = [[[[1i8; 4]; 4]]];
-        let mut y = [[[[0i8; 2]; 2]; 1]];
-        forward::<1, 4, 4, 1, 1, 1, 3, 3, 2, 2, 1, 1, 2, 2>(&w, &[0], 0, &out, &x, &mut y);
-        assert_eq!(y, [[[[4, 6], [6, 9]]]]);
+        let g = ConvGeometry {
+            stride: (2, 2),
+            pad: (1, 1),
+            out: (2, 2),
+            ..geometry(1, (4, 4), 1, 1, 3)
+        };
+        assert!(g.is_valid());
+        let mut y = [0i8; 4];
+        forward(&g, None, (&[1; 9], &[0]), 0, &out, &[1; 16], &mut y);
+        assert_eq!(y, [4, 6, 6, 9]);
     }
 
     /// Depthwise with multiplier 2: output channel `c · 2 + m` reads input `c`.
     #[test]
     fn depthwise_output_channels_follow_their_input_channel() {
-        let w = [[[[1i8]]], [[[2]]], [[[3]]], [[[4]]]];
         let out = Requantize::<4>::per_channel(1.0, &[0.5; 4], 0.5, 0, FULL_RANGE);
-        let x = [[[[5i8]], [[7]]]];
-        let mut y = [[[[0i8; 1]; 1]; 4]];
-        forward::<2, 1, 1, 4, 2, 1, 1, 1, 1, 1, 0, 0, 1, 1>(&w, &[0; 4], 0, &out, &x, &mut y);
-        assert_eq!(y, [[[[5]], [[10]], [[21]], [[28]]]]);
+        let mut y = [0i8; 4];
+        let g = geometry(2, (1, 1), 4, 2, 1);
+        forward(&g, None, (&[1, 2, 3, 4], &[0; 4]), 0, &out, &[5, 7], &mut y);
+        assert_eq!(y, [5, 10, 21, 28]);
+    }
+
+    /// A folded 2×2 max pool keeps the largest int8 output of each window.
+    #[test]
+    fn a_folded_pool_keeps_each_windows_largest_output() {
+        let out = Requantize::<1>::per_channel(1.0, &[1.0], 1.0, 0, FULL_RANGE);
+        let g = geometry(1, (2, 4), 1, 1, 1);
+        let mut y = [0i8; 2];
+        let x = [1, -5, 7, 2, 3, 0, -1, -9];
+        forward(&g, Some((2, 2)), (&[1], &[0]), 0, &out, &x, &mut y);
+        assert_eq!(y, [3, 7]);
     }
 }

@@ -7,38 +7,28 @@
 
 use super::requantize::OutputStage;
 
-/// `y = requantize(Σ w·(x − input_zero_point) + b)` per output, over a batch.
+/// `y = requantize(Σ w·(x − input_zero_point) + b)` per output, for one
+/// sample.
 ///
 /// Weights are symmetric int8 (zero point 0), one row per output as
 /// TFLite stores them; the bias is int32 at scale `input_scale ·
 /// weight_scale`.
 ///
 /// # Shapes
-/// - `w`: `[OUT, IN]`, `b`: `[OUT]`
-/// - `x`: `[batch, IN]`, `y`: `[batch, OUT]`
-pub fn forward<const IN: usize, const OUT: usize>(
-    w: &[[i8; IN]; OUT],
-    b: &[i32; OUT],
+/// - `w`: `[OUT, IN]`, `b`: `[OUT]`, `x`: `[IN]`, `y`: `[OUT]`
+pub fn forward(
+    (w, b): (&[i8], &[i32]),
     input_zero_point: i8,
     out: &impl OutputStage,
-    x: &[[i8; IN]],
-    y: &mut [[i8; OUT]],
+    x: &[i8],
+    y: &mut [i8],
 ) {
-    assert_eq!(
-        x.len(),
-        y.len(),
-        "fully_connected: {} inputs, {} outputs",
-        x.len(),
-        y.len()
-    );
     let offset = -i32::from(input_zero_point);
-    for (x, y) in x.iter().zip(y.iter_mut()) {
-        for (o, (row, y)) in w.iter().zip(y.iter_mut()).enumerate() {
-            // int32 accumulation wraps as TFLite's compiled kernels do.
-            let acc = row.iter().zip(x).fold(0i32, |acc, (&w, &x)| {
-                acc.wrapping_add(i32::from(w) * (i32::from(x) + offset))
-            });
-            *y = out.output(o, acc.wrapping_add(b[o]));
-        }
+    for (o, ((row, y), &b)) in w.chunks_exact(x.len()).zip(y.iter_mut()).zip(b).enumerate() {
+        // int32 accumulation wraps as TFLite's compiled kernels do.
+        let acc = row.iter().zip(x).fold(0i32, |acc, (&w, &x)| {
+            acc.wrapping_add(i32::from(w) * (i32::from(x) + offset))
+        });
+        *y = out.output(o, acc.wrapping_add(b));
     }
 }

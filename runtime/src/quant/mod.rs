@@ -43,11 +43,20 @@
 //! than ReLU are not here yet.
 
 pub mod add;
+#[cfg(feature = "std")]
+pub mod calibrate;
 pub mod conv2d;
 pub mod fixed;
 pub mod fully_connected;
+pub mod net;
 pub mod pool;
+pub mod program;
 pub mod requantize;
+mod run;
+
+#[cfg(feature = "std")]
+pub use calibrate::{Method, QuantizeError, quantize};
+pub use net::{QNet, Quantizable};
 
 #[cfg(all(test, feature = "serde"))]
 mod tests;

@@ -8,121 +8,68 @@
 
 use core::ops::Range;
 
+use super::program::PoolGeometry;
 use crate::kernels::pool2d::{check_geometry, span};
 
-macro_rules! geometry_checked {
-    ($op:literal) => {
-        const {
-            assert!(
-                check_geometry((H, W), (KH, KW), (SH, SW), (PH, PW), (OH, OW)),
-                concat!($op, ": window geometry does not fit the input")
-            )
-        }
-    };
+impl PoolGeometry {
+    /// Whether every window starts inside the padded input and overlaps
+    /// the input, and a window's int32 sum cannot overflow.
+    pub const fn is_valid(&self) -> bool {
+        check_geometry(
+            (self.h, self.w),
+            self.kernel,
+            self.stride,
+            self.pad,
+            self.out,
+        ) && self.kernel.0 * self.kernel.1 <= 1 << 24
+    }
 }
 
-/// Applies `window` to every window (its input rows, and the columns of
-/// each it covers), over a batch.
+/// Applies `window` to every window of one sample: its input rows, and
+/// the columns of each it covers.
 #[inline(always)]
-fn pool<
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const KH: usize,
-    const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PH: usize,
-    const PW: usize,
-    const OH: usize,
-    const OW: usize,
->(
-    x: &[[[[i8; W]; H]; C]],
-    y: &mut [[[[i8; OW]; OH]; C]],
-    window: impl Fn(&[[i8; W]], Range<usize>) -> i8,
+fn pool(
+    g: &PoolGeometry,
+    x: &[i8],
+    y: &mut [i8],
+    window: impl Fn(&[i8], Range<usize>, Range<usize>) -> i8,
 ) {
-    assert_eq!(
-        x.len(),
-        y.len(),
-        "pool: {} inputs, {} outputs",
-        x.len(),
-        y.len()
-    );
-    for (x, y) in x.iter().zip(y.iter_mut()) {
-        for (xc, yc) in x.iter().zip(y.iter_mut()) {
-            for (oy, row) in yc.iter_mut().enumerate() {
-                let (y0, y1) = span(oy, KH, SH, PH, H);
-                for (ox, out) in row.iter_mut().enumerate() {
-                    let (x0, x1) = span(ox, KW, SW, PW, W);
-                    *out = window(&xc[y0..y1], x0..x1);
-                }
+    let (oh, ow) = g.out;
+    let planes = x.chunks_exact(g.h * g.w).zip(y.chunks_exact_mut(oh * ow));
+    for (xc, yc) in planes.take(g.c) {
+        for (oy, row) in yc.chunks_exact_mut(ow).enumerate() {
+            let (y0, y1) = span(oy, g.kernel.0, g.stride.0, g.pad.0, g.h);
+            for (ox, out) in row.iter_mut().enumerate() {
+                let (x0, x1) = span(ox, g.kernel.1, g.stride.1, g.pad.1, g.w);
+                *out = window(xc, y0..y1, x0..x1);
             }
         }
     }
 }
 
-/// Max pooling, clamped to `[min, max]` (a fused activation's range).
+/// Max pooling of one sample, clamped to `[min, max]` (a fused
+/// activation's range).
 ///
 /// # Shapes
-/// - `x`: `[batch, C, H, W]`, `y`: `[batch, C, OH, OW]`
-pub fn max_forward<
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const KH: usize,
-    const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PH: usize,
-    const PW: usize,
-    const OH: usize,
-    const OW: usize,
->(
-    x: &[[[[i8; W]; H]; C]],
-    y: &mut [[[[i8; OW]; OH]; C]],
-    (min, max): (i8, i8),
-) {
-    geometry_checked!("quant::max_pool");
-    pool::<C, H, W, KH, KW, SH, SW, PH, PW, OH, OW>(x, y, |rows, cols| {
-        let cells = rows.iter().flat_map(|r| &r[cols.clone()]);
+/// - `x`: `[C, H, W]`, `y`: `[C, OH, OW]`
+pub fn max_forward(g: &PoolGeometry, x: &[i8], y: &mut [i8], (min, max): (i8, i8)) {
+    pool(g, x, y, |xc, rows, cols| {
+        let cells = rows.flat_map(|r| &xc[r * g.w..][cols.clone()]);
         cells.fold(i8::MIN, |m, &v| m.max(v)).clamp(min, max)
     });
 }
 
-/// Average pooling, clamped to `[min, max]`: the sum of a window's input
-/// cells divided by their count (padded cells are not counted), rounded
-/// half away from zero as TFLite rounds it (`(sum ± count / 2) / count`,
-/// truncating).
+/// Average pooling of one sample, clamped to `[min, max]`: the sum of a
+/// window's input cells divided by their count (padded cells are not
+/// counted), rounded half away from zero as TFLite rounds it
+/// (`(sum ± count / 2) / count`, truncating).
 ///
 /// # Shapes
-/// - `x`: `[batch, C, H, W]`, `y`: `[batch, C, OH, OW]`
-pub fn avg_forward<
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const KH: usize,
-    const KW: usize,
-    const SH: usize,
-    const SW: usize,
-    const PH: usize,
-    const PW: usize,
-    const OH: usize,
-    const OW: usize,
->(
-    x: &[[[[i8; W]; H]; C]],
-    y: &mut [[[[i8; OW]; OH]; C]],
-    (min, max): (i8, i8),
-) {
-    geometry_checked!("quant::avg_pool");
-    const {
-        assert!(
-            KH * KW <= 1 << 24,
-            "quant::avg_pool: a window's int32 sum could overflow"
-        )
-    };
-    pool::<C, H, W, KH, KW, SH, SW, PH, PW, OH, OW>(x, y, |rows, cols| {
+/// - `x`: `[C, H, W]`, `y`: `[C, OH, OW]`
+pub fn avg_forward(g: &PoolGeometry, x: &[i8], y: &mut [i8], (min, max): (i8, i8)) {
+    pool(g, x, y, |xc, rows, cols| {
         let count = (rows.len() * cols.len()) as i32;
-        let cells = rows.iter().flat_map(|r| &r[cols.clone()]);
+        let cells = rows.flat_map(|r| &xc[r * g.w..][cols.clone()]);
         let sum = cells.fold(0i32, |s, &v| s + i32::from(v));
         let average = if sum > 0 {
             (sum + count / 2) / count
@@ -138,26 +85,45 @@ mod tests {
     use super::super::requantize::FULL_RANGE;
     use super::*;
 
+    fn geometry(
+        (h, w): (usize, usize),
+        k: usize,
+        stride: usize,
+        pad: usize,
+        out: (usize, usize),
+    ) -> PoolGeometry {
+        let g = PoolGeometry {
+            c: 1,
+            h,
+            w,
+            kernel: (k, k),
+            stride: (stride, stride),
+            pad: (pad, pad),
+            out,
+        };
+        assert!(g.is_valid());
+        g
+    }
+
     #[test]
     fn average_rounds_half_away_from_zero_over_the_cells_it_counts() {
         // 2×2 windows at stride 2 on 2×3, the last window one column wide.
-        let x = [[[[1i8, 2, -7], [2, 2, -8]]]];
-        let mut y = [[[[0i8; 2]; 1]; 1]];
-        avg_forward::<1, 2, 3, 2, 2, 2, 2, 0, 0, 1, 2>(&x, &mut y, FULL_RANGE);
+        let g = geometry((2, 3), 2, 2, 0, (1, 2));
+        let mut y = [0i8; 2];
+        avg_forward(&g, &[1, 2, -7, 2, 2, -8], &mut y, FULL_RANGE);
         // 7 / 4 = 1.75 → 2; −15 / 2 = −7.5 → −8.
-        assert_eq!(y, [[[[2, -8]]]]);
-        let x = [[[[1i8, 1, -1], [1, 2, -2]]]];
-        avg_forward::<1, 2, 3, 2, 2, 2, 2, 0, 0, 1, 2>(&x, &mut y, FULL_RANGE);
+        assert_eq!(y, [2, -8]);
+        avg_forward(&g, &[1, 1, -1, 1, 2, -2], &mut y, FULL_RANGE);
         // 5 / 4 = 1.25 → 1; −3 / 2 = −1.5 → −2.
-        assert_eq!(y, [[[[1, -2]]]]);
+        assert_eq!(y, [1, -2]);
     }
 
     #[test]
     fn max_skips_padding_and_clamps() {
-        let x = [[[[-100i8, -90], [-80, 50]]]];
-        let mut y = [[[[0i8; 2]; 2]; 1]];
-        max_forward::<1, 2, 2, 2, 2, 1, 1, 1, 1, 2, 2>(&x, &mut y, (-85, 40));
+        let g = geometry((2, 2), 2, 1, 1, (2, 2));
+        let mut y = [0i8; 4];
+        max_forward(&g, &[-100, -90, -80, 50], &mut y, (-85, 40));
         // The top-left window holds only −100 (its other cells are padding), clamped to −85.
-        assert_eq!(y, [[[[-85, -85], [-80, 40]]]]);
+        assert_eq!(y, [-85, -85, -80, 40]);
     }
 }

@@ -74,12 +74,46 @@ impl<const F: usize> Requantize<F> {
 impl<const F: usize> OutputStage for Requantize<F> {
     #[inline(always)]
     fn output(&self, c: usize, acc: i32) -> i8 {
-        let scaled = multiply_by_quantized_multiplier(acc, self.multiplier[c], self.shift[c]);
-        // Wraps where TFLite's int32 addition would overflow (undefined in
-        // C++, wrapping in its compiled code); the clamp then applies.
-        let shifted = scaled.wrapping_add(self.output_zero_point);
-        shifted.clamp(i32::from(self.min), i32::from(self.max)) as i8
+        let range = (self.min, self.max);
+        q31(
+            acc,
+            (self.multiplier[c], self.shift[c]),
+            self.output_zero_point,
+            range,
+        )
     }
+}
+
+/// [`Requantize`] over borrowed multipliers and shifts, as a quantized
+/// network's words hold them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Channels<'a> {
+    /// Q31 multiplier per channel.
+    pub multiplier: &'a [i32],
+    /// Power-of-two shift per channel, positive to the left.
+    pub shift: &'a [i32],
+    /// The output's zero point, added after scaling.
+    pub output_zero_point: i32,
+    /// Lowest and highest output.
+    pub range: (i8, i8),
+}
+
+impl OutputStage for Channels<'_> {
+    #[inline(always)]
+    fn output(&self, c: usize, acc: i32) -> i8 {
+        let scale = (self.multiplier[c], self.shift[c]);
+        q31(acc, scale, self.output_zero_point, self.range)
+    }
+}
+
+/// The Q31 output stage of one accumulator.
+#[inline(always)]
+fn q31(acc: i32, (multiplier, shift): (i32, i32), zero_point: i32, (min, max): (i8, i8)) -> i8 {
+    let scaled = multiply_by_quantized_multiplier(acc, multiplier, shift);
+    // Wraps where TFLite's int32 addition would overflow (undefined in
+    // C++, wrapping in its compiled code); the clamp then applies.
+    let shifted = scaled.wrapping_add(zero_point);
+    shifted.clamp(i32::from(min), i32::from(max)) as i8
 }
 
 /// Requantization in `f64`, as TensorFlow's reference int8 fully connected

@@ -9,6 +9,7 @@ use std::string::String;
 use std::vec::Vec;
 
 use super::add::{self, AddParams};
+use super::program::{ConvGeometry, PoolGeometry};
 use super::requantize::{FULL_RANGE, Requantize, RequantizeF64, relu_range};
 use super::{conv2d, fully_connected, pool};
 
@@ -168,19 +169,41 @@ fn check_conv<
 ) -> usize {
     f.geometry(None, [S; 2], [P; 2]);
     let values = &f.weights.as_ref().expect("weights").values;
-    let w: [[[[i8; K]; K]; CG]; F] = core::array::from_fn(|o| {
-        core::array::from_fn(|c| {
-            core::array::from_fn(|ky| core::array::from_fn(|kx| values[tap(o, c, ky, kx)]))
+    let w: Vec<i8> = (0..F * CG * K * K)
+        .map(|i| {
+            let (o, c, ky, kx) = (i / (CG * K * K), i / (K * K) % CG, i / K % K, i % K);
+            values[tap(o, c, ky, kx)]
         })
-    });
+        .collect();
+    let g = ConvGeometry {
+        c: C,
+        h: H,
+        w: W,
+        f: F,
+        groups: G,
+        kernel: (K, K),
+        stride: (S, S),
+        pad: (P, P),
+        out: (O, O),
+    };
+    assert!(g.is_valid());
     let (b, out) = (f.bias::<F>(), f.requantize::<F>());
     let zp = f.inputs[0].zero_point;
     let mut compared = 0;
     for (i, s) in f.samples.iter().enumerate() {
-        let x = [chw::<C, H, W>(&s.inputs[0])];
-        let mut y = [[[[0i8; O]; O]; F]];
-        conv2d::forward::<C, H, W, F, G, CG, K, K, S, S, P, P, O, O>(&w, &b, zp, &out, &x, &mut y);
-        compared += assert_same_chw(&f.op, i, &y[0], &s.output);
+        let x = chw::<C, H, W>(&s.inputs[0]);
+        let mut y = [[[0i8; O]; O]; F];
+        let flat = y.as_flattened_mut().as_flattened_mut();
+        conv2d::forward(
+            &g,
+            None,
+            (&w, &b),
+            zp,
+            &out,
+            x.as_flattened().as_flattened(),
+            flat,
+        );
+        compared += assert_same_chw(&f.op, i, &y, &s.output);
     }
     compared
 }
@@ -236,7 +259,6 @@ fn fully_connected_matches_tflite() {
         "FULLY_CONNECTED",
     );
     let values = &f.weights.as_ref().unwrap().values;
-    let w: [[i8; 16]; 10] = core::array::from_fn(|o| core::array::from_fn(|i| values[o * 16 + i]));
     let (input, output) = (&f.inputs[0], &f.output);
     let scales = f.weight_scales::<10>();
     let out = RequantizeF64::per_channel(
@@ -249,12 +271,33 @@ fn fully_connected_matches_tflite() {
     let b = f.bias::<10>();
     let mut compared = 0;
     for (i, s) in f.samples.iter().enumerate() {
-        let x: [[i8; 16]; 1] = [s.inputs[0].as_slice().try_into().unwrap()];
-        let mut y = [[0i8; 10]];
-        fully_connected::forward(&w, &b, f.inputs[0].zero_point, &out, &x, &mut y);
-        compared += assert_same(&f.op, i, &y[0], &s.output);
+        let mut y = [0i8; 10];
+        let zp = f.inputs[0].zero_point;
+        fully_connected::forward((values, &b), zp, &out, &s.inputs[0], &mut y);
+        compared += assert_same(&f.op, i, &y, &s.output);
     }
     assert_eq!(compared, 20 * 10);
+}
+
+/// A pool over 3 channels with square windows and a square output.
+fn pool_geometry(
+    (h, w): (usize, usize),
+    k: usize,
+    stride: usize,
+    pad: usize,
+    o: usize,
+) -> PoolGeometry {
+    let g = PoolGeometry {
+        c: 3,
+        h,
+        w,
+        kernel: (k, k),
+        stride: (stride, stride),
+        pad: (pad, pad),
+        out: (o, o),
+    };
+    assert!(g.is_valid());
+    g
 }
 
 #[test]
@@ -266,10 +309,12 @@ fn max_pool_matches_tflite() {
     f.geometry(Some([2, 2]), [2, 2], [0, 0]);
     let mut compared = 0;
     for (i, s) in f.samples.iter().enumerate() {
-        let x = [chw::<3, 8, 8>(&s.inputs[0])];
-        let mut y = [[[[0i8; 4]; 4]; 3]];
-        pool::max_forward::<3, 8, 8, 2, 2, 2, 2, 0, 0, 4, 4>(&x, &mut y, f.range());
-        compared += assert_same_chw(&f.op, i, &y[0], &s.output);
+        let x = chw::<3, 8, 8>(&s.inputs[0]);
+        let mut y = [[[0i8; 4]; 4]; 3];
+        let g = pool_geometry((8, 8), 2, 2, 0, 4);
+        let flat = y.as_flattened_mut().as_flattened_mut();
+        pool::max_forward(&g, x.as_flattened().as_flattened(), flat, f.range());
+        compared += assert_same_chw(&f.op, i, &y, &s.output);
     }
     assert_eq!(compared, 20 * 4 * 4 * 3);
 }
@@ -283,10 +328,12 @@ fn average_pool_with_partial_windows_matches_tflite() {
     f.geometry(Some([3, 3]), [2, 2], [1, 1]);
     let mut compared = 0;
     for (i, s) in f.samples.iter().enumerate() {
-        let x = [chw::<3, 7, 7>(&s.inputs[0])];
-        let mut y = [[[[0i8; 4]; 4]; 3]];
-        pool::avg_forward::<3, 7, 7, 3, 3, 2, 2, 1, 1, 4, 4>(&x, &mut y, f.range());
-        compared += assert_same_chw(&f.op, i, &y[0], &s.output);
+        let x = chw::<3, 7, 7>(&s.inputs[0]);
+        let mut y = [[[0i8; 4]; 4]; 3];
+        let g = pool_geometry((7, 7), 3, 2, 1, 4);
+        let flat = y.as_flattened_mut().as_flattened_mut();
+        pool::avg_forward(&g, x.as_flattened().as_flattened(), flat, f.range());
+        compared += assert_same_chw(&f.op, i, &y, &s.output);
     }
     assert_eq!(compared, 20 * 4 * 4 * 3);
 }

@@ -1,0 +1,190 @@
+//! The int8 program run over a quantized network's integers: one function
+//! for every network, so the firmware holds one copy of each kernel.
+
+use super::add::AddParams;
+use super::program::{
+    ADD_WORDS, Act, CHANNEL_WORDS, DOOR_WORDS, DoorOp, Op, Program, VALUE_WORDS, Value, Weighted,
+};
+use super::requantize::Channels;
+use super::{conv2d, fully_connected, pool};
+
+/// A value's scale and zero point, as the words hold them.
+pub(crate) fn quant_of(words: &[i32], v: &Value) -> (f32, i8) {
+    let at = v.quant * VALUE_WORDS;
+    (f32::from_bits(words[at] as u32), words[at + 1] as i8)
+}
+
+/// The clamp of an activation on an output of scale `scale` and zero point
+/// `zp`, as TFLite's `CalculateActivationRangeQuantized` computes it.
+pub(crate) fn range(act: Act, (scale, zp): (f32, i8)) -> (i8, i8) {
+    let quantize = |v: f32| i32::from(zp) + libm::roundf(v / scale) as i32;
+    match act {
+        Act::None => (i8::MIN, i8::MAX),
+        Act::Relu => (zp, i8::MAX),
+        Act::Relu6 => (zp, quantize(6.0).clamp(i32::from(zp), 127) as i8),
+    }
+}
+
+/// Input channel `c`'s door, `x · a + b`.
+pub(crate) fn door_of(p: &Program, words: &[i32], c: usize) -> (f32, f32) {
+    let at = p.door_words() + c * DOOR_WORDS;
+    let word = |k: usize| f32::from_bits(words[at + k] as u32);
+    (word(0), word(1))
+}
+
+/// Quantizes one input sample (before preprocessing) at the door into `q`.
+pub(crate) fn enter(p: &Program, words: &[i32], x: &[f32], q: &mut [i8]) {
+    let (scale, zp) = quant_of(words, &p.input);
+    let per = p.positions.max(1);
+    for (c, (xc, qc)) in x.chunks(per).zip(q.chunks_mut(per)).enumerate() {
+        let (a, b) = if p.door.is_empty() {
+            (1.0, 0.0)
+        } else {
+            door_of(p, words, c)
+        };
+        for (&x, q) in xc.iter().zip(qc) {
+            *q = quantize(x * a + b, scale, zp);
+        }
+    }
+}
+
+/// `round(x / scale) + zero_point`, saturated: TFLite's `QUANTIZE` for int8.
+pub(crate) fn quantize(x: f32, scale: f32, zp: i8) -> i8 {
+    let q = libm::roundf(x / scale) as i32;
+    q.saturating_add(i32::from(zp)).clamp(-128, 127) as i8
+}
+
+/// The door's map `x · a + b` per input channel, folded from the leading
+/// preprocessing layers (read from the `f32` parameters).
+pub(crate) fn fold_door(door: &[DoorOp], params: &[f32], c: usize) -> (f32, f32) {
+    let (mut a, mut b) = (1.0f64, 0.0f64);
+    for op in door {
+        let (scale, offset) = match *op {
+            DoorOp::Normalize { mean, std, len } => {
+                let k = if len == 1 { 0 } else { c };
+                let (m, s) = (f64::from(params[mean + k]), f64::from(params[std + k]));
+                (1.0 / s, -m / s)
+            }
+            DoorOp::Rescale { scale, offset } => (scale, offset),
+        };
+        (a, b) = (a * scale, b * scale + offset);
+    }
+    (a as f32, b as f32)
+}
+
+/// A value's bytes: the caller's input, or its range of the arena.
+fn slot(v: &Value) -> core::ops::Range<usize> {
+    let at = v.at.unwrap_or(0);
+    at..at + v.len
+}
+
+/// Splits the arena into a step's input (`r`, possibly the caller's `input`)
+/// and its output (`w`), which the plan keeps disjoint.
+fn io<'a>(arena: &'a mut [i8], input: &'a [i8], r: &Value, w: &Value) -> (&'a [i8], &'a mut [i8]) {
+    let (rr, wr) = (slot(r), slot(w));
+    if r.at.is_none() {
+        return (&input[rr], &mut arena[wr]);
+    }
+    if rr.end <= wr.start {
+        let (lo, hi) = arena.split_at_mut(wr.start);
+        (&lo[rr], &mut hi[..wr.len()])
+    } else {
+        assert!(
+            wr.end <= rr.start,
+            "quant: a step's input and output overlap"
+        );
+        let (lo, hi) = arena.split_at_mut(rr.start);
+        (&hi[..rr.len()], &mut lo[wr])
+    }
+}
+
+/// A layer's bias, multipliers and shifts out of its words.
+fn channels<'a>(
+    words: &'a [i32],
+    layer: &Weighted,
+    n: usize,
+    out: (f32, i8),
+    act: Act,
+) -> (&'a [i32], Channels<'a>) {
+    let w = &words[layer.words..][..n * CHANNEL_WORDS];
+    let stage = Channels {
+        multiplier: &w[2 * n..3 * n],
+        shift: &w[3 * n..],
+        output_zero_point: i32::from(out.1),
+        range: range(act, out),
+    };
+    (&w[..n], stage)
+}
+
+/// Runs every step of `p` on one sample, `input` being the quantized input
+/// when it does not live in the arena; returns where the output lies.
+pub(crate) fn run<'a>(
+    p: &Program,
+    weights: &[i8],
+    words: &[i32],
+    input: &'a [i8],
+    arena: &'a mut [i8],
+) -> &'a [i8] {
+    for step in p.steps {
+        let (ins, outs) = (quant_of(words, &step.input), quant_of(words, &step.output));
+        let clamp = range(step.act, outs);
+        match &step.op {
+            Op::Conv {
+                geometry: g,
+                pool,
+                layer,
+            } => {
+                let (x, y) = io(arena, input, &step.input, &step.output);
+                let w = &weights[layer.int8..][..step.weight_len()];
+                let (b, stage) = channels(words, layer, g.f, outs, step.act);
+                conv2d::forward(g, *pool, (w, b), ins.1, &stage, x, y);
+            }
+            Op::Affine { outputs, layer, .. } => {
+                let (x, y) = io(arena, input, &step.input, &step.output);
+                let w = &weights[layer.int8..][..step.weight_len()];
+                let (b, stage) = channels(words, layer, *outputs, outs, step.act);
+                fully_connected::forward((w, b), ins.1, &stage, x, y);
+            }
+            Op::MaxPool(g) => {
+                let (x, y) = io(arena, input, &step.input, &step.output);
+                pool::max_forward(g, x, y, clamp);
+            }
+            Op::AvgPool(g) => {
+                let (x, y) = io(arena, input, &step.input, &step.output);
+                pool::avg_forward(g, x, y, clamp);
+            }
+            Op::Add { skip, words: at } => {
+                let w = &words[*at..][..ADD_WORDS];
+                let params = AddParams {
+                    input_zero_point: [ins.1, quant_of(words, skip).1].map(i32::from),
+                    input_multiplier: [w[0], w[2]],
+                    input_shift: [w[1], w[3]],
+                    output_multiplier: w[4],
+                    output_shift: w[5],
+                    output_zero_point: i32::from(outs.1),
+                    min: clamp.0,
+                    max: clamp.1,
+                };
+                // The plan runs an add in place, on its main path's output.
+                let (b, y) = io(arena, input, skip, &step.output);
+                for (y, &b) in y.iter_mut().zip(b) {
+                    *y = params.add(*y, b);
+                }
+            }
+            Op::Clamp => {
+                let y = &mut arena[slot(&step.output)];
+                // In place, unless it reads the caller's input.
+                if step.input.at.is_none() {
+                    y.copy_from_slice(&input[slot(&step.input)]);
+                }
+                for v in y.iter_mut() {
+                    *v = (*v).clamp(clamp.0, clamp.1);
+                }
+            }
+        }
+    }
+    match p.output.at {
+        Some(_) => &arena[slot(&p.output)],
+        None => &input[slot(&p.output)],
+    }
+}
