@@ -11,13 +11,14 @@
 mod models;
 mod synthetic;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
 use constnet::loss::Target;
 use constnet::text::{Elapsed, count};
-use constnet::{Network, Trainable};
+use constnet::{Network, Tensor, Trainable, persist};
 use models::{AutoEncoder, DsCnn, MobileNetV1, ResNet8};
 
 /// Train MLPerf Tiny's four reference networks on synthetic data until they
@@ -30,6 +31,12 @@ struct Cli {
     /// A few steps per model, for CI.
     #[arg(long)]
     smoke: bool,
+    /// Write each trained model to `DIR/<model>.safetensors`, with 100
+    /// further synthetic inputs as raw little-endian f32 in
+    /// `DIR/<model>.inputs.f32` (what `scripts/tflite_int8_networks.py`
+    /// quantizes with TensorFlow Lite).
+    #[arg(long, value_name = "DIR")]
+    save: Option<PathBuf>,
 }
 
 /// The four reference networks.
@@ -45,9 +52,9 @@ enum Model {
     Autoencoder,
 }
 
-/// Trains one model, prints its numbers; `false` when the loss did not fall
-/// by half.
-fn run<N, T>(name: &str, mut net: N, ts: &[T], steps: usize, lr: f64, smoke: bool) -> bool
+/// Trains one model, prints its numbers, saves it when asked; `false` when
+/// the loss did not fall by half or saving failed.
+fn run<N, T>(name: &str, mut net: N, ts: &[T], steps: usize, lr: f64, cli: &Cli) -> bool
 where
     N: Trainable<Elem = f32> + Network + Sync,
     T: Target<N::Output> + Sync,
@@ -63,7 +70,36 @@ where
                 count(steps, "step", "steps"),
                 Elapsed(start.elapsed())
             );
-            smoke || last < first / 2.0
+            (cli.smoke || last < first / 2.0)
+                && cli.save.as_deref().is_none_or(|dir| save(name, &net, dir))
+        }
+        Err(e) => {
+            eprintln!("error: {name}: {e}");
+            false
+        }
+    }
+}
+
+/// Writes the trained model and 100 further inputs to `dir`.
+fn save<N: Network<Elem = f32>>(name: &str, net: &N, dir: &Path) -> bool {
+    let inputs: Vec<u8> = synthetic::inputs::<N::Input>(100, 7)
+        .iter()
+        .flat_map(|x| x.as_flat().iter().flat_map(|v| v.to_le_bytes()))
+        .collect();
+    let written = std::fs::create_dir_all(dir)
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            persist::save_safetensors(net, dir.join(format!("{name}.safetensors")))
+                .map_err(|e| e.to_string())
+        })
+        .and_then(|()| {
+            persist::write_atomic(&dir.join(format!("{name}.inputs.f32")), &inputs)
+                .map_err(|e| e.to_string())
+        });
+    match written {
+        Ok(()) => {
+            println!("{name}: saved to {}", dir.display());
+            true
         }
         Err(e) => {
             eprintln!("error: {name}: {e}");
@@ -77,7 +113,8 @@ fn net_summary<N: Network>() -> constnet::network::summary::Summary<N> {
 }
 
 fn main() -> ExitCode {
-    let Cli { model, smoke } = Cli::parse();
+    let cli = Cli::parse();
+    let (model, smoke) = (cli.model, cli.smoke);
     let pick = |m: Model| model.is_none_or(|only| only == m);
     let steps = |n: usize| if smoke { 3 } else { n };
     let mut ok = true;
@@ -89,7 +126,7 @@ fn main() -> ExitCode {
             &ts,
             steps(200),
             3e-3,
-            smoke,
+            &cli,
         );
     }
     if pick(Model::Resnet8) {
@@ -100,7 +137,7 @@ fn main() -> ExitCode {
             &ts,
             steps(200),
             3e-3,
-            smoke,
+            &cli,
         );
     }
     if pick(Model::Mobilenet) {
@@ -111,7 +148,7 @@ fn main() -> ExitCode {
             &ts,
             steps(100),
             3e-3,
-            smoke,
+            &cli,
         );
     }
     if pick(Model::Autoencoder) {
@@ -122,7 +159,7 @@ fn main() -> ExitCode {
             &xs,
             steps(200),
             1e-3,
-            smoke,
+            &cli,
         );
     }
     if ok {

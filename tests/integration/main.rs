@@ -18,11 +18,15 @@ mod gradcheck;
 mod int8;
 mod mlperf;
 mod mnist_training;
+#[path = "../../embedded/src/nets.rs"]
+#[expect(dead_code, reason = "the firmware's other demos")]
+mod nets;
 mod preprocess;
 mod pytorch;
 mod pytorch_modules;
 mod shapes;
 mod signatures;
 mod state_dicts;
+mod tflite_networks;
 mod training;
 mod training_runs;

@@ -1,9 +1,9 @@
 //! MLPerf Tiny's reference networks: shapes, parameter counts, training on
 //! synthetic data, allocation-free inference.
 
-// `pytorch` checks the same declarations against PyTorch's outputs.
-#[path = "../../examples/mlperf_tiny/models.rs"]
-pub(crate) mod models;
+// `pytorch` and `tflite_networks` check the same declarations against
+// PyTorch's and TensorFlow Lite's outputs.
+pub(crate) use crate::nets::mlperf as models;
 
 use constnet::Network;
 use models::{AutoEncoder, DsCnn, MobileNetV1, ResNet8};

@@ -57,6 +57,26 @@ impl AddParams {
         }
     }
 
+    /// The words a quantized network keeps for an add: each input's
+    /// multiplier and shift, then the sum's.
+    pub fn words(&self) -> [i32; 6] {
+        [
+            self.input_multiplier[0],
+            self.input_shift[0],
+            self.input_multiplier[1],
+            self.input_shift[1],
+            self.output_multiplier,
+            self.output_shift,
+        ]
+    }
+
+    /// The multipliers and shifts of an add of inputs of scales `a` and
+    /// `b` into an output of scale `out`, as [`AddParams::words`] lays
+    /// them out.
+    pub fn words_of(a: f32, b: f32, out: f32) -> [i32; 6] {
+        Self::new([a, b], [0, 0], out, 0, (i8::MIN, i8::MAX)).words()
+    }
+
     /// One output from one element of each input.
     #[inline(always)]
     pub fn add(&self, a: i8, b: i8) -> i8 {

@@ -17,12 +17,11 @@
 use std::vec::Vec;
 
 use super::add::AddParams;
-use super::fixed::quantize_multiplier;
 use super::net::{Buffer, QNet, Quantizable};
 use super::program::{
-    ADD_WORDS, CHANNEL_WORDS, DOOR_WORDS, Op, Program, VALUE_WORDS, Value, Weighted, weighted,
+    ADD_WORDS, CHANNEL_WORDS, Op, Program, VALUE_WORDS, Value, Weighted, weighted,
 };
-use super::run::fold_door;
+use super::requantize::multiplier;
 use crate::inference::hidden;
 
 /// How a value's range is chosen from what calibration saw.
@@ -112,14 +111,6 @@ pub fn quantize<N: Quantizable>(
         w[v * VALUE_WORDS] = scale.to_bits() as i32;
         w[v * VALUE_WORDS + 1] = i32::from(zp);
     }
-    if !p.door.is_empty() {
-        for c in 0..p.channels {
-            let (a, b) = fold_door(p.door, params, c);
-            let at = p.door_words() + c * DOOR_WORDS;
-            w[at] = a.to_bits() as i32;
-            w[at + 1] = b.to_bits() as i32;
-        }
-    }
     let scale_of = |w: &[i32], v: &Value| f32::from_bits(w[v.quant * VALUE_WORDS] as u32);
     for step in p.steps {
         let (s_in, s_out) = (scale_of(w, &step.input), scale_of(w, &step.output));
@@ -129,32 +120,11 @@ pub fn quantize<N: Quantizable>(
             let channels = &mut w[layer.words..][..outputs * CHANNEL_WORDS];
             quantize_layer(params, layer, outputs, (s_in, s_out), q, channels);
         } else if let Op::Add { skip, words: at } = &step.op {
-            let zero = |v: &Value| ranges_zp(&ranges, v);
-            let add = AddParams::new(
-                [s_in, scale_of(w, skip)],
-                [zero(&step.input), zero(skip)],
-                s_out,
-                zero(&step.output),
-                (i8::MIN, i8::MAX),
-            );
-            let words: [i32; ADD_WORDS] = [
-                add.input_multiplier[0],
-                add.input_shift[0],
-                add.input_multiplier[1],
-                add.input_shift[1],
-                add.output_multiplier,
-                add.output_shift,
-            ];
-            w[*at..*at + ADD_WORDS].copy_from_slice(&words);
+            let k = AddParams::words_of(s_in, scale_of(w, skip), s_out);
+            w[*at..*at + ADD_WORDS].copy_from_slice(&k);
         }
     }
-    Ok(QNet::from_parts(weights, words))
-}
-
-/// A value's zero point from its calibrated range.
-fn ranges_zp(ranges: &[(f32, f32)], v: &Value) -> i8 {
-    let (lo, hi) = ranges[v.quant];
-    scale_zero_point(lo, hi).1
+    Ok(QNet::from_parts(weights, words).with_door_of(net))
 }
 
 /// Scale and zero point of the range `[lo, hi]`, widened to hold 0:
@@ -208,8 +178,7 @@ fn quantize_layer(
             .round()
             .clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32;
         scales[o] = scale.to_bits() as i32;
-        let real = f64::from(s_in) * f64::from(scale) / f64::from(s_out);
-        (multipliers[o], shifts[o]) = quantize_multiplier(real);
+        (multipliers[o], shifts[o]) = multiplier(s_in, scale, s_out);
     }
 }
 
@@ -225,28 +194,13 @@ pub(crate) fn multipliers_follow<N: Quantizable>(net: &QNet<N>) -> bool {
             let c = &w[layer.words..][..n * CHANNEL_WORDS];
             (0..n).all(|o| {
                 let s_w = f32::from_bits(c[n + o] as u32);
-                let real =
-                    f64::from(scale(&step.input)) * f64::from(s_w) / f64::from(scale(&step.output));
-                quantize_multiplier(real) == (c[2 * n + o], c[3 * n + o])
+                let m = multiplier(scale(&step.input), s_w, scale(&step.output));
+                m == (c[2 * n + o], c[3 * n + o])
             })
         }
         (None, Op::Add { skip, words: at }) => {
-            let add = AddParams::new(
-                [scale(&step.input), scale(skip)],
-                [0, 0],
-                scale(&step.output),
-                0,
-                (i8::MIN, i8::MAX),
-            );
-            w[*at..*at + ADD_WORDS]
-                == [
-                    add.input_multiplier[0],
-                    add.input_shift[0],
-                    add.input_multiplier[1],
-                    add.input_shift[1],
-                    add.output_multiplier,
-                    add.output_shift,
-                ]
+            let k = AddParams::words_of(scale(&step.input), scale(skip), scale(&step.output));
+            w[*at..*at + ADD_WORDS] == k
         }
         (None, _) => true,
     })

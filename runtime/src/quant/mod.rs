@@ -48,6 +48,8 @@ pub mod calibrate;
 pub mod conv2d;
 pub mod fixed;
 pub mod fully_connected;
+#[cfg(feature = "std")]
+pub mod import;
 pub mod net;
 pub mod pool;
 pub mod program;

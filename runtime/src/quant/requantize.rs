@@ -10,6 +10,14 @@
 
 use super::fixed::{multiply_by_quantized_multiplier, quantize_multiplier};
 
+/// The Q31 multiplier and shift of one channel, as TFLite's
+/// `PopulateConvolutionQuantizationParams` computes them: the real
+/// multiplier `input_scale · weight_scale / output_scale` formed in `f64`
+/// from the float32 scales, split by [`quantize_multiplier`].
+pub fn multiplier(input_scale: f32, weight_scale: f32, output_scale: f32) -> (i32, i32) {
+    quantize_multiplier(f64::from(input_scale) * f64::from(weight_scale) / f64::from(output_scale))
+}
+
 /// The int8 range, the clamp of a layer without activation.
 pub const FULL_RANGE: (i8, i8) = (i8::MIN, i8::MAX);
 
@@ -58,8 +66,7 @@ impl<const F: usize> Requantize<F> {
         let mut multiplier = [0; F];
         let mut shift = [0; F];
         for ((m, s), &w) in multiplier.iter_mut().zip(&mut shift).zip(weight_scales) {
-            let real = f64::from(input_scale) * f64::from(w) / f64::from(output_scale);
-            (*m, *s) = quantize_multiplier(real);
+            (*m, *s) = self::multiplier(input_scale, w, output_scale);
         }
         Self {
             multiplier,
@@ -104,6 +111,41 @@ impl OutputStage for Channels<'_> {
         let scale = (self.multiplier[c], self.shift[c]);
         q31(acc, scale, self.output_zero_point, self.range)
     }
+}
+
+/// [`RequantizeF64`] over a quantized network's words: each channel's
+/// scale formed from the float32 scales when it is needed (a fully
+/// connected layer has a few outputs; the firmware keeps no `f64` table).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ScalesF64<'a> {
+    /// The input's scale.
+    pub input_scale: f32,
+    /// Each channel's weight scale, as `f32` bits.
+    pub weight_scales: &'a [i32],
+    /// The output's scale.
+    pub output_scale: f32,
+    /// The output's zero point.
+    pub output_zero_point: i32,
+    /// Lowest and highest output.
+    pub range: (i8, i8),
+}
+
+impl OutputStage for ScalesF64<'_> {
+    #[inline(always)]
+    fn output(&self, c: usize, acc: i32) -> i8 {
+        let w = f32::from_bits(self.weight_scales[c] as u32);
+        let scale = f64::from(self.input_scale) * f64::from(w) / f64::from(self.output_scale);
+        f64_stage(acc, scale, self.output_zero_point, self.range)
+    }
+}
+
+/// The `f64` output stage of one accumulator.
+#[inline(always)]
+fn f64_stage(acc: i32, scale: f64, zero_point: i32, (min, max): (i8, i8)) -> i8 {
+    // `as` saturates where TFLite's conversion would be undefined.
+    let scaled = libm::round(f64::from(acc) * scale) as i32;
+    let shifted = scaled.wrapping_add(zero_point);
+    shifted.clamp(i32::from(min), i32::from(max)) as i8
 }
 
 /// The Q31 output stage of one accumulator.
@@ -154,10 +196,12 @@ impl<const F: usize> RequantizeF64<F> {
 impl<const F: usize> OutputStage for RequantizeF64<F> {
     #[inline(always)]
     fn output(&self, c: usize, acc: i32) -> i8 {
-        // `as` saturates where TFLite's conversion would be undefined.
-        let scaled = libm::round(f64::from(acc) * self.scale[c]) as i32;
-        let shifted = scaled.wrapping_add(self.output_zero_point);
-        shifted.clamp(i32::from(self.min), i32::from(self.max)) as i8
+        f64_stage(
+            acc,
+            self.scale[c],
+            self.output_zero_point,
+            (self.min, self.max),
+        )
     }
 }
 

@@ -5,7 +5,7 @@ use super::add::AddParams;
 use super::program::{
     ADD_WORDS, Act, CHANNEL_WORDS, DOOR_WORDS, DoorOp, Op, Program, VALUE_WORDS, Value, Weighted,
 };
-use super::requantize::Channels;
+use super::requantize::{Channels, ScalesF64};
 use super::{conv2d, fully_connected, pool};
 
 /// A value's scale and zero point, as the words hold them.
@@ -142,8 +142,17 @@ pub(crate) fn run<'a>(
             Op::Affine { outputs, layer, .. } => {
                 let (x, y) = io(arena, input, &step.input, &step.output);
                 let w = &weights[layer.int8..][..step.weight_len()];
-                let (b, stage) = channels(words, layer, *outputs, outs, step.act);
-                fully_connected::forward((w, b), ins.1, &stage, x, y);
+                let n = *outputs;
+                let c = &words[layer.words..][..n * CHANNEL_WORDS];
+                // TensorFlow's reference kernel rounds once, in `f64`.
+                let stage = ScalesF64 {
+                    input_scale: ins.0,
+                    weight_scales: &c[n..2 * n],
+                    output_scale: outs.0,
+                    output_zero_point: i32::from(outs.1),
+                    range: clamp,
+                };
+                fully_connected::forward((w, &c[..n]), ins.1, &stage, x, y);
             }
             Op::MaxPool(g) => {
                 let (x, y) = io(arena, input, &step.input, &step.output);
