@@ -50,3 +50,45 @@ fn two_layer_net_loss_falls_well_below_ln_10() {
         100.0 * test.accuracy.unwrap_or_default()
     );
 }
+
+/// int8 test accuracy of `q` on `data`.
+fn int8_accuracy<N: constnet::quant::Quantizable>(
+    q: &constnet::quant::QNet<N>,
+    data: &constnet::data::InMemory<N::Input, usize>,
+) -> f64 {
+    let hits = (0..data.len())
+        .filter(|&i| q.predict_class(&data.inputs()[i]) == data.targets()[i])
+        .count();
+    hits as f64 / data.len() as f64
+}
+
+#[test]
+#[ignore = "needs MNIST: set MNIST_DIR and run with --ignored (CI does)"]
+fn digits_cnn_keeps_its_mnist_accuracy_in_int8() {
+    use constnet::data::Scaling;
+    use constnet::quant::{self, Method};
+    type Image = [[[f32; 28]; 28]; 1];
+    let dir = std::env::var_os("MNIST_DIR").expect("MNIST_DIR names the MNIST directory");
+    let mnist = Mnist::<Image>::load_with(&dir, Scaling::Raw).expect("MNIST_DIR holds MNIST");
+    let mut net = crate::nets::Digits::<f32>::seeded(0);
+    constnet::persist::from_bytes(
+        &mut net,
+        include_bytes!("../../embedded/assets/digits.cnet"),
+    )
+    .unwrap();
+    let f32_acc = evaluate(&net, &mnist.test, 1000).unwrap().accuracy.unwrap();
+    let start = std::time::Instant::now();
+    let q = quant::quantize(&net, &mnist.train.inputs()[..1000], Method::MinMax).unwrap();
+    let calibrated = start.elapsed();
+    let int8_acc = int8_accuracy(&q, &mnist.test);
+    println!(
+        "Digits on MNIST's 10,000 test images: f32 {:.2}%, int8 {:.2}% (calibrated on 1,000 training images in {calibrated:?}, evaluated in {:?})",
+        100.0 * f32_acc,
+        100.0 * int8_acc,
+        start.elapsed() - calibrated
+    );
+    assert!(
+        (f32_acc - int8_acc).abs() <= 0.005,
+        "f32 {f32_acc}, int8 {int8_acc}"
+    );
+}

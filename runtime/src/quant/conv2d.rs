@@ -43,6 +43,10 @@ impl ConvGeometry {
     }
 }
 
+/// The widest output row a folded max pool is computed in (a stack
+/// buffer per filter); wider ones take the per-output path.
+const MAX_POOLED_ROW: usize = 256;
+
 /// One sample's convolution with its weights, bias and input zero point.
 struct Conv<'a, S> {
     g: &'a ConvGeometry,
@@ -54,19 +58,35 @@ struct Conv<'a, S> {
 }
 
 impl<S: OutputStage> Conv<'_, S> {
-    /// Output channel `f` at `(oy, ox)`.
-    #[inline(always)]
+    /// Input channels per group.
+    fn cg(&self) -> usize {
+        self.g.c / self.g.groups
+    }
+
+    /// Filter `f`'s weights.
+    fn filter(&self, f: usize) -> &[i8] {
+        let (kh, kw) = self.g.kernel;
+        let n = self.cg() * kh * kw;
+        &self.w[f * n..][..n]
+    }
+
+    /// The first input channel filter `f` reads.
+    fn first_channel(&self, f: usize) -> usize {
+        f / (self.g.f / self.g.groups) * self.cg()
+    }
+
+    /// Output channel `f` at `(oy, ox)`, tap by tap, as TFLite's reference
+    /// kernel sums it: the path of the columns whose window reaches into
+    /// the padding.
     fn at(&self, f: usize, oy: usize, ox: usize) -> i8 {
         let g = self.g;
         let (kh, kw) = g.kernel;
-        let cg = g.c / g.groups;
-        let first = f / (g.f / g.groups) * cg;
         let (y0, y1, ky0) = taps(oy, kh, g.stride.0, g.pad.0, g.h);
         let (x0, x1, kx0) = taps(ox, kw, g.stride.1, g.pad.1, g.w);
-        let filter = &self.w[f * cg * kh * kw..][..cg * kh * kw];
+        let first = self.first_channel(f);
         // int32 accumulation wraps as TFLite's compiled kernels do.
         let mut acc = 0i32;
-        for (c, wc) in filter.chunks_exact(kh * kw).enumerate() {
+        for (c, wc) in self.filter(f).chunks_exact(kh * kw).enumerate() {
             let plane = &self.x[(first + c) * g.h * g.w..][..g.h * g.w];
             for (iy, ky) in (y0..y1).zip(ky0..) {
                 let xr = &plane[iy * g.w..][x0..x1];
@@ -78,6 +98,119 @@ impl<S: OutputStage> Conv<'_, S> {
         }
         self.out.output(f, acc.wrapping_add(self.b[f]))
     }
+
+    /// Output row `oy` of the `NF` filters from `f0` (one group's) into
+    /// `rows`. Columns whose window lies inside the input rows go through
+    /// register tiles of `NF` filters × 4 columns, which share every load;
+    /// the others through [`Conv::at`].
+    ///
+    /// A tile sums `w · x` and adds `offset · Σ w` over the taps it used
+    /// once: the same int32, modulo 2^32, as TFLite's `Σ w · (x + offset)`.
+    fn row<const NF: usize>(&self, f0: usize, oy: usize, rows: &mut [&mut [i8]; NF]) {
+        let g = self.g;
+        let (kh, kw) = g.kernel;
+        let (sh, sw) = g.stride;
+        let ow = g.out.1;
+        let (y0, y1, ky0) = taps(oy, kh, sh, g.pad.0, g.h);
+        let ky1 = ky0 + (y1 - y0);
+        let filters: [&[i8]; NF] = core::array::from_fn(|k| self.filter(f0 + k));
+        let sums: [i32; NF] = core::array::from_fn(|k| {
+            let taps = filters[k].chunks_exact(kh * kw);
+            let rows = taps.flat_map(|wc| &wc[ky0 * kw..ky1 * kw]);
+            rows.fold(0i32, |s, &w| s + i32::from(w))
+        });
+        // Columns whose window needs no padding: ox·sw ≥ pw and
+        // ox·sw − pw + kw ≤ W.
+        let lo = g.pad.1.div_ceil(sw).min(ow);
+        let hi = if g.w + g.pad.1 >= kw {
+            ((g.w + g.pad.1 - kw) / sw + 1).clamp(lo, ow)
+        } else {
+            lo
+        };
+        for ox in (0..lo).chain(hi..ow) {
+            for (k, row) in rows.iter_mut().enumerate() {
+                row[ox] = self.at(f0 + k, oy, ox);
+            }
+        }
+        let frame = Frame {
+            channels: self.first_channel(f0),
+            rows: (y0, y1, ky0),
+            filters,
+        };
+        let mut ox = lo;
+        while ox + 4 <= hi {
+            let acc = self.tile::<NF, 4>(&frame, ox * sw - g.pad.1);
+            self.store(f0, &acc, &sums, ox, rows);
+            ox += 4;
+        }
+        while ox < hi {
+            let acc = self.tile::<NF, 1>(&frame, ox * sw - g.pad.1);
+            self.store(f0, &acc, &sums, ox, rows);
+            ox += 1;
+        }
+    }
+
+    /// `Σ w · x` of `NF` filters at `T` columns whose windows start at input
+    /// column `x0` (every tap inside the input).
+    #[inline(always)]
+    fn tile<const NF: usize, const T: usize>(
+        &self,
+        frame: &Frame<NF>,
+        x0: usize,
+    ) -> [[i32; T]; NF] {
+        let g = self.g;
+        let (kh, kw) = g.kernel;
+        let sw = g.stride.1;
+        let (y0, y1, ky0) = frame.rows;
+        let mut acc = [[0i32; T]; NF];
+        for c in 0..self.cg() {
+            let plane = &self.x[(frame.channels + c) * g.h * g.w..][..g.h * g.w];
+            for (iy, ky) in (y0..y1).zip(ky0..) {
+                let row = &plane[iy * g.w..][..g.w];
+                let xs: [&[i8]; T] = core::array::from_fn(|j| &row[x0 + j * sw..][..kw]);
+                let ws: [&[i8]; NF] =
+                    core::array::from_fn(|k| &frame.filters[k][(c * kh + ky) * kw..][..kw]);
+                for kx in 0..kw {
+                    let xv: [i32; T] = core::array::from_fn(|j| i32::from(xs[j][kx]));
+                    for (acc, w) in acc.iter_mut().zip(&ws) {
+                        let wv = i32::from(w[kx]);
+                        for (a, &x) in acc.iter_mut().zip(&xv) {
+                            *a = a.wrapping_add(wv * x);
+                        }
+                    }
+                }
+            }
+        }
+        acc
+    }
+
+    /// Writes a tile's outputs: each sum plus `offset · Σ w` and the bias,
+    /// requantized.
+    #[inline(always)]
+    fn store<const NF: usize, const T: usize>(
+        &self,
+        f0: usize,
+        acc: &[[i32; T]; NF],
+        sums: &[i32; NF],
+        ox: usize,
+        rows: &mut [&mut [i8]; NF],
+    ) {
+        for (k, (acc, row)) in acc.iter().zip(rows.iter_mut()).enumerate() {
+            let f = f0 + k;
+            let fixed = self.offset.wrapping_mul(sums[k]).wrapping_add(self.b[f]);
+            for (j, &a) in acc.iter().enumerate() {
+                row[ox + j] = self.out.output(f, a.wrapping_add(fixed));
+            }
+        }
+    }
+}
+
+/// What the tiles of one output row share: the group's first channel, the
+/// input rows with their first kernel row, and the filters.
+struct Frame<'a, const NF: usize> {
+    channels: usize,
+    rows: (usize, usize, usize),
+    filters: [&'a [i8]; NF],
 }
 
 /// One sample: for output channel `f` of group `g = f / (F / G)`,
@@ -91,6 +224,9 @@ impl<S: OutputStage> Conv<'_, S> {
 /// With `pool = Some((kh, kw))`, a max pool whose windows tile the output
 /// follows, and only its output is written: requantization is monotonic,
 /// so the max of the int8 outputs is the int8 of the max.
+///
+/// Filters run in pairs when a group has an even number (a dense
+/// convolution), one by one otherwise (depthwise).
 ///
 /// # Shapes
 /// - `w`: `[F, CG, KH, KW]`, `b`: `[F]`
@@ -116,20 +252,61 @@ pub fn forward(
         out,
         x,
     };
-    let (oh, ow) = g.out;
+    if (g.f / g.groups) % 2 == 0 {
+        filters::<2, _>(&conv, pool, y);
+    } else {
+        filters::<1, _>(&conv, pool, y);
+    }
+}
+
+/// Every output row, `NF` filters at a time.
+fn filters<const NF: usize, S: OutputStage>(
+    conv: &Conv<S>,
+    pool: Option<(usize, usize)>,
+    y: &mut [i8],
+) {
+    let (oh, ow) = conv.g.out;
     match pool {
         None => {
-            for (f, plane) in y.chunks_exact_mut(oh * ow).take(g.f).enumerate() {
-                for (oy, row) in plane.chunks_exact_mut(ow).enumerate() {
-                    for (ox, v) in row.iter_mut().enumerate() {
-                        *v = conv.at(f, oy, ox);
+            for (fs, planes) in y
+                .chunks_exact_mut(NF * oh * ow)
+                .take(conv.g.f / NF)
+                .enumerate()
+            {
+                let mut planes: [&mut [i8]; NF] = split(planes);
+                for oy in 0..oh {
+                    let mut rows = planes.each_mut().map(|p| &mut p[oy * ow..][..ow]);
+                    conv.row::<NF>(fs * NF, oy, &mut rows);
+                }
+            }
+        }
+        Some((ph, pw)) if ow <= MAX_POOLED_ROW => {
+            let (qh, qw) = (oh / ph, ow / pw);
+            let mut scratch = [[0i8; MAX_POOLED_ROW]; NF];
+            for (fs, planes) in y
+                .chunks_exact_mut(NF * qh * qw)
+                .take(conv.g.f / NF)
+                .enumerate()
+            {
+                let mut planes: [&mut [i8]; NF] = split(planes);
+                for qy in 0..qh {
+                    let mut pooled = planes.each_mut().map(|p| &mut p[qy * qw..][..qw]);
+                    pooled.iter_mut().for_each(|r| r.fill(i8::MIN));
+                    for oy in qy * ph..(qy + 1) * ph {
+                        let mut rows = scratch.each_mut().map(|r| &mut r[..ow]);
+                        conv.row::<NF>(fs * NF, oy, &mut rows);
+                        for (p, r) in pooled.iter_mut().zip(&rows) {
+                            for (v, window) in p.iter_mut().zip(r.chunks_exact(pw)) {
+                                *v = window.iter().fold(*v, |m, &x| m.max(x));
+                            }
+                        }
                     }
                 }
             }
         }
         Some((ph, pw)) => {
             let (qh, qw) = (oh / ph, ow / pw);
-            for (f, plane) in y.chunks_exact_mut(qh * qw).take(g.f).enumerate() {
+            for (f, plane) in y.chunks_exact_mut(qh * qw).take(conv.g.f).enumerate() {
                 for (qy, row) in plane.chunks_exact_mut(qw).enumerate() {
                     for (qx, v) in row.iter_mut().enumerate() {
                         let mut m = i8::MIN;
@@ -144,6 +321,13 @@ pub fn forward(
             }
         }
     }
+}
+
+/// `NF` equal consecutive parts of `planes`.
+fn split<const NF: usize>(planes: &mut [i8]) -> [&mut [i8]; NF] {
+    let n = planes.len() / NF;
+    let mut parts = planes.chunks_exact_mut(n);
+    core::array::from_fn(|_| parts.next().unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -218,5 +402,82 @@ mod tests {
         let x = [1, -5, 7, 2, 3, 0, -1, -9];
         forward(&g, Some((2, 2)), (&[1], &[0]), 0, &out, &x, &mut y);
         assert_eq!(y, [3, 7]);
+    }
+
+    /// The register tiles, the padded columns' path and the folded pool
+    /// give what the tap-by-tap path gives, for strides, paddings, groups
+    /// and filter counts that take every branch.
+    #[test]
+    fn tiles_agree_with_the_tap_by_tap_path() {
+        let mut seed = 0x2545_f491u32;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as i8
+        };
+        #[rustfmt::skip]
+        let cases = [
+            // c, h, w, f, groups, k, stride, pad, pool
+            (3, 9, 11, 4, 1, (3, 3), (1, 1), (1, 1), None),
+            (2, 10, 13, 6, 1, (3, 2), (2, 2), (1, 0), None),
+            (4, 7, 9, 4, 4, (3, 3), (1, 2), (1, 1), None),
+            (2, 8, 12, 3, 1, (5, 5), (1, 1), (2, 2), None),
+            (1, 12, 12, 4, 1, (5, 5), (1, 1), (0, 0), Some((2, 2))),
+            (3, 11, 10, 2, 1, (10, 4), (2, 2), (4, 1), None),
+        ];
+        for (c, h, w, f, groups, kernel, stride, pad, pool) in cases {
+            let out = (
+                (h + 2 * pad.0 - kernel.0) / stride.0 + 1,
+                (w + 2 * pad.1 - kernel.1) / stride.1 + 1,
+            );
+            let g = ConvGeometry {
+                c,
+                h,
+                w,
+                f,
+                groups,
+                kernel,
+                stride,
+                pad,
+                out,
+            };
+            assert!(g.is_valid(), "{g:?}");
+            let mut weights = [0i8; 1024];
+            let weights = &mut weights[..f * c / groups * kernel.0 * kernel.1];
+            weights.iter_mut().for_each(|v| *v = next());
+            let mut bias = [0i32; 8];
+            let bias = &mut bias[..f];
+            bias.iter_mut().for_each(|v| *v = i32::from(next()) * 37);
+            let mut x = [0i8; 1024];
+            let x = &mut x[..c * h * w];
+            x.iter_mut().for_each(|v| *v = next());
+            let (weights, bias, x) = (&*weights, &*bias, &*x);
+            let stage = Requantize::<8>::per_channel(0.02, &[0.01; 8], 0.05, -3, FULL_RANGE);
+            let conv = Conv {
+                g: &g,
+                w: weights,
+                b: bias,
+                offset: 7,
+                out: &stage,
+                x,
+            };
+            let (ph, pw) = pool.unwrap_or((1, 1));
+            let (qh, qw) = (out.0 / ph, out.1 / pw);
+            let mut want = [0i8; 1024];
+            let want = &mut want[..f * qh * qw];
+            for (i, v) in want.iter_mut().enumerate() {
+                *v = {
+                    let (fi, qy, qx) = (i / (qh * qw), i / qw % qh, i % qw);
+                    let cells = (0..ph).flat_map(|a| (0..pw).map(move |b| (a, b)));
+                    let v = cells.map(|(a, b)| conv.at(fi, qy * ph + a, qx * pw + b));
+                    v.fold(i8::MIN, i8::max)
+                };
+            }
+            let mut y = [0i8; 1024];
+            let y = &mut y[..f * qh * qw];
+            forward(&g, pool, (weights, bias), -7, &stage, x, y);
+            assert_eq!(y, want, "{g:?}, pool {pool:?}");
+        }
     }
 }

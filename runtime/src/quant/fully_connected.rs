@@ -24,11 +24,33 @@ pub fn forward(
     y: &mut [i8],
 ) {
     let offset = -i32::from(input_zero_point);
-    for (o, ((row, y), &b)) in w.chunks_exact(x.len()).zip(y.iter_mut()).zip(b).enumerate() {
-        // int32 accumulation wraps as TFLite's compiled kernels do.
-        let acc = row.iter().zip(x).fold(0i32, |acc, (&w, &x)| {
-            acc.wrapping_add(i32::from(w) * (i32::from(x) + offset))
-        });
-        *y = out.output(o, acc.wrapping_add(b));
+    let n = x.len();
+    let mut o = 0;
+    // Four outputs at a time share each input's load.
+    while o + 4 <= y.len() {
+        let rows: [&[i8]; 4] = core::array::from_fn(|k| &w[(o + k) * n..][..n]);
+        let acc = dots(&rows, x, offset);
+        for (k, &acc) in acc.iter().enumerate() {
+            y[o + k] = out.output(o + k, acc.wrapping_add(b[o + k]));
+        }
+        o += 4;
     }
+    while o < y.len() {
+        let [acc] = dots(&[&w[o * n..][..n]], x, offset);
+        y[o] = out.output(o, acc.wrapping_add(b[o]));
+        o += 1;
+    }
+}
+
+/// `Σ w·(x + offset)` of each row, wrapping as TFLite's compiled kernels do.
+#[inline(always)]
+fn dots<const R: usize>(rows: &[&[i8]; R], x: &[i8], offset: i32) -> [i32; R] {
+    let mut acc = [0i32; R];
+    for (i, &xv) in x.iter().enumerate() {
+        let xv = i32::from(xv) + offset;
+        for (a, row) in acc.iter_mut().zip(rows) {
+            *a = a.wrapping_add(i32::from(row[i]) * xv);
+        }
+    }
+    acc
 }
