@@ -1,7 +1,7 @@
 //! Build script of the firmware.
 //!
-//! - Gives each binary its memory map: `infer` and `train_xor` link against
-//!   `memory/mcu.x` (a small microcontroller), `ds_cnn` and `resnet8`
+//! - Gives each binary its memory map: `infer`, `train_xor` and the int8
+//!   demos link against `memory/mcu.x` (a small microcontroller), `ds_cnn` and `resnet8`
 //!   against `memory/mcu-256k.x` (a larger one), `simple_conv_net` against
 //!   `memory/mps2-4m.x`. Each map is copied to its own directory as
 //!   `memory.x`, because cortex-m-rt's `link.x` does `INCLUDE memory.x`, and
@@ -17,8 +17,10 @@ use std::fs;
 use std::path::PathBuf;
 
 /// Binaries and the memory map each one links with.
-const MAPS: [(&str, &str); 5] = [
+const MAPS: [(&str, &str); 7] = [
     ("infer", "memory/mcu.x"),
+    ("infer_int8", "memory/mcu.x"),
+    ("ds_cnn_int8", "memory/mcu.x"),
     ("train_xor", "memory/mcu.x"),
     ("ds_cnn", "memory/mcu-256k.x"),
     ("resnet8", "memory/mcu-256k.x"),

@@ -10,6 +10,8 @@
 //! cargo run --release --example embedded_assets -- outputs simple      # the same for SimpleConvNet
 //! cargo run --release --example embedded_assets -- mlperf              # DS-CNN and ResNet-8 assets from the PyTorch fixtures
 //! cargo run --release --example embedded_assets -- outputs ds-cnn      # host lines for DS-CNN's 8 inputs (or resnet8)
+//! cargo run --release --example embedded_assets -- int8                # int8 Digits and DS-CNN assets (after mlperf)
+//! cargo run --release --example embedded_assets -- outputs digits-int8 # host lines of the int8 demos (or ds-cnn-int8)
 //! cargo run --example embedded_assets -- --smoke                       # synthetic data, writes nothing
 //! ```
 //!
@@ -29,7 +31,12 @@
 //!   initialization with calibrated batch norm, not trained), as constnet's
 //!   byte format and as raw little-endian `f32`, and the logits of the
 //!   portable kernels, which the firmware must reproduce bit for bit.
-//!   `mlperf` also checks that those logits are PyTorch's within 1e-5.
+//!   `mlperf` also checks that those logits are PyTorch's within 1e-5;
+//! - `digits.q8`, `ds_cnn.q8` (`int8`, not committed): the two networks in
+//!   int8 (constnet's int8 format), `Digits` calibrated on 1,000 MNIST
+//!   training images, DS-CNN on its 8 inputs, which `ds_cnn.int8.inputs.i8`
+//!   holds quantized; `ds_cnn.int8.expected.f32` the host's dequantized
+//!   int8 logits for them.
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -41,6 +48,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use constnet::data::{Dataset, InMemory, Mnist, Scaling, SyntheticDigits};
 use constnet::optim::Adam;
 use constnet::persist;
+use constnet::quant::{self, Method, QNet};
 use constnet::text::{Elapsed, count};
 use constnet::train::{Progress, Trainer, evaluate, fit_normalization};
 use constnet::{Network, Tensor};
@@ -346,6 +354,97 @@ fn outputs<N: Network<Input = Image, Output = [f32; 10]>>(
     Ok(())
 }
 
+/// Training images `Digits` is calibrated on for int8.
+const CALIBRATION_IMAGES: usize = 1000;
+
+/// Writes the int8 demos' assets: `Digits` quantized with calibration on the
+/// first [`CALIBRATION_IMAGES`] MNIST training images (`digits.q8`), and
+/// DS-CNN quantized with calibration on its 8 inputs (`ds_cnn.q8`), with
+/// those inputs quantized (`ds_cnn.int8.inputs.i8`) and the dequantized
+/// int8 logits the host computes for them (`ds_cnn.int8.expected.f32`),
+/// which the firmware compares with its own bit for bit.
+fn int8() -> Result<()> {
+    let mut digits = Digits::<f32>::zeroed();
+    persist::load_bytes(&mut digits, assets().join("digits.cnet"))?;
+    let mnist = mnist()?;
+    let calibration = &mnist.train.inputs()[..CALIBRATION_IMAGES];
+    let q = quant::quantize(&digits, calibration, Method::MinMax)?;
+    let accuracy = |correct: usize| 100.0 * correct as f64 / mnist.test.len() as f64;
+    let (mut f, mut i) = (0, 0);
+    for (x, &label) in mnist.test.inputs().iter().zip(mnist.test.targets()) {
+        f += usize::from(digits.predict_class(x) == label);
+        i += usize::from(q.predict_class(x) == label);
+    }
+    println!(
+        "digits: test accuracy f32 {:.2}%, int8 {:.2}%; {} bytes of int8 parameters ({} of f32)",
+        accuracy(f),
+        accuracy(i),
+        QNet::<Digits>::FLASH_BYTES,
+        4 * Digits::<f32>::STORE_LEN
+    );
+    write_asset("digits.q8", &persist::int8::to_bytes(&q))?;
+
+    let mut ds_cnn = DsCnn::<f32>::zeroed();
+    persist::load_bytes(&mut ds_cnn, assets().join("ds_cnn.cnet"))?;
+    let inputs = f32s(&std::fs::read(assets().join("ds_cnn.inputs.f32"))?);
+    let inputs = <DsCnn as Network>::Input::batch_of(&inputs);
+    let q = quant::quantize(&ds_cnn, inputs, Method::MinMax)?;
+    let int8_inputs: Vec<u8> = inputs
+        .iter()
+        .flat_map(|x| q.quantize_input(x).map(|v| v as u8))
+        .collect();
+    let logits: Vec<f32> = inputs
+        .iter()
+        .flat_map(|x| q.logits(x).as_flat().to_vec())
+        .collect();
+    write_asset("ds_cnn.q8", &persist::int8::to_bytes(&q))?;
+    write_asset("ds_cnn.int8.inputs.i8", &int8_inputs)?;
+    write_asset("ds_cnn.int8.expected.f32", &le_bytes(&logits))
+}
+
+/// Prints the lines the int8 `Digits` firmware prints: the dequantized int8
+/// logits of every test image.
+fn int8_outputs() -> Result<()> {
+    let q: QNet<Digits> = persist::int8::load(assets().join("digits.q8"))?;
+    let (images, labels) = test_assets()?;
+    let mut correct = 0;
+    let mut out = Vec::new();
+    for (k, (x, &label)) in images.iter().zip(&labels).enumerate() {
+        let y = q.logits(x);
+        correct += usize::from(report::argmax(&y) == usize::from(label));
+        out.extend_from_slice(report::prediction(k, label, &y).finish());
+    }
+    out.extend_from_slice(report::accuracy(correct, images.len()).finish());
+    print!("{}", String::from_utf8(out)?);
+    Ok(())
+}
+
+/// Prints the lines the int8 DS-CNN firmware prints.
+fn ds_cnn_int8_outputs() -> Result<()> {
+    let q: QNet<DsCnn> = persist::int8::load(assets().join("ds_cnn.q8"))?;
+    let inputs = std::fs::read(assets().join("ds_cnn.int8.inputs.i8"))?;
+    let expected = f32s(&std::fs::read(assets().join("ds_cnn.int8.expected.f32"))?);
+    let (n, k) = (DsCnn::<f32>::INPUT_LEN, DsCnn::<f32>::OUTPUT_LEN);
+    if inputs.len() != MLPERF_SAMPLES * n || expected.len() != MLPERF_SAMPLES * k {
+        return Err("the int8 DS-CNN assets have the wrong length: run `int8`".into());
+    }
+    let mut out = Vec::new();
+    let mut same = 0;
+    for (k, (x, expected)) in inputs
+        .chunks_exact(n)
+        .zip(expected.chunks_exact(k))
+        .enumerate()
+    {
+        let x8: [i8; DsCnn::<f32>::INPUT_LEN] = core::array::from_fn(|i| x[i] as i8);
+        let y = q.dequantize(&q.predict_int8(&x8));
+        same += usize::from(report::same_bits(&y, expected));
+        out.extend_from_slice(report::sample(k, &y).finish());
+    }
+    out.extend_from_slice(report::identical(same, MLPERF_SAMPLES).finish());
+    print!("{}", String::from_utf8(out)?);
+    Ok(())
+}
+
 /// A few steps on synthetic digits: the example's code runs, the loss is finite.
 fn smoke() -> Result<()> {
     let data: InMemory<Image, usize> = SyntheticDigits::new(256, 1).generate();
@@ -394,6 +493,8 @@ enum Command {
     Simple,
     /// Write DS-CNN's and ResNet-8's assets from the PyTorch fixtures.
     Mlperf,
+    /// Write the int8 demos' assets (after `mlperf`; needs MNIST).
+    Int8,
     /// Print the host's lines for a firmware demo.
     Outputs {
         /// The demo.
@@ -413,6 +514,10 @@ enum Demo {
     DsCnn,
     /// ResNet-8 on its 8 inputs.
     Resnet8,
+    /// The int8 `Digits` on the 100 committed test images.
+    DigitsInt8,
+    /// The int8 DS-CNN on its 8 inputs.
+    DsCnnInt8,
 }
 
 fn run(command: Command) -> Result<()> {
@@ -425,10 +530,13 @@ fn run(command: Command) -> Result<()> {
             mlperf("ds_cnn", DsCnn::<f32>::zeroed(), DsCnn::logits)?;
             mlperf("resnet8", ResNet8::<f32>::zeroed(), ResNet8::logits)
         }
+        Command::Int8 => int8(),
         Command::Outputs { demo } => match demo {
             Demo::DsCnn => mlperf_outputs("ds_cnn", DsCnn::<f32>::zeroed(), DsCnn::logits),
             Demo::Resnet8 => mlperf_outputs("resnet8", ResNet8::<f32>::zeroed(), ResNet8::logits),
             Demo::Digits => outputs(Digits::<f32>::zeroed(), "digits.cnet", Digits::logits),
+            Demo::DigitsInt8 => int8_outputs(),
+            Demo::DsCnnInt8 => ds_cnn_int8_outputs(),
             Demo::Simple => outputs(
                 SimpleConvNet::<f32>::zeroed(),
                 "simple_conv_net.cnet",

@@ -1,6 +1,7 @@
 //! The body of the inference demos: run one network over the test inputs in
 //! flash, print a line per input, then the measurements.
 
+use constnet::quant::{QNet, Quantizable};
 use constnet::{LayerInfo, Network, Role, TensorInfo};
 
 use crate::probe::{self, Out, Timer};
@@ -24,6 +25,25 @@ impl Sizes {
             arena_bytes: N::ARENA_LEN * elem,
             param_bytes: N::STORE_LEN * elem,
             macs: macs(N::TENSORS, N::LAYERS),
+        }
+    }
+}
+
+impl Sizes {
+    /// The sizes of the int8 form of `N`: its arena, its int8 weights and
+    /// 32-bit words, and the MACs of its program.
+    pub const fn int8<N: Quantizable>() -> Self {
+        let steps = N::PROGRAM.steps;
+        let mut macs = 0;
+        let mut s = 0;
+        while s < steps.len() {
+            macs += steps[s].macs();
+            s += 1;
+        }
+        Sizes {
+            arena_bytes: QNet::<N>::ARENA_BYTES,
+            param_bytes: QNet::<N>::FLASH_BYTES,
+            macs,
         }
     }
 }

@@ -152,7 +152,9 @@ impl<S: OutputStage> Conv<'_, S> {
 
     /// `Σ w · x` of `NF` filters at `T` columns whose windows start at input
     /// column `x0` (every tap inside the input).
-    #[inline(always)]
+    // Its own function: inlined into the interpreter's loop, its
+    // accumulators would live on the stack (measured on the Cortex-M4).
+    #[inline(never)]
     fn tile<const NF: usize, const T: usize>(
         &self,
         frame: &Frame<NF>,
@@ -265,7 +267,16 @@ fn filters<const NF: usize, S: OutputStage>(
     pool: Option<(usize, usize)>,
     y: &mut [i8],
 ) {
-    let (oh, ow) = conv.g.out;
+    let g = conv.g;
+    let (oh, ow) = g.out;
+    if pool.is_none()
+        && g.groups == 1
+        && g.kernel == (1, 1)
+        && g.stride == (1, 1)
+        && g.pad == (0, 0)
+    {
+        return pointwise::<NF, S>(conv, y);
+    }
     match pool {
         None => {
             for (fs, planes) in y
@@ -321,6 +332,65 @@ fn filters<const NF: usize, S: OutputStage>(
             }
         }
     }
+}
+
+/// A dense 1×1 convolution as the product of the `[F, C]` weights and the
+/// `[C, H·W]` input: tiles of `NF` filters × 4 positions step through the
+/// channels, sharing every load.
+fn pointwise<const NF: usize, S: OutputStage>(conv: &Conv<S>, y: &mut [i8]) {
+    let g = conv.g;
+    let positions = g.h * g.w;
+    let x = &conv.x[..g.c * positions];
+    for (fs, planes) in y
+        .chunks_exact_mut(NF * positions)
+        .take(g.f / NF)
+        .enumerate()
+    {
+        let f0 = fs * NF;
+        let mut planes: [&mut [i8]; NF] = split(planes);
+        let filters: [&[i8]; NF] = core::array::from_fn(|k| conv.filter(f0 + k));
+        let sums: [i32; NF] =
+            core::array::from_fn(|k| filters[k].iter().fold(0i32, |s, &w| s + i32::from(w)));
+        let mut rows = planes.each_mut().map(|p| &mut p[..]);
+        let mut p = 0;
+        while p + 2 <= positions {
+            let acc = products::<NF, 2>(x, positions, &filters, p);
+            conv.store(f0, &acc, &sums, p, &mut rows);
+            p += 2;
+        }
+        while p < positions {
+            let acc = products::<NF, 1>(x, positions, &filters, p);
+            conv.store(f0, &acc, &sums, p, &mut rows);
+            p += 1;
+        }
+    }
+}
+
+/// `Σ_c w[k][c] · x[c][p + j]` for `NF` filters and `T` positions; not
+/// inlined, so its accumulators stay in registers.
+#[inline(never)]
+fn products<const NF: usize, const T: usize>(
+    x: &[i8],
+    positions: usize,
+    filters: &[&[i8]; NF],
+    p: usize,
+) -> [[i32; T]; NF] {
+    let mut acc = [[0i32; T]; NF];
+    let n = filters[0].len();
+    let ws: [&[i8]; NF] = core::array::from_fn(|k| &filters[k][..n]);
+    let columns = x.get(p..).unwrap_or_default().chunks(positions).take(n);
+    for (c, xc) in columns.enumerate() {
+        let Some(xs) = xc.first_chunk::<T>() else {
+            break;
+        };
+        for (acc, w) in acc.iter_mut().zip(&ws) {
+            let wv = i32::from(w[c]);
+            for (a, &xv) in acc.iter_mut().zip(xs) {
+                *a = a.wrapping_add(wv * i32::from(xv));
+            }
+        }
+    }
+    acc
 }
 
 /// `NF` equal consecutive parts of `planes`.

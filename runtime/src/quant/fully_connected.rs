@@ -42,8 +42,9 @@ pub fn forward(
     }
 }
 
-/// `Σ w·(x + offset)` of each row, wrapping as TFLite's compiled kernels do.
-#[inline(always)]
+/// `Σ w·(x + offset)` of each row, wrapping as TFLite's compiled kernels
+/// do; not inlined, so its accumulators stay in registers.
+#[inline(never)]
 fn dots<const R: usize>(rows: &[&[i8]; R], x: &[i8], offset: i32) -> [i32; R] {
     let mut acc = [0i32; R];
     for (i, &xv) in x.iter().enumerate() {

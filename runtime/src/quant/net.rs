@@ -148,20 +148,32 @@ impl<N: Quantizable> QNet<N> {
         q
     }
 
+    /// An int8 output, dequantized: `scale · (q − zero_point)`.
+    pub fn dequantize(&self, q: &N::Int8Output) -> N::Output {
+        let (scale, zp) = self.output_quant();
+        let mut y = <N::Output as Tensor>::zeroed();
+        for (y, &q) in y.as_flat_mut().iter_mut().zip(q.as_ref()) {
+            *y = scale * f32::from(i16::from(q) - i16::from(zp));
+        }
+        y
+    }
+
     /// The network's output for an int8 output: dequantized, then the final
     /// softmax if the network ends with one.
     pub fn dequantize_output(&self, q: &N::Int8Output) -> N::Output {
-        let (scale, zp) = self.output_quant();
-        let mut logits = <N::Output as Tensor>::zeroed();
-        for (y, &q) in logits.as_flat_mut().iter_mut().zip(q.as_ref()) {
-            *y = scale * f32::from(i16::from(q) - i16::from(zp));
-        }
+        let logits = self.dequantize(q);
         if !N::PROGRAM.softmax {
             return logits;
         }
         let mut y = <N::Output as Tensor>::zeroed();
         crate::loss::softmax_row(logits.as_flat(), y.as_flat_mut());
         y
+    }
+
+    /// The dequantized int8 output for an `f32` input, without the final
+    /// softmax: the logits.
+    pub fn logits(&self, x: &N::Input) -> N::Output {
+        self.dequantize(&self.predict_int8(&self.quantize_input(x)))
     }
 
     /// The int8 output for an int8 input (already preprocessed and

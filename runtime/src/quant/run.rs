@@ -3,7 +3,7 @@
 
 use super::add::AddParams;
 use super::program::{
-    ADD_WORDS, Act, CHANNEL_WORDS, DOOR_WORDS, DoorOp, Op, Program, VALUE_WORDS, Value, Weighted,
+    ADD_WORDS, Act, CHANNEL_WORDS, DOOR_WORDS, Op, Program, VALUE_WORDS, Value, Weighted,
 };
 use super::requantize::{Channels, ScalesF64};
 use super::{conv2d, fully_connected, pool};
@@ -56,16 +56,17 @@ pub(crate) fn quantize(x: f32, scale: f32, zp: i8) -> i8 {
 
 /// The door's map `x · a + b` per input channel, folded from the leading
 /// preprocessing layers (read from the `f32` parameters).
-pub(crate) fn fold_door(door: &[DoorOp], params: &[f32], c: usize) -> (f32, f32) {
+#[cfg(feature = "std")]
+pub(crate) fn fold_door(door: &[super::program::DoorOp], params: &[f32], c: usize) -> (f32, f32) {
     let (mut a, mut b) = (1.0f64, 0.0f64);
     for op in door {
         let (scale, offset) = match *op {
-            DoorOp::Normalize { mean, std, len } => {
+            super::program::DoorOp::Normalize { mean, std, len } => {
                 let k = if len == 1 { 0 } else { c };
                 let (m, s) = (f64::from(params[mean + k]), f64::from(params[std + k]));
                 (1.0 / s, -m / s)
             }
-            DoorOp::Rescale { scale, offset } => (scale, offset),
+            super::program::DoorOp::Rescale { scale, offset } => (scale, offset),
         };
         (a, b) = (a * scale, b * scale + offset);
     }
