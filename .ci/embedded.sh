@@ -11,7 +11,8 @@
 #    Cortex-M4F) and diffs their outputs against the host's: bit-identical
 #    or fail. DS-CNN and ResNet-8 (MLPerf Tiny, weights from the PyTorch
 #    fixtures) also compare their logits with the host's themselves and
-#    exit non-zero on any difference.
+#    exit non-zero on any difference. The same for the int8 demos
+#    (`infer_int8`, `ds_cnn_int8`: issue 11).
 #    The same for `infer` built for a soft-float Cortex-M3 (mps2-an385).
 # 5. Runs the on-device XOR training: loss down >= 10x and 4/4, or fail.
 # 6. Prints the footprint table and fails if a bound is violated or an
@@ -61,6 +62,9 @@ tool=target/release/examples/embedded_assets
 "$tool" mlperf
 "$tool" outputs ds-cnn >"$host_out/ds_cnn.txt"
 "$tool" outputs resnet8 >"$host_out/resnet8.txt"
+"$tool" int8
+"$tool" outputs digits-int8 >"$host_out/infer_int8.txt"
+"$tool" outputs ds-cnn-int8 >"$host_out/ds_cnn_int8.txt"
 
 step "firmware build"
 (cd embedded && cargo build --quiet --release --bins && cargo build --quiet --profile release-s --bin infer && cargo build --quiet --profile release-z --bin infer)
@@ -70,7 +74,7 @@ qemu() {
     timeout 300 qemu-system-arm -machine mps2-an386 -nographic \
         -semihosting-config enable=on,target=native -kernel "embedded/target/thumbv7em-none-eabihf/release/$1"
 }
-for bin in infer simple_conv_net ds_cnn resnet8; do
+for bin in infer infer_int8 simple_conv_net ds_cnn ds_cnn_int8 resnet8; do
     # The MLPerf Tiny demos exit non-zero when their own bit comparison fails.
     qemu "$bin" >"$host_out/$bin.qemu.txt" ||
         { echo "FAIL: $bin exited with status $? in QEMU (embedded/target/host/$bin.qemu.txt)" >&2; exit 1; }

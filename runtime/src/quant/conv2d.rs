@@ -45,7 +45,7 @@ impl ConvGeometry {
 
 /// The widest output row a folded max pool is computed in (a stack
 /// buffer per filter); wider ones take the per-output path.
-const MAX_POOLED_ROW: usize = 256;
+const MAX_POOLED_ROW: usize = 64;
 
 /// One sample's convolution with its weights, bias and input zero point.
 struct Conv<'a, S> {
@@ -102,7 +102,7 @@ impl<S: OutputStage> Conv<'_, S> {
     /// Output row `oy` of the `NF` filters from `f0` (one group's) into
     /// `rows`. Columns whose window lies inside the input rows go through
     /// register tiles of `NF` filters × 4 columns, which share every load;
-    /// the others through [`Conv::at`].
+    /// the others (and the last columns short of a tile) through [`Conv::at`].
     ///
     /// A tile sums `w · x` and adds `offset · Σ w` over the taps it used
     /// once: the same int32, modulo 2^32, as TFLite's `Σ w · (x + offset)`.
@@ -143,10 +143,10 @@ impl<S: OutputStage> Conv<'_, S> {
             self.store(f0, &acc, &sums, ox, rows);
             ox += 4;
         }
-        while ox < hi {
-            let acc = self.tile::<NF, 1>(&frame, ox * sw - g.pad.1);
-            self.store(f0, &acc, &sums, ox, rows);
-            ox += 1;
+        for ox in ox..hi {
+            for (k, row) in rows.iter_mut().enumerate() {
+                row[ox] = self.at(f0 + k, oy, ox);
+            }
         }
     }
 
@@ -237,6 +237,7 @@ struct Frame<'a, const NF: usize> {
 /// # Panics
 /// If a slice is shorter than its shape (a program `network!` did not
 /// write).
+#[inline(never)]
 pub fn forward(
     g: &ConvGeometry,
     pool: Option<(usize, usize)>,
@@ -254,11 +255,7 @@ pub fn forward(
         out,
         x,
     };
-    if (g.f / g.groups) % 2 == 0 {
-        filters::<2, _>(&conv, pool, y);
-    } else {
-        filters::<1, _>(&conv, pool, y);
-    }
+    filters::<1, _>(&conv, pool, y);
 }
 
 /// Every output row, `NF` filters at a time.
@@ -353,15 +350,15 @@ fn pointwise<const NF: usize, S: OutputStage>(conv: &Conv<S>, y: &mut [i8]) {
             core::array::from_fn(|k| filters[k].iter().fold(0i32, |s, &w| s + i32::from(w)));
         let mut rows = planes.each_mut().map(|p| &mut p[..]);
         let mut p = 0;
-        while p + 2 <= positions {
-            let acc = products::<NF, 2>(x, positions, &filters, p);
+        while p + 4 <= positions {
+            let acc = products::<NF, 4>(x, positions, &filters, p);
             conv.store(f0, &acc, &sums, p, &mut rows);
-            p += 2;
+            p += 4;
         }
-        while p < positions {
-            let acc = products::<NF, 1>(x, positions, &filters, p);
-            conv.store(f0, &acc, &sums, p, &mut rows);
-            p += 1;
+        for p in p..positions {
+            for (k, row) in rows.iter_mut().enumerate() {
+                row[p] = conv.at(f0 + k, p / g.w, p % g.w);
+            }
         }
     }
 }

@@ -16,6 +16,7 @@ use super::requantize::OutputStage;
 ///
 /// # Shapes
 /// - `w`: `[OUT, IN]`, `b`: `[OUT]`, `x`: `[IN]`, `y`: `[OUT]`
+#[inline(never)]
 pub fn forward(
     (w, b): (&[i8], &[i32]),
     input_zero_point: i8,

@@ -52,6 +52,7 @@ fn pool(
 ///
 /// # Shapes
 /// - `x`: `[C, H, W]`, `y`: `[C, OH, OW]`
+#[inline(never)]
 pub fn max_forward(g: &PoolGeometry, x: &[i8], y: &mut [i8], (min, max): (i8, i8)) {
     pool(g, x, y, |xc, rows, cols| {
         let cells = rows.flat_map(|r| &xc[r * g.w..][cols.clone()]);
@@ -66,6 +67,7 @@ pub fn max_forward(g: &PoolGeometry, x: &[i8], y: &mut [i8], (min, max): (i8, i8
 ///
 /// # Shapes
 /// - `x`: `[C, H, W]`, `y`: `[C, OH, OW]`
+#[inline(never)]
 pub fn avg_forward(g: &PoolGeometry, x: &[i8], y: &mut [i8], (min, max): (i8, i8)) {
     pool(g, x, y, |xc, rows, cols| {
         let count = (rows.len() * cols.len()) as i32;

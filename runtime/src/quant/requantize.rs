@@ -139,8 +139,10 @@ impl OutputStage for ScalesF64<'_> {
     }
 }
 
-/// The `f64` output stage of one accumulator.
-#[inline(always)]
+/// The `f64` output stage of one accumulator (not inlined: it is called
+/// once per output, and its soft-float calls would repeat in every caller
+/// on a microcontroller).
+#[inline(never)]
 fn f64_stage(acc: i32, scale: f64, zero_point: i32, (min, max): (i8, i8)) -> i8 {
     // `as` saturates where TFLite's conversion would be undefined.
     let scaled = libm::round(f64::from(acc) * scale) as i32;
@@ -148,8 +150,9 @@ fn f64_stage(acc: i32, scale: f64, zero_point: i32, (min, max): (i8, i8)) -> i8 
     shifted.clamp(i32::from(min), i32::from(max)) as i8
 }
 
-/// The Q31 output stage of one accumulator.
-#[inline(always)]
+/// The Q31 output stage of one accumulator (not inlined: it is called once
+/// per output, and a copy per caller costs a microcontroller's flash).
+#[inline(never)]
 fn q31(acc: i32, (multiplier, shift): (i32, i32), zero_point: i32, (min, max): (i8, i8)) -> i8 {
     let scaled = multiply_by_quantized_multiplier(acc, multiplier, shift);
     // Wraps where TFLite's int32 addition would overflow (undefined in
