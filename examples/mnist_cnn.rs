@@ -18,10 +18,11 @@ use std::time::Instant;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
-use constnet::data::Dataset;
 use constnet::data::transform::random_shift_batch;
-use constnet::network;
+use constnet::data::{Dataset, InMemory};
+use constnet::quant::{self, Method, QNet};
 use constnet::text::{Elapsed, count};
+use constnet::{Network, network};
 
 mod shared;
 
@@ -127,10 +128,40 @@ fn run(cli: Cli) -> Result<(), String> {
         100.0 * acc,
         Elapsed(start.elapsed())
     );
+    report_int8(&net, &train, &test)?;
     if let Some(path) = cli.save {
         constnet::persist::save_bytes(&net, &path).map_err(|e| e.to_string())?;
         println!("parameters written to {}", path.display());
     }
+    Ok(())
+}
+
+/// Quantizes the trained network to int8 (calibrated on up to 1,000
+/// training images) and prints its test accuracy beside the `f32` one.
+fn report_int8(
+    net: &SimpleConvNet,
+    train: &InMemory<Image, usize>,
+    test: &InMemory<Image, usize>,
+) -> Result<(), String> {
+    let start = Instant::now();
+    let calibration = &train.inputs()[..train.len().min(1000)];
+    let q = quant::quantize(net, calibration, Method::MinMax).map_err(|e| e.to_string())?;
+    let accuracy = |predict: &dyn Fn(&Image) -> usize| {
+        let hits = (0..test.len())
+            .filter(|&i| predict(&test.inputs()[i]) == test.targets()[i])
+            .count();
+        100.0 * hits as f64 / test.len().max(1) as f64
+    };
+    let (f32_acc, int8_acc) = (
+        accuracy(&|x| net.predict_class(x)),
+        accuracy(&|x| q.predict_class(x)),
+    );
+    println!(
+        "int8: test accuracy {int8_acc:.2}% (f32 {f32_acc:.2}%), {} bytes of parameters instead of {}, in {}",
+        QNet::<SimpleConvNet>::FLASH_BYTES,
+        4 * SimpleConvNet::<f32>::STORE_LEN,
+        Elapsed(start.elapsed())
+    );
     Ok(())
 }
 

@@ -21,6 +21,9 @@
 //! residual blocks with and without a shortcut; and MLPerf Tiny's ResNet-8
 //! and DS-CNN whole.
 //!
+//! And `int8`: batch-1 latency of SimpleConvNet and DS-CNN in int8 against
+//! their `f32` form, in the same run.
+//!
 //! Run with `cargo bench --bench network` (about three minutes), or one
 //! group with e.g. `cargo bench --bench network -- train_cnn`.
 
@@ -37,6 +40,7 @@ mod common;
 use common::{data, labels};
 use constnet::network::view;
 use constnet::optim::{Adam, Optimizer, Sgd};
+use constnet::quant::{self, Method};
 use constnet::scalar::all_finite;
 use constnet::train::Stepper;
 use constnet::{Network, Tensor, Trainable, network};
@@ -143,6 +147,43 @@ fn predict(c: &mut Criterion) {
     let row = data(784, 3);
     let row = view::vector::<f32, 784>(&row);
     group.bench_function("mlp", |b| b.iter(|| black_box(mlp.predict(black_box(row)))));
+    group.finish();
+}
+
+/// Batch-1 latency of the int8 form against the `f32` network, same run:
+/// SimpleConvNet and DS-CNN, each quantized with calibration on 32 of the
+/// peers' inputs; `int8` takes an `f32` input (quantized at the door,
+/// dequantized at the end), `int8_only` the quantized input.
+fn int8(c: &mut Criterion) {
+    let mut group = group(c, "int8_b1");
+    let cnn = SimpleConvNet::<f32>::seeded(0);
+    let flat = data(32 * 28 * 28, 3);
+    let images = view::images::<f32, 1, 28, 28>(&flat);
+    let q = quant::quantize(&cnn, images, Method::MinMax).expect("a finite network");
+    let qx = q.quantize_input(&images[0]);
+    group.bench_function("cnn/f32", |b| {
+        b.iter(|| black_box(cnn.predict(black_box(&images[0]))))
+    });
+    group.bench_function("cnn/int8", |b| {
+        b.iter(|| black_box(q.predict(black_box(&images[0]))))
+    });
+    group.bench_function("cnn/int8_only", |b| {
+        b.iter(|| black_box(q.predict_int8(black_box(&qx))))
+    });
+    let ds = models::DsCnn::<f32>::seeded(0);
+    let flat = data(32 * 49 * 10, 4);
+    let inputs = view::images::<f32, 1, 49, 10>(&flat);
+    let q = quant::quantize(&ds, inputs, Method::MinMax).expect("a finite network");
+    let qx = q.quantize_input(&inputs[0]);
+    group.bench_function("ds_cnn/f32", |b| {
+        b.iter(|| black_box(ds.predict(black_box(&inputs[0]))))
+    });
+    group.bench_function("ds_cnn/int8", |b| {
+        b.iter(|| black_box(q.predict(black_box(&inputs[0]))))
+    });
+    group.bench_function("ds_cnn/int8_only", |b| {
+        b.iter(|| black_box(q.predict_int8(black_box(&qx))))
+    });
     group.finish();
 }
 
@@ -262,5 +303,13 @@ fn layer_kinds(c: &mut Criterion) {
     kind(c, "ds_cnn", models::DsCnn::<f32>::seeded(0));
 }
 
-criterion_group!(benches, train_cnn, train_mlp, predict, guard, layer_kinds);
+criterion_group!(
+    benches,
+    train_cnn,
+    train_mlp,
+    predict,
+    int8,
+    guard,
+    layer_kinds
+);
 criterion_main!(benches);

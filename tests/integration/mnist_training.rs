@@ -92,3 +92,39 @@ fn digits_cnn_keeps_its_mnist_accuracy_in_int8() {
         "f32 {f32_acc}, int8 {int8_acc}"
     );
 }
+
+#[test]
+#[ignore = "needs MNIST: set MNIST_DIR and run with --ignored (CI does)"]
+fn simple_conv_net_keeps_its_mnist_accuracy_in_int8() {
+    use constnet::optim::Adam;
+    use constnet::quant::{self, Method};
+    use constnet::train::{Progress, Trainer};
+    type Image = [[[f32; 28]; 28]; 1];
+    network! {
+        struct SimpleConvNet: [1, 28, 28] => conv(30, 5) -> relu -> pool(2)
+            -> affine(100) -> relu -> affine(10) -> softmax
+    }
+    let dir = std::env::var_os("MNIST_DIR").expect("MNIST_DIR names the MNIST directory");
+    let mnist = Mnist::<Image>::load(&dir).expect("MNIST_DIR holds MNIST");
+    let mut net = SimpleConvNet::<f32>::seeded(1);
+    Trainer::new()
+        .epochs(1)
+        .batch_size(100)
+        .seed(1)
+        .progress(Progress::Quiet)
+        .fit(&mut net, &mnist.train, None, &mut Adam::new(1e-3))
+        .unwrap();
+    let f32_acc = evaluate(&net, &mnist.test, 1000).unwrap().accuracy.unwrap();
+    let q = quant::quantize(&net, &mnist.train.inputs()[..1000], Method::MinMax).unwrap();
+    let int8_acc = int8_accuracy(&q, &mnist.test);
+    println!(
+        "SimpleConvNet after one epoch, MNIST's 10,000 test images: f32 {:.2}%, int8 {:.2}%",
+        100.0 * f32_acc,
+        100.0 * int8_acc
+    );
+    assert!(f32_acc > 0.97, "f32 {f32_acc}");
+    assert!(
+        (f32_acc - int8_acc).abs() <= 0.005,
+        "f32 {f32_acc}, int8 {int8_acc}"
+    );
+}

@@ -43,6 +43,12 @@ impl ConvGeometry {
     }
 }
 
+/// Columns (positions) per register tile on this target: 16 where the
+/// compiler turns a tile's column loop into vector instructions (x86-64),
+/// 4 where accumulators must fit in general registers (a Cortex-M has 13).
+/// Integer sums are exact, so every width gives the same integers.
+const WIDE: usize = if cfg!(target_arch = "x86_64") { 16 } else { 4 };
+
 /// The widest output row a folded max pool is computed in (a stack
 /// buffer per filter); wider ones take the per-output path.
 const MAX_POOLED_ROW: usize = 64;
@@ -101,7 +107,8 @@ impl<S: OutputStage> Conv<'_, S> {
 
     /// Output row `oy` of the `NF` filters from `f0` (one group's) into
     /// `rows`. Columns whose window lies inside the input rows go through
-    /// register tiles of `NF` filters × 4 columns, which share every load;
+    /// register tiles of `NF` filters × [`WIDE`] (then 4) columns, which
+    /// share every load;
     /// the others (and the last columns short of a tile) through [`Conv::at`].
     ///
     /// A tile sums `w · x` and adds `offset · Σ w` over the taps it used
@@ -138,6 +145,11 @@ impl<S: OutputStage> Conv<'_, S> {
             filters,
         };
         let mut ox = lo;
+        while ox + WIDE <= hi {
+            let acc = self.tile::<NF, WIDE>(&frame, ox * sw - g.pad.1);
+            self.store(f0, &acc, &sums, ox, rows);
+            ox += WIDE;
+        }
         while ox + 4 <= hi {
             let acc = self.tile::<NF, 4>(&frame, ox * sw - g.pad.1);
             self.store(f0, &acc, &sums, ox, rows);
@@ -350,6 +362,11 @@ fn pointwise<const NF: usize, S: OutputStage>(conv: &Conv<S>, y: &mut [i8]) {
             core::array::from_fn(|k| filters[k].iter().fold(0i32, |s, &w| s + i32::from(w)));
         let mut rows = planes.each_mut().map(|p| &mut p[..]);
         let mut p = 0;
+        while p + WIDE <= positions {
+            let acc = products::<NF, WIDE>(x, positions, &filters, p);
+            conv.store(f0, &acc, &sums, p, &mut rows);
+            p += WIDE;
+        }
         while p + 4 <= positions {
             let acc = products::<NF, 4>(x, positions, &filters, p);
             conv.store(f0, &acc, &sums, p, &mut rows);

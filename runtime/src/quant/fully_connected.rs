@@ -27,14 +27,13 @@ pub fn forward(
     let offset = -i32::from(input_zero_point);
     let n = x.len();
     let mut o = 0;
-    // Four outputs at a time share each input's load.
-    while o + 4 <= y.len() {
-        let rows: [&[i8]; 4] = core::array::from_fn(|k| &w[(o + k) * n..][..n]);
+    while o + ROWS <= y.len() {
+        let rows: [&[i8]; ROWS] = core::array::from_fn(|k| &w[(o + k) * n..][..n]);
         let acc = dots(&rows, x, offset);
         for (k, &acc) in acc.iter().enumerate() {
             y[o + k] = out.output(o + k, acc.wrapping_add(b[o + k]));
         }
-        o += 4;
+        o += ROWS;
     }
     while o < y.len() {
         let [acc] = dots(&[&w[o * n..][..n]], x, offset);
@@ -42,6 +41,12 @@ pub fn forward(
         o += 1;
     }
 }
+
+/// Outputs per pass over the input: 4 where each input load is worth
+/// sharing (a Cortex-M), 1 where the compiler turns one row's sum into
+/// vector instructions (x86-64). Integer sums are exact: the same integers
+/// either way.
+const ROWS: usize = if cfg!(target_arch = "x86_64") { 1 } else { 4 };
 
 /// `Σ w·(x + offset)` of each row, wrapping as TFLite's compiled kernels
 /// do; not inlined, so its accumulators stay in registers.
