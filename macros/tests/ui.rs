@@ -24,4 +24,5 @@ fn ui() {
     build.pass("tests/ui-build/loss-mse-silences-the-note.rs");
     build.compile_fail("tests/ui-build/*-too-small.rs");
     build.compile_fail("tests/ui-build/static-other-architecture.rs");
+    build.compile_fail("tests/ui-build/static-int8-other-architecture.rs");
 }

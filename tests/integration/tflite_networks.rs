@@ -38,6 +38,14 @@ fn quant(v: &Value) -> (f32, i8) {
     (v["scale"].as_f64().expect("a scale") as f32, zp as i8)
 }
 
+/// One layer's parameters as the fixture holds them.
+struct Tensors {
+    weights: Vec<i8>,
+    scales: Vec<f32>,
+    bias: Vec<i32>,
+    output: (f32, i8),
+}
+
 /// Imports the fixture's parameters, runs its 100 inputs and compares
 /// every int8 output with TFLite's; returns how many were compared.
 fn check<N: Quantizable>(fixture: &str, ops: &[&str]) -> usize {
@@ -50,27 +58,24 @@ fn check<N: Quantizable>(fixture: &str, ops: &[&str]) -> usize {
         .map(|o| o.as_str().unwrap())
         .collect();
     assert_eq!(found, ops, "the operators TFLite's converter produced");
-    let tensors: Vec<(Vec<i8>, Vec<f32>, Vec<i32>, (f32, i8))> = f["layers"]
+    let tensors: Vec<Tensors> = f["layers"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| {
-            let w = numbers(&l["weights"]);
-            (
-                w,
-                scales(&l["scales"]),
-                numbers(&l["bias"]),
-                quant(&l["output"]),
-            )
+        .map(|l| Tensors {
+            weights: numbers(&l["weights"]),
+            scales: scales(&l["scales"]),
+            bias: numbers(&l["bias"]),
+            output: quant(&l["output"]),
         })
         .collect();
     let layers: Vec<Layer> = tensors
         .iter()
-        .map(|(weights, weight_scales, bias, output)| Layer {
-            weights,
-            weight_scales,
-            bias,
-            output: *output,
+        .map(|t| Layer {
+            weights: &t.weights,
+            weight_scales: &t.scales,
+            bias: &t.bias,
+            output: t.output,
         })
         .collect();
     let q: QNet<N> = import::from_params(quant(&f["input"]), &layers).unwrap();

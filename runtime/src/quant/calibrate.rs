@@ -132,7 +132,7 @@ pub fn quantize<N: Quantizable>(
 pub fn scale_zero_point(lo: f32, hi: f32) -> (f32, i8) {
     let (lo, hi) = (lo.min(0.0), hi.max(0.0));
     let span = hi - lo;
-    if !(span > 0.0) || !span.is_finite() {
+    if span <= 0.0 || !span.is_finite() {
         return (1.0, 0);
     }
     let scale = span / 255.0;
