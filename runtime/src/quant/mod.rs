@@ -1,5 +1,12 @@
 //! int8 inference with the same integers as TensorFlow Lite.
 //!
+//! A network `network!` declared has an int8 form, [`QNet<Net>`](QNet),
+//! when all its layers have int8 kernels: the macro lays out its int8
+//! [`program`] and implements [`Quantizable`]; [`quantize`] calibrates and
+//! quantizes a trained network, [`import`] takes parameters TFLite chose,
+//! `persist::int8` reads and writes them (at compile time for statics).
+//! One interpreter (`run.rs`) runs every program with the kernels below.
+//!
 //! Each kernel computes what TFLite's *reference* kernel for the operator
 //! computes (`tensorflow/lite/kernels/internal/reference/integer_ops/`),
 //! so a model quantized by TFLite's converter gives bit-identical int8
@@ -40,7 +47,7 @@
 //! Where TFLite's int32 arithmetic could overflow (undefined in C++, never
 //! reached with calibrated scales), these kernels wrap, as TFLite's
 //! compiled code does. Dilation, broadcasting adds and other activations
-//! than ReLU are not here yet.
+//! than ReLU and ReLU6 are not here yet.
 
 pub mod add;
 #[cfg(feature = "std")]
