@@ -146,12 +146,12 @@ impl<S: OutputStage> Conv<'_, S> {
         };
         let mut ox = lo;
         while ox + WIDE <= hi {
-            let acc = self.tile::<NF, WIDE>(&frame, ox * sw - g.pad.1);
+            let acc = self.any_tile::<NF, WIDE>(&frame, ox * sw - g.pad.1);
             self.store(f0, &acc, &sums, ox, rows);
             ox += WIDE;
         }
         while ox + 4 <= hi {
-            let acc = self.tile::<NF, 4>(&frame, ox * sw - g.pad.1);
+            let acc = self.any_tile::<NF, 4>(&frame, ox * sw - g.pad.1);
             self.store(f0, &acc, &sums, ox, rows);
             ox += 4;
         }
@@ -160,6 +160,53 @@ impl<S: OutputStage> Conv<'_, S> {
                 row[ox] = self.at(f0 + k, oy, ox);
             }
         }
+    }
+
+    /// [`Conv::tile`], or at stride 1 with 3 or 5 kernel columns (the common
+    /// widths) [`Conv::tile_of`], where neighbouring columns share loads.
+    #[inline(always)]
+    fn any_tile<const NF: usize, const T: usize>(
+        &self,
+        frame: &Frame<NF>,
+        x0: usize,
+    ) -> [[i32; T]; NF] {
+        match (self.g.stride.1, self.g.kernel.1) {
+            (1, 3) => self.tile_of::<NF, T, 3>(frame, x0),
+            (1, 5) => self.tile_of::<NF, T, 5>(frame, x0),
+            _ => self.tile::<NF, T>(frame, x0),
+        }
+    }
+
+    /// [`Conv::tile`] at stride 1 for a kernel `KW` columns wide: each input
+    /// row's `T + KW − 1` values are loaded once and serve every column
+    /// and tap that reads them.
+    #[inline(never)]
+    fn tile_of<const NF: usize, const T: usize, const KW: usize>(
+        &self,
+        frame: &Frame<NF>,
+        x0: usize,
+    ) -> [[i32; T]; NF] {
+        let g = self.g;
+        let kh = g.kernel.0;
+        let (y0, y1, ky0) = frame.rows;
+        let mut acc = [[0i32; T]; NF];
+        for c in 0..self.cg() {
+            let plane = &self.x[(frame.channels + c) * g.h * g.w..][..g.h * g.w];
+            for (iy, ky) in (y0..y1).zip(ky0..) {
+                let seg = &plane[iy * g.w + x0..][..T + KW - 1];
+                let ws: [&[i8]; NF] =
+                    core::array::from_fn(|k| &frame.filters[k][(c * kh + ky) * KW..][..KW]);
+                for kx in 0..KW {
+                    for (acc, w) in acc.iter_mut().zip(&ws) {
+                        let wv = i32::from(w[kx]);
+                        for (j, a) in acc.iter_mut().enumerate() {
+                            *a = a.wrapping_add(wv * i32::from(seg[j + kx]));
+                        }
+                    }
+                }
+            }
+        }
+        acc
     }
 
     /// `Σ w · x` of `NF` filters at `T` columns whose windows start at input
