@@ -40,7 +40,7 @@ mod common;
 use common::{data, labels};
 use constnet::network::view;
 use constnet::optim::{Adam, Optimizer, Sgd};
-use constnet::quant::{self, Method};
+use constnet::quant::{self, Method, Quantizable};
 use constnet::scalar::all_finite;
 use constnet::train::Stepper;
 use constnet::{Network, Tensor, Trainable, network};
@@ -156,35 +156,39 @@ fn predict(c: &mut Criterion) {
 /// dequantized at the end), `int8_only` the quantized input.
 fn int8(c: &mut Criterion) {
     let mut group = group(c, "int8_b1");
-    let cnn = SimpleConvNet::<f32>::seeded(0);
     let flat = data(32 * 28 * 28, 3);
     let images = view::images::<f32, 1, 28, 28>(&flat);
-    let q = quant::quantize(&cnn, images, Method::MinMax).expect("a finite network");
-    let qx = q.quantize_input(&images[0]);
-    group.bench_function("cnn/f32", |b| {
-        b.iter(|| black_box(cnn.predict(black_box(&images[0]))))
-    });
-    group.bench_function("cnn/int8", |b| {
-        b.iter(|| black_box(q.predict(black_box(&images[0]))))
-    });
-    group.bench_function("cnn/int8_only", |b| {
-        b.iter(|| black_box(q.predict_int8(black_box(&qx))))
-    });
-    let ds = models::DsCnn::<f32>::seeded(0);
+    int8_pair(&mut group, "cnn", &SimpleConvNet::<f32>::seeded(0), images);
     let flat = data(32 * 49 * 10, 4);
     let inputs = view::images::<f32, 1, 49, 10>(&flat);
-    let q = quant::quantize(&ds, inputs, Method::MinMax).expect("a finite network");
+    int8_pair(
+        &mut group,
+        "ds_cnn",
+        &models::DsCnn::<f32>::seeded(0),
+        inputs,
+    );
+    group.finish();
+}
+
+/// `net` in `f32`, in int8 from an `f32` input and in int8 alone, on the
+/// first of `inputs` (all of which calibrate it).
+fn int8_pair<N: Quantizable>(
+    group: &mut BenchmarkGroup<WallTime>,
+    name: &str,
+    net: &N,
+    inputs: &[N::Input],
+) {
+    let q = quant::quantize(net, inputs, Method::MinMax).expect("a finite network");
     let qx = q.quantize_input(&inputs[0]);
-    group.bench_function("ds_cnn/f32", |b| {
-        b.iter(|| black_box(ds.predict(black_box(&inputs[0]))))
+    group.bench_function(format!("{name}/f32"), |b| {
+        b.iter(|| black_box(net.predict(black_box(&inputs[0]))))
     });
-    group.bench_function("ds_cnn/int8", |b| {
+    group.bench_function(format!("{name}/int8"), |b| {
         b.iter(|| black_box(q.predict(black_box(&inputs[0]))))
     });
-    group.bench_function("ds_cnn/int8_only", |b| {
+    group.bench_function(format!("{name}/int8_only"), |b| {
         b.iter(|| black_box(q.predict_int8(black_box(&qx))))
     });
-    group.finish();
 }
 
 /// The cost of the checks that make a non-finite step an error, against

@@ -313,6 +313,17 @@ impl Builder<'_> {
         }
     }
 
+    /// Step `s`'s output when it keeps its input's quantization (pools and
+    /// clamps, as TFLite's converter requires).
+    fn kept(&self, s: usize, input: Value) -> Value {
+        Value {
+            at: self.at(s),
+            len: len(self.plan.steps[s].output),
+            hidden: self.hidden[s],
+            ..input
+        }
+    }
+
     /// Whether step `s`'s output is read only by step `s + 1`.
     fn only_next_reads(&self, s: usize) -> bool {
         let steps = &self.plan.steps;
@@ -455,14 +466,13 @@ fn lay_out(plan: &Plan) -> Option<Program> {
                     g.c, g.h, g.w, g.size.0, g.size.1, g.stride.0, g.stride.1, g.pad.0, g.pad.1,
                     g.oh, g.ow,
                 ];
-                let output = Value {
-                    at: b.at(s),
-                    len: len(step.output),
-                    hidden: b.hidden[s],
-                    ..input
-                };
                 let max = p.reduce == Reduce::Max;
-                (QOp::Pool { max, geometry }, Act::Identity, s, output)
+                (
+                    QOp::Pool { max, geometry },
+                    Act::Identity,
+                    s,
+                    b.kept(s, input),
+                )
             }
             Op::GlobalPool(p) => {
                 let (h, w) = match step.input {
@@ -470,14 +480,13 @@ fn lay_out(plan: &Plan) -> Option<Program> {
                     _ => (1, p.positions),
                 };
                 let geometry = [p.channels, h, w, h, w, h, w, 0, 0, 1, 1];
-                let output = Value {
-                    at: b.at(s),
-                    len: len(step.output),
-                    hidden: b.hidden[s],
-                    ..input
-                };
                 let max = p.reduce == Reduce::Max;
-                (QOp::Pool { max, geometry }, Act::Identity, s, output)
+                (
+                    QOp::Pool { max, geometry },
+                    Act::Identity,
+                    s,
+                    b.kept(s, input),
+                )
             }
             Op::Act(a) => {
                 let act = clamp(*a)?;
@@ -486,12 +495,7 @@ fn lay_out(plan: &Plan) -> Option<Program> {
                     s += 1;
                     continue;
                 }
-                let output = Value {
-                    at: b.at(s),
-                    hidden: b.hidden[s],
-                    ..input
-                };
-                (QOp::Clamp, act, s, output)
+                (QOp::Clamp, act, s, b.kept(s, input))
             }
             Op::Add(add) => {
                 let act = clamp(add.act)?;

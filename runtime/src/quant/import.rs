@@ -6,7 +6,7 @@
 
 use super::add::AddParams;
 use super::net::{Buffer, QNet, Quantizable};
-use super::program::{ADD_WORDS, CHANNEL_WORDS, DOOR_WORDS, Op, VALUE_WORDS, weighted};
+use super::program::{ADD_WORDS, CHANNEL_WORDS, DOOR_WORDS, Op, Step, VALUE_WORDS, weighted};
 use super::requantize::multiplier;
 use super::run::fold_door;
 
@@ -68,11 +68,12 @@ pub fn from_params<N: Quantizable>(
     layers: &[Layer],
 ) -> Result<QNet<N>, ImportError> {
     let p = &N::PROGRAM;
-    let producers: usize = p
+    let producing: std::vec::Vec<&Step> = p
         .steps
         .iter()
         .filter(|s| weighted(s).is_some() || matches!(s.op, Op::Add { .. }))
-        .count();
+        .collect();
+    let producers = producing.len();
     if producers != layers.len() {
         return Err(ImportError::Layers {
             expected: producers,
@@ -100,11 +101,7 @@ pub fn from_params<N: Quantizable>(
             w[at] = 1.0f32.to_bits() as i32;
         }
     }
-    let producing = p
-        .steps
-        .iter()
-        .filter(|s| weighted(s).is_some() || matches!(s.op, Op::Add { .. }));
-    for (step, layer) in producing.zip(layers) {
+    for (step, layer) in producing.into_iter().zip(layers) {
         let out = (positive(layer.output.0, step.name)?, layer.output.1);
         set_value(w, step.output.quant, out);
         let scale = |v: &super::program::Value| f32::from_bits(w[v.quant * VALUE_WORDS] as u32);
