@@ -70,12 +70,12 @@ const BINS: usize = 2048;
 ///
 /// # Examples
 /// ```
-/// use constnet::prelude::*;
+/// use constnet::{network, Network};
 /// use constnet::quant::{self, Method, QNet};
 ///
 /// network! { struct Tiny: [4] => affine(8) -> relu -> affine(3) -> softmax }
 ///
-/// let net = Tiny::from_seed(7);
+/// let net = Tiny::<f32>::seeded(7);
 /// let samples: Vec<[f32; 4]> = (0..32).map(|i| [i as f32 / 32.0, 0.5, -0.25, 1.0]).collect();
 /// let q: QNet<Tiny> = quant::quantize(&net, &samples, Method::MinMax)?;
 /// let (f, i) = (net.predict(&samples[3]), q.predict(&samples[3]));
