@@ -227,27 +227,35 @@ pub(crate) fn quantizable(it: &Item) -> TokenStream {
     let softmax = p.softmax;
     let st = super::names::storage();
     quote! {
-        #impl_attrs
-        impl<#st: #rt::Storage> #rt::quant::Quantizable for #name<f32, #st> {
-            const PROGRAM: #q::Program = #q::Program {
-                steps: &[#(#steps),*],
-                input: #input,
-                output: #output,
-                door: &[#(#door),*],
-                channels: #channels,
-                positions: #positions,
-                softmax: #softmax,
-                arena: #arena_len,
-                weights: #weights,
-                words: #words,
-                values: #values,
-            };
-            type Weights = [i8; #weights];
-            type Words = [i32; #words];
-            type Arena = [i8; #arena_len];
-            type Int8Input = [i8; #input_len];
-            type Int8Output = [i8; #output_len];
-        }
+        // The steps once, for the program and for the arena's length (a
+        // type, which a generic impl's own consts cannot give).
+        const _: () = {
+            const STEPS: &[#q::Step] = &[#(#steps),*];
+            const SCRATCH: usize = #q::scratch_len(STEPS);
+            const ARENA: usize = #arena_len + SCRATCH;
+            #impl_attrs
+            impl<#st: #rt::Storage> #rt::quant::Quantizable for #name<f32, #st> {
+                const PROGRAM: #q::Program = #q::Program {
+                    steps: STEPS,
+                    input: #input,
+                    output: #output,
+                    door: &[#(#door),*],
+                    channels: #channels,
+                    positions: #positions,
+                    softmax: #softmax,
+                    arena: ARENA,
+                    scratch: SCRATCH,
+                    weights: #weights,
+                    words: #words,
+                    values: #values,
+                };
+                type Weights = [i8; #weights];
+                type Words = [i32; #words];
+                type Arena = [i8; ARENA];
+                type Int8Input = [i8; #input_len];
+                type Int8Output = [i8; #output_len];
+            }
+        };
     }
 }
 

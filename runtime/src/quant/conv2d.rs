@@ -18,7 +18,13 @@ use crate::kernels::pool2d::span;
 /// The input rows (or columns) window `o` covers and its first tap: input
 /// `[start, end)` starting at tap `start + pad − o·stride`.
 #[inline(always)]
-fn taps(o: usize, k: usize, stride: usize, pad: usize, extent: usize) -> (usize, usize, usize) {
+pub(super) fn taps(
+    o: usize,
+    k: usize,
+    stride: usize,
+    pad: usize,
+    extent: usize,
+) -> (usize, usize, usize) {
     let (start, end) = span(o, k, stride, pad, extent);
     (start, end, start + pad - o * stride)
 }
@@ -535,8 +541,10 @@ mod tests {
         assert_eq!(y, [3, 7]);
     }
 
-    /// The register tiles, the padded columns' path and the folded pool
-    /// give what the tap-by-tap path gives, for strides, paddings, groups
+    /// The register tiles, the padded columns' path, the folded pool, the
+    /// convolution through columns ([`columns`](super::super::columns)) and
+    /// the depthwise one ([`depthwise`](super::super::depthwise)) give what
+    /// the tap-by-tap path gives, for strides, paddings, groups
     /// and filter counts that take every branch.
     #[test]
     fn tiles_agree_with_the_tap_by_tap_path() {
@@ -556,6 +564,11 @@ mod tests {
             (2, 8, 12, 3, 1, (5, 5), (1, 1), (2, 2), None),
             (1, 12, 12, 4, 1, (5, 5), (1, 1), (0, 0), Some((2, 2))),
             (3, 11, 10, 2, 1, (10, 4), (2, 2), (4, 1), None),
+            (8, 5, 7, 6, 1, (1, 1), (1, 1), (0, 0), None),
+            (3, 6, 7, 6, 3, (3, 3), (1, 1), (1, 1), Some((2, 3))),
+            (3, 6, 7, 6, 3, (3, 3), (1, 1), (1, 1), None),
+            (2, 9, 8, 2, 2, (5, 5), (2, 1), (2, 2), None),
+            (2, 9, 8, 2, 2, (5, 3), (1, 1), (2, 1), None),
         ];
         for (c, h, w, f, groups, kernel, stride, pad, pool) in cases {
             let out = (
@@ -609,6 +622,17 @@ mod tests {
             let y = &mut y[..f * qh * qw];
             forward(&g, pool, (weights, bias), -7, &stage, x, y);
             assert_eq!(y, want, "{g:?}, pool {pool:?}");
+            let mut scratch = [0i8; 1024];
+            let scratch = &mut scratch[..super::super::columns::scratch_len(&g, pool)];
+            y.fill(0);
+            super::super::columns::forward(&g, pool, (weights, bias), -7, &stage, x, y, scratch);
+            assert_eq!(y, want, "columns: {g:?}, pool {pool:?}");
+            if groups == c && pool.is_none() {
+                let scratch = &mut [0i8; 1024][..super::super::depthwise::scratch_len(&g)];
+                y.fill(0);
+                super::super::depthwise::forward(&g, (weights, bias), -7, &stage, x, y, scratch);
+                assert_eq!(y, want, "depthwise: {g:?}");
+            }
         }
     }
 }

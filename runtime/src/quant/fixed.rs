@@ -47,10 +47,12 @@ pub const fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
         return i32::MAX;
     }
     let ab = a as i64 * b as i64;
-    let nudge = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // Division truncates toward zero, as in C++. Only MIN·MIN (handled)
-    // leaves i32.
-    ((ab + nudge) / (1i64 << 31)) as i32
+    // gemmlowp adds 2^30 to a positive product and 1 − 2^30 to a negative
+    // one, then divides truncating toward zero. For a negative product
+    // truncation is flooring after adding 2^31 − 1, which brings its nudge
+    // to 2^30 as well: both are the floor of (ab + 2^30) / 2^31, a shift.
+    // Only MIN·MIN (handled) leaves i32.
+    ((ab + (1 << 30)) >> 31) as i32
 }
 
 /// gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent` rounded to nearest,
@@ -83,21 +85,93 @@ pub const fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
 /// If `shift` is outside `-31..=31`; [`quantize_multiplier`] never gives
 /// one below −31, and one above 31 means a multiplier over `2^31`.
 pub const fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
-    assert!(
-        -31 <= shift && shift <= 31,
-        "multiply_by_quantized_multiplier: shift outside -31..=31"
-    );
-    let left = if shift > 0 { shift } else { 0 };
-    let right = if shift > 0 { 0 } else { -shift };
-    rounding_divide_by_pot(
-        saturating_rounding_doubling_high_mul(x.wrapping_shl(left as u32), multiplier),
-        right,
-    )
+    Multiplier::new(multiplier, shift).apply(x)
+}
+
+/// A Q31 multiplier and shift, checked and split once, for applying
+/// [`multiply_by_quantized_multiplier`] to many values (a channel's
+/// outputs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Multiplier {
+    multiplier: i32,
+    left: u32,
+    right: i32,
+}
+
+impl Multiplier {
+    /// Checks `shift` and splits it into the left and right shifts.
+    ///
+    /// # Panics
+    /// As [`multiply_by_quantized_multiplier`].
+    #[inline(always)]
+    pub const fn new(multiplier: i32, shift: i32) -> Self {
+        assert!(
+            -31 <= shift && shift <= 31,
+            "multiply_by_quantized_multiplier: shift outside -31..=31"
+        );
+        Self {
+            multiplier,
+            left: if shift > 0 { shift as u32 } else { 0 },
+            right: if shift > 0 { 0 } else { -shift },
+        }
+    }
+
+    /// [`multiply_by_quantized_multiplier`] of `x`.
+    #[inline(always)]
+    pub const fn apply(self, x: i32) -> i32 {
+        rounding_divide_by_pot(
+            saturating_rounding_doubling_high_mul(x.wrapping_shl(self.left), self.multiplier),
+            self.right,
+        )
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// gemmlowp's `SaturatingRoundingDoublingHighMul` as written: the
+    /// nudge by the product's sign, then C++'s truncating division.
+    fn gemmlowp_doubling_high_mul(a: i32, b: i32) -> i32 {
+        if a == i32::MIN && b == i32::MIN {
+            return i32::MAX;
+        }
+        let ab = i64::from(a) * i64::from(b);
+        let nudge = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
+        ((ab + nudge) / (1i64 << 31)) as i32
+    }
+
+    #[test]
+    fn the_doubling_high_mul_shift_is_gemmlowps_division() {
+        let mut seed = 0x9e37_79b9u32;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as i32
+        };
+        let edges = [0, 1, -1, 2, -2, 1 << 30, -(1 << 30), i32::MAX, i32::MIN];
+        for &a in &edges {
+            for &b in &edges {
+                let want = gemmlowp_doubling_high_mul(a, b);
+                assert_eq!(saturating_rounding_doubling_high_mul(a, b), want, "{a} {b}");
+            }
+        }
+        for _ in 0..100_000 {
+            // Small and large magnitudes.
+            let (a, b) = (next() >> (next() as u32 % 31), next());
+            let want = gemmlowp_doubling_high_mul(a, b);
+            assert_eq!(saturating_rounding_doubling_high_mul(a, b), want, "{a} {b}");
+            // An odd `a` times 2^30: exactly half way, either sign.
+            let odd = a | 1;
+            let want = gemmlowp_doubling_high_mul(odd, 1 << 30);
+            assert_eq!(
+                saturating_rounding_doubling_high_mul(odd, 1 << 30),
+                want,
+                "{odd}"
+            );
+        }
+    }
 
     /// The real value a (multiplier, shift) pair stands for.
     fn real(multiplier: i32, shift: i32) -> f64 {

@@ -52,7 +52,10 @@
 pub mod add;
 #[cfg(feature = "std")]
 pub mod calibrate;
+pub mod columns;
 pub mod conv2d;
+pub mod depthwise;
+mod dot;
 pub mod fixed;
 pub mod fully_connected;
 #[cfg(feature = "std")]

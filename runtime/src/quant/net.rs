@@ -106,7 +106,8 @@ impl<N: Quantizable> QNet<N> {
     /// Bytes of parameters: the int8 weights and the 32-bit words.
     pub const FLASH_BYTES: usize = N::PROGRAM.weights + 4 * N::PROGRAM.words;
     /// Bytes of the arena one inference needs (on the stack), besides the
-    /// caller's input and output.
+    /// caller's input and output: the values, then the convolutions'
+    /// scratch.
     pub const ARENA_BYTES: usize = N::PROGRAM.arena;
     /// Bytes of the int8 weights.
     pub const WEIGHT_BYTES: usize = N::PROGRAM.weights;

@@ -45,8 +45,11 @@ pub struct Program {
     pub positions: usize,
     /// A final softmax, applied in `f32` to the dequantized output.
     pub softmax: bool,
-    /// Bytes of the int8 arena.
+    /// Bytes of the int8 arena: the values, then the scratch.
     pub arena: usize,
+    /// Bytes at the arena's end the convolutions use as scratch
+    /// ([`scratch_len`]).
+    pub scratch: usize,
     /// int8 weights (`W`).
     pub weights: usize,
     /// 32-bit words (`K`).
@@ -64,7 +67,8 @@ impl Program {
     /// A fingerprint of everything the integers' meaning depends on: each
     /// step's operation, geometry, activation and layout, and the values'
     /// sharing of quantization parameters. Two programs with the same
-    /// fingerprint read the same file the same way.
+    /// fingerprint read the same file the same way. The arena's size is
+    /// not part of it: a file outlives a change in the kernels' scratch.
     pub const fn fingerprint(&self) -> u64 {
         let mut h = Fnv::new()
             .word(self.steps.len())
@@ -74,7 +78,6 @@ impl Program {
             .word(self.channels)
             .word(self.positions)
             .word(self.softmax as usize)
-            .word(self.arena)
             .word(self.weights)
             .word(self.words)
             .word(self.values);
@@ -93,6 +96,25 @@ impl Program {
         }
         h.0
     }
+}
+
+/// The scratch `steps` need: the most any convolution's kernel asks
+/// ([`columns::scratch_len`](super::columns::scratch_len),
+/// [`depthwise::scratch_len`](super::depthwise::scratch_len)), on any
+/// target, so that the arena is one constant.
+pub const fn scratch_len(steps: &[Step]) -> usize {
+    let mut most = 0;
+    let mut s = 0;
+    while s < steps.len() {
+        if let Op::Conv { geometry, pool, .. } = &steps[s].op {
+            let n = super::run::ConvKernel::of(geometry, *pool).scratch_len(geometry, *pool);
+            if n > most {
+                most = n;
+            }
+        }
+        s += 1;
+    }
+    most
 }
 
 /// One step of the int8 program.

@@ -8,7 +8,7 @@
 //! for int8 multiplies in `f64` and rounds once ([`RequantizeF64`]). The
 //! two differ by one where the second rounding meets a half.
 
-use super::fixed::{multiply_by_quantized_multiplier, quantize_multiplier};
+use super::fixed::{Multiplier, quantize_multiplier};
 
 /// The Q31 multiplier and shift of one channel, as TFLite's
 /// `PopulateConvolutionQuantizationParams` computes them: the real
@@ -31,6 +31,13 @@ pub const fn relu_range(output_zero_point: i8) -> (i8, i8) {
 pub trait OutputStage {
     /// Channel `c`'s int8 output for accumulator `acc`.
     fn output(&self, c: usize, acc: i32) -> i8;
+
+    /// [`OutputStage::output`] of channel `c`, its constants read once:
+    /// for a kernel that writes a run of one channel's outputs.
+    #[inline(always)]
+    fn channel(&self, c: usize) -> impl Fn(i32) -> i8 {
+        move |acc| self.output(c, acc)
+    }
 }
 
 /// Per-output-channel requantization of `F` channels: TFLite's
@@ -81,13 +88,8 @@ impl<const F: usize> Requantize<F> {
 impl<const F: usize> OutputStage for Requantize<F> {
     #[inline(always)]
     fn output(&self, c: usize, acc: i32) -> i8 {
-        let range = (self.min, self.max);
-        q31(
-            acc,
-            (self.multiplier[c], self.shift[c]),
-            self.output_zero_point,
-            range,
-        )
+        let scale = Multiplier::new(self.multiplier[c], self.shift[c]);
+        q31(acc, scale, self.output_zero_point, (self.min, self.max))
     }
 }
 
@@ -108,8 +110,14 @@ pub struct Channels<'a> {
 impl OutputStage for Channels<'_> {
     #[inline(always)]
     fn output(&self, c: usize, acc: i32) -> i8 {
-        let scale = (self.multiplier[c], self.shift[c]);
-        q31(acc, scale, self.output_zero_point, self.range)
+        self.channel(c)(acc)
+    }
+
+    #[inline(always)]
+    fn channel(&self, c: usize) -> impl Fn(i32) -> i8 {
+        let scale = Multiplier::new(self.multiplier[c], self.shift[c]);
+        let (zero_point, range) = (self.output_zero_point, self.range);
+        move |acc| q31(acc, scale, zero_point, range)
     }
 }
 
@@ -150,15 +158,17 @@ fn f64_stage(acc: i32, scale: f64, zero_point: i32, (min, max): (i8, i8)) -> i8 
     shifted.clamp(i32::from(min), i32::from(max)) as i8
 }
 
-/// The Q31 output stage of one accumulator (not inlined: it is called once
-/// per output, and a copy per caller costs a microcontroller's flash).
-#[inline(never)]
-fn q31(acc: i32, (multiplier, shift): (i32, i32), zero_point: i32, (min, max): (i8, i8)) -> i8 {
-    let scaled = multiply_by_quantized_multiplier(acc, multiplier, shift);
+/// The Q31 output stage of one accumulator, inlined: it runs once per
+/// output, where a call's overhead would be a third of its cost.
+#[inline(always)]
+fn q31(acc: i32, scale: Multiplier, zero_point: i32, (min, max): (i8, i8)) -> i8 {
+    let scaled = scale.apply(acc);
     // Wraps where TFLite's int32 addition would overflow (undefined in
-    // C++, wrapping in its compiled code); the clamp then applies.
+    // C++, wrapping in its compiled code); the clamp then applies, the
+    // lower bound first as TFLite's `std::max` then `std::min` (a range
+    // the words hold need not be ordered).
     let shifted = scaled.wrapping_add(zero_point);
-    shifted.clamp(i32::from(min), i32::from(max)) as i8
+    shifted.max(i32::from(min)).min(i32::from(max)) as i8
 }
 
 /// Requantization in `f64`, as TensorFlow's reference int8 fully connected

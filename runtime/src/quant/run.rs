@@ -3,10 +3,57 @@
 
 use super::add::AddParams;
 use super::program::{
-    ADD_WORDS, Act, CHANNEL_WORDS, DOOR_WORDS, Op, Program, VALUE_WORDS, Value, Weighted,
+    ADD_WORDS, Act, CHANNEL_WORDS, ConvGeometry, DOOR_WORDS, Op, Program, VALUE_WORDS, Value,
+    Weighted,
 };
 use super::requantize::{Channels, ScalesF64};
-use super::{conv2d, fully_connected, pool};
+use super::{columns, conv2d, depthwise, fully_connected, pool};
+
+/// The kernel a convolution runs on: on a core with the DSP extension,
+/// depthwise ones go through a padded plane and all others through
+/// columns, whose inner loop makes two multiply-accumulates per
+/// instruction (and [`conv2d`]'s tiles stay out of the firmware);
+/// elsewhere [`conv2d`]'s register tiles, which x86-64 turns into vector
+/// code, are faster. All give the same integers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConvKernel {
+    /// [`columns::forward`].
+    Columns,
+    /// [`depthwise::forward`].
+    Depthwise,
+    /// [`conv2d::forward`].
+    Tiles,
+}
+
+impl ConvKernel {
+    /// The kernel of a convolution of geometry `g` followed by `pool` on
+    /// a DSP core; [`ConvKernel::here`] says whether this target is one.
+    pub(crate) const fn of(g: &ConvGeometry, pool: Option<(usize, usize)>) -> Self {
+        if g.groups == g.c && g.groups > 1 && pool.is_none() {
+            Self::Depthwise
+        } else {
+            Self::Columns
+        }
+    }
+
+    /// [`ConvKernel::of`] on a DSP core, [`ConvKernel::Tiles`] elsewhere.
+    const fn here(g: &ConvGeometry, pool: Option<(usize, usize)>) -> Self {
+        if cfg!(constnet_dsp) {
+            Self::of(g, pool)
+        } else {
+            Self::Tiles
+        }
+    }
+
+    /// Bytes of arena scratch the kernel needs.
+    pub(crate) const fn scratch_len(self, g: &ConvGeometry, pool: Option<(usize, usize)>) -> usize {
+        match self {
+            Self::Columns => columns::scratch_len(g, pool),
+            Self::Depthwise => depthwise::scratch_len(g),
+            Self::Tiles => 0,
+        }
+    }
+}
 
 /// A value's scale and zero point, as the words hold them.
 pub(crate) fn quant_of(words: &[i32], v: &Value) -> (f32, i8) {
@@ -126,6 +173,7 @@ pub(crate) fn run<'a>(
     input: &'a [i8],
     arena: &'a mut [i8],
 ) -> &'a [i8] {
+    let (arena, scratch) = arena.split_at_mut(p.arena - p.scratch);
     for step in p.steps {
         let (ins, outs) = (quant_of(words, &step.input), quant_of(words, &step.output));
         let clamp = range(step.act, outs);
@@ -138,7 +186,15 @@ pub(crate) fn run<'a>(
                 let (x, y) = io(arena, input, &step.input, &step.output);
                 let w = &weights[layer.int8..][..step.weight_len()];
                 let (b, stage) = channels(words, layer, g.f, outs, step.act);
-                conv2d::forward(g, *pool, (w, b), ins.1, &stage, x, y);
+                match ConvKernel::here(g, *pool) {
+                    ConvKernel::Columns => {
+                        columns::forward(g, *pool, (w, b), ins.1, &stage, x, y, scratch);
+                    }
+                    ConvKernel::Depthwise => {
+                        depthwise::forward(g, (w, b), ins.1, &stage, x, y, scratch);
+                    }
+                    ConvKernel::Tiles => conv2d::forward(g, *pool, (w, b), ins.1, &stage, x, y),
+                }
             }
             Op::Affine { outputs, layer, .. } => {
                 let (x, y) = io(arena, input, &step.input, &step.output);

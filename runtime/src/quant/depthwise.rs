@@ -1,0 +1,116 @@
+//! int8 depthwise convolution (one input channel per group) on a
+//! Cortex-M: each channel is copied once into scratch with a border of
+//! zero points, so that every window lies inside it and a kernel row is a
+//! run of bytes read without bounds per tap. It computes what
+//! [`conv2d::forward`](super::conv2d::forward) computes for `CG = 1`, the
+//! same integers: a border tap adds `w · (z − z) = 0`, as TFLite's
+//! padding skips it.
+
+use super::dot::{Row3, row3};
+use super::program::ConvGeometry;
+use super::requantize::OutputStage;
+
+/// The padded plane's rows and columns: every window of `g` inside it.
+const fn padded(g: &ConvGeometry) -> (usize, usize) {
+    let rows = (g.out.0 - 1) * g.stride.0 + g.kernel.0;
+    let cols = (g.out.1 - 1) * g.stride.1 + g.kernel.1;
+    (max(rows, g.pad.0 + g.h), max(cols, g.pad.1 + g.w))
+}
+
+const fn max(a: usize, b: usize) -> usize {
+    if a > b { a } else { b }
+}
+
+/// Bytes of scratch [`forward`] needs for `g`: one padded plane, and a
+/// byte past it that a 3-wide window's word load reads (and weighs by 0).
+pub const fn scratch_len(g: &ConvGeometry) -> usize {
+    let (rows, cols) = padded(g);
+    rows * cols + 1
+}
+
+/// One sample of a depthwise convolution (`g.groups == g.c`), as
+/// [`conv2d::forward`](super::conv2d::forward) without a pool, with
+/// `scratch` of at least [`scratch_len`] bytes.
+///
+/// # Panics
+/// If a slice is shorter than its shape, or `g` is not depthwise (a
+/// program `network!` did not write).
+#[inline(never)]
+pub fn forward(
+    g: &ConvGeometry,
+    (w, b): (&[i8], &[i32]),
+    input_zero_point: i8,
+    out: &impl OutputStage,
+    x: &[i8],
+    y: &mut [i8],
+    scratch: &mut [i8],
+) {
+    assert!(
+        g.groups == g.c,
+        "depthwise::forward: not one channel per group"
+    );
+    let (kh, kw) = g.kernel;
+    let (rows, cols) = padded(g);
+    let plane = &mut scratch[..rows * cols + 1];
+    let (oh, ow) = g.out;
+    let per_channel = g.f / g.c;
+    let offset = -i32::from(input_zero_point);
+    let taps = kh * kw;
+    for (c, xc) in x.chunks_exact(g.h * g.w).take(g.c).enumerate() {
+        plane.fill(input_zero_point);
+        for (dst, src) in plane[g.pad.0 * cols..]
+            .chunks_exact_mut(cols)
+            .zip(xc.chunks_exact(g.w))
+        {
+            dst[g.pad.1..][..g.w].copy_from_slice(src);
+        }
+        for f in c * per_channel..(c + 1) * per_channel {
+            let wf = &w[f * taps..][..taps];
+            let sum = wf.iter().fold(0i32, |s, &v| s + i32::from(v));
+            let fixed = offset.wrapping_mul(sum).wrapping_add(b[f]);
+            let yf = &mut y[f * oh * ow..][..oh * ow];
+            let stage = out.channel(f);
+            let (sh, sw) = g.stride;
+            let rows = wf.as_chunks::<3>().0.first_chunk::<3>();
+            if let ((3, 3), Some(rows)) = (g.kernel, rows) {
+                // The common 3×3 kernel: its rows prepared once, one
+                // bounds check per window.
+                let w3 = rows.map(Row3::new);
+                for (oy, row) in yf.chunks_exact_mut(ow).enumerate() {
+                    for (ox, v) in row.iter_mut().enumerate() {
+                        let at = oy * sh * cols + ox * sw;
+                        let win = &plane[at..at + 2 * cols + 4];
+                        let mut acc = fixed;
+                        for (ky, w) in w3.iter().enumerate() {
+                            if let Some(x) = win[ky * cols..].first_chunk::<4>() {
+                                acc = row3(acc, w, x);
+                            }
+                        }
+                        *v = stage(acc);
+                    }
+                }
+                continue;
+            }
+            for (oy, row) in yf.chunks_exact_mut(ow).enumerate() {
+                for (ox, v) in row.iter_mut().enumerate() {
+                    let at = oy * sh * cols + ox * sw;
+                    *v = stage(window(plane, at, cols, wf, kw).wrapping_add(fixed));
+                }
+            }
+        }
+    }
+}
+
+/// `Σ w · x` of the window whose first tap is `plane[at]`, rows `cols`
+/// apart, `kw` taps each.
+#[inline(always)]
+fn window(plane: &[i8], at: usize, cols: usize, w: &[i8], kw: usize) -> i32 {
+    let mut acc = 0i32;
+    for (ky, wr) in w.chunks_exact(kw).enumerate() {
+        let xr = &plane[at + ky * cols..][..kw];
+        for (&wv, &xv) in wr.iter().zip(xr) {
+            acc = acc.wrapping_add(i32::from(wv) * i32::from(xv));
+        }
+    }
+    acc
+}
