@@ -229,6 +229,7 @@ pub(crate) fn quantizable(it: &Item) -> TokenStream {
     quote! {
         // The steps once, for the program and for the arena's length (a
         // type, which a generic impl's own consts cannot give).
+        #impl_attrs
         const _: () = {
             const STEPS: &[#q::Step] = &[#(#steps),*];
             const SCRATCH: usize = #q::scratch_len(STEPS);

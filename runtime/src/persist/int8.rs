@@ -17,7 +17,7 @@
 //! A file for another architecture (signature), for the same layers
 //! quantized differently (another activation clamp, a pool folded or not:
 //! the fingerprint), or in another scheme is refused, by [`check`] and so
-//! at compile time for a `static` ([`QNet::from_le_bytes`]). Past the
+//! at compile time for a `static` ([`decode`]). Past the
 //! header, every value must be meaningful: finite positive scales, zero
 //! points in the int8 range, multipliers in `[2^30, 2^31)` (or 0) and
 //! shifts in `[-31, 30]`; the run-time loader also recomputes every

@@ -1,7 +1,7 @@
 //! int8 2-D convolution through columns (im2col), the Cortex-M path: the
 //! inputs one output position reads are copied into a column (padding as
 //! the input zero point), and two columns meet two filters at a time in
-//! [`dots`], which on a core with the DSP extension makes two
+//! `dot::dots_2x2`, which on a core with the DSP extension makes two
 //! multiply-accumulates per instruction. It computes what
 //! [`conv2d::forward`](super::conv2d::forward) computes, the same integers,
 //! for any geometry; [`scratch_len`] bytes of the arena hold the columns.
@@ -35,6 +35,10 @@ const fn taps_of(g: &ConvGeometry) -> usize {
 
 /// One sample, as [`conv2d::forward`](super::conv2d::forward), with
 /// `scratch` of at least [`scratch_len`] bytes.
+///
+/// # Shapes
+/// - `w`: `[F, CG, KH, KW]`, `b`: `[F]`
+/// - `x`: `[C, H, W]`, `y`: `[F, OH, OW]` (`[F, OH / ph, OW / pw]` pooled)
 ///
 /// A pool window's sums are compared before they are requantized:
 /// requantization is monotonic, so the largest int8 output is that of the
@@ -156,51 +160,66 @@ impl<S: OutputStage> Sweep<'_, S> {
         }
     }
 
-    /// The group's filters over the `n` columns [`Sweep::columns`] built:
-    /// the larger sums of the even and of the odd columns, requantized.
+    /// The group's filters over the `n` columns [`Sweep::columns`] built,
+    /// two at a time, then one.
     fn filters(&self, group: usize, n: usize, mut emit: impl FnMut(usize, [i8; 2])) {
         let g = self.g;
         let per_group = g.f / g.groups;
         let t = self.taps;
         let cols = &self.cols[..n.next_multiple_of(2) * t];
-        let first = group * per_group;
+        let (first, end) = (group * per_group, (group + 1) * per_group);
         let mut f = first;
-        while f + 2 <= first + per_group {
+        while f + 2 <= end {
             let ws = &self.w[f * t..];
-            let mut best = pair(cols, ws, t);
-            for more in cols.chunks_exact(2 * t).skip(1) {
-                let acc = pair(more, ws, t);
-                best =
-                    core::array::from_fn(|k| core::array::from_fn(|j| best[k][j].max(acc[k][j])));
-            }
-            emit(f, self.requantize(f, best[0]));
-            emit(f + 1, self.requantize(f + 1, best[1]));
+            self.outputs(f, cols, |c| pair(c, ws, t), &mut emit);
             f += 2;
         }
-        if f < first + per_group {
+        if f < end {
             let ws = &self.w[f * t..][..t];
-            let mut best = single(cols, ws, t);
-            for more in cols.chunks_exact(2 * t).skip(1) {
-                let acc = single(more, ws, t);
-                best = core::array::from_fn(|j| best[j].max(acc[j]));
-            }
-            emit(f, self.requantize(f, best));
+            self.outputs(f, cols, |c| [single(c, ws, t)], &mut emit);
         }
     }
 
-    /// Filter `f`'s two sums as int8 outputs; of a pool window, its
-    /// largest, twice.
+    /// The outputs of the `K` filters from `f` over `cols`, whose pairs of
+    /// columns `sums` turns into each filter's two sums: the two int8
+    /// outputs, or of a pool window the largest, twice. A window's
+    /// largest sum is requantized once where the stage is monotonic (the
+    /// largest output is that of the largest sum); otherwise every sum
+    /// is, as TFLite computes each output before its pool.
     #[inline(always)]
-    fn requantize(&self, f: usize, [a, b]: [i32; 2]) -> [i8; 2] {
-        let at = &self.fixed[4 * f..][..4];
-        let fixed = i32::from_le_bytes([at[0], at[1], at[2], at[3]].map(|b| b as u8));
-        let stage = self.out.channel(f);
-        let out = |acc: i32| stage(acc.wrapping_add(fixed));
+    fn outputs<const K: usize>(
+        &self,
+        f: usize,
+        cols: &[i8],
+        sums: impl Fn(&[i8]) -> [[i32; 2]; K],
+        emit: &mut impl FnMut(usize, [i8; 2]),
+    ) {
+        let fixed: [i32; K] = core::array::from_fn(|k| {
+            let at = &self.fixed[4 * (f + k)..][..4];
+            i32::from_le_bytes([at[0], at[1], at[2], at[3]].map(|b| b as u8))
+        });
+        let stages: [_; K] = core::array::from_fn(|k| self.out.channel(f + k));
+        let once: [bool; K] = core::array::from_fn(|k| self.pooled && self.out.monotonic(f + k));
+        let mut largest = [(i32::MIN, i8::MIN); K];
+        for pair in cols.chunks_exact(2 * self.taps) {
+            let acc = sums(pair);
+            for k in 0..K {
+                let s = acc[k].map(|a| a.wrapping_add(fixed[k]));
+                let (sum, out) = &mut largest[k];
+                if once[k] {
+                    *sum = (*sum).max(s[0]).max(s[1]);
+                } else if self.pooled {
+                    *out = (*out).max(stages[k](s[0])).max(stages[k](s[1]));
+                } else {
+                    emit(f + k, s.map(&stages[k]));
+                }
+            }
+        }
         if self.pooled {
-            let v = out(a.max(b));
-            [v, v]
-        } else {
-            [out(a), out(b)]
+            for (k, &(sum, out)) in largest.iter().enumerate() {
+                let v = if once[k] { stages[k](sum) } else { out };
+                emit(f + k, [v, v]);
+            }
         }
     }
 }
@@ -263,11 +282,10 @@ fn column(
     }
     for (plane, taps) in rows {
         for (ky, dst) in taps.chunks_exact_mut(kw).enumerate() {
+            dst.fill(z);
             if ky < ky0 || ky >= ky1 {
-                dst.fill(z);
                 continue;
             }
-            dst.fill(z);
             let src = &plane[(y0 + ky - ky0) * g.w + x0..][..n];
             dst[kx0..kx0 + n].copy_from_slice(src);
         }
@@ -286,9 +304,7 @@ fn runs<'a, const KW: usize>(
 ) {
     for (plane, taps) in rows {
         for (ky, dst) in taps.as_chunks_mut::<KW>().0.iter_mut().enumerate() {
-            if let Some(src) = plane[at + ky * w..].first_chunk::<KW>() {
-                *dst = *src;
-            }
+            dst.copy_from_slice(&plane[at + ky * w..][..KW]);
         }
     }
 }

@@ -596,43 +596,63 @@ mod tests {
             let mut x = [0i8; 1024];
             let x = &mut x[..c * h * w];
             x.iter_mut().for_each(|v| *v = next());
-            let (weights, bias, x) = (&*weights, &*bias, &*x);
-            let stage = Requantize::<8>::per_channel(0.02, &[0.01; 8], 0.05, -3, FULL_RANGE);
-            let conv = Conv {
-                g: &g,
-                w: weights,
-                b: bias,
-                offset: 7,
-                out: &stage,
-                x,
-            };
-            let (ph, pw) = pool.unwrap_or((1, 1));
-            let (qh, qw) = (out.0 / ph, out.1 / pw);
-            let mut want = [0i8; 1024];
-            let want = &mut want[..f * qh * qw];
-            for (i, v) in want.iter_mut().enumerate() {
-                *v = {
-                    let (fi, qy, qx) = (i / (qh * qw), i / qw % qh, i % qw);
-                    let cells = (0..ph).flat_map(|a| (0..pw).map(move |b| (a, b)));
-                    let v = cells.map(|(a, b)| conv.at(fi, qy * ph + a, qx * pw + b));
-                    v.fold(i8::MIN, i8::max)
-                };
+            let (weights, x) = (&*weights, &*x);
+            // A stage whose outputs grow with the sum (a right shift), and
+            // one that can wrap (a left shift, biases near the int32 limit),
+            // where a pool must compare outputs, not sums.
+            let stages = [
+                Requantize::<8>::per_channel(0.02, &[0.01; 8], 0.05, -3, FULL_RANGE),
+                Requantize::<8>::per_channel(1.0, &[1.0; 8], 0.3, 5, FULL_RANGE),
+            ];
+            let wrapping: [i32; 8] = core::array::from_fn(|i| {
+                bias.get(i).map_or(0, |b| b.wrapping_add(i32::MAX - 2_000))
+            });
+            for (stage, bias) in stages.iter().zip([&*bias, &wrapping[..f]]) {
+                check(&g, pool, (weights, bias), x, stage);
             }
-            let mut y = [0i8; 1024];
-            let y = &mut y[..f * qh * qw];
-            forward(&g, pool, (weights, bias), -7, &stage, x, y);
-            assert_eq!(y, want, "{g:?}, pool {pool:?}");
-            let mut scratch = [0i8; 1024];
-            let scratch = &mut scratch[..super::super::columns::scratch_len(&g, pool)];
+        }
+    }
+
+    /// Every path of `g` against the tap-by-tap one, with `stage`.
+    fn check(
+        g: &ConvGeometry,
+        pool: Option<(usize, usize)>,
+        (weights, bias): (&[i8], &[i32]),
+        x: &[i8],
+        stage: &Requantize<8>,
+    ) {
+        let conv = Conv {
+            g,
+            w: weights,
+            b: bias,
+            offset: 7,
+            out: stage,
+            x,
+        };
+        let (ph, pw) = pool.unwrap_or((1, 1));
+        let (qh, qw) = (g.out.0 / ph, g.out.1 / pw);
+        let mut want = [0i8; 1024];
+        let want = &mut want[..g.f * qh * qw];
+        for (i, v) in want.iter_mut().enumerate() {
+            let (fi, qy, qx) = (i / (qh * qw), i / qw % qh, i % qw);
+            let cells = (0..ph).flat_map(|a| (0..pw).map(move |b| (a, b)));
+            let outs = cells.map(|(a, b)| conv.at(fi, qy * ph + a, qx * pw + b));
+            *v = outs.fold(i8::MIN, i8::max);
+        }
+        let mut y = [0i8; 1024];
+        let y = &mut y[..g.f * qh * qw];
+        forward(g, pool, (weights, bias), -7, stage, x, y);
+        assert_eq!(y, want, "{g:?}, pool {pool:?}");
+        let mut scratch = [0i8; 1024];
+        let scratch = &mut scratch[..super::super::columns::scratch_len(g, pool)];
+        y.fill(0);
+        super::super::columns::forward(g, pool, (weights, bias), -7, stage, x, y, scratch);
+        assert_eq!(y, want, "columns: {g:?}, pool {pool:?}");
+        if g.groups == g.c && pool.is_none() {
+            let scratch = &mut [0i8; 1024][..super::super::depthwise::scratch_len(g)];
             y.fill(0);
-            super::super::columns::forward(&g, pool, (weights, bias), -7, &stage, x, y, scratch);
-            assert_eq!(y, want, "columns: {g:?}, pool {pool:?}");
-            if groups == c && pool.is_none() {
-                let scratch = &mut [0i8; 1024][..super::super::depthwise::scratch_len(&g)];
-                y.fill(0);
-                super::super::depthwise::forward(&g, (weights, bias), -7, &stage, x, y, scratch);
-                assert_eq!(y, want, "depthwise: {g:?}");
-            }
+            super::super::depthwise::forward(g, (weights, bias), -7, stage, x, y, scratch);
+            assert_eq!(y, want, "depthwise: {g:?}");
         }
     }
 }

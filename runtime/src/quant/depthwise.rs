@@ -32,6 +32,10 @@ pub const fn scratch_len(g: &ConvGeometry) -> usize {
 /// [`conv2d::forward`](super::conv2d::forward) without a pool, with
 /// `scratch` of at least [`scratch_len`] bytes.
 ///
+/// # Shapes
+/// - `w`: `[F, 1, KH, KW]` (`F` a multiple of `C`), `b`: `[F]`
+/// - `x`: `[C, H, W]`, `y`: `[F, OH, OW]`
+///
 /// # Panics
 /// If a slice is shorter than its shape, or `g` is not depthwise (a
 /// program `network!` did not write).
@@ -82,9 +86,10 @@ pub fn forward(
                         let win = &plane[at..at + 2 * cols + 4];
                         let mut acc = fixed;
                         for (ky, w) in w3.iter().enumerate() {
-                            if let Some(x) = win[ky * cols..].first_chunk::<4>() {
-                                acc = row3(acc, w, x);
-                            }
+                            let Some(x) = win[ky * cols..].first_chunk::<4>() else {
+                                unreachable!("a window's rows lie inside its slice");
+                            };
+                            acc = row3(acc, w, x);
                         }
                         *v = stage(acc);
                     }

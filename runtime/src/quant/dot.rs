@@ -48,7 +48,7 @@ pub(crate) fn dots_2x2(cols: &[i8], ws: &[i8], n: usize) -> [[i32; 2]; 2] {
     let (w0, w1) = ws[..2 * n].split_at(n);
     #[cfg(constnet_dsp)]
     {
-        let (mut acc, done) = dsp::words_2x2(c0, w0, n);
+        let (mut acc, done) = dsp::words_2x2(&cols[..2 * n], &ws[..2 * n], n);
         for k in done..n {
             let (a, b) = (i32::from(c0[k]), i32::from(c1[k]));
             for (acc, w) in acc.iter_mut().zip([w0[k], w1[k]]) {
@@ -114,7 +114,7 @@ pub(crate) fn row3(acc: i32, w: &Row3, x: &[i8; 4]) -> i32 {
 #[cfg(constnet_dsp)]
 #[expect(
     unsafe_code,
-    reason = "SXTB16 and SMLAD have no stable intrinsics; each asm block only reads and writes registers"
+    reason = "SXTB16 and SMLAD have no stable intrinsics; the asm blocks read only the slices they are given and restore the stack"
 )]
 mod dsp {
     use core::arch::asm;
@@ -142,21 +142,25 @@ mod dsp {
         4 * quads
     }
 
-    /// The whole words of [`dots_2x2`](super::dots_2x2): `c0` and `w0`
-    /// are the first column and filter, each with its second `n` bytes
-    /// further on. Returns the sums and how many values they cover.
+    /// The whole words of [`dots_2x2`](super::dots_2x2): `cols` and `ws`
+    /// hold two columns and two filters of `n` values each, one after the
+    /// other. Returns the sums and how many values they cover.
+    ///
+    /// The loop needs twelve registers, every one `asm!` may allocate on
+    /// Thumb-2 (r0–r5, r8–r12, lr): a target that reserves r9 (`rwpi`)
+    /// would not build it.
     #[inline(always)]
-    pub(super) fn words_2x2(c0: &[i8], w0: &[i8], n: usize) -> ([[i32; 2]; 2], usize) {
+    pub(super) fn words_2x2(cols: &[i8], ws: &[i8], n: usize) -> ([[i32; 2]; 2], usize) {
         let quads = n / 4;
         let mut acc = [[0i32; 2]; 2];
         if quads == 0 {
             return (acc, 0);
         }
-        let (c, w) = (c0.as_ptr(), w0.as_ptr());
+        let (cols, ws) = (&cols[..2 * n], &ws[..2 * n]);
+        let (c, w) = (cols.as_ptr(), ws.as_ptr());
         // SAFETY: the loop reads `4 · quads ≤ n` bytes from `c` and `w`
-        // and from `n` bytes further on, all inside the callers' slices
-        // (`dots_2x2` cut each to `2 · n`); it pushes two words and pops
-        // them before it ends.
+        // and from `n` bytes further on: inside `cols` and `ws`, which
+        // hold `2 · n`. It pushes two words and pops them before it ends.
         unsafe {
             let [[mut a00, mut a01], [mut a10, mut a11]] = acc;
             asm!(

@@ -116,6 +116,14 @@ impl Multiplier {
         }
     }
 
+    /// Whether [`Multiplier::apply`], plus an int8 zero point, never
+    /// decreases as `x` grows: so for a non-negative multiplier with a
+    /// right shift of at least one, where the result stays within ±2^30
+    /// and no wrapping add follows (a left shift can wrap).
+    pub const fn is_monotonic(self) -> bool {
+        self.multiplier >= 0 && self.right > 0
+    }
+
     /// [`multiply_by_quantized_multiplier`] of `x`.
     #[inline(always)]
     pub const fn apply(self, x: i32) -> i32 {

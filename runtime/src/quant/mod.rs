@@ -39,6 +39,10 @@
 //! - [`conv2d`]: `ConvPerChannel` and `DepthwiseConvPerChannel`, as one
 //!   grouped convolution in constnet's channels-first layout (the integers
 //!   summed are the same; only the memory order differs from TFLite's NHWC).
+//! - [`columns`] and [`depthwise`]: the same convolutions on a Cortex-M4
+//!   or M7 (`cfg(constnet_dsp)`, which the interpreter picks them for),
+//!   through im2col columns and padded planes with the DSP extension's
+//!   dual multiply-accumulate: the same integers.
 //! - [`pool`]: `MaxPool` and `AveragePool`, whose average rounds half away
 //!   from zero over the cells inside the input.
 //! - [`add`]: `Add` for int8: both inputs shifted left by 20 bits, brought

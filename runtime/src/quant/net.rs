@@ -67,8 +67,9 @@ pub trait Quantizable: Network<Elem = f32> {
 ///
 /// Build one from a trained network with [`quantize`](super::quantize)
 /// (calibration), from TFLite's parameters with
-/// [`QNet::from_parts`], or from a file ([`QNet::from_le_bytes`] in a
-/// `static`, [`QNet::from_bytes`] at run time). Inference needs neither
+/// [`QNet::from_parts`], or from a file
+/// ([`persist::int8::decode`](crate::persist::int8::decode) in a `static`,
+/// [`persist::int8::load`](crate::persist::int8::load) at run time). Inference needs neither
 /// heap nor std: its arena, [`QNet::ARENA_BYTES`], lives on the stack.
 pub struct QNet<N: Quantizable> {
     pub(crate) weights: N::Weights,
@@ -115,7 +116,7 @@ impl<N: Quantizable> QNet<N> {
     /// From its integers: `weights` as [`QNet::weights`] lays them out,
     /// `words` as [`QNet::words`] does. No check: they come from code that
     /// computed them ([`quantize`](super::quantize), an importer); files go
-    /// through [`QNet::from_bytes`].
+    /// through [`persist::int8::from_bytes`](crate::persist::int8::from_bytes).
     pub const fn from_parts(weights: N::Weights, words: N::Words) -> Self {
         Self { weights, words }
     }

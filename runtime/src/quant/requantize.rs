@@ -38,6 +38,14 @@ pub trait OutputStage {
     fn channel(&self, c: usize) -> impl Fn(i32) -> i8 {
         move |acc| self.output(c, acc)
     }
+
+    /// Whether channel `c`'s output never decreases as its accumulator
+    /// grows, so that the largest of a pool window's outputs is that of
+    /// its largest accumulator. `false` unless the stage shows it.
+    fn monotonic(&self, c: usize) -> bool {
+        let _ = c;
+        false
+    }
 }
 
 /// Per-output-channel requantization of `F` channels: TFLite's
@@ -91,6 +99,10 @@ impl<const F: usize> OutputStage for Requantize<F> {
         let scale = Multiplier::new(self.multiplier[c], self.shift[c]);
         q31(acc, scale, self.output_zero_point, (self.min, self.max))
     }
+
+    fn monotonic(&self, c: usize) -> bool {
+        Multiplier::new(self.multiplier[c], self.shift[c]).is_monotonic()
+    }
 }
 
 /// [`Requantize`] over borrowed multipliers and shifts, as a quantized
@@ -118,6 +130,10 @@ impl OutputStage for Channels<'_> {
         let scale = Multiplier::new(self.multiplier[c], self.shift[c]);
         let (zero_point, range) = (self.output_zero_point, self.range);
         move |acc| q31(acc, scale, zero_point, range)
+    }
+
+    fn monotonic(&self, c: usize) -> bool {
+        Multiplier::new(self.multiplier[c], self.shift[c]).is_monotonic()
     }
 }
 
@@ -165,8 +181,7 @@ fn q31(acc: i32, scale: Multiplier, zero_point: i32, (min, max): (i8, i8)) -> i8
     let scaled = scale.apply(acc);
     // Wraps where TFLite's int32 addition would overflow (undefined in
     // C++, wrapping in its compiled code); the clamp then applies, the
-    // lower bound first as TFLite's `std::max` then `std::min` (a range
-    // the words hold need not be ordered).
+    // lower bound first as TFLite's `std::max` then `std::min`.
     let shifted = scaled.wrapping_add(zero_point);
     shifted.max(i32::from(min)).min(i32::from(max)) as i8
 }
@@ -244,6 +259,28 @@ mod tests {
         // 0.375 · 4 = 1.5: both round the tie away from zero.
         assert_eq!((once.output(0, 4), twice.output(0, 4)), (2, 2));
         assert_eq!(once.output(0, 1000), 127);
+    }
+
+    #[test]
+    fn borrowed_channels_requantize_as_the_owned_stage() {
+        let owned = Requantize::<2>::per_channel(0.5, &[0.25, 1.5], 0.125, -3, relu_range(-3));
+        let channels = Channels {
+            multiplier: &owned.multiplier,
+            shift: &owned.shift,
+            output_zero_point: -3,
+            range: relu_range(-3),
+        };
+        for c in 0..2 {
+            let stage = channels.channel(c);
+            for acc in [-1000, -7, 0, 5, 19, 1000, i32::MAX, i32::MIN] {
+                assert_eq!(stage(acc), owned.output(c, acc), "{c} {acc}");
+            }
+        }
+        // Channel 0's multiplier is 1 (a left shift), channel 1's 6: neither
+        // is known to grow with the sum; 0.004 (a right shift) is.
+        assert!(!channels.monotonic(0) && !channels.monotonic(1));
+        let small = Requantize::<1>::per_channel(0.02, &[0.01], 0.05, 0, FULL_RANGE);
+        assert!(small.monotonic(0));
     }
 
     #[test]
