@@ -40,9 +40,9 @@ const fn taps_of(g: &ConvGeometry) -> usize {
 /// - `w`: `[F, CG, KH, KW]`, `b`: `[F]`
 /// - `x`: `[C, H, W]`, `y`: `[F, OH, OW]` (`[F, OH / ph, OW / pw]` pooled)
 ///
-/// A pool window's sums are compared before they are requantized:
-/// requantization is monotonic, so the largest int8 output is that of the
-/// largest sum, and a window costs one requantization per filter.
+/// Where the stage is monotonic (a right shift, as calibrated layers
+/// have), a pool window's sums are compared before they are requantized,
+/// so a window costs one requantization per filter.
 ///
 /// # Panics
 /// If a slice is shorter than its shape (a program `network!` did not
@@ -66,7 +66,7 @@ pub fn forward(
     let (fixed, cols) = scratch.split_at_mut(4 * g.f);
     let offset = -i32::from(input_zero_point);
     for ((f, b), at) in w.chunks_exact(taps).zip(b).zip(fixed.chunks_exact_mut(4)) {
-        let sum = f.iter().fold(0i32, |s, &w| s + i32::from(w));
+        let sum = f.iter().fold(0i32, |s, &w| s.wrapping_add(i32::from(w)));
         let v = offset.wrapping_mul(sum).wrapping_add(*b);
         at.copy_from_slice(&v.to_le_bytes().map(|b| b as i8));
     }

@@ -70,7 +70,7 @@ pub fn forward(
         }
         for f in c * per_channel..(c + 1) * per_channel {
             let wf = &w[f * taps..][..taps];
-            let sum = wf.iter().fold(0i32, |s, &v| s + i32::from(v));
+            let sum = wf.iter().fold(0i32, |s, &v| s.wrapping_add(i32::from(v)));
             let fixed = offset.wrapping_mul(sum).wrapping_add(b[f]);
             let yf = &mut y[f * oh * ow..][..oh * ow];
             let stage = out.channel(f);
