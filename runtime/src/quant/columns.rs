@@ -11,7 +11,7 @@
 //! `Σ w · (x − z)` over the taps inside the input, since a padded tap adds
 //! `w · z − w · z`.
 
-use super::conv2d::taps;
+use super::conv2d::{folded_bias, taps};
 use super::dot::{dots, dots_2x2};
 use super::program::ConvGeometry;
 use super::requantize::OutputStage;
@@ -66,8 +66,7 @@ pub fn forward(
     let (fixed, cols) = scratch.split_at_mut(4 * g.f);
     let offset = -i32::from(input_zero_point);
     for ((f, b), at) in w.chunks_exact(taps).zip(b).zip(fixed.chunks_exact_mut(4)) {
-        let sum = f.iter().fold(0i32, |s, &w| s.wrapping_add(i32::from(w)));
-        let v = offset.wrapping_mul(sum).wrapping_add(*b);
+        let v = folded_bias(f, *b, offset);
         at.copy_from_slice(&v.to_le_bytes().map(|b| b as i8));
     }
     let mut sweep = Sweep {

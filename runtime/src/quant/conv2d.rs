@@ -29,6 +29,17 @@ pub(super) fn taps(
     (start, end, start + pad - o * stride)
 }
 
+/// A filter's bias plus `offset · Σ w` (`offset` the negated input zero
+/// point), wrapping: what a kernel that sums `w · x` over every tap, padded
+/// ones reading the zero point, adds once to match TFLite's
+/// `Σ w · (x − zero_point) + bias`.
+pub(super) fn folded_bias(filter: &[i8], bias: i32, offset: i32) -> i32 {
+    let sum = filter
+        .iter()
+        .fold(0i32, |s, &w| s.wrapping_add(i32::from(w)));
+    offset.wrapping_mul(sum).wrapping_add(bias)
+}
+
 impl ConvGeometry {
     /// Whether the sizes fit together: groups divide channels and filters,
     /// padding is less than the kernel, every window starts inside the

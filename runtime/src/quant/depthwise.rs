@@ -6,6 +6,7 @@
 //! same integers: a border tap adds `w · (z − z) = 0`, as TFLite's
 //! padding skips it.
 
+use super::conv2d::folded_bias;
 use super::dot::{Row3, row3};
 use super::program::ConvGeometry;
 use super::requantize::OutputStage;
@@ -70,8 +71,7 @@ pub fn forward(
         }
         for f in c * per_channel..(c + 1) * per_channel {
             let wf = &w[f * taps..][..taps];
-            let sum = wf.iter().fold(0i32, |s, &v| s.wrapping_add(i32::from(v)));
-            let fixed = offset.wrapping_mul(sum).wrapping_add(b[f]);
+            let fixed = folded_bias(wf, b[f], offset);
             let yf = &mut y[f * oh * ow..][..oh * ow];
             let stage = out.channel(f);
             let (sh, sw) = g.stride;
