@@ -187,8 +187,7 @@ impl<N: Quantizable> QNet<N> {
         if let Some(at) = p.input.at {
             arena.as_mut()[at..at + p.input.len].copy_from_slice(input);
         }
-        let y = run::run(
-            p,
+        let y = run::run::<N>(
             self.weights.as_ref(),
             self.words.as_ref(),
             input,

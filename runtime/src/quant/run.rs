@@ -1,6 +1,8 @@
-//! The int8 program run over a quantized network's integers: one function
-//! for every network, so the firmware holds one copy of each kernel.
+//! The int8 program run over a quantized network's integers. The kernels
+//! are shared by every network; the loop over the steps is generic over
+//! the network, so a firmware links only the kernels its program calls.
 
+use super::Quantizable;
 use super::add::AddParams;
 use super::program::{
     ADD_WORDS, Act, CHANNEL_WORDS, ConvGeometry, DOOR_WORDS, Op, Program, VALUE_WORDS, Value,
@@ -52,6 +54,53 @@ impl ConvKernel {
             Self::Depthwise => depthwise::scratch_len(g),
             Self::Tiles => 0,
         }
+    }
+}
+
+/// The kernels a program calls on this target. [`run`] reads it as a
+/// constant, so the branches of the kernels a network does not call, and
+/// the kernels with them, are not compiled into its code.
+#[derive(Clone, Copy)]
+struct Kernels {
+    columns: bool,
+    depthwise: bool,
+    tiles: bool,
+    affine: bool,
+    max_pool: bool,
+    avg_pool: bool,
+    add: bool,
+    clamp: bool,
+}
+
+impl Kernels {
+    const fn of(p: &Program) -> Self {
+        let mut k = Kernels {
+            columns: false,
+            depthwise: false,
+            tiles: false,
+            affine: false,
+            max_pool: false,
+            avg_pool: false,
+            add: false,
+            clamp: false,
+        };
+        let mut s = 0;
+        while s < p.steps.len() {
+            match &p.steps[s].op {
+                Op::Conv { geometry, pool, .. } => match ConvKernel::here(geometry, *pool) {
+                    ConvKernel::Columns => k.columns = true,
+                    ConvKernel::Depthwise => k.depthwise = true,
+                    ConvKernel::Tiles => k.tiles = true,
+                },
+                Op::Affine { .. } => k.affine = true,
+                Op::MaxPool(_) => k.max_pool = true,
+                Op::AvgPool(_) => k.avg_pool = true,
+                Op::Add { .. } => k.add = true,
+                Op::Clamp => k.clamp = true,
+            }
+            s += 1;
+        }
+        k
     }
 }
 
@@ -126,6 +175,13 @@ fn slot(v: &Value) -> core::ops::Range<usize> {
     at..at + v.len
 }
 
+/// A step whose kernel [`Kernels::of`] did not list: it lists every step's,
+/// so this is a bug.
+#[cold]
+fn outside_kernels() -> ! {
+    unreachable!("quant: a step calls a kernel its program does not list")
+}
+
 /// Splits the arena into a step's input (`r`, possibly the caller's `input`)
 /// and its output (`w`), which the plan keeps disjoint.
 fn io<'a>(arena: &'a mut [i8], input: &'a [i8], r: &Value, w: &Value) -> (&'a [i8], &'a mut [i8]) {
@@ -164,15 +220,17 @@ fn channels<'a>(
     (&w[..n], stage)
 }
 
-/// Runs every step of `p` on one sample, `input` being the quantized input
-/// when it does not live in the arena; returns where the output lies.
-pub(crate) fn run<'a>(
-    p: &Program,
+/// Runs every step of `N`'s program on one sample, `input` being the
+/// quantized input when it does not live in the arena; returns where the
+/// output lies.
+pub(crate) fn run<'a, N: Quantizable>(
     weights: &[i8],
     words: &[i32],
     input: &'a [i8],
     arena: &'a mut [i8],
 ) -> &'a [i8] {
+    let p = &N::PROGRAM;
+    let k = const { Kernels::of(&N::PROGRAM) };
     let (arena, scratch) = arena.split_at_mut(p.arena - p.scratch);
     for step in p.steps {
         let (ins, outs) = (quant_of(words, &step.input), quant_of(words, &step.output));
@@ -187,16 +245,19 @@ pub(crate) fn run<'a>(
                 let w = &weights[layer.int8..][..step.weight_len()];
                 let (b, stage) = channels(words, layer, g.f, outs, step.act);
                 match ConvKernel::here(g, *pool) {
-                    ConvKernel::Columns => {
+                    ConvKernel::Columns if k.columns => {
                         columns::forward(g, *pool, (w, b), ins.1, &stage, x, y, scratch);
                     }
-                    ConvKernel::Depthwise => {
+                    ConvKernel::Depthwise if k.depthwise => {
                         depthwise::forward(g, (w, b), ins.1, &stage, x, y, scratch);
                     }
-                    ConvKernel::Tiles => conv2d::forward(g, *pool, (w, b), ins.1, &stage, x, y),
+                    ConvKernel::Tiles if k.tiles => {
+                        conv2d::forward(g, *pool, (w, b), ins.1, &stage, x, y);
+                    }
+                    _ => outside_kernels(),
                 }
             }
-            Op::Affine { outputs, layer, .. } => {
+            Op::Affine { outputs, layer, .. } if k.affine => {
                 let (x, y) = io(arena, input, &step.input, &step.output);
                 let w = &weights[layer.int8..][..step.weight_len()];
                 let n = *outputs;
@@ -211,15 +272,15 @@ pub(crate) fn run<'a>(
                 };
                 fully_connected::forward((w, &c[..n]), ins.1, &stage, x, y);
             }
-            Op::MaxPool(g) => {
+            Op::MaxPool(g) if k.max_pool => {
                 let (x, y) = io(arena, input, &step.input, &step.output);
                 pool::max_forward(g, x, y, clamp);
             }
-            Op::AvgPool(g) => {
+            Op::AvgPool(g) if k.avg_pool => {
                 let (x, y) = io(arena, input, &step.input, &step.output);
                 pool::avg_forward(g, x, y, clamp);
             }
-            Op::Add { skip, words: at } => {
+            Op::Add { skip, words: at } if k.add => {
                 let w = &words[*at..][..ADD_WORDS];
                 let params = AddParams {
                     input_zero_point: [ins.1, quant_of(words, skip).1].map(i32::from),
@@ -237,7 +298,7 @@ pub(crate) fn run<'a>(
                     *y = params.add(*y, b);
                 }
             }
-            Op::Clamp => {
+            Op::Clamp if k.clamp => {
                 let y = &mut arena[slot(&step.output)];
                 // In place, unless it reads the caller's input.
                 if step.input.at.is_none() {
@@ -247,6 +308,7 @@ pub(crate) fn run<'a>(
                     *v = (*v).clamp(clamp.0, clamp.1);
                 }
             }
+            _ => outside_kernels(),
         }
     }
     match p.output.at {
