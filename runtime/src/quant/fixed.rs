@@ -95,7 +95,9 @@ pub const fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i3
 pub struct Multiplier {
     multiplier: i32,
     left: u32,
-    right: i32,
+    right: u32,
+    /// `2^right − 1`: [`rounding_divide_by_pot`]'s mask, formed once.
+    mask: i32,
 }
 
 impl Multiplier {
@@ -109,10 +111,12 @@ impl Multiplier {
             -31 <= shift && shift <= 31,
             "multiply_by_quantized_multiplier: shift outside -31..=31"
         );
+        let right = if shift > 0 { 0 } else { -shift as u32 };
         Self {
             multiplier,
             left: if shift > 0 { shift as u32 } else { 0 },
-            right: if shift > 0 { 0 } else { -shift },
+            right,
+            mask: ((1i64 << right) - 1) as i32,
         }
     }
 
@@ -127,10 +131,11 @@ impl Multiplier {
     /// [`multiply_by_quantized_multiplier`] of `x`.
     #[inline(always)]
     pub const fn apply(self, x: i32) -> i32 {
-        rounding_divide_by_pot(
-            saturating_rounding_doubling_high_mul(x.wrapping_shl(self.left), self.multiplier),
-            self.right,
-        )
+        let x = saturating_rounding_doubling_high_mul(x.wrapping_shl(self.left), self.multiplier);
+        // [`rounding_divide_by_pot`] by `right`, whose check `new` made.
+        let remainder = x & self.mask;
+        let threshold = (self.mask >> 1) + (x < 0) as i32;
+        (x >> self.right) + (remainder > threshold) as i32
     }
 }
 
@@ -303,6 +308,40 @@ mod tests {
         // SRDHM gives 6.75 → 7 and 7 / 2 = 3.5 → 4.
         assert_eq!(multiply_by_quantized_multiplier(9, m, s), 4);
         assert_eq!(multiply_by_quantized_multiplier(-9, m, s), -4);
+    }
+
+    #[test]
+    fn a_multiplier_formed_once_is_the_three_steps() {
+        let mut seed = 0x2545_f491u32;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as i32
+        };
+        let edges = [0, 1, -1, i32::MAX, i32::MIN, 1 << 30, -(1 << 30)];
+        for shift in -31..=31 {
+            for i in 0..2000 {
+                let x = if i < edges.len() { edges[i] } else { next() };
+                let multiplier = if i % 3 == 0 {
+                    edges[i % edges.len()]
+                } else {
+                    next()
+                };
+                let steps = rounding_divide_by_pot(
+                    saturating_rounding_doubling_high_mul(
+                        x.wrapping_shl(shift.max(0) as u32),
+                        multiplier,
+                    ),
+                    (-shift).max(0),
+                );
+                assert_eq!(
+                    Multiplier::new(multiplier, shift).apply(x),
+                    steps,
+                    "{x} {multiplier} {shift}"
+                );
+            }
+        }
     }
 
     #[test]
