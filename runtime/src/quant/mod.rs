@@ -5,7 +5,9 @@
 //! [`program`] and implements [`Quantizable`]; [`quantize`] calibrates and
 //! quantizes a trained network, [`import`] takes parameters TFLite chose,
 //! `persist::int8` reads and writes them (at compile time for statics).
-//! One interpreter (`run.rs`) runs every program with the kernels below.
+//! One interpreter (`run.rs`) runs every program with the kernels below;
+//! it is generic over the network, so code holds only the kernels the
+//! network's program calls.
 //!
 //! Each kernel computes what TFLite's *reference* kernel for the operator
 //! computes (`tensorflow/lite/kernels/internal/reference/integer_ops/`),
@@ -34,8 +36,10 @@
 //! - [`fully_connected`]: `FullyConnected` (int8, per-channel or, with one
 //!   scale repeated, per-tensor weights). TensorFlow's reference kernel
 //!   for it requantizes in `f64` with one rounding
-//!   ([`requantize::RequantizeF64`]), TFLite Micro's with the Q31 stage;
-//!   the kernel takes either.
+//!   ([`requantize::RequantizeF64`], computed in integers by
+//!   [`exact_f64`] to the same bits, so no soft float is linked on a
+//!   microcontroller), TFLite Micro's with the Q31 stage; the kernel takes
+//!   either.
 //! - [`conv2d`]: `ConvPerChannel` and `DepthwiseConvPerChannel`, as one
 //!   grouped convolution in constnet's channels-first layout (the integers
 //!   summed are the same; only the memory order differs from TFLite's NHWC).
@@ -60,6 +64,7 @@ pub mod columns;
 pub mod conv2d;
 pub mod depthwise;
 mod dot;
+pub mod exact_f64;
 pub mod fixed;
 pub mod fully_connected;
 #[cfg(feature = "std")]

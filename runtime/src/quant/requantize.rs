@@ -8,6 +8,7 @@
 //! for int8 multiplies in `f64` and rounds once ([`RequantizeF64`]). The
 //! two differ by one where the second rounding meets a half.
 
+use super::exact_f64::ExactF64;
 use super::fixed::{Multiplier, quantize_multiplier};
 
 /// The Q31 multiplier and shift of one channel, as TFLite's
@@ -158,20 +159,21 @@ impl OutputStage for ScalesF64<'_> {
     #[inline(always)]
     fn output(&self, c: usize, acc: i32) -> i8 {
         let w = f32::from_bits(self.weight_scales[c] as u32);
-        let scale = f64::from(self.input_scale) * f64::from(w) / f64::from(self.output_scale);
+        let scale = ExactF64::scale(self.input_scale, w, self.output_scale);
         f64_stage(acc, scale, self.output_zero_point, self.range)
     }
 }
 
-/// The `f64` output stage of one accumulator (not inlined: it is called
-/// once per output, and its soft-float calls would repeat in every caller
-/// on a microcontroller).
+/// The `f64` output stage of one accumulator, `round(acc · scale)` plus the
+/// zero point, clamped; in integers ([`ExactF64`]), which give the bits
+/// `f64` gives without linking soft float on a microcontroller. Not
+/// inlined: it runs once per output of a fully connected layer.
 #[inline(never)]
-fn f64_stage(acc: i32, scale: f64, zero_point: i32, (min, max): (i8, i8)) -> i8 {
-    // `as` saturates where TFLite's conversion would be undefined.
-    let scaled = libm::round(f64::from(acc) * scale) as i32;
+fn f64_stage(acc: i32, scale: ExactF64, zero_point: i32, (min, max): (i8, i8)) -> i8 {
+    // Saturates where TFLite's conversion would be undefined.
+    let scaled = scale.round_mul(acc);
     let shifted = scaled.wrapping_add(zero_point);
-    shifted.clamp(i32::from(min), i32::from(max)) as i8
+    shifted.max(i32::from(min)).min(i32::from(max)) as i8
 }
 
 /// The Q31 output stage of one accumulator, inlined: it runs once per
@@ -226,7 +228,7 @@ impl<const F: usize> OutputStage for RequantizeF64<F> {
     fn output(&self, c: usize, acc: i32) -> i8 {
         f64_stage(
             acc,
-            self.scale[c],
+            ExactF64::new(self.scale[c]),
             self.output_zero_point,
             (self.min, self.max),
         )
