@@ -101,10 +101,7 @@ pub fn prediction(index: usize, label: u8, y: &[f32]) -> Line {
     line.push(b"img ").dec(index as u32, 3);
     line.push(b" label ").dec(u32::from(label), 1);
     line.push(b" pred ").dec(argmax(y) as u32, 1);
-    line.push(b" y");
-    for v in y {
-        line.push(b" ").hex(v.to_bits());
-    }
+    outputs(&mut line, y);
     line
 }
 
@@ -113,11 +110,18 @@ pub fn sample(index: usize, y: &[f32]) -> Line {
     let mut line = Line::new();
     line.push(b"x ").dec(index as u32, 3);
     line.push(b" pred ").dec(argmax(y) as u32, 1);
+    outputs(&mut line, y);
+    line
+}
+
+/// ` y` and each output's bits. Not inlined: its callers' copies, unrolled
+/// over ten outputs each, cost half a kilobyte of flash.
+#[inline(never)]
+fn outputs(line: &mut Line, y: &[f32]) {
     line.push(b" y");
     for v in y {
         line.push(b" ").hex(v.to_bits());
     }
-    line
 }
 
 /// The closing line of labelled inputs: `accuracy 99/100`.
