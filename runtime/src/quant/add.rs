@@ -2,6 +2,7 @@
 //! both inputs to a common scale with 20 bits of headroom before summing.
 
 use super::fixed::{multiply_by_quantized_multiplier, quantize_multiplier};
+use super::requantize::clamp;
 
 /// The headroom TFLite gives int8 inputs before rescaling them.
 const LEFT_SHIFT: i32 = 20;
@@ -88,7 +89,7 @@ impl AddParams {
         let sum = scaled(0, a) + scaled(1, b);
         let raw = multiply_by_quantized_multiplier(sum, self.output_multiplier, self.output_shift)
             .wrapping_add(self.output_zero_point);
-        raw.clamp(i32::from(self.min), i32::from(self.max)) as i8
+        clamp(raw, (self.min, self.max))
     }
 }
 

@@ -9,6 +9,7 @@
 use core::ops::Range;
 
 use super::program::PoolGeometry;
+use super::requantize::clamp;
 use crate::kernels::pool2d::{check_geometry, span};
 
 impl PoolGeometry {
@@ -53,10 +54,10 @@ fn pool(
 /// # Shapes
 /// - `x`: `[C, H, W]`, `y`: `[C, OH, OW]`
 #[inline(never)]
-pub fn max_forward(g: &PoolGeometry, x: &[i8], y: &mut [i8], (min, max): (i8, i8)) {
+pub fn max_forward(g: &PoolGeometry, x: &[i8], y: &mut [i8], range: (i8, i8)) {
     pool(g, x, y, |xc, rows, cols| {
         let cells = rows.flat_map(|r| &xc[r * g.w..][cols.clone()]);
-        cells.fold(i8::MIN, |m, &v| m.max(v)).clamp(min, max)
+        clamp(i32::from(cells.fold(i8::MIN, |m, &v| m.max(v))), range)
     });
 }
 
@@ -68,7 +69,7 @@ pub fn max_forward(g: &PoolGeometry, x: &[i8], y: &mut [i8], (min, max): (i8, i8
 /// # Shapes
 /// - `x`: `[C, H, W]`, `y`: `[C, OH, OW]`
 #[inline(never)]
-pub fn avg_forward(g: &PoolGeometry, x: &[i8], y: &mut [i8], (min, max): (i8, i8)) {
+pub fn avg_forward(g: &PoolGeometry, x: &[i8], y: &mut [i8], range: (i8, i8)) {
     pool(g, x, y, |xc, rows, cols| {
         let count = (rows.len() * cols.len()) as i32;
         let cells = rows.flat_map(|r| &xc[r * g.w..][cols.clone()]);
@@ -78,7 +79,7 @@ pub fn avg_forward(g: &PoolGeometry, x: &[i8], y: &mut [i8], (min, max): (i8, i8
         } else {
             (sum - count / 2) / count
         };
-        average.clamp(i32::from(min), i32::from(max)) as i8
+        clamp(average, range)
     });
 }
 

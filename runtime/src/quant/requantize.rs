@@ -169,23 +169,31 @@ impl OutputStage for ScalesF64<'_> {
 /// `f64` gives without linking soft float on a microcontroller. Not
 /// inlined: it runs once per output of a fully connected layer.
 #[inline(never)]
-fn f64_stage(acc: i32, scale: ExactF64, zero_point: i32, (min, max): (i8, i8)) -> i8 {
+fn f64_stage(acc: i32, scale: ExactF64, zero_point: i32, range: (i8, i8)) -> i8 {
     // Saturates where TFLite's conversion would be undefined.
     let scaled = scale.round_mul(acc);
-    let shifted = scaled.wrapping_add(zero_point);
-    shifted.max(i32::from(min)).min(i32::from(max)) as i8
+    clamp(scaled.wrapping_add(zero_point), range)
 }
 
 /// The Q31 output stage of one accumulator, inlined: it runs once per
 /// output, where a call's overhead would be a third of its cost.
 #[inline(always)]
-fn q31(acc: i32, scale: Multiplier, zero_point: i32, (min, max): (i8, i8)) -> i8 {
+fn q31(acc: i32, scale: Multiplier, zero_point: i32, range: (i8, i8)) -> i8 {
     let scaled = scale.apply(acc);
     // Wraps where TFLite's int32 addition would overflow (undefined in
     // C++, wrapping in its compiled code); the clamp then applies, the
     // lower bound first as TFLite's `std::max` then `std::min`.
-    let shifted = scaled.wrapping_add(zero_point);
-    shifted.max(i32::from(min)).min(i32::from(max)) as i8
+    clamp(scaled.wrapping_add(zero_point), range)
+}
+
+/// `v` within an activation's range, as TFLite clamps: `std::max` with
+/// the lower bound, then `std::min` with the upper. Unlike `Ord::clamp` it
+/// has no panic path, whose message formatting would cost a firmware
+/// about a kilobyte of flash; the plans' ranges are never inverted.
+#[inline(always)]
+pub const fn clamp(v: i32, (min, max): (i8, i8)) -> i8 {
+    let low = if v > min as i32 { v } else { min as i32 };
+    (if low < max as i32 { low } else { max as i32 }) as i8
 }
 
 /// Requantization in `f64`, as TensorFlow's reference int8 fully connected

@@ -8,7 +8,7 @@ use super::program::{
     ADD_WORDS, Act, CHANNEL_WORDS, ConvGeometry, DOOR_WORDS, Op, Program, VALUE_WORDS, Value,
     Weighted,
 };
-use super::requantize::{Channels, ScalesF64};
+use super::requantize::{self, Channels, ScalesF64};
 use super::{columns, conv2d, depthwise, fully_connected, pool};
 
 /// The kernel a convolution runs on: on a core with the DSP extension,
@@ -117,7 +117,7 @@ pub(crate) fn range(act: Act, (scale, zp): (f32, i8)) -> (i8, i8) {
     match act {
         Act::None => (i8::MIN, i8::MAX),
         Act::Relu => (zp, i8::MAX),
-        Act::Relu6 => (zp, quantize(6.0).clamp(i32::from(zp), 127) as i8),
+        Act::Relu6 => (zp, requantize::clamp(quantize(6.0), (zp, i8::MAX))),
     }
 }
 
@@ -305,7 +305,7 @@ pub(crate) fn run<'a, N: Quantizable>(
                     y.copy_from_slice(&input[slot(&step.input)]);
                 }
                 for v in y.iter_mut() {
-                    *v = (*v).clamp(clamp.0, clamp.1);
+                    *v = requantize::clamp(i32::from(*v), clamp);
                 }
             }
             _ => outside_kernels(),
