@@ -51,67 +51,81 @@ const fn taps_of(g: &ConvGeometry) -> usize {
     clippy::too_many_arguments,
     reason = "conv2d::forward's arguments and the scratch"
 )]
-#[inline(never)]
 pub fn forward(
     g: &ConvGeometry,
     pool: Option<(usize, usize)>,
-    (w, b): (&[i8], &[i32]),
+    weights: (&[i8], &[i32]),
     input_zero_point: i8,
     out: &impl OutputStage,
     x: &[i8],
     y: &mut [i8],
     scratch: &mut [i8],
 ) {
-    let taps = taps_of(g);
-    let (fixed, cols) = scratch.split_at_mut(4 * g.f);
-    let offset = -i32::from(input_zero_point);
-    for ((f, b), at) in w.chunks_exact(taps).zip(b).zip(fixed.chunks_exact_mut(4)) {
-        let v = folded_bias(f, *b, offset);
-        at.copy_from_slice(&v.to_le_bytes().map(|b| b as i8));
-    }
-    let mut sweep = Sweep {
-        g,
-        w,
-        taps,
-        fixed,
-        zero_point: input_zero_point,
-        out,
-        x,
-        cols,
-        pooled: pool.is_some(),
-    };
-    let (oh, ow) = g.out;
     match pool {
-        None => {
-            let plane = oh * ow;
-            for oy in 0..oh {
-                for ox in (0..ow).step_by(2) {
-                    // A lone last position is computed twice, written once.
-                    let next = (ox + 1).min(ow - 1);
-                    let at = |i| (oy, if i == 0 { ox } else { next });
-                    sweep.unit(2, at, |f, [a, b]| {
-                        let at = f * plane + oy * ow;
-                        y[at + ox] = a;
-                        y[at + next] = b;
-                    });
-                }
-            }
-        }
-        Some((ph, pw)) => {
-            let (qh, qw) = (oh / ph, ow / pw);
-            for qy in 0..qh {
-                for qx in 0..qw {
-                    let cell = |i| (qy * ph + i / pw, qx * pw + i % pw);
-                    let q = qy * qw + qx;
-                    sweep.unit(ph * pw, cell, |f, [v, _]| y[f * qh * qw + q] = v);
-                }
-            }
+        None => plain(g, weights, input_zero_point, out, x, y, scratch),
+        Some(pool) => pooled(g, pool, weights, input_zero_point, out, x, y, scratch),
+    }
+}
+
+/// [`forward`] without a pool. A program calls it, or [`pooled`], or
+/// both: a firmware links what its network uses.
+#[inline(never)]
+pub(crate) fn plain(
+    g: &ConvGeometry,
+    weights: (&[i8], &[i32]),
+    input_zero_point: i8,
+    out: &impl OutputStage,
+    x: &[i8],
+    y: &mut [i8],
+    scratch: &mut [i8],
+) {
+    let mut sweep = Sweep::<_, false>::new(g, weights, input_zero_point, out, x, scratch);
+    let (oh, ow) = g.out;
+    let plane = oh * ow;
+    for oy in 0..oh {
+        for ox in (0..ow).step_by(2) {
+            // A lone last position is computed twice, written once.
+            let next = (ox + 1).min(ow - 1);
+            let at = |i| (oy, if i == 0 { ox } else { next });
+            sweep.unit(2, at, |f, [a, b]| {
+                let at = f * plane + oy * ow;
+                y[at + ox] = a;
+                y[at + next] = b;
+            });
         }
     }
 }
 
-/// What every unit of output positions (a pair, or a pool window) shares.
-struct Sweep<'a, S> {
+/// [`forward`] with a `(ph, pw)` max pool whose windows tile the output.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "conv2d::forward's arguments and the scratch"
+)]
+#[inline(never)]
+pub(crate) fn pooled(
+    g: &ConvGeometry,
+    (ph, pw): (usize, usize),
+    weights: (&[i8], &[i32]),
+    input_zero_point: i8,
+    out: &impl OutputStage,
+    x: &[i8],
+    y: &mut [i8],
+    scratch: &mut [i8],
+) {
+    let mut sweep = Sweep::<_, true>::new(g, weights, input_zero_point, out, x, scratch);
+    let (qh, qw) = (g.out.0 / ph, g.out.1 / pw);
+    for qy in 0..qh {
+        for qx in 0..qw {
+            let cell = |i| (qy * ph + i / pw, qx * pw + i % pw);
+            let q = qy * qw + qx;
+            sweep.unit(ph * pw, cell, |f, [v, _]| y[f * qh * qw + q] = v);
+        }
+    }
+}
+
+/// What every unit of output positions (a pair, or a pool window when
+/// `POOLED`) shares.
+struct Sweep<'a, S, const POOLED: bool> {
     g: &'a ConvGeometry,
     w: &'a [i8],
     /// Taps of one filter (a column's length).
@@ -123,11 +137,39 @@ struct Sweep<'a, S> {
     x: &'a [i8],
     /// Room for the columns of one unit, one after the other.
     cols: &'a mut [i8],
-    /// Whether a unit is a pool window (one output per filter).
-    pooled: bool,
 }
 
-impl<S: OutputStage> Sweep<'_, S> {
+impl<'a, S: OutputStage, const POOLED: bool> Sweep<'a, S, POOLED> {
+    /// The sweep of `g`, its filters' folded biases written at the start
+    /// of `scratch`, its columns after them.
+    #[inline(always)]
+    fn new(
+        g: &'a ConvGeometry,
+        (w, b): (&'a [i8], &[i32]),
+        zero_point: i8,
+        out: &'a S,
+        x: &'a [i8],
+        scratch: &'a mut [i8],
+    ) -> Self {
+        let taps = taps_of(g);
+        let (fixed, cols) = scratch.split_at_mut(4 * g.f);
+        let offset = -i32::from(zero_point);
+        for ((f, b), at) in w.chunks_exact(taps).zip(b).zip(fixed.chunks_exact_mut(4)) {
+            let v = folded_bias(f, *b, offset);
+            at.copy_from_slice(&v.to_le_bytes().map(|b| b as i8));
+        }
+        Sweep {
+            g,
+            w,
+            taps,
+            fixed,
+            zero_point,
+            out,
+            x,
+            cols,
+        }
+    }
+
     /// A unit of `n` output positions, `at(i)` each: per group, its
     /// columns, then its filters' outputs to `emit(f, …)`.
     #[inline(always)]
@@ -198,7 +240,7 @@ impl<S: OutputStage> Sweep<'_, S> {
             i32::from_le_bytes([at[0], at[1], at[2], at[3]].map(|b| b as u8))
         });
         let stages: [_; K] = core::array::from_fn(|k| self.out.channel(f + k));
-        let once: [bool; K] = core::array::from_fn(|k| self.pooled && self.out.monotonic(f + k));
+        let once: [bool; K] = core::array::from_fn(|k| POOLED && self.out.monotonic(f + k));
         let mut largest = [(i32::MIN, i8::MIN); K];
         for pair in cols.chunks_exact(2 * self.taps) {
             let acc = sums(pair);
@@ -207,14 +249,14 @@ impl<S: OutputStage> Sweep<'_, S> {
                 let (sum, out) = &mut largest[k];
                 if once[k] {
                     *sum = (*sum).max(s[0]).max(s[1]);
-                } else if self.pooled {
+                } else if POOLED {
                     *out = (*out).max(stages[k](s[0])).max(stages[k](s[1]));
                 } else {
                     emit(f + k, s.map(&stages[k]));
                 }
             }
         }
-        if self.pooled {
+        if POOLED {
             for (k, &(sum, out)) in largest.iter().enumerate() {
                 let v = if once[k] { stages[k](sum) } else { out };
                 emit(f + k, [v, v]);

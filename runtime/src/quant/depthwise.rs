@@ -40,8 +40,55 @@ pub const fn scratch_len(g: &ConvGeometry) -> usize {
 /// # Panics
 /// If a slice is shorter than its shape, or `g` is not depthwise (a
 /// program `network!` did not write).
-#[inline(never)]
 pub fn forward(
+    g: &ConvGeometry,
+    (w, b): (&[i8], &[i32]),
+    input_zero_point: i8,
+    out: &impl OutputStage,
+    x: &[i8],
+    y: &mut [i8],
+    scratch: &mut [i8],
+) {
+    if g.kernel == (3, 3) {
+        three_by_three(g, (w, b), input_zero_point, out, x, y, scratch);
+    } else {
+        any_kernel(g, (w, b), input_zero_point, out, x, y, scratch);
+    }
+}
+
+/// [`forward`] of a 3×3 kernel, the common one: each filter's rows
+/// prepared once, one bounds check per window. A program calls it, or
+/// [`any_kernel`], or both: a firmware links what its network uses.
+#[inline(never)]
+pub(crate) fn three_by_three(
+    g: &ConvGeometry,
+    weights: (&[i8], &[i32]),
+    input_zero_point: i8,
+    out: &impl OutputStage,
+    x: &[i8],
+    y: &mut [i8],
+    scratch: &mut [i8],
+) {
+    sweep::<true>(g, weights, input_zero_point, out, x, y, scratch);
+}
+
+/// [`forward`] of any other kernel.
+#[inline(never)]
+pub(crate) fn any_kernel(
+    g: &ConvGeometry,
+    weights: (&[i8], &[i32]),
+    input_zero_point: i8,
+    out: &impl OutputStage,
+    x: &[i8],
+    y: &mut [i8],
+    scratch: &mut [i8],
+) {
+    sweep::<false>(g, weights, input_zero_point, out, x, y, scratch);
+}
+
+/// The body of [`forward`], its 3×3 loop when `THREE`.
+#[inline(always)]
+fn sweep<const THREE: bool>(
     g: &ConvGeometry,
     (w, b): (&[i8], &[i32]),
     input_zero_point: i8,
@@ -62,23 +109,18 @@ pub fn forward(
     let offset = -i32::from(input_zero_point);
     let taps = kh * kw;
     for (c, xc) in x.chunks_exact(g.h * g.w).take(g.c).enumerate() {
-        plane.fill(input_zero_point);
-        for (dst, src) in plane[g.pad.0 * cols..]
-            .chunks_exact_mut(cols)
-            .zip(xc.chunks_exact(g.w))
-        {
-            dst[g.pad.1..][..g.w].copy_from_slice(src);
-        }
+        fill(plane, g, cols, xc, input_zero_point);
         for f in c * per_channel..(c + 1) * per_channel {
             let wf = &w[f * taps..][..taps];
             let fixed = folded_bias(wf, b[f], offset);
             let yf = &mut y[f * oh * ow..][..oh * ow];
             let stage = out.channel(f);
             let (sh, sw) = g.stride;
-            let rows = wf.as_chunks::<3>().0.first_chunk::<3>();
-            if let ((3, 3), Some(rows)) = (g.kernel, rows) {
-                // The common 3×3 kernel: its rows prepared once, one
-                // bounds check per window.
+            if THREE {
+                let (Some(rows), (3, 3)) = (wf.as_chunks::<3>().0.first_chunk::<3>(), g.kernel)
+                else {
+                    unreachable!("depthwise: a 3×3 sweep of another kernel");
+                };
                 let w3 = rows.map(Row3::new);
                 for (oy, row) in yf.chunks_exact_mut(ow).enumerate() {
                     for (ox, v) in row.iter_mut().enumerate() {
@@ -103,6 +145,21 @@ pub fn forward(
                 }
             }
         }
+    }
+}
+
+/// Copies channel `xc` into `plane`, rows `cols` apart, with a border of
+/// zero points `z`. Not inlined: a loop the compiler would unroll into
+/// dozens of `memcpy` calls in each caller, for a copy made once per
+/// channel.
+#[inline(never)]
+fn fill(plane: &mut [i8], g: &ConvGeometry, cols: usize, xc: &[i8], z: i8) {
+    plane.fill(z);
+    for (dst, src) in plane[g.pad.0 * cols..]
+        .chunks_exact_mut(cols)
+        .zip(xc.chunks_exact(g.w))
+    {
+        dst[g.pad.1..][..g.w].copy_from_slice(src);
     }
 }
 

@@ -63,6 +63,8 @@ impl ConvKernel {
 #[derive(Clone, Copy)]
 struct Kernels {
     columns: bool,
+    columns_pooled: bool,
+    depthwise_3x3: bool,
     depthwise: bool,
     tiles: bool,
     affine: bool,
@@ -76,6 +78,8 @@ impl Kernels {
     const fn of(p: &Program) -> Self {
         let mut k = Kernels {
             columns: false,
+            columns_pooled: false,
+            depthwise_3x3: false,
             depthwise: false,
             tiles: false,
             affine: false,
@@ -88,7 +92,11 @@ impl Kernels {
         while s < p.steps.len() {
             match &p.steps[s].op {
                 Op::Conv { geometry, pool, .. } => match ConvKernel::here(geometry, *pool) {
+                    ConvKernel::Columns if pool.is_some() => k.columns_pooled = true,
                     ConvKernel::Columns => k.columns = true,
+                    ConvKernel::Depthwise if matches!(geometry.kernel, (3, 3)) => {
+                        k.depthwise_3x3 = true;
+                    }
                     ConvKernel::Depthwise => k.depthwise = true,
                     ConvKernel::Tiles => k.tiles = true,
                 },
@@ -223,6 +231,7 @@ fn channels<'a>(
 /// Runs every step of `N`'s program on one sample, `input` being the
 /// quantized input when it does not live in the arena; returns where the
 /// output lies.
+#[inline(never)]
 pub(crate) fn run<'a, N: Quantizable>(
     weights: &[i8],
     words: &[i32],
@@ -244,14 +253,20 @@ pub(crate) fn run<'a, N: Quantizable>(
                 let (x, y) = io(arena, input, &step.input, &step.output);
                 let w = &weights[layer.int8..][..step.weight_len()];
                 let (b, stage) = channels(words, layer, g.f, outs, step.act);
-                match ConvKernel::here(g, *pool) {
-                    ConvKernel::Columns if k.columns => {
-                        columns::forward(g, *pool, (w, b), ins.1, &stage, x, y, scratch);
+                match (ConvKernel::here(g, *pool), *pool, g.kernel) {
+                    (ConvKernel::Columns, None, _) if k.columns => {
+                        columns::plain(g, (w, b), ins.1, &stage, x, y, scratch);
                     }
-                    ConvKernel::Depthwise if k.depthwise => {
-                        depthwise::forward(g, (w, b), ins.1, &stage, x, y, scratch);
+                    (ConvKernel::Columns, Some(pool), _) if k.columns_pooled => {
+                        columns::pooled(g, pool, (w, b), ins.1, &stage, x, y, scratch);
                     }
-                    ConvKernel::Tiles if k.tiles => {
+                    (ConvKernel::Depthwise, _, (3, 3)) if k.depthwise_3x3 => {
+                        depthwise::three_by_three(g, (w, b), ins.1, &stage, x, y, scratch);
+                    }
+                    (ConvKernel::Depthwise, _, _) if k.depthwise => {
+                        depthwise::any_kernel(g, (w, b), ins.1, &stage, x, y, scratch);
+                    }
+                    (ConvKernel::Tiles, ..) if k.tiles => {
                         conv2d::forward(g, *pool, (w, b), ins.1, &stage, x, y);
                     }
                     _ => outside_kernels(),
