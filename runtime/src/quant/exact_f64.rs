@@ -178,7 +178,8 @@ fn divide(n: u64, d: u64) -> (u64, i32, bool) {
 
 /// `x` rounded to 53 significant bits, ties to even, `sticky` saying that
 /// the true value lies a little above `x`: `(m, drop)` with the result
-/// `m · 2^drop`, `m ≤ 2^53`.
+/// `m · 2^drop`, `m ≤ 2^53`. Not inlined: both operations call it.
+#[inline(never)]
 fn round_to_bits(x: u64, sticky: bool) -> (u64, i32) {
     let len = bit_len(x);
     if len <= BITS {

@@ -27,18 +27,22 @@ pub fn forward(
     let offset = -i32::from(input_zero_point);
     let n = x.len();
     let mut o = 0;
-    while o + ROWS <= y.len() {
-        let rows: [&[i8]; ROWS] = core::array::from_fn(|k| &w[(o + k) * n..][..n]);
-        let acc = dots(&rows, x, offset);
-        for (k, &acc) in acc.iter().enumerate() {
-            y[o + k] = out.output(o + k, acc.wrapping_add(b[o + k]));
-        }
-        o += ROWS;
-    }
     while o < y.len() {
-        let [acc] = dots(&[&w[o * n..][..n]], x, offset);
-        y[o] = out.output(o, acc.wrapping_add(b[o]));
-        o += 1;
+        // ROWS outputs at a time, then one: their sums, then one loop
+        // over them (a single copy of the output stage in the code).
+        let mut acc = [0i32; ROWS];
+        let k = if o + ROWS <= y.len() {
+            let rows: [&[i8]; ROWS] = core::array::from_fn(|k| &w[(o + k) * n..][..n]);
+            acc = dots(&rows, x, offset);
+            ROWS
+        } else {
+            [acc[0]] = dots(&[&w[o * n..][..n]], x, offset);
+            1
+        };
+        for (i, &acc) in acc[..k].iter().enumerate() {
+            y[o + i] = out.output(o + i, acc.wrapping_add(b[o + i]));
+        }
+        o += k;
     }
 }
 

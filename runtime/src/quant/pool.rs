@@ -56,8 +56,13 @@ fn pool(
 #[inline(never)]
 pub fn max_forward(g: &PoolGeometry, x: &[i8], y: &mut [i8], range: (i8, i8)) {
     pool(g, x, y, |xc, rows, cols| {
-        let cells = rows.flat_map(|r| &xc[r * g.w..][cols.clone()]);
-        clamp(i32::from(cells.fold(i8::MIN, |m, &v| m.max(v))), range)
+        let mut largest = i8::MIN;
+        for r in rows {
+            for &v in &xc[r * g.w..][cols.clone()] {
+                largest = largest.max(v);
+            }
+        }
+        clamp(i32::from(largest), range)
     });
 }
 
@@ -72,8 +77,12 @@ pub fn max_forward(g: &PoolGeometry, x: &[i8], y: &mut [i8], range: (i8, i8)) {
 pub fn avg_forward(g: &PoolGeometry, x: &[i8], y: &mut [i8], range: (i8, i8)) {
     pool(g, x, y, |xc, rows, cols| {
         let count = (rows.len() * cols.len()) as i32;
-        let cells = rows.flat_map(|r| &xc[r * g.w..][cols.clone()]);
-        let sum = cells.fold(0i32, |s, &v| s + i32::from(v));
+        let mut sum = 0i32;
+        for r in rows {
+            for &v in &xc[r * g.w..][cols.clone()] {
+                sum += i32::from(v);
+            }
+        }
         let average = if sum > 0 {
             (sum + count / 2) / count
         } else {

@@ -156,7 +156,9 @@ pub struct ScalesF64<'a> {
 }
 
 impl OutputStage for ScalesF64<'_> {
-    #[inline(always)]
+    /// Not inlined: it runs once per output of a fully connected layer,
+    /// and its callers need one call, not the scale's and the stage's.
+    #[inline(never)]
     fn output(&self, c: usize, acc: i32) -> i8 {
         let w = f32::from_bits(self.weight_scales[c] as u32);
         let scale = ExactF64::scale(self.input_scale, w, self.output_scale);
