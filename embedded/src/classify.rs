@@ -112,6 +112,7 @@ pub enum Check<'a, const K: usize> {
 ///
 /// Paints the stack first, so the caller's frame (where the arena lives)
 /// counts as used.
+#[inline(always)]
 pub fn run<I, const K: usize>(
     inputs: &[I],
     check: Check<'_, K>,
