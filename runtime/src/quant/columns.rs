@@ -17,15 +17,37 @@ use super::program::ConvGeometry;
 use super::requantize::OutputStage;
 
 /// Bytes of scratch [`forward`] needs for `g` followed by `pool`: the
-/// columns of one pool window (of two positions without a pool, or an
-/// even count), one group's taps each, and one int32 per filter (its bias
-/// plus `−z · Σ w`).
+/// columns of one unit of windows ([`unit_shape`]), one group's taps
+/// each, and one int32 per filter (its bias plus `−z · Σ w`).
 pub const fn scratch_len(g: &ConvGeometry, pool: Option<(usize, usize)>) -> usize {
-    let cells = match pool {
-        Some((ph, pw)) => ph * pw,
-        None => 1,
+    let (columns, windows) = unit_shape(g, pool);
+    4 * g.f + columns * windows * taps_of(g)
+}
+
+/// Bytes of columns a unit of windows fills, at most (unless one window
+/// alone takes more): the windows of a unit share each filter's setup
+/// (its bias, its requantization constants, the kernel call), which costs
+/// more than a window's own work in small layers.
+const UNIT_BYTES: usize = 512;
+
+/// Columns per window (a pool window's cells, or a pair of positions
+/// without a pool, made even) and windows per unit.
+const fn unit_shape(g: &ConvGeometry, pool: Option<(usize, usize)>) -> (usize, usize) {
+    let (oh, ow) = g.out;
+    let (columns, windows) = match pool {
+        Some((ph, pw)) => ((ph * pw).next_multiple_of(2), (oh / ph) * (ow / pw)),
+        None => (2, (oh * ow).div_ceil(2)),
     };
-    4 * g.f + cells.next_multiple_of(2) * taps_of(g)
+    let fit = UNIT_BYTES / (columns * taps_of(g));
+    let per_unit = if fit < 1 { 1 } else { fit };
+    (
+        columns,
+        if per_unit < windows {
+            per_unit
+        } else {
+            windows
+        },
+    )
 }
 
 /// Taps of one filter: a column's length.
@@ -61,16 +83,29 @@ pub fn forward(
     y: &mut [i8],
     scratch: &mut [i8],
 ) {
-    match pool {
-        None => plain(g, weights, input_zero_point, out, x, y, scratch),
-        Some(pool) => pooled(g, pool, weights, input_zero_point, out, x, y, scratch),
+    match (pool, odd(g)) {
+        (None, false) => plain::<false>(g, weights, input_zero_point, out, x, y, scratch),
+        (None, true) => plain::<true>(g, weights, input_zero_point, out, x, y, scratch),
+        (Some(pool), false) => {
+            pooled::<false>(g, pool, weights, input_zero_point, out, x, y, scratch);
+        }
+        (Some(pool), true) => {
+            pooled::<true>(g, pool, weights, input_zero_point, out, x, y, scratch);
+        }
     }
 }
 
-/// [`forward`] without a pool. A program calls it, or [`pooled`], or
-/// both: a firmware links what its network uses.
+/// Whether a group of `g` has an odd number of filters: one of them then
+/// meets the columns alone, a code path the even case leaves out.
+pub(crate) const fn odd(g: &ConvGeometry) -> bool {
+    (g.f / g.groups) % 2 == 1
+}
+
+/// [`forward`] without a pool, for groups of an [`odd`] number of filters
+/// if `ODD`. A program calls it, or [`pooled`], or several of them: a
+/// firmware links what its network uses.
 #[inline(never)]
-pub(crate) fn plain(
+pub(crate) fn plain<const ODD: bool>(
     g: &ConvGeometry,
     weights: (&[i8], &[i32]),
     input_zero_point: i8,
@@ -79,30 +114,39 @@ pub(crate) fn plain(
     y: &mut [i8],
     scratch: &mut [i8],
 ) {
-    let mut sweep = Sweep::<_, false>::new(g, weights, input_zero_point, out, x, scratch);
+    let mut sweep =
+        Sweep::<_, false, ODD>::new(g, None, weights, input_zero_point, out, x, scratch);
     let (oh, ow) = g.out;
-    let plane = oh * ow;
-    for oy in 0..oh {
-        for ox in (0..ow).step_by(2) {
-            // A lone last position is computed twice, written once.
-            let next = (ox + 1).min(ow - 1);
-            let at = |i| (oy, if i == 0 { ox } else { next });
-            sweep.unit(2, at, |f, [a, b]| {
-                let at = f * plane + oy * ow;
-                y[at + ox] = a;
-                y[at + next] = b;
-            });
-        }
+    let positions = oh * ow;
+    let pairs = positions.div_ceil(2);
+    let mut first = 0;
+    while first < pairs {
+        let windows = sweep.per_unit.min(pairs - first);
+        // Pairs of positions in row-major order; a lone last position is
+        // computed twice, written once.
+        let at = |pair: usize, i: usize| {
+            let p = (2 * (first + pair) + i).min(positions - 1);
+            (p / ow, p % ow)
+        };
+        sweep.unit(windows, at, |f, pair, [a, b]| {
+            let p = 2 * (first + pair);
+            y[f * positions + p] = a;
+            if p + 1 < positions {
+                y[f * positions + p + 1] = b;
+            }
+        });
+        first += windows;
     }
 }
 
-/// [`forward`] with a `(ph, pw)` max pool whose windows tile the output.
+/// [`forward`] with a `(ph, pw)` max pool whose windows tile the output,
+/// for groups of an [`odd`] number of filters if `ODD`.
 #[expect(
     clippy::too_many_arguments,
     reason = "conv2d::forward's arguments and the scratch"
 )]
 #[inline(never)]
-pub(crate) fn pooled(
+pub(crate) fn pooled<const ODD: bool>(
     g: &ConvGeometry,
     (ph, pw): (usize, usize),
     weights: (&[i8], &[i32]),
@@ -112,20 +156,35 @@ pub(crate) fn pooled(
     y: &mut [i8],
     scratch: &mut [i8],
 ) {
-    let mut sweep = Sweep::<_, true>::new(g, weights, input_zero_point, out, x, scratch);
+    let mut sweep = Sweep::<_, true, ODD>::new(
+        g,
+        Some((ph, pw)),
+        weights,
+        input_zero_point,
+        out,
+        x,
+        scratch,
+    );
     let (qh, qw) = (g.out.0 / ph, g.out.1 / pw);
-    for qy in 0..qh {
-        for qx in 0..qw {
-            let cell = |i| (qy * ph + i / pw, qx * pw + i % pw);
-            let q = qy * qw + qx;
-            sweep.unit(ph * pw, cell, |f, [v, _]| y[f * qh * qw + q] = v);
-        }
+    let (total, cells) = (qh * qw, ph * pw);
+    let mut first = 0;
+    while first < total {
+        let windows = sweep.per_unit.min(total - first);
+        // A window's cells, the last repeated to an even count.
+        let cell = |window, i| {
+            let (q, i) = (first + window, usize::min(i, cells - 1));
+            ((q / qw) * ph + i / pw, (q % qw) * pw + i % pw)
+        };
+        sweep.unit(windows, cell, |f, window, [v, _]| {
+            y[f * total + first + window] = v;
+        });
+        first += windows;
     }
 }
 
-/// What every unit of output positions (a pair, or a pool window when
-/// `POOLED`) shares.
-struct Sweep<'a, S, const POOLED: bool> {
+/// What every unit of windows (pairs of positions, or pool windows when
+/// `POOLED`) shares, for groups of an [`odd`] number of filters if `ODD`.
+struct Sweep<'a, S, const POOLED: bool, const ODD: bool> {
     g: &'a ConvGeometry,
     w: &'a [i8],
     /// Taps of one filter (a column's length).
@@ -137,14 +196,19 @@ struct Sweep<'a, S, const POOLED: bool> {
     x: &'a [i8],
     /// Room for the columns of one unit, one after the other.
     cols: &'a mut [i8],
+    /// Columns per window.
+    per_window: usize,
+    /// Windows per unit, at most.
+    per_unit: usize,
 }
 
-impl<'a, S: OutputStage, const POOLED: bool> Sweep<'a, S, POOLED> {
+impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLED, ODD> {
     /// The sweep of `g`, its filters' folded biases written at the start
     /// of `scratch`, its columns after them.
     #[inline(always)]
     fn new(
         g: &'a ConvGeometry,
+        pool: Option<(usize, usize)>,
         (w, b): (&'a [i8], &[i32]),
         zero_point: i8,
         out: &'a S,
@@ -158,6 +222,7 @@ impl<'a, S: OutputStage, const POOLED: bool> Sweep<'a, S, POOLED> {
             let v = folded_bias(f, *b, offset);
             at.copy_from_slice(&v.to_le_bytes().map(|b| b as i8));
         }
+        let (per_window, per_unit) = unit_shape(g, pool);
         Sweep {
             g,
             w,
@@ -167,47 +232,59 @@ impl<'a, S: OutputStage, const POOLED: bool> Sweep<'a, S, POOLED> {
             out,
             x,
             cols,
+            per_window,
+            per_unit,
         }
     }
 
-    /// A unit of `n` output positions, `at(i)` each: per group, its
-    /// columns, then its filters' outputs to `emit(f, …)`.
+    /// A unit of `windows` windows, the `i`-th column of window `k` at
+    /// output position `at(k, i)`: per group, its columns, then its
+    /// filters' outputs to `emit(f, k, …)`.
     #[inline(always)]
     fn unit(
         &mut self,
-        n: usize,
-        at: impl Fn(usize) -> (usize, usize),
-        mut emit: impl FnMut(usize, [i8; 2]),
+        windows: usize,
+        at: impl Fn(usize, usize) -> (usize, usize),
+        mut emit: impl FnMut(usize, usize, [i8; 2]),
     ) {
         for group in 0..self.g.groups {
-            self.columns(group, n, &at);
-            self.filters(group, n, &mut emit);
+            self.columns(group, windows, &at);
+            self.filters(group, windows, &mut emit);
         }
     }
 
-    /// The columns of `n` output positions in `group` (the last repeated
-    /// to an even count).
-    fn columns(&mut self, group: usize, n: usize, at: impl Fn(usize) -> (usize, usize)) {
-        let m = n.next_multiple_of(2);
-        for (i, col) in self.cols.chunks_exact_mut(self.taps).take(m).enumerate() {
+    /// The columns of the unit's windows in `group`.
+    fn columns(
+        &mut self,
+        group: usize,
+        windows: usize,
+        at: impl Fn(usize, usize) -> (usize, usize),
+    ) {
+        let m = self.per_window;
+        for (j, col) in self
+            .cols
+            .chunks_exact_mut(self.taps)
+            .take(windows * m)
+            .enumerate()
+        {
             column(
                 self.g,
                 self.x,
                 self.zero_point,
                 group,
-                at(i.min(n - 1)),
+                at(j / m, j % m),
                 col,
             );
         }
     }
 
-    /// The group's filters over the `n` columns [`Sweep::columns`] built,
-    /// two at a time, then one.
-    fn filters(&self, group: usize, n: usize, mut emit: impl FnMut(usize, [i8; 2])) {
+    /// The group's filters over the columns [`Sweep::columns`] built, two
+    /// at a time, then one.
+    fn filters(&self, group: usize, windows: usize, mut emit: impl FnMut(usize, usize, [i8; 2])) {
         let g = self.g;
         let per_group = g.f / g.groups;
         let t = self.taps;
-        let cols = &self.cols[..n.next_multiple_of(2) * t];
+        let cols = &self.cols[..windows * self.per_window * t];
         let (first, end) = (group * per_group, (group + 1) * per_group);
         let mut f = first;
         while f + 2 <= end {
@@ -215,25 +292,26 @@ impl<'a, S: OutputStage, const POOLED: bool> Sweep<'a, S, POOLED> {
             self.outputs(f, cols, |c| pair(c, ws, t), &mut emit);
             f += 2;
         }
-        if f < end {
+        if ODD {
             let ws = &self.w[f * t..][..t];
             self.outputs(f, cols, |c| [single(c, ws, t)], &mut emit);
         }
     }
 
-    /// The outputs of the `K` filters from `f` over `cols`, whose pairs of
-    /// columns `sums` turns into each filter's two sums: the two int8
-    /// outputs, or of a pool window the largest, twice. A window's
-    /// largest sum is requantized once where the stage is monotonic (the
-    /// largest output is that of the largest sum); otherwise every sum
-    /// is, as TFLite computes each output before its pool.
+    /// The outputs of the `K` filters from `f` over each window of `cols`,
+    /// whose pairs of columns `sums` turns into each filter's two sums:
+    /// the two int8 outputs, or of a pool window the largest, twice. A
+    /// window's largest sum is requantized once where the stage is
+    /// monotonic (the largest output is that of the largest sum);
+    /// otherwise every sum is, as TFLite computes each output before its
+    /// pool.
     #[inline(always)]
     fn outputs<const K: usize>(
         &self,
         f: usize,
         cols: &[i8],
         sums: impl Fn(&[i8]) -> [[i32; 2]; K],
-        emit: &mut impl FnMut(usize, [i8; 2]),
+        emit: &mut impl FnMut(usize, usize, [i8; 2]),
     ) {
         let fixed: [i32; K] = core::array::from_fn(|k| {
             let at = &self.fixed[4 * (f + k)..][..4];
@@ -241,25 +319,27 @@ impl<'a, S: OutputStage, const POOLED: bool> Sweep<'a, S, POOLED> {
         });
         let stages: [_; K] = core::array::from_fn(|k| self.out.channel(f + k));
         let once: [bool; K] = core::array::from_fn(|k| POOLED && self.out.monotonic(f + k));
-        let mut largest = [(i32::MIN, i8::MIN); K];
-        for pair in cols.chunks_exact(2 * self.taps) {
-            let acc = sums(pair);
-            for k in 0..K {
-                let s = acc[k].map(|a| a.wrapping_add(fixed[k]));
-                let (sum, out) = &mut largest[k];
-                if once[k] {
-                    *sum = (*sum).max(s[0]).max(s[1]);
-                } else if POOLED {
-                    *out = (*out).max(stages[k](s[0])).max(stages[k](s[1]));
-                } else {
-                    emit(f + k, s.map(&stages[k]));
+        for (window, columns) in cols.chunks_exact(self.per_window * self.taps).enumerate() {
+            let mut largest = [(i32::MIN, i8::MIN); K];
+            for pair in columns.chunks_exact(2 * self.taps) {
+                let acc = sums(pair);
+                for k in 0..K {
+                    let s = acc[k].map(|a| a.wrapping_add(fixed[k]));
+                    let (sum, out) = &mut largest[k];
+                    if once[k] {
+                        *sum = (*sum).max(s[0]).max(s[1]);
+                    } else if POOLED {
+                        *out = (*out).max(stages[k](s[0])).max(stages[k](s[1]));
+                    } else {
+                        emit(f + k, window, s.map(&stages[k]));
+                    }
                 }
             }
-        }
-        if POOLED {
-            for (k, &(sum, out)) in largest.iter().enumerate() {
-                let v = if once[k] { stages[k](sum) } else { out };
-                emit(f + k, [v, v]);
+            if POOLED {
+                for (k, &(sum, out)) in largest.iter().enumerate() {
+                    let v = if once[k] { stages[k](sum) } else { out };
+                    emit(f + k, window, [v, v]);
+                }
             }
         }
     }
@@ -294,24 +374,23 @@ fn column(
     let cg = g.c / g.groups;
     let hw = g.h * g.w;
     let channels = &x[group * cg * hw..][..cg * hw];
-    let (y0, y1, ky0) = taps(oy, kh, g.stride.0, g.pad.0, g.h);
-    let (x0, x1, kx0) = taps(ox, kw, g.stride.1, g.pad.1, g.w);
-    if kh * kw == 1 && y1 > y0 && x1 > x0 {
-        // A pointwise column: one tap per channel, a plane apart.
-        let at = y0 * g.w + x0;
-        for (v, plane) in col.iter_mut().zip(channels.chunks_exact(hw)) {
-            *v = plane[at];
-        }
-        return;
-    }
-    let (n, ky1) = (x1 - x0, ky0 + (y1 - y0));
-    let rows = channels.chunks_exact(hw).zip(col.chunks_exact_mut(kh * kw));
-    if n == kw && y1 - y0 == kh {
-        // Inside the input: each kernel row is a run of an input row.
-        let at = y0 * g.w + x0;
-        return match kw {
-            3 => runs::<3>(rows, g.w, at),
-            5 => runs::<5>(rows, g.w, at),
+    // The window's first tap in padded coordinates: most windows lie
+    // inside the input, which a few comparisons tell.
+    let (top, left) = (oy * g.stride.0, ox * g.stride.1);
+    if top >= g.pad.0 && left >= g.pad.1 && top + kh <= g.pad.0 + g.h && left + kw <= g.pad.1 + g.w
+    {
+        let at = (top - g.pad.0) * g.w + (left - g.pad.1);
+        let rows = channels.chunks_exact(hw).zip(col.chunks_exact_mut(kh * kw));
+        // Each kernel row is a run of an input row; a pointwise column
+        // has one tap per channel, a plane apart.
+        return match (kh, kw) {
+            (1, 1) => {
+                for (v, plane) in col.iter_mut().zip(channels.chunks_exact(hw)) {
+                    *v = plane[at];
+                }
+            }
+            (_, 3) => runs::<3>(rows, g.w, at),
+            (_, 5) => runs::<5>(rows, g.w, at),
             _ => {
                 for (plane, taps) in rows {
                     for (ky, dst) in taps.chunks_exact_mut(kw).enumerate() {
@@ -321,6 +400,10 @@ fn column(
             }
         };
     }
+    let (y0, y1, ky0) = taps(oy, kh, g.stride.0, g.pad.0, g.h);
+    let (x0, x1, kx0) = taps(ox, kw, g.stride.1, g.pad.1, g.w);
+    let (n, ky1) = (x1 - x0, ky0 + (y1 - y0));
+    let rows = channels.chunks_exact(hw).zip(col.chunks_exact_mut(kh * kw));
     for (plane, taps) in rows {
         for (ky, dst) in taps.chunks_exact_mut(kw).enumerate() {
             dst.fill(z);

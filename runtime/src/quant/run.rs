@@ -62,8 +62,10 @@ impl ConvKernel {
 /// the kernels with them, are not compiled into its code.
 #[derive(Clone, Copy)]
 struct Kernels {
-    columns: bool,
-    columns_pooled: bool,
+    /// Columns without and with a pool, indexed by whether a group has
+    /// an odd number of filters.
+    columns: [bool; 2],
+    columns_pooled: [bool; 2],
     depthwise_3x3: bool,
     depthwise: bool,
     tiles: bool,
@@ -77,8 +79,8 @@ struct Kernels {
 impl Kernels {
     const fn of(p: &Program) -> Self {
         let mut k = Kernels {
-            columns: false,
-            columns_pooled: false,
+            columns: [false; 2],
+            columns_pooled: [false; 2],
             depthwise_3x3: false,
             depthwise: false,
             tiles: false,
@@ -92,8 +94,10 @@ impl Kernels {
         while s < p.steps.len() {
             match &p.steps[s].op {
                 Op::Conv { geometry, pool, .. } => match ConvKernel::here(geometry, *pool) {
-                    ConvKernel::Columns if pool.is_some() => k.columns_pooled = true,
-                    ConvKernel::Columns => k.columns = true,
+                    ConvKernel::Columns if pool.is_some() => {
+                        k.columns_pooled[columns::odd(geometry) as usize] = true;
+                    }
+                    ConvKernel::Columns => k.columns[columns::odd(geometry) as usize] = true,
                     ConvKernel::Depthwise if matches!(geometry.kernel, (3, 3)) => {
                         k.depthwise_3x3 = true;
                     }
@@ -254,11 +258,21 @@ pub(crate) fn run<'a, N: Quantizable>(
                 let w = &weights[layer.int8..][..step.weight_len()];
                 let (b, stage) = channels(words, layer, g.f, outs, step.act);
                 match (ConvKernel::here(g, *pool), *pool, g.kernel) {
-                    (ConvKernel::Columns, None, _) if k.columns => {
-                        columns::plain(g, (w, b), ins.1, &stage, x, y, scratch);
+                    (ConvKernel::Columns, None, _) if !columns::odd(g) && k.columns[0] => {
+                        columns::plain::<false>(g, (w, b), ins.1, &stage, x, y, scratch);
                     }
-                    (ConvKernel::Columns, Some(pool), _) if k.columns_pooled => {
-                        columns::pooled(g, pool, (w, b), ins.1, &stage, x, y, scratch);
+                    (ConvKernel::Columns, None, _) if columns::odd(g) && k.columns[1] => {
+                        columns::plain::<true>(g, (w, b), ins.1, &stage, x, y, scratch);
+                    }
+                    (ConvKernel::Columns, Some(pool), _)
+                        if !columns::odd(g) && k.columns_pooled[0] =>
+                    {
+                        columns::pooled::<false>(g, pool, (w, b), ins.1, &stage, x, y, scratch);
+                    }
+                    (ConvKernel::Columns, Some(pool), _)
+                        if columns::odd(g) && k.columns_pooled[1] =>
+                    {
+                        columns::pooled::<true>(g, pool, (w, b), ins.1, &stage, x, y, scratch);
                     }
                     (ConvKernel::Depthwise, _, (3, 3)) if k.depthwise_3x3 => {
                         depthwise::three_by_three(g, (w, b), ins.1, &stage, x, y, scratch);
