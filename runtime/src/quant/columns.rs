@@ -346,8 +346,10 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
 }
 
 /// Two columns against two filters, each `n` values and the second right
-/// after the first (not inlined: its accumulators stay in registers).
-#[inline(never)]
+/// after the first. Inlined: a call per pair of columns and filters
+/// (arguments, saved registers, sums returned through memory) cost more
+/// than the spills the inlined loop makes around it.
+#[inline(always)]
 fn pair(cols: &[i8], ws: &[i8], n: usize) -> [[i32; 2]; 2] {
     dots_2x2(cols, ws, n)
 }
