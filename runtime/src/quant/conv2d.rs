@@ -580,8 +580,11 @@ mod tests {
             (3, 6, 7, 6, 3, (3, 3), (1, 1), (1, 1), None),
             (2, 9, 8, 2, 2, (5, 5), (2, 1), (2, 2), None),
             (2, 9, 8, 2, 2, (5, 3), (1, 1), (2, 1), None),
-            // An odd count of filters and of pool cells (the last repeated).
-            (2, 8, 9, 3, 1, (3, 3), (1, 1), (1, 1), Some((3, 3))),
+            // An odd count of filters and of pool cells (the last
+            // repeated), the last unit of windows partial.
+            (2, 11, 9, 3, 1, (3, 3), (1, 1), (1, 1), Some((3, 3))),
+            // A pool window's columns alone past a unit's bytes.
+            (8, 6, 6, 2, 1, (5, 5), (1, 1), (2, 2), Some((2, 2))),
         ];
         for (c, h, w, f, groups, kernel, stride, pad, pool) in cases {
             let out = (

@@ -49,15 +49,20 @@ pub fn forward(
     y: &mut [i8],
     scratch: &mut [i8],
 ) {
-    if g.kernel == (3, 3) {
+    if is_3x3(g) {
         three_by_three(g, (w, b), input_zero_point, out, x, y, scratch);
     } else {
         any_kernel(g, (w, b), input_zero_point, out, x, y, scratch);
     }
 }
 
-/// [`forward`] of a 3×3 kernel, the common one: each filter's rows
-/// prepared once, one bounds check per window. A program calls it, or
+/// Whether [`three_by_three`] runs `g`: a 3×3 kernel, the common one.
+pub(crate) const fn is_3x3(g: &ConvGeometry) -> bool {
+    g.kernel.0 == 3 && g.kernel.1 == 3
+}
+
+/// [`forward`] where [`is_3x3`]: each filter's rows prepared once, one
+/// bounds check per window. A program calls it, or
 /// [`any_kernel`], or both: a firmware links what its network uses.
 #[inline(never)]
 pub(crate) fn three_by_three(
@@ -117,7 +122,7 @@ fn sweep<const THREE: bool>(
             let stage = out.channel(f);
             let (sh, sw) = g.stride;
             if THREE {
-                let (Some(rows), (3, 3)) = (wf.as_chunks::<3>().0.first_chunk::<3>(), g.kernel)
+                let (Some(rows), true) = (wf.as_chunks::<3>().0.first_chunk::<3>(), is_3x3(g))
                 else {
                     unreachable!("depthwise: a 3×3 sweep of another kernel");
                 };

@@ -24,7 +24,7 @@ pub enum ExactF64 {
     Finite {
         /// Its sign.
         negative: bool,
-        /// The mantissa, below `2^54`.
+        /// The mantissa, at most `2^53`.
         m: u64,
         /// The power of two.
         e: i32,
@@ -123,8 +123,12 @@ impl ExactF64 {
         let magnitude = if m == 0 {
             0
         } else if e >= 0 {
-            // m ≥ 1, so 2^31 or more once e reaches 31.
-            if e >= 31 { u64::MAX } else { m << e }
+            // 2^31 or more saturates; below it the shift loses no bit.
+            if e >= 31 || m >> (31 - e) != 0 {
+                u64::MAX
+            } else {
+                m << e
+            }
         } else if e <= -56 {
             // Below 2^53 · 2^−56: rounds to 0.
             0
@@ -362,6 +366,25 @@ mod tests {
             assert_eq!(u64::from(want.unsigned_abs()), (m >> 24) + 1);
             assert_eq!(ExactF64::new(scale).round_mul(acc), want);
         }
+    }
+
+    #[test]
+    fn products_past_the_int32_range_saturate() {
+        // m · 2^e from 2^31 up past 2^64: the left shift must not lose the
+        // high bits (2^64 shifted out of a u64 would read as 0).
+        let mut next = draws(0x6a09_e667_f3bc_c909);
+        for k in 20..100 {
+            for acc in [1, -1, 3, -38, 73_728, i32::MAX, i32::MIN] {
+                let scale = 2f64.powi(k);
+                let want = (f64::from(acc) * scale).round() as i32;
+                assert_eq!(ExactF64::new(scale).round_mul(acc), want, "{acc} 2^{k}");
+                let scale = scale * (1.0 + (next() >> 11) as f64 * 2f64.powi(-53));
+                let want = (f64::from(acc) * scale).round() as i32;
+                assert_eq!(ExactF64::new(scale).round_mul(acc), want, "{acc} {scale:e}");
+            }
+        }
+        let scale = ExactF64::scale(2f32.powi(32), 2f32.powi(32), 1.0);
+        assert_eq!(scale.round_mul(1), i32::MAX);
     }
 
     #[test]

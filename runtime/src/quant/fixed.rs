@@ -65,8 +65,19 @@ pub const fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
         0 <= exponent && exponent <= 31,
         "rounding_divide_by_pot: exponent outside 0..=31"
     );
-    // Built in i64 so that exponent 31 gives 0x7fff_ffff, as gemmlowp's `1ll << exponent`.
-    let mask = ((1i64 << exponent) - 1) as i32;
+    divide_by_pot(x, exponent as u32, pot_mask(exponent as u32))
+}
+
+/// `2^exponent − 1`, [`divide_by_pot`]'s mask, built in i64 so that
+/// exponent 31 gives `0x7fff_ffff`, as gemmlowp's `1ll << exponent`.
+const fn pot_mask(exponent: u32) -> i32 {
+    ((1i64 << exponent) - 1) as i32
+}
+
+/// [`rounding_divide_by_pot`] of a checked `exponent`, whose mask
+/// ([`pot_mask`]) the caller formed.
+#[inline(always)]
+const fn divide_by_pot(x: i32, exponent: u32, mask: i32) -> i32 {
     let remainder = x & mask;
     let threshold = (mask >> 1) + (x < 0) as i32;
     (x >> exponent) + (remainder > threshold) as i32
@@ -96,7 +107,7 @@ pub struct Multiplier {
     multiplier: i32,
     left: u32,
     right: u32,
-    /// `2^right − 1`: [`rounding_divide_by_pot`]'s mask, formed once.
+    /// `2^right − 1`: [`divide_by_pot`]'s mask, formed once.
     mask: i32,
 }
 
@@ -116,7 +127,7 @@ impl Multiplier {
             multiplier,
             left: if shift > 0 { shift as u32 } else { 0 },
             right,
-            mask: ((1i64 << right) - 1) as i32,
+            mask: pot_mask(right),
         }
     }
 
@@ -132,10 +143,7 @@ impl Multiplier {
     #[inline(always)]
     pub const fn apply(self, x: i32) -> i32 {
         let x = saturating_rounding_doubling_high_mul(x.wrapping_shl(self.left), self.multiplier);
-        // [`rounding_divide_by_pot`] by `right`, whose check `new` made.
-        let remainder = x & self.mask;
-        let threshold = (self.mask >> 1) + (x < 0) as i32;
-        (x >> self.right) + (remainder > threshold) as i32
+        divide_by_pot(x, self.right, self.mask)
     }
 }
 

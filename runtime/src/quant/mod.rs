@@ -37,7 +37,7 @@
 //!   scale repeated, per-tensor weights). TensorFlow's reference kernel
 //!   for it requantizes in `f64` with one rounding
 //!   ([`requantize::RequantizeF64`], computed in integers by
-//!   [`exact_f64`] to the same bits, so no soft float is linked on a
+//!   `exact_f64.rs` to the same bits, so no soft float is linked on a
 //!   microcontroller), TFLite Micro's with the Q31 stage; the kernel takes
 //!   either.
 //! - [`conv2d`]: `ConvPerChannel` and `DepthwiseConvPerChannel`, as one
@@ -64,7 +64,7 @@ pub mod columns;
 pub mod conv2d;
 pub mod depthwise;
 mod dot;
-pub mod exact_f64;
+pub(crate) mod exact_f64;
 pub mod fixed;
 pub mod fully_connected;
 #[cfg(feature = "std")]

@@ -57,62 +57,88 @@ impl ConvKernel {
     }
 }
 
-/// The kernels a program calls on this target. [`run`] reads it as a
-/// constant, so the branches of the kernels a network does not call, and
-/// the kernels with them, are not compiled into its code.
-#[derive(Clone, Copy)]
-struct Kernels {
-    /// Columns without and with a pool, indexed by whether a group has
-    /// an odd number of filters.
-    columns: [bool; 2],
-    columns_pooled: [bool; 2],
-    depthwise_3x3: bool,
-    depthwise: bool,
-    tiles: bool,
-    affine: bool,
-    max_pool: bool,
-    avg_pool: bool,
-    add: bool,
-    clamp: bool,
+/// Each entry point a step may run on this target: the one home of the
+/// choice ([`Kernel::of`]), which [`Kernels`] records per program and
+/// [`run`] dispatches on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kernel {
+    /// [`columns::plain`], groups of an even number of filters.
+    Columns,
+    /// [`columns::plain`], groups of an odd number.
+    ColumnsOdd,
+    /// [`columns::pooled`], groups of an even number of filters.
+    Pooled,
+    /// [`columns::pooled`], groups of an odd number.
+    PooledOdd,
+    /// [`depthwise::three_by_three`].
+    Depthwise3x3,
+    /// [`depthwise::any_kernel`].
+    Depthwise,
+    /// [`conv2d::forward`].
+    Tiles,
+    /// [`fully_connected::forward`].
+    Affine,
+    /// [`pool::max_forward`].
+    MaxPool,
+    /// [`pool::avg_forward`].
+    AvgPool,
+    /// [`AddParams::add`] over a value.
+    Add,
+    /// A standalone activation's clamp.
+    Clamp,
 }
+
+/// How many [`Kernel`]s there are.
+const KERNELS: usize = Kernel::Clamp as usize + 1;
+
+impl Kernel {
+    /// The entry point of `op` on this target.
+    const fn of(op: &Op) -> Self {
+        match op {
+            Op::Conv { geometry, pool, .. } => match ConvKernel::here(geometry, *pool) {
+                ConvKernel::Columns => match (pool.is_some(), columns::odd(geometry)) {
+                    (false, false) => Self::Columns,
+                    (false, true) => Self::ColumnsOdd,
+                    (true, false) => Self::Pooled,
+                    (true, true) => Self::PooledOdd,
+                },
+                ConvKernel::Depthwise if depthwise::is_3x3(geometry) => Self::Depthwise3x3,
+                ConvKernel::Depthwise => Self::Depthwise,
+                ConvKernel::Tiles => Self::Tiles,
+            },
+            Op::Affine { .. } => Self::Affine,
+            Op::MaxPool(_) => Self::MaxPool,
+            Op::AvgPool(_) => Self::AvgPool,
+            Op::Add { .. } => Self::Add,
+            Op::Clamp => Self::Clamp,
+        }
+    }
+}
+
+/// The kernels a program calls on this target. [`run`] reads it as a
+/// constant, so the code of the kernels a network does not call is not
+/// compiled into it.
+#[derive(Clone, Copy)]
+struct Kernels([bool; KERNELS]);
 
 impl Kernels {
     const fn of(p: &Program) -> Self {
-        let mut k = Kernels {
-            columns: [false; 2],
-            columns_pooled: [false; 2],
-            depthwise_3x3: false,
-            depthwise: false,
-            tiles: false,
-            affine: false,
-            max_pool: false,
-            avg_pool: false,
-            add: false,
-            clamp: false,
-        };
+        let mut k = [false; KERNELS];
         let mut s = 0;
         while s < p.steps.len() {
-            match &p.steps[s].op {
-                Op::Conv { geometry, pool, .. } => match ConvKernel::here(geometry, *pool) {
-                    ConvKernel::Columns if pool.is_some() => {
-                        k.columns_pooled[columns::odd(geometry) as usize] = true;
-                    }
-                    ConvKernel::Columns => k.columns[columns::odd(geometry) as usize] = true,
-                    ConvKernel::Depthwise if matches!(geometry.kernel, (3, 3)) => {
-                        k.depthwise_3x3 = true;
-                    }
-                    ConvKernel::Depthwise => k.depthwise = true,
-                    ConvKernel::Tiles => k.tiles = true,
-                },
-                Op::Affine { .. } => k.affine = true,
-                Op::MaxPool(_) => k.max_pool = true,
-                Op::AvgPool(_) => k.avg_pool = true,
-                Op::Add { .. } => k.add = true,
-                Op::Clamp => k.clamp = true,
-            }
+            k[Kernel::of(&p.steps[s].op) as usize] = true;
             s += 1;
         }
-        k
+        Kernels(k)
+    }
+
+    /// Stops where the program does not call `kernel`; `self` and
+    /// `kernel` being constants, the compiler then drops what follows.
+    #[inline(always)]
+    fn require(self, kernel: Kernel) {
+        if !self.0[kernel as usize] {
+            outside_kernels();
+        }
     }
 }
 
@@ -187,8 +213,9 @@ fn slot(v: &Value) -> core::ops::Range<usize> {
     at..at + v.len
 }
 
-/// A step whose kernel [`Kernels::of`] did not list: it lists every step's,
-/// so this is a bug.
+/// A step whose kernel [`Kernels::of`] did not list, or that
+/// [`Kernel::of`] gave another step's kernel: both see every step, so
+/// this is a bug.
 #[cold]
 fn outside_kernels() -> ! {
     unreachable!("quant: a step calls a kernel its program does not list")
@@ -257,36 +284,46 @@ pub(crate) fn run<'a, N: Quantizable>(
                 let (x, y) = io(arena, input, &step.input, &step.output);
                 let w = &weights[layer.int8..][..step.weight_len()];
                 let (b, stage) = channels(words, layer, g.f, outs, step.act);
-                match (ConvKernel::here(g, *pool), *pool, g.kernel) {
-                    (ConvKernel::Columns, None, _) if !columns::odd(g) && k.columns[0] => {
+                match Kernel::of(&step.op) {
+                    Kernel::Columns => {
+                        k.require(Kernel::Columns);
                         columns::plain::<false>(g, (w, b), ins.1, &stage, x, y, scratch);
                     }
-                    (ConvKernel::Columns, None, _) if columns::odd(g) && k.columns[1] => {
+                    Kernel::ColumnsOdd => {
+                        k.require(Kernel::ColumnsOdd);
                         columns::plain::<true>(g, (w, b), ins.1, &stage, x, y, scratch);
                     }
-                    (ConvKernel::Columns, Some(pool), _)
-                        if !columns::odd(g) && k.columns_pooled[0] =>
-                    {
+                    Kernel::Pooled => {
+                        k.require(Kernel::Pooled);
+                        let pool = pool.unwrap_or_else(|| outside_kernels());
                         columns::pooled::<false>(g, pool, (w, b), ins.1, &stage, x, y, scratch);
                     }
-                    (ConvKernel::Columns, Some(pool), _)
-                        if columns::odd(g) && k.columns_pooled[1] =>
-                    {
+                    Kernel::PooledOdd => {
+                        k.require(Kernel::PooledOdd);
+                        let pool = pool.unwrap_or_else(|| outside_kernels());
                         columns::pooled::<true>(g, pool, (w, b), ins.1, &stage, x, y, scratch);
                     }
-                    (ConvKernel::Depthwise, _, (3, 3)) if k.depthwise_3x3 => {
+                    Kernel::Depthwise3x3 => {
+                        k.require(Kernel::Depthwise3x3);
                         depthwise::three_by_three(g, (w, b), ins.1, &stage, x, y, scratch);
                     }
-                    (ConvKernel::Depthwise, _, _) if k.depthwise => {
+                    Kernel::Depthwise => {
+                        k.require(Kernel::Depthwise);
                         depthwise::any_kernel(g, (w, b), ins.1, &stage, x, y, scratch);
                     }
-                    (ConvKernel::Tiles, ..) if k.tiles => {
+                    Kernel::Tiles => {
+                        k.require(Kernel::Tiles);
                         conv2d::forward(g, *pool, (w, b), ins.1, &stage, x, y);
                     }
-                    _ => outside_kernels(),
+                    Kernel::Affine
+                    | Kernel::MaxPool
+                    | Kernel::AvgPool
+                    | Kernel::Add
+                    | Kernel::Clamp => outside_kernels(),
                 }
             }
-            Op::Affine { outputs, layer, .. } if k.affine => {
+            Op::Affine { outputs, layer, .. } => {
+                k.require(Kernel::Affine);
                 let (x, y) = io(arena, input, &step.input, &step.output);
                 let w = &weights[layer.int8..][..step.weight_len()];
                 let n = *outputs;
@@ -301,15 +338,18 @@ pub(crate) fn run<'a, N: Quantizable>(
                 };
                 fully_connected::forward((w, &c[..n]), ins.1, &stage, x, y);
             }
-            Op::MaxPool(g) if k.max_pool => {
+            Op::MaxPool(g) => {
+                k.require(Kernel::MaxPool);
                 let (x, y) = io(arena, input, &step.input, &step.output);
                 pool::max_forward(g, x, y, clamp);
             }
-            Op::AvgPool(g) if k.avg_pool => {
+            Op::AvgPool(g) => {
+                k.require(Kernel::AvgPool);
                 let (x, y) = io(arena, input, &step.input, &step.output);
                 pool::avg_forward(g, x, y, clamp);
             }
-            Op::Add { skip, words: at } if k.add => {
+            Op::Add { skip, words: at } => {
+                k.require(Kernel::Add);
                 let w = &words[*at..][..ADD_WORDS];
                 let params = AddParams {
                     input_zero_point: [ins.1, quant_of(words, skip).1].map(i32::from),
@@ -327,7 +367,8 @@ pub(crate) fn run<'a, N: Quantizable>(
                     *y = params.add(*y, b);
                 }
             }
-            Op::Clamp if k.clamp => {
+            Op::Clamp => {
+                k.require(Kernel::Clamp);
                 let y = &mut arena[slot(&step.output)];
                 // In place, unless it reads the caller's input.
                 if step.input.at.is_none() {
@@ -337,7 +378,6 @@ pub(crate) fn run<'a, N: Quantizable>(
                     *v = requantize::clamp(i32::from(*v), clamp);
                 }
             }
-            _ => outside_kernels(),
         }
     }
     match p.output.at {
