@@ -119,6 +119,38 @@ pub(crate) fn row3(acc: i32, w: &Row3, x: &[i8; 4]) -> i32 {
 mod dsp {
     use core::arch::asm;
 
+    /// One quad of [`words_2x2`]'s loop: four taps of two columns (`c`,
+    /// and `t` bytes on, `t` read from the stack) against two filters
+    /// (`w`, and `t` bytes on), 16 multiply-accumulates; it advances `c`
+    /// and `w` by four.
+    macro_rules! quad_2x2 {
+        () => {
+            concat!(
+                "ldr {we}, [sp]\n",
+                "ldr {a}, [{c}, {we}]\n",
+                "ldr {wv}, [{w}, {we}]\n",
+                "ldr {b}, [{c}], #4\n",
+                "sxtb16 {x1}, {a}\n",
+                "sxtb16 {a}, {a}, ror #8\n",
+                "sxtb16 {x0}, {b}\n",
+                "sxtb16 {b}, {b}, ror #8\n",
+                "sxtb16 {we}, {wv}\n",
+                "sxtb16 {wv}, {wv}, ror #8\n",
+                "smlad {a10}, {we}, {x0}, {a10}\n",
+                "smlad {a10}, {wv}, {b}, {a10}\n",
+                "smlad {a11}, {we}, {x1}, {a11}\n",
+                "smlad {a11}, {wv}, {a}, {a11}\n",
+                "ldr {wv}, [{w}], #4\n",
+                "sxtb16 {we}, {wv}\n",
+                "sxtb16 {wv}, {wv}, ror #8\n",
+                "smlad {a00}, {we}, {x0}, {a00}\n",
+                "smlad {a00}, {wv}, {b}, {a00}\n",
+                "smlad {a01}, {we}, {x1}, {a01}\n",
+                "smlad {a01}, {wv}, {a}, {a01}\n",
+            )
+        };
+    }
+
     /// Adds the products of the first `4 · ⌊n / 4⌋` elements to `acc`;
     /// returns that count.
     #[inline(always)]
@@ -163,31 +195,17 @@ mod dsp {
         // hold `2 · n`. It pushes two words and pops them before it ends.
         unsafe {
             let [[mut a00, mut a01], [mut a10, mut a11]] = acc;
+            // Two quads per trip, one end test; an odd count enters at
+            // the second.
             asm!(
                 "str {end}, [sp, #-4]!",
                 "str {t}, [sp, #-4]!",
+                "cmp {odd}, #0",
+                "bne 3f",
                 "2:",
-                "ldr {we}, [sp]",
-                "ldr {a}, [{c}, {we}]",
-                "ldr {wv}, [{w}, {we}]",
-                "ldr {b}, [{c}], #4",
-                "sxtb16 {x1}, {a}",
-                "sxtb16 {a}, {a}, ror #8",
-                "sxtb16 {x0}, {b}",
-                "sxtb16 {b}, {b}, ror #8",
-                "sxtb16 {we}, {wv}",
-                "sxtb16 {wv}, {wv}, ror #8",
-                "smlad {a10}, {we}, {x0}, {a10}",
-                "smlad {a10}, {wv}, {b}, {a10}",
-                "smlad {a11}, {we}, {x1}, {a11}",
-                "smlad {a11}, {wv}, {a}, {a11}",
-                "ldr {wv}, [{w}], #4",
-                "sxtb16 {we}, {wv}",
-                "sxtb16 {wv}, {wv}, ror #8",
-                "smlad {a00}, {we}, {x0}, {a00}",
-                "smlad {a00}, {wv}, {b}, {a00}",
-                "smlad {a01}, {we}, {x1}, {a01}",
-                "smlad {a01}, {wv}, {a}, {a01}",
+                quad_2x2!(),
+                "3:",
+                quad_2x2!(),
                 "ldr {we}, [sp, #4]",
                 "cmp {c}, {we}",
                 "bne 2b",
@@ -196,6 +214,7 @@ mod dsp {
                 w = inout(reg) w => _,
                 t = in(reg) n,
                 end = in(reg) c.add(4 * quads),
+                odd = in(reg) quads & 1,
                 a00 = inout(reg) a00,
                 a01 = inout(reg) a01,
                 a10 = inout(reg) a10,
