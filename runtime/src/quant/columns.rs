@@ -391,8 +391,8 @@ fn column(
                     *v = plane[at];
                 }
             }
-            (_, 3) => runs::<3>(rows, g.w, at),
-            (_, 5) => runs::<5>(rows, g.w, at),
+            (3, 3) => runs::<3, 3>(rows, g.w, at),
+            (5, 5) => runs::<5, 5>(rows, g.w, at),
             _ => {
                 for (plane, taps) in rows {
                     for (ky, dst) in taps.chunks_exact_mut(kw).enumerate() {
@@ -418,19 +418,24 @@ fn column(
     }
 }
 
-/// Copies each channel's kernel rows of `KW` taps, `w` apart from `at`
-/// in its input plane, into its taps. A fixed-size move compiles to a
-/// load and a store or two; a copy of a length known only at run time
+/// Copies each channel's `KH` kernel rows of `KW` taps, `w` apart from
+/// `at` in its input plane, into its taps. With the kernel's shape known,
+/// each row is a load and a store or two at an offset the one bounds
+/// check of the window covers; a copy of a length known only at run time
 /// would call `memcpy`, whose overhead is larger than a kernel row.
 #[inline(always)]
-fn runs<'a, const KW: usize>(
+fn runs<'a, const KH: usize, const KW: usize>(
     rows: impl Iterator<Item = (&'a [i8], &'a mut [i8])>,
     w: usize,
     at: usize,
 ) {
     for (plane, taps) in rows {
-        for (ky, dst) in taps.as_chunks_mut::<KW>().0.iter_mut().enumerate() {
-            dst.copy_from_slice(&plane[at + ky * w..][..KW]);
+        let window = &plane[at..][..(KH - 1) * w + KW];
+        for (ky, dst) in taps.as_chunks_mut::<KW>().0.iter_mut().take(KH).enumerate() {
+            let Some(row) = window[ky * w..].first_chunk::<KW>() else {
+                unreachable!("columns: a window's rows lie inside it");
+            };
+            *dst = *row;
         }
     }
 }
