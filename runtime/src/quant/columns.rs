@@ -17,8 +17,9 @@ use super::program::ConvGeometry;
 use super::requantize::OutputStage;
 
 /// Bytes of scratch [`forward`] needs for `g` followed by `pool`: the
-/// columns of one unit of windows ([`unit_shape`]), one group's taps
-/// each, and one int32 per filter (its bias plus `−z · Σ w`).
+/// columns of one unit of windows (as many as fit in 512 bytes, or one),
+/// one group's taps each, and one int32 per filter (its bias plus
+/// `−z · Σ w`).
 pub const fn scratch_len(g: &ConvGeometry, pool: Option<(usize, usize)>) -> usize {
     let (columns, windows) = unit_shape(g, pool);
     4 * g.f + columns * windows * taps_of(g)
