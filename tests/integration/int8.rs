@@ -89,9 +89,10 @@ fn the_program_and_its_sizes_are_constants() {
     const { assert!(Q::PROGRAM.words == 3 * 2 + 2 + 4 * (8 + 10)) };
     const { assert!(Q::FLASH_BYTES == 792 + 4 * (8 + 72)) };
     // One byte per value element as the f32 arena places them, then the
-    // conv's scratch: the columns of a 2×2 pool window, 9 taps each, and
+    // conv's scratch: the columns of a unit of pool windows (all 9 of the
+    // 3×3 pooled output fit its 512 bytes: 2×2 cells, 9 taps each), and
     // an int32 per filter.
-    const { assert!(Q::PROGRAM.scratch == 4 * 9 + 4 * 8) };
+    const { assert!(Q::PROGRAM.scratch == 9 * 4 * 9 + 4 * 8) };
     const { assert!(Q::ARENA_BYTES == SmallCnn::<f32>::ARENA_LEN + Q::PROGRAM.scratch) };
     let p = Q::PROGRAM;
     assert_eq!(
