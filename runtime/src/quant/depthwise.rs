@@ -50,50 +50,23 @@ pub fn forward(
     scratch: &mut [i8],
 ) {
     if is_3x3(g) {
-        three_by_three(g, (w, b), input_zero_point, out, x, y, scratch);
+        sweep::<true>(g, (w, b), input_zero_point, out, x, y, scratch);
     } else {
-        any_kernel(g, (w, b), input_zero_point, out, x, y, scratch);
+        sweep::<false>(g, (w, b), input_zero_point, out, x, y, scratch);
     }
 }
 
-/// Whether [`three_by_three`] runs `g`: a 3×3 kernel, the common one.
+/// Whether [`sweep`]'s 3×3 loop runs `g`: a 3×3 kernel, the common one.
 pub(crate) const fn is_3x3(g: &ConvGeometry) -> bool {
     g.kernel.0 == 3 && g.kernel.1 == 3
 }
 
-/// [`forward`] where [`is_3x3`]: each filter's rows prepared once, one
-/// bounds check per window. A program calls it, or
-/// [`any_kernel`], or both: a firmware links what its network uses.
+/// [`forward`], through its 3×3 loop (each filter's rows prepared once,
+/// one bounds check per window) when `THREE`, which needs [`is_3x3`].
+/// Each `THREE` is its own entry point: a program calls one or both, and
+/// a firmware links what its network uses.
 #[inline(never)]
-pub(crate) fn three_by_three(
-    g: &ConvGeometry,
-    weights: (&[i8], &[i32]),
-    input_zero_point: i8,
-    out: &impl OutputStage,
-    x: &[i8],
-    y: &mut [i8],
-    scratch: &mut [i8],
-) {
-    sweep::<true>(g, weights, input_zero_point, out, x, y, scratch);
-}
-
-/// [`forward`] of any other kernel.
-#[inline(never)]
-pub(crate) fn any_kernel(
-    g: &ConvGeometry,
-    weights: (&[i8], &[i32]),
-    input_zero_point: i8,
-    out: &impl OutputStage,
-    x: &[i8],
-    y: &mut [i8],
-    scratch: &mut [i8],
-) {
-    sweep::<false>(g, weights, input_zero_point, out, x, y, scratch);
-}
-
-/// The body of [`forward`], its 3×3 loop when `THREE`.
-#[inline(always)]
-fn sweep<const THREE: bool>(
+pub(crate) fn sweep<const THREE: bool>(
     g: &ConvGeometry,
     (w, b): (&[i8], &[i32]),
     input_zero_point: i8,

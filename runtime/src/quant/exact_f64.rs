@@ -237,6 +237,23 @@ mod tests {
         }
     }
 
+    /// Zeros, infinities, NaN, subnormals and the extremes of `f32`, with
+    /// a few plain values to meet them.
+    const SPECIALS: [f32; 12] = [
+        0.0,
+        -0.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        1e-45,
+        1e-40,
+        f32::MIN_POSITIVE,
+        f32::MAX,
+        1.0,
+        -2.5,
+        3.0,
+    ];
+
     /// xorshift, for reproducible draws.
     fn draws(mut seed: u64) -> impl FnMut() -> u64 {
         move || {
@@ -250,23 +267,10 @@ mod tests {
     #[test]
     fn the_scale_is_the_f64_quotient() {
         let mut next = draws(0x9e37_79b9_7f4a_7c15);
-        let specials = [
-            0.0,
-            -0.0,
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-            f32::NAN,
-            1e-45,
-            1e-40,
-            f32::MIN_POSITIVE,
-            f32::MAX,
-            1.0,
-            3.0,
-        ];
         for i in 0..200_000 {
             let pick = |r: u64| {
                 if r.is_multiple_of(16) {
-                    specials[(r >> 4) as usize % specials.len()]
+                    SPECIALS[(r >> 4) as usize % SPECIALS.len()]
                 } else {
                     f32::from_bits(r as u32)
                 }
@@ -289,19 +293,9 @@ mod tests {
 
     #[test]
     fn zeros_infinities_and_nans_combine_as_in_f64() {
-        let specials = [
-            0.0,
-            -0.0,
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-            f32::NAN,
-            1e-45,
-            -2.5,
-            f32::MAX,
-        ];
-        for a in specials {
-            for b in specials {
-                for c in specials {
+        for a in SPECIALS {
+            for b in SPECIALS {
+                for c in SPECIALS {
                     let want = f64::from(a) * f64::from(b) / f64::from(c);
                     let got = ExactF64::scale(a, b, c);
                     assert_eq!(

@@ -70,9 +70,9 @@ enum Kernel {
     Pooled,
     /// [`columns::pooled`], groups of an odd number.
     PooledOdd,
-    /// [`depthwise::three_by_three`].
+    /// [`depthwise::sweep`] with its 3×3 loop.
     Depthwise3x3,
-    /// [`depthwise::any_kernel`].
+    /// [`depthwise::sweep`] of another kernel.
     Depthwise,
     /// [`conv2d::forward`].
     Tiles,
@@ -305,11 +305,11 @@ pub(crate) fn run<'a, N: Quantizable>(
                     }
                     Kernel::Depthwise3x3 => {
                         k.require(Kernel::Depthwise3x3);
-                        depthwise::three_by_three(g, (w, b), ins.1, &stage, x, y, scratch);
+                        depthwise::sweep::<true>(g, (w, b), ins.1, &stage, x, y, scratch);
                     }
                     Kernel::Depthwise => {
                         k.require(Kernel::Depthwise);
-                        depthwise::any_kernel(g, (w, b), ins.1, &stage, x, y, scratch);
+                        depthwise::sweep::<false>(g, (w, b), ins.1, &stage, x, y, scratch);
                     }
                     Kernel::Tiles => {
                         k.require(Kernel::Tiles);
