@@ -21,7 +21,14 @@ entry! {
         x: &[[E; IN]],
         y: &mut [[E; OUT]],
         act: A,
-    ) => forward_impl;
+    ) => forward_impl, portable forward_portable(
+        (IN, x.len()),
+        w.as_flattened(),
+        b.map(|b| &b[..]),
+        x.as_flattened(),
+        y.as_flattened_mut(),
+        act,
+    );
 }
 
 #[inline(always)]
@@ -33,30 +40,67 @@ fn forward_impl<M: MulAdd, E: Scalar, A: Activation<E>, const IN: usize, const O
     act: A,
 ) {
     const { assert!(IN > 0 && OUT > 0, "affine: sizes must be positive") };
-    assert_eq!(
-        x.len(),
-        y.len(),
+    forward_rows::<M, E, A>(
+        (IN, x.len()),
+        w.as_flattened(),
+        b.map(|b| &b[..]),
+        x.as_flattened(),
+        y.as_flattened_mut(),
+        act,
+    );
+}
+
+/// [`forward_rows`] in the portable build, one for every shape.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(never)]
+fn forward_portable<E: Scalar, A: Activation<E>>(
+    sizes: (usize, usize),
+    w: &[E],
+    b: Option<&[E]>,
+    x: &[E],
+    y: &mut [E],
+    act: A,
+) {
+    forward_rows::<super::dispatch::Unfused, E, A>(sizes, w, b, x, y, act);
+}
+
+/// The forward pass on flat rows: `w` holds the weight rows, `x` and `y`
+/// the `batch` samples' inputs and outputs, rows of `inputs` values and
+/// of one value per weight row. The sample count is given, not divided
+/// out of `x`'s length: the typed entry points know it, and LLVM does not
+/// fold the division back.
+#[inline(always)]
+fn forward_rows<M: MulAdd, E: Scalar, A: Activation<E>>(
+    (inputs, batch): (usize, usize),
+    w: &[E],
+    b: Option<&[E]>,
+    x: &[E],
+    y: &mut [E],
+    act: A,
+) {
+    let outputs = w.len() / inputs;
+    assert!(
+        x.len() == batch * inputs && y.len() == batch * outputs,
         "affine: {} inputs, {} outputs",
-        x.len(),
-        y.len()
+        x.len() / inputs,
+        y.len() / outputs
     );
     #[cfg(feature = "std")]
-    if let ([x], [y]) = (x, &mut *y) {
-        let parts = crate::threads::split_for(IN * OUT);
+    if batch == 1 {
+        let parts = crate::threads::split_for(inputs * outputs);
         if parts > 1 {
-            return rows_parallel::<E, A, IN>(w, b.map(|b| &b[..]), x, y, act, parts);
+            return rows_parallel::<E, A>(inputs, w, b, x, y, act, parts);
         }
     }
-    let yf = y.as_flattened_mut();
     gemm::dot::<M, E>(
-        x.len(),
-        OUT,
-        IN,
-        x.as_flattened(),
-        IN,
-        w.as_flattened(),
-        IN,
-        &mut |i, j, v| yf[i * OUT + j] = act.forward(v + b.map_or(E::ZERO, |b| b[j])),
+        batch,
+        outputs,
+        inputs,
+        x,
+        inputs,
+        w,
+        inputs,
+        &mut |i, j, v| y[i * outputs + j] = act.forward(v + b.map_or(E::ZERO, |b| b[j])),
     );
 }
 
@@ -64,17 +108,18 @@ fn forward_impl<M: MulAdd, E: Scalar, A: Activation<E>, const IN: usize, const O
 /// parallel. Every output is summed exactly as in the unsplit product, so
 /// the result does not depend on `parts`.
 #[cfg(feature = "std")]
-fn rows_parallel<E: Scalar, A: Activation<E>, const IN: usize>(
-    w: &[[E; IN]],
+fn rows_parallel<E: Scalar, A: Activation<E>>(
+    inputs: usize,
+    w: &[E],
     b: Option<&[E]>,
-    x: &[E; IN],
+    x: &[E],
     y: &mut [E],
     act: A,
     parts: usize,
 ) {
     if parts > 1 && y.len() > 8 {
         let mid = (y.len() / 2).next_multiple_of(8).min(y.len());
-        let (w_lo, w_hi) = w.split_at(mid);
+        let (w_lo, w_hi) = w.split_at(mid * inputs);
         let (b_lo, b_hi) = match b {
             Some(b) => {
                 let (lo, hi) = b.split_at(mid);
@@ -84,21 +129,22 @@ fn rows_parallel<E: Scalar, A: Activation<E>, const IN: usize>(
         };
         let (y_lo, y_hi) = y.split_at_mut(mid);
         rayon::join(
-            || rows_parallel::<E, A, IN>(w_lo, b_lo, x, y_lo, act, parts / 2),
-            || rows_parallel::<E, A, IN>(w_hi, b_hi, x, y_hi, act, parts - parts / 2),
+            || rows_parallel::<E, A>(inputs, w_lo, b_lo, x, y_lo, act, parts / 2),
+            || rows_parallel::<E, A>(inputs, w_hi, b_hi, x, y_hi, act, parts - parts / 2),
         );
         return;
     }
-    rows::<E, A, IN>(w, b, x, y, act);
+    rows::<E, A>(inputs, w, b, x, y, act);
 }
 
 #[cfg(feature = "std")]
 entry! {
     /// One sample's outputs for the weight rows `w`.
-    fn rows<E: Scalar, A: Activation<E>; const IN: usize>(
-        w: &[[E; IN]],
+    fn rows<E: Scalar, A: Activation<E>;>(
+        inputs: usize,
+        w: &[E],
         b: Option<&[E]>,
-        x: &[E; IN],
+        x: &[E],
         y: &mut [E],
         act: A,
     ) => rows_impl;
@@ -106,15 +152,16 @@ entry! {
 
 #[cfg(feature = "std")]
 #[inline(always)]
-fn rows_impl<M: MulAdd, E: Scalar, A: Activation<E>, const IN: usize>(
-    w: &[[E; IN]],
+fn rows_impl<M: MulAdd, E: Scalar, A: Activation<E>>(
+    inputs: usize,
+    w: &[E],
     b: Option<&[E]>,
-    x: &[E; IN],
+    x: &[E],
     y: &mut [E],
     act: A,
 ) {
     let n = y.len();
-    gemm::dot::<M, E>(1, n, IN, x, IN, w.as_flattened(), IN, &mut |_, j, v| {
+    gemm::dot::<M, E>(1, n, inputs, x, inputs, w, inputs, &mut |_, j, v| {
         y[j] = act.forward(v + b.map_or(E::ZERO, |b| b[j]));
     });
 }
@@ -136,7 +183,15 @@ entry! {
         dw: &mut [[E; IN]; OUT],
         db: Option<&mut [E; OUT]>,
         dx: Option<&mut [[E; IN]]>,
-    ) => backward_impl;
+    ) => backward_impl, portable backward_portable(
+        (IN, x.len()),
+        w.as_flattened(),
+        x.as_flattened(),
+        dy.as_flattened(),
+        dw.as_flattened_mut(),
+        db.map(|db| &mut db[..]),
+        dx.map(|dx| dx.as_flattened_mut()),
+    );
 }
 
 #[inline(always)]
@@ -149,29 +204,66 @@ fn backward_impl<M: MulAdd, E: Scalar, const IN: usize, const OUT: usize>(
     dx: Option<&mut [[E; IN]]>,
 ) {
     const { assert!(IN > 0 && OUT > 0, "affine: sizes must be positive") };
-    let batch = x.len();
-    assert_eq!(
-        dy.len(),
-        batch,
-        "affine: {batch} inputs, {} output gradients",
-        dy.len()
-    );
-    let dyf = dy.as_flattened();
-    gemm::outer::<M, E>(
-        OUT,
-        IN,
-        batch,
-        dyf,
-        Strides { k: OUT, i: 1 },
+    backward_rows::<M, E>(
+        (IN, x.len()),
+        w.as_flattened(),
         x.as_flattened(),
-        IN,
+        dy.as_flattened(),
         dw.as_flattened_mut(),
-        IN,
+        db.map(|db| &mut db[..]),
+        dx.map(|dx| dx.as_flattened_mut()),
+    );
+}
+
+/// [`backward_rows`] in the portable build, one for every shape.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(never)]
+fn backward_portable<E: Scalar>(
+    sizes: (usize, usize),
+    w: &[E],
+    x: &[E],
+    dy: &[E],
+    dw: &mut [E],
+    db: Option<&mut [E]>,
+    dx: Option<&mut [E]>,
+) {
+    backward_rows::<super::dispatch::Unfused, E>(sizes, w, x, dy, dw, db, dx);
+}
+
+/// The backward pass on flat rows, as [`forward_rows`]: `w` and `dw` hold
+/// the weight rows, `x`, `dx` and `dy` the `batch` samples' rows.
+#[inline(always)]
+fn backward_rows<M: MulAdd, E: Scalar>(
+    (inputs, batch): (usize, usize),
+    w: &[E],
+    x: &[E],
+    dy: &[E],
+    dw: &mut [E],
+    db: Option<&mut [E]>,
+    dx: Option<&mut [E]>,
+) {
+    let outputs = w.len() / inputs;
+    assert!(
+        x.len() == batch * inputs && dy.len() == batch * outputs,
+        "affine: {} inputs, {} output gradients",
+        x.len() / inputs,
+        dy.len() / outputs
+    );
+    gemm::outer::<M, E>(
+        outputs,
+        inputs,
+        batch,
+        dy,
+        Strides { k: outputs, i: 1 },
+        x,
+        inputs,
+        dw,
+        inputs,
         false,
     );
     if let Some(db) = db {
         db.fill(E::ZERO);
-        for row in dy {
+        for row in dy.chunks_exact(outputs) {
             for (d, &g) in db.iter_mut().zip(row) {
                 *d += g;
             }
@@ -180,20 +272,20 @@ fn backward_impl<M: MulAdd, E: Scalar, const IN: usize, const OUT: usize>(
     if let Some(dx) = dx {
         assert_eq!(
             dx.len(),
-            batch,
+            batch * inputs,
             "affine: {batch} inputs, {} input gradients",
-            dx.len()
+            dx.len() / inputs
         );
         gemm::outer::<M, E>(
             batch,
-            IN,
-            OUT,
-            dyf,
-            Strides { k: 1, i: OUT },
-            w.as_flattened(),
-            IN,
-            dx.as_flattened_mut(),
-            IN,
+            inputs,
+            outputs,
+            dy,
+            Strides { k: 1, i: outputs },
+            w,
+            inputs,
+            dx,
+            inputs,
             false,
         );
     }
@@ -206,7 +298,6 @@ mod tests {
     use super::super::test_util::{assert_close, random, tol, wide};
     use super::*;
     use crate::kernels::reference;
-    use crate::network::view::{mat, mat_mut, rows, rows_mut};
 
     fn check<M: MulAdd, E: Scalar, const IN: usize, const OUT: usize>(batch: usize, seed: u64) {
         let (w, b) = (random::<E>(IN * OUT, seed), random::<E>(OUT, seed + 1));
@@ -215,13 +306,7 @@ mod tests {
             random::<E>(batch * OUT, seed + 3),
         );
         let mut y = std::vec![E::ZERO; batch * OUT];
-        forward_impl::<M, E, Identity, IN, OUT>(
-            mat(&w),
-            Some(crate::network::view::vector(&b)),
-            rows(&x),
-            rows_mut(&mut y),
-            Identity,
-        );
+        forward_rows::<M, E, Identity>((IN, batch), &w, Some(&b), &x, &mut y, Identity);
         let mut want = std::vec![0.0; batch * OUT];
         reference::affine_forward(&wide(&w), &wide(&b), &wide(&x), &mut want, IN, OUT);
         let tag = std::format!("affine {IN}->{OUT} batch {batch}");
@@ -232,13 +317,14 @@ mod tests {
             [E::ZERO; OUT],
             std::vec![E::ZERO; batch * IN],
         );
-        backward_impl::<M, E, IN, OUT>(
-            mat(&w),
-            rows(&x),
-            rows(&dy),
-            mat_mut(&mut dw),
+        backward_rows::<M, E>(
+            (IN, batch),
+            &w,
+            &x,
+            &dy,
+            &mut dw,
             Some(&mut db),
-            Some(rows_mut(&mut dx)),
+            Some(&mut dx),
         );
         let (mut rdw, mut rdb, mut rdx) = (
             std::vec![0.0; IN * OUT],

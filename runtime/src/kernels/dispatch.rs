@@ -102,6 +102,14 @@ fn detect() -> bool {
 /// the entry point and to its AVX2/FMA twin, which share its parameter list.
 /// They belong at the call site, where the parameters are visible: a fixed
 /// `expect` here would be unfulfilled for the entry points the lint spares.
+///
+/// `=> $body, portable $call` names, for a body whose sizes can be given at
+/// run time, the call of its portable build with those sizes: where the
+/// AVX2/FMA twin exists (x86-64 with `std`), the portable build is the
+/// fallback of older CPUs and of bit-exact comparisons, and one build per
+/// scalar serves every shape instead of one per shape. The entry point
+/// must return `()`. Elsewhere the portable build is the only one and keeps
+/// its shape.
 macro_rules! entry {
     (
         $(#[doc = $doc:expr])*
@@ -112,24 +120,47 @@ macro_rules! entry {
         $(#[doc = $doc])*
         $(#[expect($($lint)*)])*
         $vis fn $name<$($g $(: $b)?,)* $(const $c: usize),*>($($arg: $ty),*) {
-            #[cfg(all(feature = "std", target_arch = "x86_64"))]
-            if $crate::kernels::dispatch::fma() {
-                #[target_feature(enable = "avx2,fma")]
-                $(#[expect($($lint)*)])*
-                fn fast<$($g $(: $b)?,)* $(const $c: usize),*>($($arg: $ty),*) {
-                    $body::<$crate::kernels::dispatch::Fused, $($g,)* $($c),*>($($arg),*)
-                }
-                // SAFETY: `fma()` is true only when the running CPU supports
-                // AVX2 and FMA, the features `fast` is compiled with.
-                #[expect(
-                    unsafe_code,
-                    reason = "calling a `#[target_feature]` function is unsafe; `fma()` checked the CPU"
-                )]
-                unsafe {
-                    return fast::<$($g,)* $($c),*>($($arg),*);
-                }
-            }
+            $crate::kernels::dispatch::entry!(@fast $body [$($g $(: $b)?),*] [$($c),*] ($($arg: $ty),*) $([$($lint)*])*);
             $body::<$crate::kernels::dispatch::Unfused, $($g,)* $($c),*>($($arg),*)
+        }
+    };
+    (
+        $(#[doc = $doc:expr])*
+        $(#[expect($($lint:tt)*)])*
+        $vis:vis fn $name:ident < $($g:ident $(: $b:path)?),* ; $(const $c:ident : usize),* >
+            ( $($arg:ident : $ty:ty),* $(,)? ) => $body:ident, portable $portable:expr;
+    ) => {
+        $(#[doc = $doc])*
+        $(#[expect($($lint)*)])*
+        $vis fn $name<$($g $(: $b)?,)* $(const $c: usize),*>($($arg: $ty),*) {
+            $crate::kernels::dispatch::entry!(@fast $body [$($g $(: $b)?),*] [$($c),*] ($($arg: $ty),*) $([$($lint)*])*);
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            $portable;
+            #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+            $body::<$crate::kernels::dispatch::Unfused, $($g,)* $($c),*>($($arg),*);
+        }
+    };
+    // Returns the AVX2/FMA twin's result when the CPU has those features.
+    (
+        @fast $body:ident [$($g:ident $(: $b:path)?),*] [$($c:ident),*]
+            ( $($arg:ident : $ty:ty),* ) $([$($lint:tt)*])*
+    ) => {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if $crate::kernels::dispatch::fma() {
+            #[target_feature(enable = "avx2,fma")]
+            $(#[expect($($lint)*)])*
+            fn fast<$($g $(: $b)?,)* $(const $c: usize),*>($($arg: $ty),*) {
+                $body::<$crate::kernels::dispatch::Fused, $($g,)* $($c),*>($($arg),*)
+            }
+            // SAFETY: `fma()` is true only when the running CPU supports
+            // AVX2 and FMA, the features `fast` is compiled with.
+            #[expect(
+                unsafe_code,
+                reason = "calling a `#[target_feature]` function is unsafe; `fma()` checked the CPU"
+            )]
+            unsafe {
+                return fast::<$($g,)* $($c),*>($($arg),*);
+            }
         }
     };
 }
