@@ -12,24 +12,30 @@
 //! `w · z − w · z`.
 
 use super::conv2d::{folded_bias, taps};
-use super::dot::{dots, dots_2x2};
+use super::dot::{dots_1x2, dots_2x2, widen, widened};
 use super::program::ConvGeometry;
 use super::requantize::OutputStage;
 
-/// Bytes of scratch [`forward`] needs for `g` followed by `pool`: the
-/// columns of one unit of windows (as many as fit in 512 bytes, or one),
-/// one group's taps each, and one int32 per filter (its bias plus
-/// `−z · Σ w`).
+/// Bytes of scratch [`forward`] needs for `g` followed by `pool`: up to
+/// three to align what follows to a word, one int32 per filter (its bias
+/// plus `−z · Σ w`), the widened columns of one unit of windows (as many
+/// as fit in [`UNIT_BYTES`] and [`UNIT_PAIRS`], or one), and two filters
+/// and two columns of [`stride`] bytes (filters padded with zero
+/// weights, columns before they are widened).
 pub const fn scratch_len(g: &ConvGeometry, pool: Option<(usize, usize)>) -> usize {
     let (columns, windows) = unit_shape(g, pool);
-    4 * g.f + columns * windows * taps_of(g)
+    3 + 4 * g.f + columns / 2 * windows * widened(stride(g)) + 4 * stride(g)
 }
 
-/// Bytes of columns a unit of windows fills, at most (unless one window
+/// Bytes of widened columns a unit of windows fills, at most (unless one window
 /// alone takes more): the windows of a unit share each filter's setup
 /// (its bias, its requantization constants, the kernel call), which costs
 /// more than a window's own work in small layers.
-const UNIT_BYTES: usize = 512;
+const UNIT_BYTES: usize = 4096;
+
+/// Pairs of columns in a unit, at most: their sums wait in a stack
+/// buffer of this many times 16 bytes for their output stage.
+const UNIT_PAIRS: usize = 16;
 
 /// Columns per window (a pool window's cells, or a pair of positions
 /// without a pool, made even) and windows per unit.
@@ -39,7 +45,13 @@ const fn unit_shape(g: &ConvGeometry, pool: Option<(usize, usize)>) -> (usize, u
         Some((ph, pw)) => ((ph * pw).next_multiple_of(2), (oh / ph) * (ow / pw)),
         None => (2, (oh * ow).div_ceil(2)),
     };
-    let fit = UNIT_BYTES / (columns * taps_of(g));
+    let by_bytes = UNIT_BYTES / (columns / 2 * widened(stride(g)));
+    let by_pairs = UNIT_PAIRS / (columns / 2);
+    let fit = if by_bytes < by_pairs {
+        by_bytes
+    } else {
+        by_pairs
+    };
     let per_unit = if fit < 1 { 1 } else { fit };
     (
         columns,
@@ -51,9 +63,16 @@ const fn unit_shape(g: &ConvGeometry, pool: Option<(usize, usize)>) -> (usize, u
     )
 }
 
-/// Taps of one filter: a column's length.
+/// Taps of one filter.
 const fn taps_of(g: &ConvGeometry) -> usize {
     (g.c / g.groups) * g.kernel.0 * g.kernel.1
+}
+
+/// Values of a column and of a filter as [`dots_2x2`] reads them: the
+/// taps rounded up to whole words. The values past the taps meet zero
+/// weights.
+const fn stride(g: &ConvGeometry) -> usize {
+    taps_of(g).next_multiple_of(4)
 }
 
 /// One sample, as [`conv2d::forward`](super::conv2d::forward), with
@@ -84,15 +103,12 @@ pub fn forward(
     y: &mut [i8],
     scratch: &mut [i8],
 ) {
+    let (z, rows) = (input_zero_point, column_of(g.kernel, true, true));
     match (pool, odd(g)) {
-        (None, false) => plain::<false>(g, weights, input_zero_point, out, x, y, scratch),
-        (None, true) => plain::<true>(g, weights, input_zero_point, out, x, y, scratch),
-        (Some(pool), false) => {
-            pooled::<false>(g, pool, weights, input_zero_point, out, x, y, scratch);
-        }
-        (Some(pool), true) => {
-            pooled::<true>(g, pool, weights, input_zero_point, out, x, y, scratch);
-        }
+        (None, false) => plain::<false>(g, weights, z, out, x, y, scratch, rows),
+        (None, true) => plain::<true>(g, weights, z, out, x, y, scratch, rows),
+        (Some(pool), false) => pooled::<false>(g, pool, weights, z, out, x, y, scratch, rows),
+        (Some(pool), true) => pooled::<true>(g, pool, weights, z, out, x, y, scratch, rows),
     }
 }
 
@@ -102,9 +118,29 @@ pub(crate) const fn odd(g: &ConvGeometry) -> bool {
     (g.f / g.groups) % 2 == 1
 }
 
+/// How a sweep builds a column: [`column`] for one kernel shape or any
+/// (`column(g, x, z, group, position, col)`).
+pub(crate) type Column = fn(&ConvGeometry, &[i8], i8, usize, (usize, usize), &mut [i8]);
+
+/// The [`Column`] of a kernel: one made for it if it is 3×3 and `three`,
+/// or 5×5 and `five`, otherwise one for any kernel. A program passes
+/// `false` for a shape none of its layers has, and a firmware then links
+/// no loop it does not run.
+pub(crate) const fn column_of(kernel: (usize, usize), three: bool, five: bool) -> Column {
+    match kernel {
+        (3, 3) if three => column::<3, 3>,
+        (5, 5) if five => column::<5, 5>,
+        _ => column::<0, 0>,
+    }
+}
+
 /// [`forward`] without a pool, for groups of an [`odd`] number of filters
-/// if `ODD`. A program calls it, or [`pooled`], or several of them: a
-/// firmware links what its network uses.
+/// if `ODD`, building columns with `rows` ([`column_of`]). A program calls it, or
+/// [`pooled`], or several of them: a firmware links what its network uses.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "conv2d::forward's arguments, the scratch and the row copy"
+)]
 #[inline(never)]
 pub(crate) fn plain<const ODD: bool>(
     g: &ConvGeometry,
@@ -114,9 +150,10 @@ pub(crate) fn plain<const ODD: bool>(
     x: &[i8],
     y: &mut [i8],
     scratch: &mut [i8],
+    rows: Column,
 ) {
-    let mut sweep =
-        Sweep::<_, false, ODD>::new(g, None, weights, input_zero_point, out, x, scratch);
+    let z = input_zero_point;
+    let mut sweep = Sweep::<_, false, ODD>::new(g, None, weights, z, out, x, scratch, rows);
     let (oh, ow) = g.out;
     let positions = oh * ow;
     let pairs = positions.div_ceil(2);
@@ -129,22 +166,21 @@ pub(crate) fn plain<const ODD: bool>(
             let p = (2 * (first + pair) + i).min(positions - 1);
             (p / ow, p % ow)
         };
-        sweep.unit(windows, at, |f, pair, [a, b]| {
+        let place = |f: usize, pair: usize| {
             let p = 2 * (first + pair);
-            y[f * positions + p] = a;
-            if p + 1 < positions {
-                y[f * positions + p + 1] = b;
-            }
-        });
+            (f * positions + p, positions - p)
+        };
+        sweep.unit(windows, at, y, place);
         first += windows;
     }
 }
 
 /// [`forward`] with a `(ph, pw)` max pool whose windows tile the output,
-/// for groups of an [`odd`] number of filters if `ODD`.
+/// for groups of an [`odd`] number of filters if `ODD`, building columns
+/// with `rows` ([`column_of`]).
 #[expect(
     clippy::too_many_arguments,
-    reason = "conv2d::forward's arguments and the scratch"
+    reason = "conv2d::forward's arguments, the scratch and the row copy"
 )]
 #[inline(never)]
 pub(crate) fn pooled<const ODD: bool>(
@@ -156,16 +192,10 @@ pub(crate) fn pooled<const ODD: bool>(
     x: &[i8],
     y: &mut [i8],
     scratch: &mut [i8],
+    rows: Column,
 ) {
-    let mut sweep = Sweep::<_, true, ODD>::new(
-        g,
-        Some((ph, pw)),
-        weights,
-        input_zero_point,
-        out,
-        x,
-        scratch,
-    );
+    let (z, pool) = (input_zero_point, Some((ph, pw)));
+    let mut sweep = Sweep::<_, true, ODD>::new(g, pool, weights, z, out, x, scratch, rows);
     let (qh, qw) = (g.out.0 / ph, g.out.1 / pw);
     let (total, cells) = (qh * qw, ph * pw);
     let mut first = 0;
@@ -176,8 +206,8 @@ pub(crate) fn pooled<const ODD: bool>(
             let (q, i) = (first + window, usize::min(i, cells - 1));
             ((q / qw) * ph + i / pw, (q % qw) * pw + i % pw)
         };
-        sweep.unit(windows, cell, |f, window, [v, _]| {
-            y[f * total + first + window] = v;
+        sweep.unit(windows, cell, y, |f, window| {
+            (f * total + first + window, 1)
         });
         first += windows;
     }
@@ -188,24 +218,37 @@ pub(crate) fn pooled<const ODD: bool>(
 struct Sweep<'a, S, const POOLED: bool, const ODD: bool> {
     g: &'a ConvGeometry,
     w: &'a [i8],
-    /// Taps of one filter (a column's length).
+    /// Taps of one filter.
     taps: usize,
+    /// Values of a column and of a padded filter ([`stride`]).
+    stride: usize,
     /// Each filter's bias plus `−z · Σ w`, as little-endian int32 bytes.
     fixed: &'a [i8],
     zero_point: i8,
     out: &'a S,
     x: &'a [i8],
-    /// Room for the columns of one unit, one after the other.
+    /// Two filters padded to [`stride`] with zero weights, for a `taps`
+    /// that is not a multiple of 4.
+    padded: &'a mut [i8],
+    /// Two columns before they are widened, [`stride`] bytes each.
+    staging: &'a mut [i8],
+    /// The widened columns of one unit, pair after pair, word-aligned.
     cols: &'a mut [i8],
     /// Columns per window.
     per_window: usize,
     /// Windows per unit, at most.
     per_unit: usize,
+    /// How a column is built.
+    rows: Column,
 }
 
 impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLED, ODD> {
-    /// The sweep of `g`, its filters' folded biases written at the start
-    /// of `scratch`, its columns after them.
+    /// The sweep of `g` over `scratch`, laid out as [`scratch_len`]
+    /// says, its filters' folded biases written.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the arguments of plain or pooled, each kept"
+    )]
     #[inline(always)]
     fn new(
         g: &'a ConvGeometry,
@@ -215,157 +258,193 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
         out: &'a S,
         x: &'a [i8],
         scratch: &'a mut [i8],
+        rows: Column,
     ) -> Self {
-        let taps = taps_of(g);
-        let (fixed, cols) = scratch.split_at_mut(4 * g.f);
+        let (taps, stride) = (taps_of(g), stride(g));
+        let skew = scratch.as_ptr().addr().wrapping_neg() % 4;
+        let (fixed, rest) = scratch[skew..].split_at_mut(4 * g.f);
+        let (cols, rest) = rest.split_at_mut(rest.len() - 4 * stride);
+        let (padded, staging) = rest.split_at_mut(2 * stride);
         let offset = -i32::from(zero_point);
         for ((f, b), at) in w.chunks_exact(taps).zip(b).zip(fixed.chunks_exact_mut(4)) {
             let v = folded_bias(f, *b, offset);
             at.copy_from_slice(&v.to_le_bytes().map(|b| b as i8));
         }
+        padded.fill(0);
         let (per_window, per_unit) = unit_shape(g, pool);
         Sweep {
             g,
             w,
             taps,
+            stride,
             fixed,
             zero_point,
             out,
             x,
+            padded,
+            staging,
             cols,
             per_window,
             per_unit,
+            rows,
         }
     }
 
     /// A unit of `windows` windows, the `i`-th column of window `k` at
     /// output position `at(k, i)`: per group, its columns, then its
-    /// filters' outputs to `emit(f, k, …)`.
+    /// filters' outputs to `y` where `place` says (see [`Sweep::outputs`]).
     #[inline(always)]
     fn unit(
         &mut self,
         windows: usize,
         at: impl Fn(usize, usize) -> (usize, usize),
-        mut emit: impl FnMut(usize, usize, [i8; 2]),
+        y: &mut [i8],
+        place: impl Fn(usize, usize) -> (usize, usize),
     ) {
         for group in 0..self.g.groups {
             self.columns(group, windows, &at);
-            self.filters(group, windows, &mut emit);
+            self.filters(group, windows, y, &place);
         }
     }
 
-    /// The columns of the unit's windows in `group`.
+    /// The columns of the unit's windows in `group`, widened in pairs.
     fn columns(
         &mut self,
         group: usize,
         windows: usize,
         at: impl Fn(usize, usize) -> (usize, usize),
     ) {
-        let m = self.per_window;
-        for (j, col) in self
-            .cols
-            .chunks_exact_mut(self.taps)
-            .take(windows * m)
-            .enumerate()
-        {
-            column(
-                self.g,
-                self.x,
-                self.zero_point,
-                group,
-                at(j / m, j % m),
-                col,
-            );
+        let (m, t, stride) = (self.per_window, self.taps, self.stride);
+        let pairs = self.cols.chunks_exact_mut(widened(stride));
+        for (j, pair) in pairs.take(windows * m / 2).enumerate() {
+            let (c0, c1) = self.staging.split_at_mut(stride);
+            for (i, col) in [c0, c1].into_iter().enumerate() {
+                let (window, cell) = ((2 * j + i) / m, (2 * j + i) % m);
+                let at = at(window, cell);
+                (self.rows)(self.g, self.x, self.zero_point, group, at, &mut col[..t]);
+            }
+            let (c0, c1) = self.staging.split_at(stride);
+            widen(c0, c1, pair);
         }
     }
 
     /// The group's filters over the columns [`Sweep::columns`] built, two
     /// at a time, then one.
-    fn filters(&self, group: usize, windows: usize, mut emit: impl FnMut(usize, usize, [i8; 2])) {
+    fn filters(
+        &mut self,
+        group: usize,
+        windows: usize,
+        y: &mut [i8],
+        place: impl Fn(usize, usize) -> (usize, usize),
+    ) {
         let g = self.g;
         let per_group = g.f / g.groups;
-        let t = self.taps;
-        let cols = &self.cols[..windows * self.per_window * t];
+        let (t, stride) = (self.taps, self.stride);
+        let pairs = windows * self.per_window / 2;
         let (first, end) = (group * per_group, (group + 1) * per_group);
+        let mut buffer = [[0i32; 4]; UNIT_PAIRS];
         let mut f = first;
         while f + 2 <= end {
-            let ws = &self.w[f * t..];
-            self.outputs(f, cols, |c| pair(c, ws, t), &mut emit);
+            let ws = &self.w[f * t..][..2 * t];
+            let ws = if t == stride {
+                ws
+            } else {
+                let (w0, w1) = ws.split_at(t);
+                self.padded[..t].copy_from_slice(w0);
+                self.padded[stride..][..t].copy_from_slice(w1);
+                &*self.padded
+            };
+            let sums = |cols: &[i8], sums: &mut [[i32; 4]]| dots_2x2(cols, ws, stride, sums);
+            self.outputs::<2>(f, pairs, sums, &mut buffer, y, &place);
             f += 2;
         }
         if ODD {
             let ws = &self.w[f * t..][..t];
-            self.outputs(f, cols, |c| [single(c, ws, t)], &mut emit);
+            let one = |cols: &[i8], sums: &mut [[i32; 4]]| {
+                for (sum, pair) in sums.iter_mut().zip(cols.chunks_exact(widened(stride))) {
+                    sum[..2].copy_from_slice(&dots_1x2(pair, ws));
+                }
+            };
+            self.outputs::<1>(f, pairs, one, &mut buffer, y, &place);
         }
     }
 
-    /// The outputs of the `K` filters from `f` over each window of `cols`,
-    /// whose pairs of columns `sums` turns into each filter's two sums:
-    /// the two int8 outputs, or of a pool window the largest, twice. A
-    /// window's largest sum is requantized once where the stage is
-    /// monotonic (the largest output is that of the largest sum);
+    /// The outputs of the `K` filters from `f` over the unit's `pairs`
+    /// pairs of columns, whose sums `sums` writes (`[k0·c0, k0·c1, k1·c0,
+    /// k1·c1]` per pair), [`UNIT_PAIRS`] at a time into `buffer`, to `y`
+    /// from the index
+    /// `place(f, at)` gives with the room after it: the outputs of the
+    /// pairs from `at` on, or of pool window `at` the largest. A window's largest sum is requantized once where the stage
+    /// is monotonic (the largest output is that of the largest sum);
     /// otherwise every sum is, as TFLite computes each output before its
     /// pool.
     #[inline(always)]
     fn outputs<const K: usize>(
         &self,
         f: usize,
-        cols: &[i8],
-        sums: impl Fn(&[i8]) -> [[i32; 2]; K],
-        emit: &mut impl FnMut(usize, usize, [i8; 2]),
+        pairs: usize,
+        sums: impl Fn(&[i8], &mut [[i32; 4]]),
+        buffer: &mut [[i32; 4]; UNIT_PAIRS],
+        y: &mut [i8],
+        place: impl Fn(usize, usize) -> (usize, usize),
     ) {
         let fixed: [i32; K] = core::array::from_fn(|k| {
             let at = &self.fixed[4 * (f + k)..][..4];
             i32::from_le_bytes([at[0], at[1], at[2], at[3]].map(|b| b as u8))
         });
+        let cols = self.cols.chunks(UNIT_PAIRS * widened(self.stride));
+        if !POOLED {
+            for (first, cols) in (0..pairs).step_by(UNIT_PAIRS).zip(cols) {
+                let buffer = &mut buffer[..UNIT_PAIRS.min(pairs - first)];
+                sums(cols, buffer);
+                for (k, &fixed) in fixed.iter().enumerate() {
+                    let (at, room) = place(f + k, first);
+                    let ys = &mut y[at..][..room.min(2 * buffer.len())];
+                    self.out
+                        .run(f + k, fixed, &buffer.as_flattened()[2 * k..], 4, ys);
+                }
+            }
+            return;
+        }
         let stages: [_; K] = core::array::from_fn(|k| self.out.channel(f + k));
-        let once: [bool; K] = core::array::from_fn(|k| POOLED && self.out.monotonic(f + k));
-        for (window, columns) in cols.chunks_exact(self.per_window * self.taps).enumerate() {
-            let mut largest = [(i32::MIN, i8::MIN); K];
-            for pair in columns.chunks_exact(2 * self.taps) {
-                let acc = sums(pair);
+        let once: [bool; K] = core::array::from_fn(|k| self.out.monotonic(f + k));
+        let per_window = self.per_window / 2;
+        let (mut window, mut cell) = (0, 0);
+        let mut largest = [(i32::MIN, i8::MIN); K];
+        for (first, cols) in (0..pairs).step_by(UNIT_PAIRS).zip(cols) {
+            let buffer = &mut buffer[..UNIT_PAIRS.min(pairs - first)];
+            sums(cols, buffer);
+            for pair in buffer.iter() {
                 for k in 0..K {
-                    let s = acc[k].map(|a| a.wrapping_add(fixed[k]));
+                    let s = [pair[2 * k], pair[2 * k + 1]].map(|a| a.wrapping_add(fixed[k]));
                     let (sum, out) = &mut largest[k];
                     if once[k] {
                         *sum = (*sum).max(s[0]).max(s[1]);
-                    } else if POOLED {
-                        *out = (*out).max(stages[k](s[0])).max(stages[k](s[1]));
                     } else {
-                        emit(f + k, window, s.map(&stages[k]));
+                        *out = (*out).max(stages[k](s[0])).max(stages[k](s[1]));
                     }
                 }
-            }
-            if POOLED {
-                for (k, &(sum, out)) in largest.iter().enumerate() {
-                    let v = if once[k] { stages[k](sum) } else { out };
-                    emit(f + k, window, [v, v]);
+                cell += 1;
+                if cell < per_window {
+                    continue;
                 }
+                for (k, (sum, out)) in largest.iter_mut().enumerate() {
+                    y[place(f + k, window).0] = if once[k] { stages[k](*sum) } else { *out };
+                    (*sum, *out) = (i32::MIN, i8::MIN);
+                }
+                (window, cell) = (window + 1, 0);
             }
         }
     }
 }
 
-/// Two columns against two filters, each `n` values and the second right
-/// after the first. Inlined: a call per pair of columns and filters
-/// (arguments, saved registers, sums returned through memory) cost more
-/// than the spills the inlined loop makes around it.
-#[inline(always)]
-fn pair(cols: &[i8], ws: &[i8], n: usize) -> [[i32; 2]; 2] {
-    dots_2x2(cols, ws, n)
-}
-
-/// Two columns, one after the other, against one filter.
-#[inline(never)]
-fn single(cols: &[i8], w: &[i8], n: usize) -> [i32; 2] {
-    let [acc] = dots(&[&cols[..n], &cols[n..2 * n]], &[w]);
-    acc
-}
-
 /// The column of output position `(oy, ox)` in `group`: each of the
 /// group's input channels' taps in the weights' order `[c, ky, kx]`, a
-/// tap outside the input reading the zero point `z`.
-fn column(
+/// tap outside the input reading the zero point `z`. A window inside the
+/// input copies its kernel rows in a loop made for a `KH` × `KW` kernel,
+/// or for any (`KH` 0, which copies a 1×1 kernel's taps and leaves other
+/// kernels to [`any`]); one across the border goes through [`any`].
+fn column<const KH: usize, const KW: usize>(
     g: &ConvGeometry,
     x: &[i8],
     z: i8,
@@ -374,35 +453,39 @@ fn column(
     col: &mut [i8],
 ) {
     let (kh, kw) = g.kernel;
-    let cg = g.c / g.groups;
     let hw = g.h * g.w;
-    let channels = &x[group * cg * hw..][..cg * hw];
     // The window's first tap in padded coordinates: most windows lie
     // inside the input, which a few comparisons tell.
     let (top, left) = (oy * g.stride.0, ox * g.stride.1);
-    if top >= g.pad.0 && left >= g.pad.1 && top + kh <= g.pad.0 + g.h && left + kw <= g.pad.1 + g.w
-    {
-        let at = (top - g.pad.0) * g.w + (left - g.pad.1);
-        let rows = channels.chunks_exact(hw).zip(col.chunks_exact_mut(kh * kw));
-        // Each kernel row is a run of an input row; a pointwise column
-        // has one tap per channel, a plane apart.
-        return match (kh, kw) {
-            (1, 1) => {
-                for (v, plane) in col.iter_mut().zip(channels.chunks_exact(hw)) {
-                    *v = plane[at];
-                }
-            }
-            (3, 3) => runs::<3, 3>(rows, g.w, at),
-            (5, 5) => runs::<5, 5>(rows, g.w, at),
-            _ => {
-                for (plane, taps) in rows {
-                    for (ky, dst) in taps.chunks_exact_mut(kw).enumerate() {
-                        dst.copy_from_slice(&plane[at + ky * g.w..][..kw]);
-                    }
-                }
-            }
-        };
+    if top < g.pad.0 || left < g.pad.1 || top + kh > g.pad.0 + g.h || left + kw > g.pad.1 + g.w {
+        any(g, x, z, group, (oy, ox), col);
+        return;
     }
+    let at = (top - g.pad.0) * g.w + (left - g.pad.1);
+    let planes = &x[group * (g.c / g.groups) * hw..];
+    if KH > 0 {
+        runs::<KH, KW>(&planes[at..], hw, g.w, col);
+    } else if (kh, kw) == (1, 1) {
+        // One tap per channel, a plane apart (one bounds check, of `at`
+        // inside a plane).
+        for (v, plane) in col.iter_mut().zip(planes.chunks_exact(hw)) {
+            *v = plane[at];
+        }
+    } else {
+        any(g, x, z, group, (oy, ox), col);
+    }
+}
+
+/// [`column`] of any window and kernel, across the input's border or
+/// not: each kernel row filled with the zero point, then its taps inside
+/// the input copied. Not inlined: the windows on the border and the
+/// kernels without a loop of their own share it.
+#[inline(never)]
+fn any(g: &ConvGeometry, x: &[i8], z: i8, group: usize, (oy, ox): (usize, usize), col: &mut [i8]) {
+    let (kh, kw) = g.kernel;
+    let cg = g.c / g.groups;
+    let hw = g.h * g.w;
+    let channels = &x[group * cg * hw..][..cg * hw];
     let (y0, y1, ky0) = taps(oy, kh, g.stride.0, g.pad.0, g.h);
     let (x0, x1, kx0) = taps(ox, kw, g.stride.1, g.pad.1, g.w);
     let (n, ky1) = (x1 - x0, ky0 + (y1 - y0));
@@ -420,23 +503,36 @@ fn column(
 }
 
 /// Copies each channel's `KH` kernel rows of `KW` taps, `w` apart from
-/// `at` in its input plane, into its taps. With the kernel's shape known,
-/// each row is a load and a store or two at an offset the one bounds
-/// check of the window covers; a copy of a length known only at run time
-/// would call `memcpy`, whose overhead is larger than a kernel row.
+/// `x[c · hw]` for channel `c`, into its taps. With the kernel's shape
+/// known, each row is a load and a store or two; a copy of a length known
+/// only at run time calls `memcpy`, whose overhead is larger than a
+/// kernel row.
+///
+/// # Panics
+/// If the last channel's last row ends past `x`.
+#[expect(
+    unsafe_code,
+    reason = "one bounds check covers every row of the column; checked row by row, the copies took three times the instructions on a Cortex-M4"
+)]
 #[inline(always)]
-fn runs<'a, const KH: usize, const KW: usize>(
-    rows: impl Iterator<Item = (&'a [i8], &'a mut [i8])>,
-    w: usize,
-    at: usize,
-) {
-    for (plane, taps) in rows {
-        let window = &plane[at..][..(KH - 1) * w + KW];
-        for (ky, dst) in taps.as_chunks_mut::<KW>().0.iter_mut().take(KH).enumerate() {
-            let Some(row) = window[ky * w..].first_chunk::<KW>() else {
-                unreachable!("columns: a window's rows lie inside it");
-            };
-            *dst = *row;
+fn runs<const KH: usize, const KW: usize>(x: &[i8], hw: usize, w: usize, col: &mut [i8]) {
+    let channels = col.len() / (KH * KW);
+    let end = channels.checked_sub(1).and_then(|last| {
+        last.checked_mul(hw)?
+            .checked_add((KH - 1).checked_mul(w)?)?
+            .checked_add(KW)
+    });
+    assert!(
+        end.is_none_or(|end| end <= x.len()),
+        "columns: a window's rows leave its input"
+    );
+    let mut at = x.as_ptr();
+    for taps in col.chunks_exact_mut(KH * KW) {
+        for (ky, dst) in taps.as_chunks_mut::<KW>().0.iter_mut().enumerate() {
+            // SAFETY: row `ky` of channel `c` is `x[c · hw + ky · w..][..KW]`,
+            // inside `x` as the assertion showed (`at` is `c · hw` bytes on).
+            *dst = unsafe { at.add(ky * w).cast::<[i8; KW]>().read_unaligned() };
         }
+        at = at.wrapping_add(hw);
     }
 }

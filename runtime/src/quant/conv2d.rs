@@ -659,7 +659,7 @@ mod tests {
         let y = &mut y[..g.f * qh * qw];
         forward(g, pool, (weights, bias), -7, stage, x, y);
         assert_eq!(y, want, "{g:?}, pool {pool:?}");
-        let mut scratch = [0i8; 1024];
+        let mut scratch = [0i8; 8192];
         let scratch = &mut scratch[..super::super::columns::scratch_len(g, pool)];
         y.fill(0);
         super::super::columns::forward(g, pool, (weights, bias), -7, stage, x, y, scratch);

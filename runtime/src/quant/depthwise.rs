@@ -7,7 +7,7 @@
 //! padding skips it.
 
 use super::conv2d::folded_bias;
-use super::dot::{Row3, row3};
+use super::dot::{Kernel3x3, pairs_3x3};
 use super::program::ConvGeometry;
 use super::requantize::OutputStage;
 
@@ -49,24 +49,30 @@ pub fn forward(
     y: &mut [i8],
     scratch: &mut [i8],
 ) {
-    if is_3x3(g) {
+    if by_pairs(g) {
         sweep::<true>(g, (w, b), input_zero_point, out, x, y, scratch);
     } else {
         sweep::<false>(g, (w, b), input_zero_point, out, x, y, scratch);
     }
 }
 
-/// Whether [`sweep`]'s 3×3 loop runs `g`: a 3×3 kernel, the common one.
-pub(crate) const fn is_3x3(g: &ConvGeometry) -> bool {
-    g.kernel.0 == 3 && g.kernel.1 == 3
+/// Outputs whose sums [`sweep`]'s pairs of windows take at once, whole
+/// rows with a spare word: the sums wait in a stack buffer of this many
+/// words for their output stage, which then runs once for several rows.
+const RUN: usize = 64;
+
+/// Whether [`sweep`] runs `g` by pairs of windows: the common depthwise
+/// kernel (3×3, stride 1 across, output rows narrower than [`RUN`]).
+pub(crate) const fn by_pairs(g: &ConvGeometry) -> bool {
+    g.kernel.0 == 3 && g.kernel.1 == 3 && g.stride.1 == 1 && g.out.1 < RUN
 }
 
-/// [`forward`], through its 3×3 loop (each filter's rows prepared once,
-/// one bounds check per window) when `THREE`, which needs [`is_3x3`].
-/// Each `THREE` is its own entry point: a program calls one or both, and
-/// a firmware links what its network uses.
+/// [`forward`], by pairs of adjacent windows (`dot::pairs_3x3`) when
+/// `PAIRS`, which needs [`by_pairs`], otherwise window by window. Each
+/// `PAIRS` is its own entry point: a program calls one or both, and a
+/// firmware links what its network uses.
 #[inline(never)]
-pub(crate) fn sweep<const THREE: bool>(
+pub(crate) fn sweep<const PAIRS: bool>(
     g: &ConvGeometry,
     (w, b): (&[i8], &[i32]),
     input_zero_point: i8,
@@ -86,36 +92,35 @@ pub(crate) fn sweep<const THREE: bool>(
     let per_channel = g.f / g.c;
     let offset = -i32::from(input_zero_point);
     let taps = kh * kw;
+    let mut sums = [0i32; RUN];
     for (c, xc) in x.chunks_exact(g.h * g.w).take(g.c).enumerate() {
         fill(plane, g, cols, xc, input_zero_point);
         for f in c * per_channel..(c + 1) * per_channel {
             let wf = &w[f * taps..][..taps];
             let fixed = folded_bias(wf, b[f], offset);
             let yf = &mut y[f * oh * ow..][..oh * ow];
-            let stage = out.channel(f);
             let (sh, sw) = g.stride;
-            if THREE {
-                let (Some(rows), true) = (wf.as_chunks::<3>().0.first_chunk::<3>(), is_3x3(g))
+            if PAIRS {
+                let (Some(kernel), true) = (wf.as_chunks::<3>().0.first_chunk::<3>(), by_pairs(g))
                 else {
-                    unreachable!("depthwise: a 3×3 sweep of another kernel");
+                    unreachable!("depthwise: pairs of windows of another kernel");
                 };
-                let w3 = rows.map(Row3::new);
-                for (oy, row) in yf.chunks_exact_mut(ow).enumerate() {
-                    for (ox, v) in row.iter_mut().enumerate() {
-                        let at = oy * sh * cols + ox * sw;
-                        let win = &plane[at..at + 2 * cols + 4];
-                        let mut acc = fixed;
-                        for (ky, w) in w3.iter().enumerate() {
-                            let Some(x) = win[ky * cols..].first_chunk::<4>() else {
-                                unreachable!("a window's rows lie inside its slice");
-                            };
-                            acc = row3(acc, w, x);
-                        }
-                        *v = stage(acc);
+                // Whole rows at once, each row's sums right after the last
+                // one's: the spare sum of an odd row is the next row's
+                // first, overwritten.
+                let k = Kernel3x3::new(*kernel);
+                let per_run = (RUN - 1) / ow;
+                for (i, ys) in yf.chunks_mut(per_run * ow).enumerate() {
+                    for r in 0..ys.len() / ow {
+                        let at = (i * per_run + r) * sh * cols;
+                        let row = &mut sums[r * ow..][..ow.next_multiple_of(2)];
+                        pairs_3x3(&plane[at..], cols, &k, row);
                     }
+                    out.run(f, fixed, &sums[..ys.len()], 2, ys);
                 }
                 continue;
             }
+            let stage = out.channel(f);
             for (oy, row) in yf.chunks_exact_mut(ow).enumerate() {
                 for (ox, v) in row.iter_mut().enumerate() {
                     let at = oy * sh * cols + ox * sw;

@@ -10,103 +10,160 @@
 //! Elsewhere the sums are plain loops. Integer sums modulo 2^32 do not
 //! depend on their order, so both give the same integers.
 
-/// `Σ_k ws[f][k] · cols[p][k]` for every filter `f` and column `p`,
-/// wrapping as TFLite's compiled kernels do. Every slice has the length
-/// of `ws[0]` (the others are cut to it).
+/// Bytes [`widen`] writes for a pair of columns of `n` values each.
+pub(crate) const fn widened(n: usize) -> usize {
+    4 * n
+}
+
+/// Writes two columns of `n` values each (`n` a multiple of 4) to `out`
+/// ([`widened`] bytes) as [`dots_2x2`] reads them: per four values of a
+/// column, 16-bit ones in `SXTB16`'s order, the first column's then the
+/// second's (values 0 and 2 in the halves of one word, 1 and 3 in the
+/// next). A column is split once and meets every filter pair so.
+///
+/// # Panics
+/// If a slice is shorter than that.
 #[inline(always)]
-pub(crate) fn dots<const P: usize, const F: usize>(
-    cols: &[&[i8]; P],
-    ws: &[&[i8]; F],
-) -> [[i32; P]; F] {
-    let n = ws[0].len();
-    let mut acc = [[0i32; P]; F];
-    // The DSP path sums whole words, the loop below what remains.
+pub(crate) fn widen(c0: &[i8], c1: &[i8], out: &mut [i8]) {
+    let (c0, c1) = (c0.as_chunks::<4>().0, c1.as_chunks::<4>().0);
+    for ((q0, q1), out) in c0.iter().zip(c1).zip(out.as_chunks_mut::<16>().0) {
+        let [e0, o0] = split_quad(q0);
+        let [e1, o1] = split_quad(q1);
+        for (at, word) in out.as_chunks_mut::<4>().0.iter_mut().zip([e0, o0, e1, o1]) {
+            *at = word.to_le_bytes().map(|b| b as i8);
+        }
+    }
+}
+
+/// Values 0 and 2 and values 1 and 3 of `q`, each pair as the 16-bit
+/// halves of a word.
+#[inline(always)]
+fn split_quad(q: &[i8; 4]) -> [u32; 2] {
     #[cfg(constnet_dsp)]
-    let done = dsp::words(cols, ws, &mut acc);
+    {
+        let (even, odd) = dsp::split(u32::from_le_bytes(q.map(|b| b as u8)));
+        [even, odd]
+    }
     #[cfg(not(constnet_dsp))]
-    let done = 0;
-    let ws: [&[i8]; F] = core::array::from_fn(|f| &ws[f][..n]);
-    let cols: [&[i8]; P] = core::array::from_fn(|p| &cols[p][..n]);
-    for k in done..n {
-        for (acc, w) in acc.iter_mut().zip(&ws) {
-            let wv = i32::from(w[k]);
-            for (a, c) in acc.iter_mut().zip(&cols) {
-                *a = a.wrapping_add(wv * i32::from(c[k]));
-            }
+    {
+        let half = |v: i8| u32::from(v as i16 as u16);
+        [
+            half(q[0]) | (half(q[2]) << 16),
+            half(q[1]) | (half(q[3]) << 16),
+        ]
+    }
+}
+
+/// Two filters against pairs of columns [`widen`] wrote: pair `j` is
+/// `cols[j · widened(n)..]`, the filters `ws[..n]` and `ws[n..2n]`, and
+/// `sums[j]` becomes `[f0·c0, f0·c1, f1·c0, f1·c1]`. The convolution's
+/// inner loop: on a DSP core one hand-written loop runs every pair, two
+/// loads bring four values of both columns, and the four sums of a pair
+/// cost a handful of instructions besides their products.
+///
+/// # Panics
+/// If `n` is not a positive multiple of 4 (a caller pads its columns and
+/// filters with zero weights), a slice is shorter than that, or (on a
+/// DSP core, whose double-word loads need it) `cols` is not 4-byte
+/// aligned.
+#[inline(always)]
+pub(crate) fn dots_2x2(cols: &[i8], ws: &[i8], n: usize, sums: &mut [[i32; 4]]) {
+    assert!(
+        n > 0
+            && n.is_multiple_of(4)
+            && cols.len() >= widened(n) * sums.len()
+            && ws.len() >= 2 * n
+            && (cfg!(not(constnet_dsp)) || cols.as_ptr().addr().is_multiple_of(4)),
+        "dots_2x2: columns of {n} values"
+    );
+    #[cfg(constnet_dsp)]
+    dsp::words_2x2(cols, ws, n, sums);
+    #[cfg(not(constnet_dsp))]
+    {
+        let (w0, w1) = ws[..2 * n].split_at(n);
+        for (sum, pair) in sums.iter_mut().zip(cols.chunks_exact(widened(n))) {
+            let [[a, b], [c, d]] = [w0, w1].map(|w| dots_1x2(pair, w));
+            *sum = [a, b, c, d];
+        }
+    }
+}
+
+/// One filter `w` against a pair of columns [`widen`] wrote: the two
+/// sums, over `w.len()` values.
+pub(crate) fn dots_1x2(pair: &[i8], w: &[i8]) -> [i32; 2] {
+    let mut acc = [0i32; 2];
+    for (k, &w) in w.iter().enumerate() {
+        // Value `k % 4` of a quad sits in half 0, 2, 1 or 3 of its column.
+        let half = 16 * (k / 4) + 2 * [0, 2, 1, 3][k % 4];
+        for (p, acc) in acc.iter_mut().enumerate() {
+            let at = half + 8 * p;
+            let x = i16::from_le_bytes([pair[at] as u8, pair[at + 1] as u8]);
+            *acc = acc.wrapping_add(i32::from(w) * i32::from(x));
         }
     }
     acc
 }
 
-/// [`dots`] of two filters against two columns, `n` values each, the
-/// second filter (column) right after the first in `ws` (`cols`): the
-/// convolution's inner loop, in hand-written code on a DSP core, where
-/// the compiler's would keep two of its fourteen values on the stack.
-#[inline(always)]
-pub(crate) fn dots_2x2(cols: &[i8], ws: &[i8], n: usize) -> [[i32; 2]; 2] {
-    let (c0, c1) = cols[..2 * n].split_at(n);
-    let (w0, w1) = ws[..2 * n].split_at(n);
-    #[cfg(constnet_dsp)]
-    {
-        let (mut acc, done) = dsp::words_2x2(&cols[..2 * n], &ws[..2 * n], n);
-        for k in done..n {
-            let (a, b) = (i32::from(c0[k]), i32::from(c1[k]));
-            for (acc, w) in acc.iter_mut().zip([w0[k], w1[k]]) {
-                acc[0] = acc[0].wrapping_add(i32::from(w) * a);
-                acc[1] = acc[1].wrapping_add(i32::from(w) * b);
-            }
-        }
-        acc
-    }
-    #[cfg(not(constnet_dsp))]
-    dots(&[c0, c1], &[w0, w1])
-}
-
-/// A 3-wide kernel row's weights as [`row3`] reads them: on a DSP core
-/// `w0` and `w2` as the 16-bit halves of one word and `w1` alone in the
-/// low half of another, elsewhere the three.
+/// A 3×3 kernel's weights as [`pairs_3x3`] reads them: on a DSP core each
+/// row's `w0` and `w2` as the 16-bit halves of one word, and the middle
+/// column's three weights in the halves of two more; elsewhere the nine.
 #[derive(Clone, Copy)]
-pub(crate) struct Row3 {
+pub(crate) struct Kernel3x3 {
     #[cfg(constnet_dsp)]
-    even: u32,
+    outer: [u32; 3],
     #[cfg(constnet_dsp)]
-    odd: u32,
+    middle: [u32; 2],
     #[cfg(not(constnet_dsp))]
-    w: [i32; 3],
+    w: [[i32; 3]; 3],
 }
 
-impl Row3 {
-    /// Prepares `[w0, w1, w2]`.
-    pub(crate) fn new(w: [i8; 3]) -> Self {
+impl Kernel3x3 {
+    /// Prepares the rows `[w0, w1, w2]` of a 3×3 kernel.
+    pub(crate) fn new(rows: [[i8; 3]; 3]) -> Self {
         #[cfg(constnet_dsp)]
         {
             let half = |w: i8| u32::from(w as i16 as u16);
+            let pair = |lo: i8, hi: i8| half(lo) | (half(hi) << 16);
             Self {
-                even: half(w[0]) | (half(w[2]) << 16),
-                odd: half(w[1]),
+                outer: rows.map(|r| pair(r[0], r[2])),
+                middle: [pair(rows[0][1], rows[1][1]), half(rows[2][1])],
             }
         }
         #[cfg(not(constnet_dsp))]
         Self {
-            w: w.map(i32::from),
+            w: rows.map(|r| r.map(i32::from)),
         }
     }
 }
 
-/// `acc + Σ w · x` of one 3-wide kernel row over `x[0..3]`. On a DSP core
-/// the fourth byte meets a zero weight: one word load, one split and two
-/// dual multiply-accumulates.
+/// The sums `Σ w · x` of the 3×3 windows whose first taps are `x[j]`, for
+/// `j` in `0..sums.len()` (an even count), rows `cols` apart: adjacent
+/// windows of a stride-1 row, two per step. On a DSP core one word load
+/// of a kernel row serves both windows of a pair, in hand-written code
+/// that keeps the kernel in registers; the sums wrap, as TFLite's
+/// compiled kernels do.
+///
+/// # Panics
+/// If `sums` has an odd length, or `x` is shorter than the last window's
+/// last row plus one byte (`2 · cols + sums.len() + 2`), which the second
+/// window of a pair reads where the first has no partner.
 #[inline(always)]
-pub(crate) fn row3(acc: i32, w: &Row3, x: &[i8; 4]) -> i32 {
+pub(crate) fn pairs_3x3(x: &[i8], cols: usize, k: &Kernel3x3, sums: &mut [i32]) {
+    let n = sums.len();
+    assert!(
+        n.is_multiple_of(2) && x.len() >= 2 * cols + n + 2,
+        "pairs_3x3: the windows leave their rows"
+    );
     #[cfg(constnet_dsp)]
-    {
-        let (x02, x13) = dsp::split(u32::from_le_bytes(x.map(|b| b as u8)));
-        dsp::smlad(w.odd, x13, dsp::smlad(w.even, x02, acc))
-    }
+    dsp::pairs_3x3(x, cols, k, sums);
     #[cfg(not(constnet_dsp))]
-    {
-        let [x0, x1, x2, _] = x.map(i32::from);
-        acc.wrapping_add(w.w[0] * x0 + w.w[1] * x1 + w.w[2] * x2)
+    for (j, sum) in sums.iter_mut().enumerate() {
+        *sum = k.w.iter().enumerate().fold(0i32, |acc, (r, w)| {
+            let row = &x[j + r * cols..][..3];
+            w.iter()
+                .zip(row)
+                .fold(acc, |acc, (&w, &x)| acc.wrapping_add(w * i32::from(x)))
+        });
     }
 }
 
@@ -119,21 +176,17 @@ pub(crate) fn row3(acc: i32, w: &Row3, x: &[i8; 4]) -> i32 {
 mod dsp {
     use core::arch::asm;
 
-    /// One quad of [`words_2x2`]'s loop: four taps of two columns (`c`,
-    /// and `t` bytes on, `t` read from the stack) against two filters
-    /// (`w`, and `t` bytes on), 16 multiply-accumulates; it advances `c`
+    /// One quad of [`words_2x2`]'s loop: four values of two widened
+    /// columns (`c`) against two filters (`w`, and `t` bytes on, `t` read
+    /// from the stack), 16 multiply-accumulates; it advances `c` by 16
     /// and `w` by four.
     macro_rules! quad_2x2 {
         () => {
             concat!(
+                "ldrd {x1}, {a}, [{c}, #8]\n",
+                "ldrd {x0}, {b}, [{c}], #16\n",
                 "ldr {we}, [sp]\n",
-                "ldr {a}, [{c}, {we}]\n",
                 "ldr {wv}, [{w}, {we}]\n",
-                "ldr {b}, [{c}], #4\n",
-                "sxtb16 {x1}, {a}\n",
-                "sxtb16 {a}, {a}, ror #8\n",
-                "sxtb16 {x0}, {b}\n",
-                "sxtb16 {b}, {b}, ror #8\n",
                 "sxtb16 {we}, {wv}\n",
                 "sxtb16 {wv}, {wv}, ror #8\n",
                 "smlad {a10}, {we}, {x0}, {a10}\n",
@@ -151,91 +204,138 @@ mod dsp {
         };
     }
 
-    /// Adds the products of the first `4 · ⌊n / 4⌋` elements to `acc`;
-    /// returns that count.
-    #[inline(always)]
-    pub(super) fn words<const P: usize, const F: usize>(
-        cols: &[&[i8]; P],
-        ws: &[&[i8]; F],
-        acc: &mut [[i32; P]; F],
-    ) -> usize {
-        let quads = ws[0].len() / 4;
-        let cq: [&[[i8; 4]]; P] = core::array::from_fn(|p| &cols[p].as_chunks().0[..quads]);
-        let wq: [&[[i8; 4]]; F] = core::array::from_fn(|f| &ws[f].as_chunks().0[..quads]);
-        for k in 0..quads {
-            let x: [(u32, u32); P] = core::array::from_fn(|p| split(word(&cq[p][k])));
-            for (acc, w) in acc.iter_mut().zip(&wq) {
-                let (w02, w13) = split(word(&w[k]));
-                for (a, &(x02, x13)) in acc.iter_mut().zip(&x) {
-                    *a = smlad(w13, x13, smlad(w02, x02, *a));
-                }
-            }
-        }
-        4 * quads
-    }
-
-    /// The whole words of [`dots_2x2`](super::dots_2x2): `cols` and `ws`
-    /// hold two columns and two filters of `n` values each, one after the
-    /// other. Returns the sums and how many values they cover.
+    /// [`dots_2x2`](super::dots_2x2) on a DSP core, its bounds and the
+    /// columns' alignment checked by the caller. Per pair the four sums
+    /// start at zero, the quads run two per trip (an odd count enters at
+    /// the second), and the sums are stored; the filters' stride, start
+    /// and end, the sums' next place, the columns' end and the count's
+    /// parity wait on the stack.
     ///
     /// The loop needs twelve registers, every one `asm!` may allocate on
     /// Thumb-2 (r0–r5, r8–r12, lr): a target that reserves r9 (`rwpi`)
     /// would not build it.
     #[inline(always)]
-    pub(super) fn words_2x2(cols: &[i8], ws: &[i8], n: usize) -> ([[i32; 2]; 2], usize) {
-        let quads = n / 4;
-        let mut acc = [[0i32; 2]; 2];
-        if quads == 0 {
-            return (acc, 0);
+    pub(super) fn words_2x2(cols: &[i8], ws: &[i8], n: usize, sums: &mut [[i32; 4]]) {
+        if sums.is_empty() {
+            return;
         }
-        let (cols, ws) = (&cols[..2 * n], &ws[..2 * n]);
         let (c, w) = (cols.as_ptr(), ws.as_ptr());
-        // SAFETY: the loop reads `4 · quads ≤ n` bytes from `c` and `w`
-        // and from `n` bytes further on: inside `cols` and `ws`, which
-        // hold `2 · n`. It pushes two words and pops them before it ends.
+        // SAFETY: the caller checked that `cols` is 4-byte aligned and
+        // holds `4n` bytes per pair of `sums`, and `ws` holds `2n`, `n` a
+        // positive multiple of 4. Pair `j` reads the `4n` bytes from
+        // `cols[4jn]`, `n` from `ws` and from `ws[n]`, then writes
+        // `sums[j]`. The loop pushes six words and pops them before it
+        // ends.
         unsafe {
-            let [[mut a00, mut a01], [mut a10, mut a11]] = acc;
-            // Two quads per trip, one end test; an odd count enters at
-            // the second.
             asm!(
-                "str {end}, [sp, #-4]!",
-                "str {t}, [sp, #-4]!",
-                "cmp {odd}, #0",
-                "bne 3f",
+                "strd {we}, {wv}, [sp, #-8]!",
+                "strd {x0}, {x1}, [sp, #-8]!",
+                "strd {a}, {b}, [sp, #-8]!",
                 "2:",
-                quad_2x2!(),
+                "mov {a00}, #0",
+                "mov {a01}, #0",
+                "mov {a10}, #0",
+                "mov {a11}, #0",
+                "ldr {w}, [sp, #8]",
+                "ldr {we}, [sp, #20]",
+                "cmp {we}, #0",
+                "bne 4f",
                 "3:",
                 quad_2x2!(),
+                "4:",
+                quad_2x2!(),
                 "ldr {we}, [sp, #4]",
+                "cmp {w}, {we}",
+                "bne 3b",
+                "ldr {we}, [sp, #12]",
+                "strd {a00}, {a01}, [{we}], #8",
+                "strd {a10}, {a11}, [{we}], #8",
+                "str {we}, [sp, #12]",
+                "ldr {we}, [sp, #16]",
                 "cmp {c}, {we}",
                 "bne 2b",
-                "add sp, sp, #8",
+                "add sp, sp, #24",
                 c = inout(reg) c => _,
-                w = inout(reg) w => _,
-                t = in(reg) n,
-                end = in(reg) c.add(4 * quads),
-                odd = in(reg) quads & 1,
-                a00 = inout(reg) a00,
-                a01 = inout(reg) a01,
-                a10 = inout(reg) a10,
-                a11 = inout(reg) a11,
-                a = lateout(reg) _,
-                b = lateout(reg) _,
-                x0 = lateout(reg) _,
-                x1 = lateout(reg) _,
-                we = lateout(reg) _,
-                wv = lateout(reg) _,
+                w = out(reg) _,
+                a = inout(reg) n => _,
+                b = inout(reg) w.add(n) => _,
+                x0 = inout(reg) w => _,
+                x1 = inout(reg) sums.as_mut_ptr() => _,
+                we = inout(reg) c.add(super::widened(n) * sums.len()) => _,
+                wv = inout(reg) (n / 4) & 1 => _,
+                a00 = out(reg) _,
+                a01 = out(reg) _,
+                a10 = out(reg) _,
+                a11 = out(reg) _,
             );
-            acc = [[a00, a01], [a10, a11]];
         }
-        (acc, 4 * quads)
     }
 
-    /// Four bytes as one little-endian word (an unaligned load, which a
-    /// Cortex-M4 does in one instruction).
+    /// [`pairs_3x3`](super::pairs_3x3) on a DSP core, its bounds checked
+    /// by the caller. Per pair and kernel row: one word `x0..x3`, split into
+    /// `[x0, x2]` and `[x1, x3]`; `SMLAD` with `[w0, w2]` gives each
+    /// window's outer taps, `SMLAxy` the middle one (`x1` for the first
+    /// window, `x2` for the second) from a half of a `middle` word.
+    ///
+    /// Twelve registers, as [`words_2x2`]: the end is pushed and the
+    /// register that brought it becomes a load's.
     #[inline(always)]
-    fn word(b: &[i8; 4]) -> u32 {
-        u32::from_le_bytes(b.map(|x| x as u8))
+    pub(super) fn pairs_3x3(x: &[i8], cols: usize, k: &super::Kernel3x3, sums: &mut [i32]) {
+        let [e0, e1, e2] = k.outer;
+        let [m01, m2] = k.middle;
+        let out = sums.as_mut_ptr();
+        if sums.is_empty() {
+            return;
+        }
+        // SAFETY: `pairs_3x3` checked that `x` holds `2 · cols + n + 2`
+        // bytes: pair `j` reads 4 bytes from `x[2j]`, `x[2j + cols]` and
+        // `x[2j + 2 · cols]`, `2j ≤ n − 2`. It writes `sums`' `n` words and
+        // pops the word it pushes.
+        unsafe {
+            asm!(
+                "str {v}, [sp, #-4]!",
+                "2:",
+                "ldr {v}, [{p}]",
+                "sxtb16 {e}, {v}",
+                "sxtb16 {v}, {v}, ror #8",
+                "smuad {a0}, {e0}, {e}",
+                "smuad {a1}, {e0}, {v}",
+                "smlabb {a0}, {m01}, {v}, {a0}",
+                "smlabt {a1}, {m01}, {e}, {a1}",
+                "ldr {v}, [{p}, {cols}]",
+                "sxtb16 {e}, {v}",
+                "sxtb16 {v}, {v}, ror #8",
+                "smlad {a0}, {e1}, {e}, {a0}",
+                "smlad {a1}, {e1}, {v}, {a1}",
+                "smlatb {a0}, {m01}, {v}, {a0}",
+                "smlatt {a1}, {m01}, {e}, {a1}",
+                "ldr {v}, [{p}, {cols}, lsl #1]",
+                "sxtb16 {e}, {v}",
+                "sxtb16 {v}, {v}, ror #8",
+                "smlad {a0}, {e2}, {e}, {a0}",
+                "smlad {a1}, {e2}, {v}, {a1}",
+                "smlabb {a0}, {m2}, {v}, {a0}",
+                "smlabt {a1}, {m2}, {e}, {a1}",
+                "add {p}, {p}, #2",
+                "strd {a0}, {a1}, [{out}], #8",
+                "ldr {v}, [sp]",
+                "cmp {out}, {v}",
+                "bne 2b",
+                "add sp, sp, #4",
+                p = inout(reg) x.as_ptr() => _,
+                cols = in(reg) cols,
+                out = inout(reg) out => _,
+                v = inout(reg) out.add(sums.len()) => _,
+                e0 = in(reg) e0,
+                e1 = in(reg) e1,
+                e2 = in(reg) e2,
+                m01 = in(reg) m01,
+                m2 = in(reg) m2,
+                a0 = out(reg) _,
+                a1 = out(reg) _,
+                e = out(reg) _,
+            );
+        }
     }
 
     /// `SXTB16` of `x` and of `x` rotated by 8: bytes 0 and 2, and bytes 1
@@ -256,46 +356,61 @@ mod dsp {
         }
         (even, odd)
     }
-
-    /// `SMLAD`: `acc + a.lo · b.lo + a.hi · b.hi` over signed 16-bit
-    /// halves, wrapping (it only sets the sticky Q flag on overflow).
-    #[inline(always)]
-    pub(super) fn smlad(a: u32, b: u32, acc: i32) -> i32 {
-        let r: i32;
-        // SAFETY: a register-only instruction of the target (thumbv7em).
-        unsafe {
-            asm!(
-                "smlad {r}, {a}, {b}, {acc}",
-                r = lateout(reg) r,
-                a = in(reg) a,
-                b = in(reg) b,
-                acc = in(reg) acc,
-                options(pure, nomem, nostack),
-            );
-        }
-        r
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// `n` values of a column or filter, spread over the int8 range.
+    fn of<const N: usize>(m: i32) -> [i8; N] {
+        core::array::from_fn(|i| (i as i32 * m % 256 - 128) as i8)
+    }
+
+    fn dot(w: &[i8], x: &[i8]) -> i32 {
+        w.iter()
+            .zip(x)
+            .map(|(&w, &x)| i32::from(w) * i32::from(x))
+            .sum()
+    }
+
     #[test]
-    fn every_filter_meets_every_column() {
-        let of =
-            |m: i32| -> [i8; 11] { core::array::from_fn(|i| (i as i32 * m % 256 - 128) as i8) };
-        let (a, b, w0, w1) = (of(37), of(91), of(53), [-128i8; 11]);
-        let dot = |w: &[i8], x: &[i8]| -> i32 {
-            w.iter()
-                .zip(x)
-                .map(|(&w, &x)| i32::from(w) * i32::from(x))
-                .sum()
-        };
-        let got = dots(&[&a, &b], &[&w0, &w1]);
-        assert_eq!(
-            got,
-            [[dot(&w0, &a), dot(&w0, &b)], [dot(&w1, &a), dot(&w1, &b)]]
-        );
+    fn every_filter_meets_every_widened_column() {
+        // Three pairs of columns of 12 values against two filters.
+        let cols: [[i8; 12]; 6] = core::array::from_fn(|p| of(37 + 14 * p as i32));
+        let (w0, w1) = (of::<12>(53), [-128i8; 12]);
+        let mut wide = [0i8; 3 * widened(12)];
+        for (pair, out) in cols.chunks_exact(2).zip(wide.chunks_exact_mut(widened(12))) {
+            widen(&pair[0], &pair[1], out);
+        }
+        let mut ws = [0i8; 24];
+        ws[..12].copy_from_slice(&w0);
+        ws[12..].copy_from_slice(&w1);
+        let mut sums = [[0i32; 4]; 3];
+        dots_2x2(&wide, &ws, 12, &mut sums);
+        for (j, sum) in sums.iter().enumerate() {
+            let (c0, c1) = (&cols[2 * j], &cols[2 * j + 1]);
+            let want = [dot(&w0, c0), dot(&w0, c1), dot(&w1, c0), dot(&w1, c1)];
+            assert_eq!(*sum, want, "pair {j}");
+            let pair = &wide[j * widened(12)..];
+            assert_eq!(
+                dots_1x2(pair, &w0[..11]),
+                [dot(&w0[..11], c0), dot(&w0[..11], c1)]
+            );
+        }
+    }
+
+    #[test]
+    fn a_pair_of_3x3_windows_weighs_its_taps() {
+        // Rows 7 apart; windows from 0 to 5, the last pair's second
+        // reading the byte past its row.
+        let x = of::<{ 2 * 7 + 6 + 2 }>(29);
+        let kernel: [[i8; 3]; 3] = core::array::from_fn(|r| of(61 + 10 * r as i32));
+        let mut sums = [0i32; 6];
+        pairs_3x3(&x, 7, &Kernel3x3::new(kernel), &mut sums);
+        for (j, &sum) in sums.iter().enumerate() {
+            let want: i32 = (0..3).map(|r| dot(&kernel[r], &x[j + 7 * r..][..3])).sum();
+            assert_eq!(sum, want, "window {j}");
+        }
     }
 }

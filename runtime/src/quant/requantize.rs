@@ -40,6 +40,18 @@ pub trait OutputStage {
         move |acc| self.output(c, acc)
     }
 
+    /// Channel `c`'s outputs `out` of accumulators plus `bias`, read in
+    /// pairs: output `i` from `acc[(i / 2) · step + i % 2]` (`step` 2 for
+    /// accumulators one after the other). For a kernel that writes a run
+    /// of one channel's outputs.
+    ///
+    /// # Panics
+    /// If `acc` is shorter than `out` needs, or `step` is below 2.
+    #[inline(always)]
+    fn run(&self, c: usize, bias: i32, acc: &[i32], step: usize, out: &mut [i8]) {
+        each(self.channel(c), bias, step, acc, out);
+    }
+
     /// Whether channel `c`'s output never decreases as its accumulator
     /// grows, so that the largest of a pool window's outputs is that of
     /// its largest accumulator. `false` unless the stage shows it.
@@ -133,8 +145,225 @@ impl OutputStage for Channels<'_> {
         move |acc| q31(acc, scale, zero_point, range)
     }
 
+    /// On a DSP core, a loop in hand-written code that holds the
+    /// channel's constants in registers, for a multiplier that is not
+    /// `i32::MIN` and a shift to the right (TFLite's for a real multiplier
+    /// below one): the same integers as [`q31`], in about 20 instructions
+    /// per output where the compiler's loop reloaded its constants. Not
+    /// inlined: a kernel calls it once per run of outputs.
+    #[inline(never)]
+    fn run(&self, c: usize, bias: i32, acc: &[i32], step: usize, out: &mut [i8]) {
+        #[cfg(constnet_dsp)]
+        {
+            let (multiplier, shift) = (self.multiplier[c], self.shift[c]);
+            let pairs = out.len() / 2;
+            if multiplier != i32::MIN && (-31..=0).contains(&shift) && pairs > 0 {
+                assert!(
+                    (2..1 << 20).contains(&step) && acc.len() >= (pairs - 1) * step + 2,
+                    "OutputStage::run: fewer accumulators than outputs"
+                );
+                let (head, tail) = out.split_at_mut(2 * pairs);
+                let right = -shift;
+                let constants = dsp::Constants {
+                    bias,
+                    multiplier,
+                    right: right | ((4 * step as i32) << 8),
+                    mask: ((1i64 << right) - 1) as i32,
+                    zero_point: self.output_zero_point,
+                    min: i32::from(self.range.0),
+                    max: i32::from(self.range.1),
+                };
+                dsp::run(&constants, acc, head);
+                if let [last] = tail {
+                    *last = self.one(c, acc[pairs * step].wrapping_add(bias));
+                }
+                return;
+            }
+        }
+        each(|a| self.one(c, a), bias, step, acc, out);
+    }
+
     fn monotonic(&self, c: usize) -> bool {
         Multiplier::new(self.multiplier[c], self.shift[c]).is_monotonic()
+    }
+}
+
+impl Channels<'_> {
+    /// Channel `c`'s output of `acc`, not inlined: [`Channels::run`]'s odd
+    /// last output and rare stages, where the compiler's unrolled loop
+    /// would take a kilobyte of a firmware's flash.
+    #[inline(never)]
+    fn one(&self, c: usize, acc: i32) -> i8 {
+        self.channel(c)(acc)
+    }
+}
+
+/// [`OutputStage::run`] one output at a time through `stage`.
+#[inline(always)]
+fn each(stage: impl Fn(i32) -> i8, bias: i32, step: usize, acc: &[i32], out: &mut [i8]) {
+    for (pair, acc) in out.chunks_mut(2).zip(acc.chunks(step)) {
+        for (o, &a) in pair.iter_mut().zip(acc) {
+            *o = stage(a.wrapping_add(bias));
+        }
+    }
+}
+
+/// [`Channels::run`]'s loop, which stable Rust only writes in `asm!`
+/// (the compiler's kept too few of its values in registers).
+#[cfg(constnet_dsp)]
+#[expect(
+    unsafe_code,
+    reason = "the asm block reads and writes only the slices it is given and restores the stack"
+)]
+mod dsp {
+    use core::arch::asm;
+
+    /// One channel's output stage: [`super::q31`]'s constants, with a
+    /// shift to the right and the accumulators' bias.
+    pub(super) struct Constants {
+        pub(super) bias: i32,
+        pub(super) multiplier: i32,
+        /// The shift to the right in the low byte (all a register shift
+        /// reads), the bytes from one pair of accumulators to the next
+        /// above it.
+        pub(super) right: i32,
+        /// `2^right − 1`.
+        pub(super) mask: i32,
+        pub(super) zero_point: i32,
+        pub(super) min: i32,
+        pub(super) max: i32,
+    }
+
+    /// The stage of the accumulator in `{x}`, `{t}` a scratch register:
+    /// the bias; `SaturatingRoundingDoublingHighMul` as the high word of
+    /// `x · m + 2^30` shifted left by one (a multiplier other than
+    /// `i32::MIN` cannot saturate); `RoundingDivideByPOT` (the remainder
+    /// against half the divisor, less one for a negative value); the
+    /// zero point and the clamp, the lower bound first as [`super::clamp`].
+    macro_rules! stage {
+        ($x:literal, $t:literal) => {
+            concat!(
+                "add ",
+                $x,
+                ", ",
+                $x,
+                ", {bias}\n",
+                "smull ",
+                $t,
+                ", ",
+                $x,
+                ", ",
+                $x,
+                ", {m}\n",
+                "adds ",
+                $t,
+                ", ",
+                $t,
+                ", #0x40000000\n",
+                "adc ",
+                $x,
+                ", ",
+                $x,
+                ", #0\n",
+                "lsr ",
+                $t,
+                ", ",
+                $t,
+                ", #31\n",
+                "orr ",
+                $x,
+                ", ",
+                $t,
+                ", ",
+                $x,
+                ", lsl #1\n",
+                "and ",
+                $t,
+                ", ",
+                $x,
+                ", {mask}\n",
+                "sub ",
+                $t,
+                ", ",
+                $t,
+                ", ",
+                $x,
+                ", lsr #31\n",
+                "cmp ",
+                $t,
+                ", {mask}, lsr #1\n",
+                "asr ",
+                $x,
+                ", ",
+                $x,
+                ", {right}\n",
+                "it gt\n",
+                "addgt ",
+                $x,
+                ", ",
+                $x,
+                ", #1\n",
+                "add ",
+                $x,
+                ", ",
+                $x,
+                ", {zp}\n",
+                "cmp ",
+                $x,
+                ", {min}\n",
+                "it lt\n",
+                "movlt ",
+                $x,
+                ", {min}\n",
+                "cmp ",
+                $x,
+                ", {max}\n",
+                "it gt\n",
+                "movgt ",
+                $x,
+                ", {max}\n",
+            )
+        };
+    }
+
+    /// The outputs of `out` (an even, positive count) from `acc` in pairs
+    /// as far apart as `k.right` says, the caller having checked `acc`'s
+    /// length.
+    #[inline(always)]
+    pub(super) fn run(k: &Constants, acc: &[i32], out: &mut [i8]) {
+        let o = out.as_mut_ptr();
+        // SAFETY: the caller checked that `acc` holds `(n − 1) · step + 2`
+        // words for the `n` pairs of `out`, `n > 0`: pair `j` reads
+        // `acc[j · step]` and the word after it, and writes `out[2j]` and
+        // `out[2j + 1]`. The loop pushes one word and pops it.
+        unsafe {
+            asm!(
+                "str {t}, [sp, #-4]!",
+                "2:",
+                "ldrd {a}, {b}, [{s}]",
+                "add {s}, {s}, {right}, lsr #8",
+                stage!("{a}", "{t}"),
+                "strb {a}, [{o}], #1",
+                stage!("{b}", "{t}"),
+                "strb {b}, [{o}], #1",
+                "ldr {t}, [sp]",
+                "cmp {o}, {t}",
+                "bne 2b",
+                "add sp, sp, #4",
+                s = inout(reg) acc.as_ptr() => _,
+                o = inout(reg) o => _,
+                t = inout(reg) o.add(out.len()) => _,
+                bias = in(reg) k.bias,
+                m = in(reg) k.multiplier,
+                right = in(reg) k.right,
+                mask = in(reg) k.mask,
+                zp = in(reg) k.zero_point,
+                min = in(reg) k.min,
+                max = in(reg) k.max,
+                a = out(reg) _,
+                b = out(reg) _,
+            );
+        }
     }
 }
 

@@ -70,9 +70,9 @@ enum Kernel {
     Pooled,
     /// [`columns::pooled`], groups of an odd number.
     PooledOdd,
-    /// [`depthwise::sweep`] with its 3×3 loop.
-    Depthwise3x3,
-    /// [`depthwise::sweep`] of another kernel.
+    /// [`depthwise::sweep`] by pairs of windows.
+    DepthwisePairs,
+    /// [`depthwise::sweep`] window by window.
     Depthwise,
     /// [`conv2d::forward`].
     Tiles,
@@ -86,10 +86,15 @@ enum Kernel {
     Add,
     /// A standalone activation's clamp.
     Clamp,
+    /// [`columns`]' column builder made for 3×3 kernels, besides the
+    /// step's own entry point.
+    Rows3x3,
+    /// [`columns`]' column builder made for 5×5 kernels.
+    Rows5x5,
 }
 
 /// How many [`Kernel`]s there are.
-const KERNELS: usize = Kernel::Clamp as usize + 1;
+const KERNELS: usize = Kernel::Rows5x5 as usize + 1;
 
 impl Kernel {
     /// The entry point of `op` on this target.
@@ -102,7 +107,7 @@ impl Kernel {
                     (true, false) => Self::Pooled,
                     (true, true) => Self::PooledOdd,
                 },
-                ConvKernel::Depthwise if depthwise::is_3x3(geometry) => Self::Depthwise3x3,
+                ConvKernel::Depthwise if depthwise::by_pairs(geometry) => Self::DepthwisePairs,
                 ConvKernel::Depthwise => Self::Depthwise,
                 ConvKernel::Tiles => Self::Tiles,
             },
@@ -126,17 +131,35 @@ impl Kernels {
         let mut k = [false; KERNELS];
         let mut s = 0;
         while s < p.steps.len() {
-            k[Kernel::of(&p.steps[s].op) as usize] = true;
+            let op = &p.steps[s].op;
+            k[Kernel::of(op) as usize] = true;
+            if let Op::Conv {
+                geometry: g, pool, ..
+            } = op
+                && let ConvKernel::Columns = ConvKernel::here(g, *pool)
+            {
+                match g.kernel {
+                    (3, 3) => k[Kernel::Rows3x3 as usize] = true,
+                    (5, 5) => k[Kernel::Rows5x5 as usize] = true,
+                    _ => {}
+                }
+            }
             s += 1;
         }
         Kernels(k)
+    }
+
+    /// Whether the program calls `kernel`: a constant where `self` is.
+    #[inline(always)]
+    const fn has(self, kernel: Kernel) -> bool {
+        self.0[kernel as usize]
     }
 
     /// Stops where the program does not call `kernel`; `self` and
     /// `kernel` being constants, the compiler then drops what follows.
     #[inline(always)]
     fn require(self, kernel: Kernel) {
-        if !self.0[kernel as usize] {
+        if !self.has(kernel) {
             outside_kernels();
         }
     }
@@ -284,27 +307,31 @@ pub(crate) fn run<'a, N: Quantizable>(
                 let (x, y) = io(arena, input, &step.input, &step.output);
                 let w = &weights[layer.int8..][..step.weight_len()];
                 let (b, stage) = channels(words, layer, g.f, outs, step.act);
+                let rows =
+                    columns::column_of(g.kernel, k.has(Kernel::Rows3x3), k.has(Kernel::Rows5x5));
                 match Kernel::of(&step.op) {
                     Kernel::Columns => {
                         k.require(Kernel::Columns);
-                        columns::plain::<false>(g, (w, b), ins.1, &stage, x, y, scratch);
+                        columns::plain::<false>(g, (w, b), ins.1, &stage, x, y, scratch, rows);
                     }
                     Kernel::ColumnsOdd => {
                         k.require(Kernel::ColumnsOdd);
-                        columns::plain::<true>(g, (w, b), ins.1, &stage, x, y, scratch);
+                        columns::plain::<true>(g, (w, b), ins.1, &stage, x, y, scratch, rows);
                     }
                     Kernel::Pooled => {
                         k.require(Kernel::Pooled);
                         let pool = pool.unwrap_or_else(|| outside_kernels());
-                        columns::pooled::<false>(g, pool, (w, b), ins.1, &stage, x, y, scratch);
+                        let z = ins.1;
+                        columns::pooled::<false>(g, pool, (w, b), z, &stage, x, y, scratch, rows);
                     }
                     Kernel::PooledOdd => {
                         k.require(Kernel::PooledOdd);
                         let pool = pool.unwrap_or_else(|| outside_kernels());
-                        columns::pooled::<true>(g, pool, (w, b), ins.1, &stage, x, y, scratch);
+                        let z = ins.1;
+                        columns::pooled::<true>(g, pool, (w, b), z, &stage, x, y, scratch, rows);
                     }
-                    Kernel::Depthwise3x3 => {
-                        k.require(Kernel::Depthwise3x3);
+                    Kernel::DepthwisePairs => {
+                        k.require(Kernel::DepthwisePairs);
                         depthwise::sweep::<true>(g, (w, b), ins.1, &stage, x, y, scratch);
                     }
                     Kernel::Depthwise => {
@@ -319,7 +346,9 @@ pub(crate) fn run<'a, N: Quantizable>(
                     | Kernel::MaxPool
                     | Kernel::AvgPool
                     | Kernel::Add
-                    | Kernel::Clamp => outside_kernels(),
+                    | Kernel::Clamp
+                    | Kernel::Rows3x3
+                    | Kernel::Rows5x5 => outside_kernels(),
                 }
             }
             Op::Affine { outputs, layer, .. } => {
