@@ -19,12 +19,23 @@ use super::requantize::OutputStage;
 /// Bytes of scratch [`forward`] needs for `g` followed by `pool`: up to
 /// three to align what follows to a word, one int32 per filter (its bias
 /// plus `−z · Σ w`), the widened columns of one unit of windows (as many
-/// as fit in [`UNIT_BYTES`] and [`UNIT_PAIRS`], or one), and two filters
-/// and two columns of [`stride`] bytes (filters padded with zero
-/// weights, columns before they are widened).
+/// as fit in [`UNIT_BYTES`] and [`UNIT_PAIRS`], or one), every filter
+/// padded to [`stride`] with zero weights where its taps are not whole
+/// words, and two columns of [`stride`] bytes before they are widened.
 pub const fn scratch_len(g: &ConvGeometry, pool: Option<(usize, usize)>) -> usize {
     let (columns, windows) = unit_shape(g, pool);
-    3 + 4 * g.f + columns / 2 * windows * widened(stride(g)) + 4 * stride(g)
+    let columns = columns / 2 * windows * widened(stride(g));
+    3 + 4 * g.f + columns + padded_len(g) + 2 * stride(g)
+}
+
+/// Whether `g`'s filters are padded: their taps are not whole words.
+pub(crate) const fn padded(g: &ConvGeometry) -> bool {
+    taps_of(g) != stride(g)
+}
+
+/// Bytes of the padded filters.
+const fn padded_len(g: &ConvGeometry) -> usize {
+    if padded(g) { g.f * stride(g) } else { 0 }
 }
 
 /// Bytes of widened columns a unit of windows fills, at most (unless one window
@@ -103,7 +114,7 @@ pub fn forward(
     y: &mut [i8],
     scratch: &mut [i8],
 ) {
-    let (z, rows) = (input_zero_point, column_of(g.kernel, true, true));
+    let (z, rows) = (input_zero_point, Parts::of(g.kernel, [true; 3]));
     match (pool, odd(g)) {
         (None, false) => plain::<false>(g, weights, z, out, x, y, scratch, rows),
         (None, true) => plain::<true>(g, weights, z, out, x, y, scratch, rows),
@@ -120,22 +131,38 @@ pub(crate) const fn odd(g: &ConvGeometry) -> bool {
 
 /// How a sweep builds a column: [`column`] for one kernel shape or any
 /// (`column(g, x, z, group, position, col)`).
-pub(crate) type Column = fn(&ConvGeometry, &[i8], i8, usize, (usize, usize), &mut [i8]);
+type Column = fn(&ConvGeometry, &[i8], i8, usize, (usize, usize), &mut [i8]);
 
-/// The [`Column`] of a kernel: one made for it if it is 3×3 and `three`,
-/// or 5×5 and `five`, otherwise one for any kernel. A program passes
-/// `false` for a shape none of its layers has, and a firmware then links
-/// no loop it does not run.
-pub(crate) const fn column_of(kernel: (usize, usize), three: bool, five: bool) -> Column {
-    match kernel {
-        (3, 3) if three => column::<3, 3>,
-        (5, 5) if five => column::<5, 5>,
-        _ => column::<0, 0>,
+/// How a sweep pads its filters ([`pad`], or [`unpadded`]).
+type Pad = for<'a> fn(&[i8], usize, &'a mut [i8], usize) -> &'a [i8];
+
+/// The parts of a sweep that only some programs use, chosen per layer by
+/// [`Parts::of`]: a firmware links the ones its network's layers use.
+#[derive(Clone, Copy)]
+pub(crate) struct Parts {
+    column: Column,
+    pad: Pad,
+}
+
+impl Parts {
+    /// The parts of a layer of `kernel`: a column builder made for it if
+    /// it is 3×3 and `uses[0]`, or 5×5 and `uses[1]`, otherwise one for any
+    /// kernel; the filters' padding if `uses[2]`. A program passes `false`
+    /// for what none of its layers needs (a shape, taps that are not
+    /// whole words).
+    pub(crate) const fn of(kernel: (usize, usize), [three, five, padding]: [bool; 3]) -> Self {
+        let column = match kernel {
+            (3, 3) if three => column::<3, 3>,
+            (5, 5) if five => column::<5, 5>,
+            _ => column::<0, 0>,
+        };
+        let pad = if padding { pad } else { unpadded };
+        Parts { column, pad }
     }
 }
 
 /// [`forward`] without a pool, for groups of an [`odd`] number of filters
-/// if `ODD`, building columns with `rows` ([`column_of`]). A program calls it, or
+/// if `ODD`, with the `rows` parts ([`Parts::of`]). A program calls it, or
 /// [`pooled`], or several of them: a firmware links what its network uses.
 #[expect(
     clippy::too_many_arguments,
@@ -150,7 +177,7 @@ pub(crate) fn plain<const ODD: bool>(
     x: &[i8],
     y: &mut [i8],
     scratch: &mut [i8],
-    rows: Column,
+    rows: Parts,
 ) {
     let z = input_zero_point;
     let mut sweep = Sweep::<_, false, ODD>::new(g, None, weights, z, out, x, scratch, rows);
@@ -177,7 +204,7 @@ pub(crate) fn plain<const ODD: bool>(
 
 /// [`forward`] with a `(ph, pw)` max pool whose windows tile the output,
 /// for groups of an [`odd`] number of filters if `ODD`, building columns
-/// with `rows` ([`column_of`]).
+/// with the `rows` parts ([`Parts::of`]).
 #[expect(
     clippy::too_many_arguments,
     reason = "conv2d::forward's arguments, the scratch and the row copy"
@@ -192,7 +219,7 @@ pub(crate) fn pooled<const ODD: bool>(
     x: &[i8],
     y: &mut [i8],
     scratch: &mut [i8],
-    rows: Column,
+    rows: Parts,
 ) {
     let (z, pool) = (input_zero_point, Some((ph, pw)));
     let mut sweep = Sweep::<_, true, ODD>::new(g, pool, weights, z, out, x, scratch, rows);
@@ -217,6 +244,8 @@ pub(crate) fn pooled<const ODD: bool>(
 /// `POOLED`) shares, for groups of an [`odd`] number of filters if `ODD`.
 struct Sweep<'a, S, const POOLED: bool, const ODD: bool> {
     g: &'a ConvGeometry,
+    /// The filters, [`stride`] bytes apart (padded in the scratch where
+    /// the taps are not whole words).
     w: &'a [i8],
     /// Taps of one filter.
     taps: usize,
@@ -227,9 +256,6 @@ struct Sweep<'a, S, const POOLED: bool, const ODD: bool> {
     zero_point: i8,
     out: &'a S,
     x: &'a [i8],
-    /// Two filters padded to [`stride`] with zero weights, for a `taps`
-    /// that is not a multiple of 4.
-    padded: &'a mut [i8],
     /// Two columns before they are widened, [`stride`] bytes each.
     staging: &'a mut [i8],
     /// The widened columns of one unit, pair after pair, word-aligned.
@@ -258,19 +284,23 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
         out: &'a S,
         x: &'a [i8],
         scratch: &'a mut [i8],
-        rows: Column,
+        parts: Parts,
     ) -> Self {
         let (taps, stride) = (taps_of(g), stride(g));
         let skew = scratch.as_ptr().addr().wrapping_neg() % 4;
         let (fixed, rest) = scratch[skew..].split_at_mut(4 * g.f);
-        let (cols, rest) = rest.split_at_mut(rest.len() - 4 * stride);
-        let (padded, staging) = rest.split_at_mut(2 * stride);
+        let (cols, rest) = rest.split_at_mut(rest.len() - padded_len(g) - 2 * stride);
+        let (padded, staging) = rest.split_at_mut(padded_len(g));
         let offset = -i32::from(zero_point);
         for ((f, b), at) in w.chunks_exact(taps).zip(b).zip(fixed.chunks_exact_mut(4)) {
             let v = folded_bias(f, *b, offset);
             at.copy_from_slice(&v.to_le_bytes().map(|b| b as i8));
         }
-        padded.fill(0);
+        let w = if taps == stride {
+            w
+        } else {
+            (parts.pad)(w, taps, padded, stride)
+        };
         let (per_window, per_unit) = unit_shape(g, pool);
         Sweep {
             g,
@@ -281,12 +311,11 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
             zero_point,
             out,
             x,
-            padded,
             staging,
             cols,
             per_window,
             per_unit,
-            rows,
+            rows: parts.column,
         }
     }
 
@@ -315,16 +344,26 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
         at: impl Fn(usize, usize) -> (usize, usize),
     ) {
         let (m, t, stride) = (self.per_window, self.taps, self.stride);
-        let pairs = self.cols.chunks_exact_mut(widened(stride));
-        for (j, pair) in pairs.take(windows * m / 2).enumerate() {
-            let (c0, c1) = self.staging.split_at_mut(stride);
-            for (i, col) in [c0, c1].into_iter().enumerate() {
-                let (window, cell) = ((2 * j + i) / m, (2 * j + i) % m);
-                let at = at(window, cell);
-                (self.rows)(self.g, self.x, self.zero_point, group, at, &mut col[..t]);
+        let mut pairs = self.cols.chunks_exact_mut(widened(stride));
+        // One call of the column builder, whichever half it fills: the
+        // compiler unrolled two into a dozen, which cost a firmware flash.
+        for j in 0..windows * m {
+            let half = &mut self.staging[j % 2 * stride..][..t];
+            (self.rows)(
+                self.g,
+                self.x,
+                self.zero_point,
+                group,
+                at(j / m, j % m),
+                half,
+            );
+            if j % 2 == 1 {
+                let Some(pair) = pairs.next() else {
+                    unreachable!("columns: a unit's pairs fit its scratch");
+                };
+                let (c0, c1) = self.staging.split_at(stride);
+                widen(c0, c1, pair);
             }
-            let (c0, c1) = self.staging.split_at(stride);
-            widen(c0, c1, pair);
         }
     }
 
@@ -345,21 +384,13 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
         let mut buffer = [[0i32; 4]; UNIT_PAIRS];
         let mut f = first;
         while f + 2 <= end {
-            let ws = &self.w[f * t..][..2 * t];
-            let ws = if t == stride {
-                ws
-            } else {
-                let (w0, w1) = ws.split_at(t);
-                self.padded[..t].copy_from_slice(w0);
-                self.padded[stride..][..t].copy_from_slice(w1);
-                &*self.padded
-            };
+            let ws = &self.w[f * stride..][..2 * stride];
             let sums = |cols: &[i8], sums: &mut [[i32; 4]]| dots_2x2(cols, ws, stride, sums);
             self.outputs::<2>(f, pairs, sums, &mut buffer, y, &place);
             f += 2;
         }
         if ODD {
-            let ws = &self.w[f * t..][..t];
+            let ws = &self.w[f * stride..][..t];
             let one = |cols: &[i8], sums: &mut [[i32; 4]]| {
                 for (sum, pair) in sums.iter_mut().zip(cols.chunks_exact(widened(stride))) {
                     sum[..2].copy_from_slice(&dots_1x2(pair, ws));
@@ -438,6 +469,21 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
     }
 }
 
+/// The filters `w` of `taps` values each, padded with zero weights to
+/// `stride` in `padded`.
+fn pad<'a>(w: &[i8], taps: usize, padded: &'a mut [i8], stride: usize) -> &'a [i8] {
+    padded.fill(0);
+    for (to, from) in padded.chunks_exact_mut(stride).zip(w.chunks_exact(taps)) {
+        to[..taps].copy_from_slice(from);
+    }
+    padded
+}
+
+/// [`Pad`] of a program none of whose layers pads its filters.
+fn unpadded<'a>(_: &[i8], _: usize, _: &'a mut [i8], _: usize) -> &'a [i8] {
+    unreachable!("columns: padding no layer planned")
+}
+
 /// The column of output position `(oy, ox)` in `group`: each of the
 /// group's input channels' taps in the weights' order `[c, ky, kx]`, a
 /// tap outside the input reading the zero point `z`. A window inside the
@@ -477,8 +523,8 @@ fn column<const KH: usize, const KW: usize>(
 }
 
 /// [`column`] of any window and kernel, across the input's border or
-/// not: each kernel row filled with the zero point, then its taps inside
-/// the input copied. Not inlined: the windows on the border and the
+/// not: the column filled with the zero point, then its taps inside the
+/// input copied. Not inlined: the windows on the border and the
 /// kernels without a loop of their own share it.
 #[inline(never)]
 fn any(g: &ConvGeometry, x: &[i8], z: i8, group: usize, (oy, ox): (usize, usize), col: &mut [i8]) {
@@ -489,15 +535,11 @@ fn any(g: &ConvGeometry, x: &[i8], z: i8, group: usize, (oy, ox): (usize, usize)
     let (y0, y1, ky0) = taps(oy, kh, g.stride.0, g.pad.0, g.h);
     let (x0, x1, kx0) = taps(ox, kw, g.stride.1, g.pad.1, g.w);
     let (n, ky1) = (x1 - x0, ky0 + (y1 - y0));
-    let rows = channels.chunks_exact(hw).zip(col.chunks_exact_mut(kh * kw));
-    for (plane, taps) in rows {
-        for (ky, dst) in taps.chunks_exact_mut(kw).enumerate() {
-            dst.fill(z);
-            if ky < ky0 || ky >= ky1 {
-                continue;
-            }
+    col.fill(z);
+    for (plane, taps) in channels.chunks_exact(hw).zip(col.chunks_exact_mut(kh * kw)) {
+        for ky in ky0..ky1 {
             let src = &plane[(y0 + ky - ky0) * g.w + x0..][..n];
-            dst[kx0..kx0 + n].copy_from_slice(src);
+            taps[ky * kw + kx0..][..n].copy_from_slice(src);
         }
     }
 }

@@ -103,7 +103,7 @@ pub(crate) fn sweep<const PAIRS: bool>(
             if PAIRS {
                 let (Some(kernel), true) = (wf.as_chunks::<3>().0.first_chunk::<3>(), by_pairs(g))
                 else {
-                    unreachable!("depthwise: pairs of windows of another kernel");
+                    unreachable!("depthwise: pairs of another kernel");
                 };
                 // Whole rows at once, each row's sums right after the last
                 // one's: the spare sum of an odd row is the next row's

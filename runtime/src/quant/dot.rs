@@ -23,8 +23,27 @@ pub(crate) const fn widened(n: usize) -> usize {
 ///
 /// # Panics
 /// If a slice is shorter than that.
+///
+/// On a DSP core `out` must be 4-byte aligned (it is stored by double
+/// words), and the loop is hand-written.
 #[inline(always)]
 pub(crate) fn widen(c0: &[i8], c1: &[i8], out: &mut [i8]) {
+    #[cfg(constnet_dsp)]
+    {
+        let quads = c0.len().min(c1.len()).min(out.len() / 4) / 4;
+        assert!(
+            out.as_ptr().addr().is_multiple_of(4),
+            "widen: columns out of word alignment"
+        );
+        dsp::widen(&c0[..4 * quads], &c1[..4 * quads], &mut out[..16 * quads]);
+    }
+    #[cfg(not(constnet_dsp))]
+    portable_widen(c0, c1, out);
+}
+
+/// [`widen`] in portable code.
+#[cfg(not(constnet_dsp))]
+fn portable_widen(c0: &[i8], c1: &[i8], out: &mut [i8]) {
     let (c0, c1) = (c0.as_chunks::<4>().0, c1.as_chunks::<4>().0);
     for ((q0, q1), out) in c0.iter().zip(c1).zip(out.as_chunks_mut::<16>().0) {
         let [e0, o0] = split_quad(q0);
@@ -37,21 +56,13 @@ pub(crate) fn widen(c0: &[i8], c1: &[i8], out: &mut [i8]) {
 
 /// Values 0 and 2 and values 1 and 3 of `q`, each pair as the 16-bit
 /// halves of a word.
-#[inline(always)]
+#[cfg(not(constnet_dsp))]
 fn split_quad(q: &[i8; 4]) -> [u32; 2] {
-    #[cfg(constnet_dsp)]
-    {
-        let (even, odd) = dsp::split(u32::from_le_bytes(q.map(|b| b as u8)));
-        [even, odd]
-    }
-    #[cfg(not(constnet_dsp))]
-    {
-        let half = |v: i8| u32::from(v as i16 as u16);
-        [
-            half(q[0]) | (half(q[2]) << 16),
-            half(q[1]) | (half(q[3]) << 16),
-        ]
-    }
+    let half = |v: i8| u32::from(v as i16 as u16);
+    [
+        half(q[0]) | (half(q[2]) << 16),
+        half(q[1]) | (half(q[3]) << 16),
+    ]
 }
 
 /// Two filters against pairs of columns [`widen`] wrote: pair `j` is
@@ -74,7 +85,7 @@ pub(crate) fn dots_2x2(cols: &[i8], ws: &[i8], n: usize, sums: &mut [[i32; 4]]) 
             && cols.len() >= widened(n) * sums.len()
             && ws.len() >= 2 * n
             && (cfg!(not(constnet_dsp)) || cols.as_ptr().addr().is_multiple_of(4)),
-        "dots_2x2: columns of {n} values"
+        "dots_2x2: short columns or filters"
     );
     #[cfg(constnet_dsp)]
     dsp::words_2x2(cols, ws, n, sums);
@@ -338,23 +349,42 @@ mod dsp {
         }
     }
 
-    /// `SXTB16` of `x` and of `x` rotated by 8: bytes 0 and 2, and bytes 1
-    /// and 3, each pair sign-extended into two 16-bit halves.
+    /// [`widen`](super::widen) on a DSP core: `c0` and `c1` of `4q`
+    /// values, `out` of `16q` bytes and word-aligned, as the caller cut and
+    /// checked them.
     #[inline(always)]
-    pub(super) fn split(x: u32) -> (u32, u32) {
-        let (even, odd): (u32, u32);
-        // SAFETY: register-only instructions of the target (thumbv7em).
+    pub(super) fn widen(c0: &[i8], c1: &[i8], out: &mut [i8]) {
+        if c0.is_empty() {
+            return;
+        }
+        let o = out.as_mut_ptr();
+        // SAFETY: each trip reads four bytes of `c0` and of `c1` and writes
+        // 16 of `out`, word-aligned; there are `c0.len() / 4` trips, and
+        // the caller cut the slices to that.
         unsafe {
             asm!(
-                "sxtb16 {e}, {x}",
-                "sxtb16 {o}, {x}, ror #8",
-                x = in(reg) x,
-                e = out(reg) even,
-                o = out(reg) odd,
-                options(pure, nomem, nostack, preserves_flags),
+                "2:",
+                "ldr {a}, [{c0}], #4",
+                "ldr {b}, [{c1}], #4",
+                "sxtb16 {e0}, {a}",
+                "sxtb16 {a}, {a}, ror #8",
+                "sxtb16 {e1}, {b}",
+                "sxtb16 {b}, {b}, ror #8",
+                "strd {e1}, {b}, [{o}, #8]",
+                "strd {e0}, {a}, [{o}], #16",
+                "cmp {c0}, {end}",
+                "bne 2b",
+                c0 = inout(reg) c0.as_ptr() => _,
+                c1 = inout(reg) c1.as_ptr() => _,
+                o = inout(reg) o => _,
+                end = in(reg) c0.as_ptr().add(c0.len()),
+                a = out(reg) _,
+                b = out(reg) _,
+                e0 = out(reg) _,
+                e1 = out(reg) _,
+                options(nostack),
             );
         }
-        (even, odd)
     }
 }
 

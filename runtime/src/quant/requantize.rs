@@ -49,7 +49,7 @@ pub trait OutputStage {
     /// If `acc` is shorter than `out` needs, or `step` is below 2.
     #[inline(always)]
     fn run(&self, c: usize, bias: i32, acc: &[i32], step: usize, out: &mut [i8]) {
-        each(self.channel(c), bias, step, acc, out);
+        each(self.channel(c), bias, step, acc, out, 0);
     }
 
     /// Whether channel `c`'s output never decreases as its accumulator
@@ -154,15 +154,14 @@ impl OutputStage for Channels<'_> {
     #[inline(never)]
     fn run(&self, c: usize, bias: i32, acc: &[i32], step: usize, out: &mut [i8]) {
         #[cfg(constnet_dsp)]
-        {
+        let done = {
             let (multiplier, shift) = (self.multiplier[c], self.shift[c]);
             let pairs = out.len() / 2;
             if multiplier != i32::MIN && (-31..=0).contains(&shift) && pairs > 0 {
                 assert!(
                     (2..1 << 20).contains(&step) && acc.len() >= (pairs - 1) * step + 2,
-                    "OutputStage::run: fewer accumulators than outputs"
+                    "OutputStage::run: fewer sums than outputs"
                 );
-                let (head, tail) = out.split_at_mut(2 * pairs);
                 let right = -shift;
                 let constants = dsp::Constants {
                     bias,
@@ -173,14 +172,15 @@ impl OutputStage for Channels<'_> {
                     min: i32::from(self.range.0),
                     max: i32::from(self.range.1),
                 };
-                dsp::run(&constants, acc, head);
-                if let [last] = tail {
-                    *last = self.one(c, acc[pairs * step].wrapping_add(bias));
-                }
-                return;
+                dsp::run(&constants, acc, &mut out[..2 * pairs]);
+                2 * pairs
+            } else {
+                0
             }
-        }
-        each(|a| self.one(c, a), bias, step, acc, out);
+        };
+        #[cfg(not(constnet_dsp))]
+        let done = 0;
+        each(|a| self.one(c, a), bias, step, acc, out, done);
     }
 
     fn monotonic(&self, c: usize) -> bool {
@@ -198,13 +198,20 @@ impl Channels<'_> {
     }
 }
 
-/// [`OutputStage::run`] one output at a time through `stage`.
+/// [`OutputStage::run`] one output at a time through `stage`, from output
+/// `from` on.
 #[inline(always)]
-fn each(stage: impl Fn(i32) -> i8, bias: i32, step: usize, acc: &[i32], out: &mut [i8]) {
-    for (pair, acc) in out.chunks_mut(2).zip(acc.chunks(step)) {
-        for (o, &a) in pair.iter_mut().zip(acc) {
-            *o = stage(a.wrapping_add(bias));
-        }
+fn each(
+    stage: impl Fn(i32) -> i8,
+    bias: i32,
+    step: usize,
+    acc: &[i32],
+    out: &mut [i8],
+    from: usize,
+) {
+    assert!(step >= 2, "OutputStage::run: overlapping pairs");
+    for (i, o) in out.iter_mut().enumerate().skip(from) {
+        *o = stage(acc[i / 2 * step + i % 2].wrapping_add(bias));
     }
 }
 
@@ -522,6 +529,31 @@ mod tests {
         assert!(!channels.monotonic(0) && !channels.monotonic(1));
         let small = Requantize::<1>::per_channel(0.02, &[0.01], 0.05, 0, FULL_RANGE);
         assert!(small.monotonic(0));
+    }
+
+    #[test]
+    fn a_run_of_outputs_reads_its_pairs_of_sums() {
+        // A right shift (the DSP loop's case) and a left one (the rare
+        // path), a run of 7 outputs read in pairs 2 and 4 words apart.
+        let owned = Requantize::<2>::per_channel(0.02, &[0.01, 3.0], 0.05, 4, relu_range(4));
+        let channels = Channels {
+            multiplier: &owned.multiplier,
+            shift: &owned.shift,
+            output_zero_point: 4,
+            range: relu_range(4),
+        };
+        let sums: [i32; 16] = core::array::from_fn(|i| (i as i32 - 7) * 997 + i32::MAX / 3);
+        for (c, step) in [(0, 2), (0, 4), (1, 2), (1, 4)] {
+            let bias = -i32::MAX / 3 + 11;
+            let mut got = [0i8; 7];
+            channels.run(c, bias, &sums, step, &mut got);
+            let want: [i8; 7] = core::array::from_fn(|i| {
+                owned.output(c, sums[i / 2 * step + i % 2].wrapping_add(bias))
+            });
+            assert_eq!(got, want, "channel {c}, step {step}");
+            owned.run(c, bias, &sums, step, &mut got);
+            assert_eq!(got, want, "channel {c}, step {step}, owned");
+        }
     }
 
     #[test]

@@ -91,10 +91,12 @@ enum Kernel {
     Rows3x3,
     /// [`columns`]' column builder made for 5×5 kernels.
     Rows5x5,
+    /// [`columns`]' padding of filters whose taps are not whole words.
+    Padding,
 }
 
 /// How many [`Kernel`]s there are.
-const KERNELS: usize = Kernel::Rows5x5 as usize + 1;
+const KERNELS: usize = Kernel::Padding as usize + 1;
 
 impl Kernel {
     /// The entry point of `op` on this target.
@@ -142,6 +144,9 @@ impl Kernels {
                     (3, 3) => k[Kernel::Rows3x3 as usize] = true,
                     (5, 5) => k[Kernel::Rows5x5 as usize] = true,
                     _ => {}
+                }
+                if columns::padded(g) {
+                    k[Kernel::Padding as usize] = true;
                 }
             }
             s += 1;
@@ -307,8 +312,10 @@ pub(crate) fn run<'a, N: Quantizable>(
                 let (x, y) = io(arena, input, &step.input, &step.output);
                 let w = &weights[layer.int8..][..step.weight_len()];
                 let (b, stage) = channels(words, layer, g.f, outs, step.act);
-                let rows =
-                    columns::column_of(g.kernel, k.has(Kernel::Rows3x3), k.has(Kernel::Rows5x5));
+                let rows = columns::Parts::of(
+                    g.kernel,
+                    [Kernel::Rows3x3, Kernel::Rows5x5, Kernel::Padding].map(|p| k.has(p)),
+                );
                 match Kernel::of(&step.op) {
                     Kernel::Columns => {
                         k.require(Kernel::Columns);
@@ -348,7 +355,8 @@ pub(crate) fn run<'a, N: Quantizable>(
                     | Kernel::Add
                     | Kernel::Clamp
                     | Kernel::Rows3x3
-                    | Kernel::Rows5x5 => outside_kernels(),
+                    | Kernel::Rows5x5
+                    | Kernel::Padding => outside_kernels(),
                 }
             }
             Op::Affine { outputs, layer, .. } => {
