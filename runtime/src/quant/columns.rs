@@ -114,12 +114,12 @@ pub fn forward(
     y: &mut [i8],
     scratch: &mut [i8],
 ) {
-    let (z, rows) = (input_zero_point, Parts::of(g.kernel, [true; 3]));
+    let (z, parts) = (input_zero_point, Parts::of(g.kernel, [true; 3]));
     match (pool, odd(g)) {
-        (None, false) => plain::<false>(g, weights, z, out, x, y, scratch, rows),
-        (None, true) => plain::<true>(g, weights, z, out, x, y, scratch, rows),
-        (Some(pool), false) => pooled::<false>(g, pool, weights, z, out, x, y, scratch, rows),
-        (Some(pool), true) => pooled::<true>(g, pool, weights, z, out, x, y, scratch, rows),
+        (None, false) => plain::<false>(g, weights, z, out, x, y, scratch, parts),
+        (None, true) => plain::<true>(g, weights, z, out, x, y, scratch, parts),
+        (Some(pool), false) => pooled::<false>(g, pool, weights, z, out, x, y, scratch, parts),
+        (Some(pool), true) => pooled::<true>(g, pool, weights, z, out, x, y, scratch, parts),
     }
 }
 
@@ -162,11 +162,11 @@ impl Parts {
 }
 
 /// [`forward`] without a pool, for groups of an [`odd`] number of filters
-/// if `ODD`, with the `rows` parts ([`Parts::of`]). A program calls it, or
+/// if `ODD`, with the layer's `parts` ([`Parts::of`]). A program calls it, or
 /// [`pooled`], or several of them: a firmware links what its network uses.
 #[expect(
     clippy::too_many_arguments,
-    reason = "conv2d::forward's arguments, the scratch and the row copy"
+    reason = "conv2d::forward's arguments, the scratch and the layer's parts"
 )]
 #[inline(never)]
 pub(crate) fn plain<const ODD: bool>(
@@ -177,10 +177,10 @@ pub(crate) fn plain<const ODD: bool>(
     x: &[i8],
     y: &mut [i8],
     scratch: &mut [i8],
-    rows: Parts,
+    parts: Parts,
 ) {
     let z = input_zero_point;
-    let mut sweep = Sweep::<_, false, ODD>::new(g, None, weights, z, out, x, scratch, rows);
+    let mut sweep = Sweep::<_, false, ODD>::new(g, None, weights, z, out, x, scratch, parts);
     let (oh, ow) = g.out;
     let positions = oh * ow;
     let pairs = positions.div_ceil(2);
@@ -204,10 +204,10 @@ pub(crate) fn plain<const ODD: bool>(
 
 /// [`forward`] with a `(ph, pw)` max pool whose windows tile the output,
 /// for groups of an [`odd`] number of filters if `ODD`, building columns
-/// with the `rows` parts ([`Parts::of`]).
+/// with the layer's `parts` ([`Parts::of`]).
 #[expect(
     clippy::too_many_arguments,
-    reason = "conv2d::forward's arguments, the scratch and the row copy"
+    reason = "conv2d::forward's arguments, the scratch and the layer's parts"
 )]
 #[inline(never)]
 pub(crate) fn pooled<const ODD: bool>(
@@ -219,10 +219,10 @@ pub(crate) fn pooled<const ODD: bool>(
     x: &[i8],
     y: &mut [i8],
     scratch: &mut [i8],
-    rows: Parts,
+    parts: Parts,
 ) {
     let (z, pool) = (input_zero_point, Some((ph, pw)));
-    let mut sweep = Sweep::<_, true, ODD>::new(g, pool, weights, z, out, x, scratch, rows);
+    let mut sweep = Sweep::<_, true, ODD>::new(g, pool, weights, z, out, x, scratch, parts);
     let (qh, qw) = (g.out.0 / ph, g.out.1 / pw);
     let (total, cells) = (qh * qw, ph * pw);
     let mut first = 0;
@@ -265,7 +265,7 @@ struct Sweep<'a, S, const POOLED: bool, const ODD: bool> {
     /// Windows per unit, at most.
     per_unit: usize,
     /// How a column is built.
-    rows: Column,
+    column: Column,
 }
 
 impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLED, ODD> {
@@ -315,7 +315,7 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
             cols,
             per_window,
             per_unit,
-            rows: parts.column,
+            column: parts.column,
         }
     }
 
@@ -349,7 +349,7 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
         // compiler unrolled two into a dozen, which cost a firmware flash.
         for j in 0..windows * m {
             let half = &mut self.staging[j % 2 * stride..][..t];
-            (self.rows)(
+            (self.column)(
                 self.g,
                 self.x,
                 self.zero_point,
@@ -370,7 +370,7 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
     /// The group's filters over the columns [`Sweep::columns`] built, two
     /// at a time, then one.
     fn filters(
-        &mut self,
+        &self,
         group: usize,
         windows: usize,
         y: &mut [i8],

@@ -312,30 +312,30 @@ pub(crate) fn run<'a, N: Quantizable>(
                 let (x, y) = io(arena, input, &step.input, &step.output);
                 let w = &weights[layer.int8..][..step.weight_len()];
                 let (b, stage) = channels(words, layer, g.f, outs, step.act);
-                let rows = columns::Parts::of(
+                let parts = columns::Parts::of(
                     g.kernel,
                     [Kernel::Rows3x3, Kernel::Rows5x5, Kernel::Padding].map(|p| k.has(p)),
                 );
                 match Kernel::of(&step.op) {
                     Kernel::Columns => {
                         k.require(Kernel::Columns);
-                        columns::plain::<false>(g, (w, b), ins.1, &stage, x, y, scratch, rows);
+                        columns::plain::<false>(g, (w, b), ins.1, &stage, x, y, scratch, parts);
                     }
                     Kernel::ColumnsOdd => {
                         k.require(Kernel::ColumnsOdd);
-                        columns::plain::<true>(g, (w, b), ins.1, &stage, x, y, scratch, rows);
+                        columns::plain::<true>(g, (w, b), ins.1, &stage, x, y, scratch, parts);
                     }
                     Kernel::Pooled => {
                         k.require(Kernel::Pooled);
                         let pool = pool.unwrap_or_else(|| outside_kernels());
                         let z = ins.1;
-                        columns::pooled::<false>(g, pool, (w, b), z, &stage, x, y, scratch, rows);
+                        columns::pooled::<false>(g, pool, (w, b), z, &stage, x, y, scratch, parts);
                     }
                     Kernel::PooledOdd => {
                         k.require(Kernel::PooledOdd);
                         let pool = pool.unwrap_or_else(|| outside_kernels());
                         let z = ins.1;
-                        columns::pooled::<true>(g, pool, (w, b), z, &stage, x, y, scratch, rows);
+                        columns::pooled::<true>(g, pool, (w, b), z, &stage, x, y, scratch, parts);
                     }
                     Kernel::DepthwisePairs => {
                         k.require(Kernel::DepthwisePairs);
