@@ -403,12 +403,12 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
     /// The outputs of the `K` filters from `f` over the unit's `pairs`
     /// pairs of columns, whose sums `sums` writes (`[k0·c0, k0·c1, k1·c0,
     /// k1·c1]` per pair), [`UNIT_PAIRS`] at a time into `buffer`, to `y`
-    /// from the index
-    /// `place(f, at)` gives with the room after it: the outputs of the
-    /// pairs from `at` on, or of pool window `at` the largest. A window's largest sum is requantized once where the stage
-    /// is monotonic (the largest output is that of the largest sum);
-    /// otherwise every sum is, as TFLite computes each output before its
-    /// pool.
+    /// from the index `place(f, at)` gives with the room after it: the
+    /// outputs of the pairs from `at` on, or of pool window `at` the
+    /// largest. A window's largest sum is requantized once where the
+    /// stage is monotonic (the largest output is that of the largest
+    /// sum); otherwise every sum is, as TFLite computes each output before
+    /// its pool.
     #[inline(always)]
     fn outputs<const K: usize>(
         &self,

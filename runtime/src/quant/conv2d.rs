@@ -585,6 +585,10 @@ mod tests {
             (2, 11, 9, 3, 1, (3, 3), (1, 1), (1, 1), Some((3, 3))),
             // A pool window's columns alone past a unit's bytes.
             (8, 6, 6, 2, 1, (5, 5), (1, 1), (2, 2), Some((2, 2))),
+            // Depthwise by pairs of windows over more rows than one run of
+            // sums holds, and with a stride down.
+            (2, 10, 10, 2, 2, (3, 3), (1, 1), (1, 1), None),
+            (2, 10, 10, 4, 2, (3, 3), (2, 1), (1, 1), None),
         ];
         for (c, h, w, f, groups, kernel, stride, pad, pool) in cases {
             let out = (

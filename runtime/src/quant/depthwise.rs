@@ -93,39 +93,48 @@ pub(crate) fn sweep<const PAIRS: bool>(
     let offset = -i32::from(input_zero_point);
     let taps = kh * kw;
     let mut sums = [0i32; RUN];
-    for (c, xc) in x.chunks_exact(g.h * g.w).take(g.c).enumerate() {
-        fill(plane, g, cols, xc, input_zero_point);
-        for f in c * per_channel..(c + 1) * per_channel {
-            let wf = &w[f * taps..][..taps];
-            let fixed = folded_bias(wf, b[f], offset);
-            let yf = &mut y[f * oh * ow..][..oh * ow];
-            let (sh, sw) = g.stride;
-            if PAIRS {
-                let (Some(kernel), true) = (wf.as_chunks::<3>().0.first_chunk::<3>(), by_pairs(g))
-                else {
-                    unreachable!("depthwise: pairs of another kernel");
-                };
-                // Whole rows at once, each row's sums right after the last
-                // one's: the spare sum of an odd row is the next row's
-                // first, overwritten.
-                let k = Kernel3x3::new(*kernel);
-                let per_run = (RUN - 1) / ow;
-                for (i, ys) in yf.chunks_mut(per_run * ow).enumerate() {
-                    for r in 0..ys.len() / ow {
-                        let at = (i * per_run + r) * sh * cols;
-                        let row = &mut sums[r * ow..][..ow.next_multiple_of(2)];
-                        pairs_3x3(&plane[at..], cols, &k, row);
-                    }
-                    out.run(f, fixed, &sums[..ys.len()], 2, ys);
+    let hw = g.h * g.w;
+    // One loop over the filters, a channel's plane filled before its
+    // first: nested loops, the compiler copied the inner one per case.
+    for f in 0..g.f {
+        if f % per_channel == 0 {
+            fill(
+                plane,
+                g,
+                cols,
+                &x[f / per_channel * hw..][..hw],
+                input_zero_point,
+            );
+        }
+        let wf = &w[f * taps..][..taps];
+        let fixed = folded_bias(wf, b[f], offset);
+        let yf = &mut y[f * oh * ow..][..oh * ow];
+        let (sh, sw) = g.stride;
+        if PAIRS {
+            let (Some(kernel), true) = (wf.as_chunks::<3>().0.first_chunk::<3>(), by_pairs(g))
+            else {
+                unreachable!("depthwise: pairs of another kernel");
+            };
+            // Whole rows at once, each row's sums right after the last
+            // one's: the spare sum of an odd row is the next row's
+            // first, overwritten.
+            let k = Kernel3x3::new(*kernel);
+            let per_run = (RUN - 1) / ow;
+            for (i, ys) in yf.chunks_mut(per_run * ow).enumerate() {
+                for r in 0..ys.len() / ow {
+                    let at = (i * per_run + r) * sh * cols;
+                    let row = &mut sums[r * ow..][..ow.next_multiple_of(2)];
+                    pairs_3x3(&plane[at..], cols, &k, row);
                 }
-                continue;
+                out.run(f, fixed, &sums[..ys.len()], 2, ys);
             }
-            let stage = out.channel(f);
-            for (oy, row) in yf.chunks_exact_mut(ow).enumerate() {
-                for (ox, v) in row.iter_mut().enumerate() {
-                    let at = oy * sh * cols + ox * sw;
-                    *v = stage(window(plane, at, cols, wf, kw).wrapping_add(fixed));
-                }
+            continue;
+        }
+        let stage = out.channel(f);
+        for (oy, row) in yf.chunks_exact_mut(ow).enumerate() {
+            for (ox, v) in row.iter_mut().enumerate() {
+                let at = oy * sh * cols + ox * sw;
+                *v = stage(window(plane, at, cols, wf, kw).wrapping_add(fixed));
             }
         }
     }

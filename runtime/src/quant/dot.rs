@@ -1,12 +1,13 @@
-//! Dot products of int8 vectors, `P` columns against `F` filters at once
-//! so that each load serves several sums: the inner loops of the int8
-//! convolutions on a Cortex-M ([`super::columns`], [`super::depthwise`]).
+//! Dot products of int8 vectors, several sums per load: the inner loops of
+//! the int8 convolutions on a Cortex-M ([`super::columns`],
+//! [`super::depthwise`]).
 //!
 //! On a target with the Arm DSP extension (`cfg(constnet_dsp)`, set by
 //! `build.rs`) four int8 values are read as one word, `SXTB16` splits it
 //! into two pairs of 16-bit values (bytes 0 and 2, bytes 1 and 3) and
-//! `SMLAD` adds two products to an accumulator in one instruction: filters
-//! and columns are split alike, so the pairs meet the right partners.
+//! `SMLAD` adds two products to an accumulator in one instruction (`SMUAD`
+//! without one, `SMLAxy` a single product of chosen halves): filters and
+//! columns are split alike, so the pairs meet the right partners.
 //! Elsewhere the sums are plain loops. Integer sums modulo 2^32 do not
 //! depend on their order, so both give the same integers.
 
@@ -19,13 +20,12 @@ pub(crate) const fn widened(n: usize) -> usize {
 /// ([`widened`] bytes) as [`dots_2x2`] reads them: per four values of a
 /// column, 16-bit ones in `SXTB16`'s order, the first column's then the
 /// second's (values 0 and 2 in the halves of one word, 1 and 3 in the
-/// next). A column is split once and meets every filter pair so.
+/// next). A column is split once and meets every filter pair so. It
+/// writes as many quads as all three slices hold.
 ///
 /// # Panics
-/// If a slice is shorter than that.
-///
-/// On a DSP core `out` must be 4-byte aligned (it is stored by double
-/// words), and the loop is hand-written.
+/// On a DSP core, where the loop is hand-written and stores by double
+/// words, if `out` is not 4-byte aligned.
 #[inline(always)]
 pub(crate) fn widen(c0: &[i8], c1: &[i8], out: &mut [i8]) {
     #[cfg(constnet_dsp)]
@@ -76,16 +76,18 @@ fn split_quad(q: &[i8; 4]) -> [u32; 2] {
 /// If `n` is not a positive multiple of 4 (a caller pads its columns and
 /// filters with zero weights), a slice is shorter than that, or (on a
 /// DSP core, whose double-word loads need it) `cols` is not 4-byte
-/// aligned.
+/// aligned. The message names both cases.
 #[inline(always)]
 pub(crate) fn dots_2x2(cols: &[i8], ws: &[i8], n: usize, sums: &mut [[i32; 4]]) {
     assert!(
         n > 0
             && n.is_multiple_of(4)
-            && cols.len() >= widened(n) * sums.len()
+            && widened(n)
+                .checked_mul(sums.len())
+                .is_some_and(|len| cols.len() >= len)
             && ws.len() >= 2 * n
             && (cfg!(not(constnet_dsp)) || cols.as_ptr().addr().is_multiple_of(4)),
-        "dots_2x2: short columns or filters"
+        "dots_2x2: short or unaligned columns, or short filters"
     );
     #[cfg(constnet_dsp)]
     dsp::words_2x2(cols, ws, n, sums);
@@ -162,7 +164,11 @@ impl Kernel3x3 {
 pub(crate) fn pairs_3x3(x: &[i8], cols: usize, k: &Kernel3x3, sums: &mut [i32]) {
     let n = sums.len();
     assert!(
-        n.is_multiple_of(2) && x.len() >= 2 * cols + n + 2,
+        n.is_multiple_of(2)
+            && cols
+                .checked_mul(2)
+                .and_then(|rows| rows.checked_add(n + 2))
+                .is_some_and(|len| x.len() >= len),
         "pairs_3x3: the windows leave their rows"
     );
     #[cfg(constnet_dsp)]
@@ -178,19 +184,20 @@ pub(crate) fn pairs_3x3(x: &[i8], cols: usize, k: &Kernel3x3, sums: &mut [i32]) 
     }
 }
 
-/// The two DSP instructions, which stable Rust only reaches through `asm!`.
+/// The loops in DSP instructions, which stable Rust only reaches through
+/// `asm!`.
 #[cfg(constnet_dsp)]
 #[expect(
     unsafe_code,
-    reason = "SXTB16 and SMLAD have no stable intrinsics; the asm blocks read only the slices they are given and restore the stack"
+    reason = "SXTB16, SMLAD and their kin have no stable intrinsics; the asm blocks read only the slices they are given and restore the stack"
 )]
 mod dsp {
     use core::arch::asm;
 
     /// One quad of [`words_2x2`]'s loop: four values of two widened
-    /// columns (`c`) against two filters (`w`, and `t` bytes on, `t` read
-    /// from the stack), 16 multiply-accumulates; it advances `c` by 16
-    /// and `w` by four.
+    /// columns (`c`) against two filters (`w`, and the filters' stride
+    /// on, read from the top of the stack into `we`), 16
+    /// multiply-accumulates; it advances `c` by 16 and `w` by four.
     macro_rules! quad_2x2 {
         () => {
             concat!(

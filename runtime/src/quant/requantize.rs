@@ -148,7 +148,7 @@ impl OutputStage for Channels<'_> {
     /// On a DSP core, a loop in hand-written code that holds the
     /// channel's constants in registers, for a multiplier that is not
     /// `i32::MIN` and a shift to the right (TFLite's for a real multiplier
-    /// below one): the same integers as [`q31`], in about 20 instructions
+    /// below one): the same integers as [`q31`], in about 22 instructions
     /// per output where the compiler's loop reloaded its constants. Not
     /// inlined: a kernel calls it once per run of outputs.
     #[inline(never)]
@@ -157,9 +157,15 @@ impl OutputStage for Channels<'_> {
         let done = {
             let (multiplier, shift) = (self.multiplier[c], self.shift[c]);
             let pairs = out.len() / 2;
-            if multiplier != i32::MIN && (-31..=0).contains(&shift) && pairs > 0 {
+            let fits = |pairs: usize| {
+                let last = (pairs - 1).checked_mul(step)?.checked_add(2)?;
+                Some(last <= acc.len())
+            };
+            // A step the loop's register cannot carry takes the loop below.
+            let carried = (2..1 << 20).contains(&step);
+            if multiplier != i32::MIN && (-31..=0).contains(&shift) && pairs > 0 && carried {
                 assert!(
-                    (2..1 << 20).contains(&step) && acc.len() >= (pairs - 1) * step + 2,
+                    fits(pairs) == Some(true),
                     "OutputStage::run: fewer sums than outputs"
                 );
                 let right = -shift;
