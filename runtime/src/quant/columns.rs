@@ -19,9 +19,9 @@ use super::requantize::OutputStage;
 /// Bytes of scratch [`forward`] needs for `g` followed by `pool`: up to
 /// three to align what follows to a word, one int32 per filter (its bias
 /// plus `−z · Σ w`), the widened columns of one unit of windows (as many
-/// as fit in [`UNIT_BYTES`] and [`UNIT_PAIRS`], or one), every filter
-/// padded to [`stride`] with zero weights where its taps are not whole
-/// words, and two columns of [`stride`] bytes before they are widened.
+/// as fit in 4 KiB and 16 pairs of columns, or one), every filter padded
+/// with zero weights to whole words of taps where it needs it, and two
+/// columns of as many taps before they are widened.
 pub const fn scratch_len(g: &ConvGeometry, pool: Option<(usize, usize)>) -> usize {
     let (columns, windows) = unit_shape(g, pool);
     let columns = columns / 2 * windows * widened(stride(g));

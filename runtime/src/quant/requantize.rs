@@ -148,9 +148,9 @@ impl OutputStage for Channels<'_> {
     /// On a DSP core, a loop in hand-written code that holds the
     /// channel's constants in registers, for a multiplier that is not
     /// `i32::MIN` and a shift to the right (TFLite's for a real multiplier
-    /// below one): the same integers as [`q31`], in about 22 instructions
-    /// per output where the compiler's loop reloaded its constants. Not
-    /// inlined: a kernel calls it once per run of outputs.
+    /// below one): the same integers as the one-output stage, in about 22
+    /// instructions per output where the compiler's loop reloaded its
+    /// constants. Not inlined: a kernel calls it once per run of outputs.
     #[inline(never)]
     fn run(&self, c: usize, bias: i32, acc: &[i32], step: usize, out: &mut [i8]) {
         #[cfg(constnet_dsp)]
