@@ -19,6 +19,7 @@
 #    allocator symbol is linked (embedded/footprint.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source embedded/firmware-env.sh
 start=$SECONDS
 step() { printf '\n== embedded: %s (%d s)\n' "$*" $((SECONDS - start)); }
 

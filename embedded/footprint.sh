@@ -29,6 +29,7 @@
 # Exit status 1 if a bound is violated or an allocator symbol is present.
 set -euo pipefail
 cd "$(dirname "$0")"
+source ./firmware-env.sh
 
 target=thumbv7em-none-eabihf
 out=target/footprint
