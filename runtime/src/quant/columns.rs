@@ -29,7 +29,7 @@ pub const fn scratch_len(g: &ConvGeometry, pool: Option<(usize, usize)>) -> usiz
 }
 
 /// Whether `g`'s filters are padded: their taps are not whole words.
-pub(crate) const fn padded(g: &ConvGeometry) -> bool {
+const fn padded(g: &ConvGeometry) -> bool {
     taps_of(g) != stride(g)
 }
 
@@ -114,7 +114,7 @@ pub fn forward(
     y: &mut [i8],
     scratch: &mut [i8],
 ) {
-    let (z, parts) = (input_zero_point, Parts::of(g.kernel, [true; 3]));
+    let (z, parts) = (input_zero_point, Parts::of(g.kernel, [true; PARTS]));
     match (pool, odd(g)) {
         (None, false) => plain::<false>(g, weights, z, out, x, y, scratch, parts),
         (None, true) => plain::<true>(g, weights, z, out, x, y, scratch, parts),
@@ -144,13 +144,28 @@ pub(crate) struct Parts {
     pad: Pad,
 }
 
+/// How many parts [`Parts::used_by`] tells apart.
+pub(crate) const PARTS: usize = 3;
+
 impl Parts {
+    /// Which parts layer `g` uses: the column builder made for 3×3
+    /// kernels, the one for 5×5 kernels, the filters' padding (taps that
+    /// are not whole words). A program passes what any of its layers
+    /// uses to [`Parts::of`].
+    pub(crate) const fn used_by(g: &ConvGeometry) -> [bool; PARTS] {
+        let (three, five) = match g.kernel {
+            (3, 3) => (true, false),
+            (5, 5) => (false, true),
+            _ => (false, false),
+        };
+        [three, five, padded(g)]
+    }
+
     /// The parts of a layer of `kernel`: a column builder made for it if
     /// it is 3×3 and `uses[0]`, or 5×5 and `uses[1]`, otherwise one for any
     /// kernel; the filters' padding if `uses[2]`. A program passes `false`
-    /// for what none of its layers needs (a shape, taps that are not
-    /// whole words).
-    pub(crate) const fn of(kernel: (usize, usize), [three, five, padding]: [bool; 3]) -> Self {
+    /// for what none of its layers needs ([`Parts::used_by`]).
+    pub(crate) const fn of(kernel: (usize, usize), [three, five, padding]: [bool; PARTS]) -> Self {
         let column = match kernel {
             (3, 3) if three => column::<3, 3>,
             (5, 5) if five => column::<5, 5>,

@@ -86,17 +86,10 @@ enum Kernel {
     Add,
     /// A standalone activation's clamp.
     Clamp,
-    /// [`columns`]' column builder made for 3×3 kernels, besides the
-    /// step's own entry point.
-    Rows3x3,
-    /// [`columns`]' column builder made for 5×5 kernels.
-    Rows5x5,
-    /// [`columns`]' padding of filters whose taps are not whole words.
-    Padding,
 }
 
 /// How many [`Kernel`]s there are.
-const KERNELS: usize = Kernel::Padding as usize + 1;
+const KERNELS: usize = Kernel::Clamp as usize + 1;
 
 impl Kernel {
     /// The entry point of `op` on this target.
@@ -122,42 +115,44 @@ impl Kernel {
     }
 }
 
-/// The kernels a program calls on this target. [`run`] reads it as a
-/// constant, so the code of the kernels a network does not call is not
-/// compiled into it.
+/// The kernels a program calls on this target, and the parts of the
+/// columns path its layers use ([`columns::Parts`]). [`run`] reads it as
+/// a constant, so the code of the kernels and parts a network does not
+/// use is not compiled into it.
 #[derive(Clone, Copy)]
-struct Kernels([bool; KERNELS]);
+struct Kernels {
+    entries: [bool; KERNELS],
+    parts: [bool; columns::PARTS],
+}
 
 impl Kernels {
     const fn of(p: &Program) -> Self {
-        let mut k = [false; KERNELS];
+        let (mut entries, mut parts) = ([false; KERNELS], [false; columns::PARTS]);
         let mut s = 0;
         while s < p.steps.len() {
             let op = &p.steps[s].op;
-            k[Kernel::of(op) as usize] = true;
+            entries[Kernel::of(op) as usize] = true;
             if let Op::Conv {
                 geometry: g, pool, ..
             } = op
                 && let ConvKernel::Columns = ConvKernel::here(g, *pool)
             {
-                match g.kernel {
-                    (3, 3) => k[Kernel::Rows3x3 as usize] = true,
-                    (5, 5) => k[Kernel::Rows5x5 as usize] = true,
-                    _ => {}
-                }
-                if columns::padded(g) {
-                    k[Kernel::Padding as usize] = true;
+                let uses = columns::Parts::used_by(g);
+                let mut i = 0;
+                while i < columns::PARTS {
+                    parts[i] |= uses[i];
+                    i += 1;
                 }
             }
             s += 1;
         }
-        Kernels(k)
+        Kernels { entries, parts }
     }
 
     /// Whether the program calls `kernel`: a constant where `self` is.
     #[inline(always)]
     const fn has(self, kernel: Kernel) -> bool {
-        self.0[kernel as usize]
+        self.entries[kernel as usize]
     }
 
     /// Stops where the program does not call `kernel`; `self` and
@@ -312,10 +307,7 @@ pub(crate) fn run<'a, N: Quantizable>(
                 let (x, y) = io(arena, input, &step.input, &step.output);
                 let w = &weights[layer.int8..][..step.weight_len()];
                 let (b, stage) = channels(words, layer, g.f, outs, step.act);
-                let parts = columns::Parts::of(
-                    g.kernel,
-                    [Kernel::Rows3x3, Kernel::Rows5x5, Kernel::Padding].map(|p| k.has(p)),
-                );
+                let parts = columns::Parts::of(g.kernel, k.parts);
                 match Kernel::of(&step.op) {
                     Kernel::Columns => {
                         k.require(Kernel::Columns);
@@ -353,10 +345,7 @@ pub(crate) fn run<'a, N: Quantizable>(
                     | Kernel::MaxPool
                     | Kernel::AvgPool
                     | Kernel::Add
-                    | Kernel::Clamp
-                    | Kernel::Rows3x3
-                    | Kernel::Rows5x5
-                    | Kernel::Padding => outside_kernels(),
+                    | Kernel::Clamp => outside_kernels(),
                 }
             }
             Op::Affine { outputs, layer, .. } => {
