@@ -146,42 +146,31 @@ impl OutputStage for Channels<'_> {
     }
 
     /// On a DSP core, a loop in hand-written code that holds the
-    /// channel's constants in registers, for a multiplier that is not
-    /// `i32::MIN` and a shift to the right (TFLite's for a real multiplier
-    /// below one): the same integers as the one-output stage, in about 22
-    /// instructions per output where the compiler's loop reloaded its
-    /// constants. Not inlined: a kernel calls it once per run of outputs.
+    /// channel's constants in registers and computes TFLite's two
+    /// roundings as one ([`Fused`]), for the shifts calibrated layers have
+    /// (a multiplier of at most 2^−2): the same integers as the one-output
+    /// stage, in about 14 instructions per output. Not inlined: a kernel
+    /// calls it once per run of outputs.
     #[inline(never)]
     fn run(&self, c: usize, bias: i32, acc: &[i32], step: usize, out: &mut [i8]) {
         #[cfg(constnet_dsp)]
         let done = {
-            let (multiplier, shift) = (self.multiplier[c], self.shift[c]);
             let pairs = out.len() / 2;
             let fits = |pairs: usize| {
                 let last = (pairs - 1).checked_mul(step)?.checked_add(2)?;
                 Some(last <= acc.len())
             };
-            // A step the loop's register cannot carry takes the loop below.
-            let carried = (2..1 << 20).contains(&step);
-            if multiplier != i32::MIN && (-31..=0).contains(&shift) && pairs > 0 && carried {
-                assert!(
-                    fits(pairs) == Some(true),
-                    "OutputStage::run: fewer sums than outputs"
-                );
-                let right = -shift;
-                let constants = dsp::Constants {
-                    bias,
-                    multiplier,
-                    right: right | ((4 * step as i32) << 8),
-                    mask: ((1i64 << right) - 1) as i32,
-                    zero_point: self.output_zero_point,
-                    min: i32::from(self.range.0),
-                    max: i32::from(self.range.1),
-                };
-                dsp::run(&constants, acc, &mut out[..2 * pairs]);
-                2 * pairs
-            } else {
-                0
+            let stage = Fused::new(self, c, bias, step);
+            match stage {
+                Some(k) if pairs > 0 => {
+                    assert!(
+                        fits(pairs) == Some(true),
+                        "OutputStage::run: fewer sums than outputs"
+                    );
+                    dsp::run(&k, acc, &mut out[..2 * pairs]);
+                    2 * pairs
+                }
+                _ => 0,
             }
         };
         #[cfg(not(constnet_dsp))]
@@ -204,6 +193,60 @@ impl Channels<'_> {
     }
 }
 
+/// One channel's Q31 stage as [`Channels::run`]'s DSP loop computes it,
+/// with the accumulators' bias, for a right shift `r` in `2..=23`, a
+/// non-negative multiplier and an int8 zero point.
+///
+/// TFLite rounds twice: `R = ⌊(a·m + 2^30) / 2^31⌋`, then `R / 2^r` half
+/// away from zero, `⌊(R + 2^(r−1) − s) / 2^r⌋` with `s = 1` for a negative
+/// `R`. Both floors merge into one of the 64-bit `a·m + 2^30 + (2^(r−1) −
+/// s)·2^31`, whose shift by `31 + r ≥ 32` is the high word shifted by
+/// `r − 1`; adding `zp·2^(31+r)` adds the zero point. `s` may be taken
+/// as the sign of `a`: they differ only where `a·m` lies in `[−2^30, 0)`,
+/// so `R = 0`, and both sides round 0 to 0. The constant `2^30 + 2^(30+r)
+/// − s·2^31 + zp·2^(31+r)` has the low word `2^30`, or `3·2^30` for a
+/// negative `a`, and the high word [`Fused::high`] less `s`; `SMLAL` adds
+/// the product. With `r ≤ 23` no step can leave its word.
+#[cfg(any(test, constnet_dsp))]
+struct Fused {
+    bias: i32,
+    multiplier: i32,
+    /// `2^(r−2) + zp·2^(r−1)`: the high word of the constant for `a ≥ 0`.
+    high: i32,
+    /// `r − 1` in the low byte (all a register shift reads), and above it
+    /// the bytes from one pair of accumulators to the next (`4 · step`).
+    right: i32,
+    min: i32,
+    max: i32,
+}
+
+#[cfg(any(test, constnet_dsp))]
+impl Fused {
+    /// Channel `c` of `stage` with `bias`, its accumulators in pairs
+    /// `step` apart, or `None` if the loop cannot compute it: a left or
+    /// small right shift, a negative multiplier, a zero point outside
+    /// int8, or a step below 2 or too far for the register.
+    fn new(stage: &Channels, c: usize, bias: i32, step: usize) -> Option<Self> {
+        let (multiplier, shift) = (stage.multiplier[c], stage.shift[c]);
+        let zero_point = i8::try_from(stage.output_zero_point).ok()?;
+        let r = -shift;
+        let step = i32::try_from(step)
+            .ok()
+            .filter(|s| (2..1 << 20).contains(s))?;
+        if multiplier < 0 || !(2..=23).contains(&r) {
+            return None;
+        }
+        Some(Self {
+            bias,
+            multiplier,
+            high: (1 << (r - 2)) + (i32::from(zero_point) << (r - 1)),
+            right: (r - 1) | (4 * step) << 8,
+            min: i32::from(stage.range.0),
+            max: i32::from(stage.range.1),
+        })
+    }
+}
+
 /// [`OutputStage::run`] one output at a time through `stage`, from output
 /// `from` on.
 #[inline(always)]
@@ -222,119 +265,41 @@ fn each(
 }
 
 /// [`Channels::run`]'s loop, which stable Rust only writes in `asm!`
-/// (the compiler's kept too few of its values in registers).
+/// (the compiler's kept too few of its values in registers, and has no
+/// `SSUB16`/`SEL` for the clamp).
 #[cfg(constnet_dsp)]
 #[expect(
     unsafe_code,
-    reason = "the asm block reads and writes only the slices it is given and restores the stack"
+    reason = "the asm block reads and writes only the slices it is given"
 )]
 mod dsp {
     use core::arch::asm;
 
-    /// One channel's output stage: [`super::q31`]'s constants, with a
-    /// shift to the right and the accumulators' bias.
-    pub(super) struct Constants {
-        pub(super) bias: i32,
-        pub(super) multiplier: i32,
-        /// The shift to the right in the low byte (all a register shift
-        /// reads), the bytes from one pair of accumulators to the next
-        /// above it.
-        pub(super) right: i32,
-        /// `2^right − 1`.
-        pub(super) mask: i32,
-        pub(super) zero_point: i32,
-        pub(super) min: i32,
-        pub(super) max: i32,
-    }
-
-    /// The stage of the accumulator in `{x}`, `{t}` a scratch register:
-    /// the bias; `SaturatingRoundingDoublingHighMul` as the high word of
-    /// `x · m + 2^30` shifted left by one (a multiplier other than
-    /// `i32::MIN` cannot saturate); `RoundingDivideByPOT` (the remainder
-    /// against half the divisor, less one for a negative value); the
-    /// zero point and the clamp, the lower bound first as [`super::clamp`].
+    /// The stage of the accumulator at `[{s}, #offset]` into the next
+    /// byte of `{o}`, as [`super::Fused`] derives it: the bias; the
+    /// constant's low word from the sum's sign and its high word less the
+    /// sign; `SMLAL` of the product; the high word shifted by `r − 1`;
+    /// the clamp, `SSAT` to int8 and then `SSUB16` and `SEL` against the
+    /// lower bound and the upper, the lower first as [`super::clamp`] (both
+    /// within int8, so the low halfword holds the result).
     macro_rules! stage {
-        ($x:literal, $t:literal) => {
+        ($offset:literal) => {
             concat!(
-                "add ",
-                $x,
-                ", ",
-                $x,
-                ", {bias}\n",
-                "smull ",
-                $t,
-                ", ",
-                $x,
-                ", ",
-                $x,
-                ", {m}\n",
-                "adds ",
-                $t,
-                ", ",
-                $t,
-                ", #0x40000000\n",
-                "adc ",
-                $x,
-                ", ",
-                $x,
-                ", #0\n",
-                "lsr ",
-                $t,
-                ", ",
-                $t,
-                ", #31\n",
-                "orr ",
-                $x,
-                ", ",
-                $t,
-                ", ",
-                $x,
-                ", lsl #1\n",
-                "and ",
-                $t,
-                ", ",
-                $x,
-                ", {mask}\n",
-                "sub ",
-                $t,
-                ", ",
-                $t,
-                ", ",
-                $x,
-                ", lsr #31\n",
-                "cmp ",
-                $t,
-                ", {mask}, lsr #1\n",
-                "asr ",
-                $x,
-                ", ",
-                $x,
-                ", {right}\n",
-                "it gt\n",
-                "addgt ",
-                $x,
-                ", ",
-                $x,
-                ", #1\n",
-                "add ",
-                $x,
-                ", ",
-                $x,
-                ", {zp}\n",
-                "cmp ",
-                $x,
-                ", {min}\n",
-                "it lt\n",
-                "movlt ",
-                $x,
-                ", {min}\n",
-                "cmp ",
-                $x,
-                ", {max}\n",
-                "it gt\n",
-                "movgt ",
-                $x,
-                ", {max}\n",
+                "ldr {a}, [{s}, #",
+                $offset,
+                "]\n",
+                "add {a}, {a}, {bias}\n",
+                "and {t}, {a}, #0x80000000\n",
+                "orr {t}, {t}, #0x40000000\n",
+                "add {h}, {high}, {a}, asr #31\n",
+                "smlal {t}, {h}, {a}, {m}\n",
+                "asr {h}, {h}, {right}\n",
+                "ssat {h}, #8, {h}\n",
+                "ssub16 {t}, {h}, {min}\n",
+                "sel {h}, {h}, {min}\n",
+                "ssub16 {t}, {max}, {h}\n",
+                "sel {h}, {h}, {max}\n",
+                "strb {h}, [{o}], #1\n",
             )
         };
     }
@@ -343,38 +308,33 @@ mod dsp {
     /// as far apart as `k.right` says, the caller having checked `acc`'s
     /// length.
     #[inline(always)]
-    pub(super) fn run(k: &Constants, acc: &[i32], out: &mut [i8]) {
+    pub(super) fn run(k: &super::Fused, acc: &[i32], out: &mut [i8]) {
         let o = out.as_mut_ptr();
         // SAFETY: the caller checked that `acc` holds `(n − 1) · step + 2`
         // words for the `n` pairs of `out`, `n > 0`: pair `j` reads
         // `acc[j · step]` and the word after it, and writes `out[2j]` and
-        // `out[2j + 1]`. The loop pushes one word and pops it.
+        // `out[2j + 1]`.
         unsafe {
             asm!(
-                "str {t}, [sp, #-4]!",
                 "2:",
-                "ldrd {a}, {b}, [{s}]",
+                stage!("0"),
+                stage!("4"),
                 "add {s}, {s}, {right}, lsr #8",
-                stage!("{a}", "{t}"),
-                "strb {a}, [{o}], #1",
-                stage!("{b}", "{t}"),
-                "strb {b}, [{o}], #1",
-                "ldr {t}, [sp]",
-                "cmp {o}, {t}",
+                "cmp {o}, {end}",
                 "bne 2b",
-                "add sp, sp, #4",
                 s = inout(reg) acc.as_ptr() => _,
                 o = inout(reg) o => _,
-                t = inout(reg) o.add(out.len()) => _,
+                end = in(reg) o.add(out.len()),
                 bias = in(reg) k.bias,
                 m = in(reg) k.multiplier,
+                high = in(reg) k.high,
                 right = in(reg) k.right,
-                mask = in(reg) k.mask,
-                zp = in(reg) k.zero_point,
                 min = in(reg) k.min,
                 max = in(reg) k.max,
                 a = out(reg) _,
-                b = out(reg) _,
+                t = out(reg) _,
+                h = out(reg) _,
+                options(nostack),
             );
         }
     }
@@ -559,6 +519,92 @@ mod tests {
             assert_eq!(got, want, "channel {c}, step {step}");
             owned.run(c, bias, &sums, step, &mut got);
             assert_eq!(got, want, "channel {c}, step {step}, owned");
+        }
+    }
+
+    /// What [`Channels::run`]'s DSP loop computes from `k` for `acc`, step
+    /// by step: the `SMLAL` into the constant, the high word's shift, the
+    /// clamp.
+    fn fused(k: &Fused, acc: i32) -> i8 {
+        let a = acc.wrapping_add(k.bias);
+        let low = (a as u32 & 0x8000_0000) | 0x4000_0000;
+        let high = k.high.wrapping_add(a >> 31);
+        let constant = (i64::from(high) << 32) | i64::from(low);
+        let sum = constant.wrapping_add(i64::from(a) * i64::from(k.multiplier));
+        let shifted = ((sum >> 32) as i32) >> (k.right & 0xff);
+        clamp(shifted, (k.min as i8, k.max as i8))
+    }
+
+    #[test]
+    fn the_fused_stage_rounds_twice_as_tflite() {
+        let mut seed = 0x1234_5679u32;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        let mut accs = [0i32; 64];
+        accs[..10].copy_from_slice(&[
+            i32::MIN,
+            i32::MIN + 1,
+            -65536,
+            -2,
+            -1,
+            0,
+            1,
+            2,
+            65535,
+            i32::MAX,
+        ]);
+        for shift in -23..=-2 {
+            let multipliers = [0, 1 << 30, i32::MAX, (next() >> 1 | 1 << 30) as i32];
+            for (multiplier, zero_point) in multipliers.into_iter().zip([-128, -3, 0, 127]) {
+                for range in [FULL_RANGE, relu_range(zero_point as i8), (-5, 60), (9, -9)] {
+                    let stage = Channels {
+                        multiplier: &[multiplier],
+                        shift: &[shift],
+                        output_zero_point: zero_point,
+                        range,
+                    };
+                    let bias = next() as i32 >> (next() % 32);
+                    let Some(k) = Fused::new(&stage, 0, bias, 2) else {
+                        panic!("shift {shift}: the loop's case");
+                    };
+                    accs[10..]
+                        .iter_mut()
+                        .for_each(|a| *a = next() as i32 >> (next() % 32));
+                    for &acc in &accs {
+                        let want = stage.output(0, acc.wrapping_add(bias));
+                        assert_eq!(
+                            fused(&k, acc),
+                            want,
+                            "{multiplier} {shift} {zero_point} {acc}"
+                        );
+                    }
+                }
+            }
+        }
+        // A shift left or short of 2, or past 23; a negative multiplier; a
+        // zero point outside int8; a step below 2.
+        let refused = [
+            (1 << 30, -1, 0, 2),
+            (1 << 30, 0, 0, 2),
+            (1 << 30, 3, 0, 2),
+            (1 << 30, -24, 0, 2),
+            (-1, -5, 0, 2),
+            (1 << 30, -5, 128, 2),
+            (1 << 30, -5, 0, 1),
+        ];
+        for (m, shift, output_zero_point, step) in refused {
+            let stage = Channels {
+                multiplier: &[m],
+                shift: &[shift],
+                output_zero_point,
+                range: FULL_RANGE,
+            };
+            let k = Fused::new(&stage, 0, 0, step);
+            assert!(k.is_none(), "{m} {shift} {output_zero_point} {step}");
         }
     }
 
