@@ -18,24 +18,14 @@ use super::requantize::OutputStage;
 
 /// Bytes of scratch [`forward`] needs for `g` followed by `pool`: up to
 /// three to align what follows to a word, one int32 per filter (its bias
-/// plus `−z · Σ w`), the widened columns of one unit of windows (as many
-/// as fit in 4 KiB and 16 pairs of columns, or one), every filter padded
-/// with zero weights to whole words of taps where it needs it, and two
-/// columns of as many taps before they are widened.
+/// plus `−z · Σ w`), a pair of filters widened, the widened columns of
+/// one unit of windows (as many as fit in 4 KiB and 16 pairs of columns,
+/// or one), and two columns or filters of as many taps before they are
+/// widened.
 pub const fn scratch_len(g: &ConvGeometry, pool: Option<(usize, usize)>) -> usize {
     let (columns, windows) = unit_shape(g, pool);
     let columns = columns / 2 * windows * widened(stride(g));
-    3 + 4 * g.f + columns + padded_len(g) + 2 * stride(g)
-}
-
-/// Whether `g`'s filters are padded: their taps are not whole words.
-const fn padded(g: &ConvGeometry) -> bool {
-    taps_of(g) != stride(g)
-}
-
-/// Bytes of the padded filters.
-const fn padded_len(g: &ConvGeometry) -> usize {
-    if padded(g) { g.f * stride(g) } else { 0 }
+    3 + 4 * g.f + widened(stride(g)) + columns + 2 * stride(g)
 }
 
 /// Bytes of widened columns a unit of windows fills, at most (unless one window
@@ -133,46 +123,40 @@ pub(crate) const fn odd(g: &ConvGeometry) -> bool {
 /// (`column(g, x, z, group, position, col)`).
 type Column = fn(&ConvGeometry, &[i8], i8, usize, (usize, usize), &mut [i8]);
 
-/// How a sweep pads its filters ([`pad`], or [`unpadded`]).
-type Pad = for<'a> fn(&[i8], usize, &'a mut [i8], usize) -> &'a [i8];
-
 /// The parts of a sweep that only some programs use, chosen per layer by
 /// [`Parts::of`]: a firmware links the ones its network's layers use.
 #[derive(Clone, Copy)]
 pub(crate) struct Parts {
     column: Column,
-    pad: Pad,
 }
 
 /// How many parts [`Parts::used_by`] tells apart.
-pub(crate) const PARTS: usize = 3;
+pub(crate) const PARTS: usize = 2;
 
 impl Parts {
     /// Which parts layer `g` uses: the column builder made for 3×3
-    /// kernels, the one for 5×5 kernels, the filters' padding (taps that
-    /// are not whole words). A program passes what any of its layers
-    /// uses to [`Parts::of`].
+    /// kernels, the one for 5×5 kernels. A program passes what any of its
+    /// layers uses to [`Parts::of`].
     pub(crate) const fn used_by(g: &ConvGeometry) -> [bool; PARTS] {
         let (three, five) = match g.kernel {
             (3, 3) => (true, false),
             (5, 5) => (false, true),
             _ => (false, false),
         };
-        [three, five, padded(g)]
+        [three, five]
     }
 
     /// The parts of a layer of `kernel`: a column builder made for it if
     /// it is 3×3 and `uses[0]`, or 5×5 and `uses[1]`, otherwise one for any
-    /// kernel; the filters' padding if `uses[2]`. A program passes `false`
-    /// for what none of its layers needs ([`Parts::used_by`]).
-    pub(crate) const fn of(kernel: (usize, usize), [three, five, padding]: [bool; PARTS]) -> Self {
+    /// kernel. A program passes `false` for what none of its layers needs
+    /// ([`Parts::used_by`]).
+    pub(crate) const fn of(kernel: (usize, usize), [three, five]: [bool; PARTS]) -> Self {
         let column = match kernel {
             (3, 3) if three => column::<3, 3>,
             (5, 5) if five => column::<5, 5>,
             _ => column::<0, 0>,
         };
-        let pad = if padding { pad } else { unpadded };
-        Parts { column, pad }
+        Parts { column }
     }
 }
 
@@ -259,20 +243,22 @@ pub(crate) fn pooled<const ODD: bool>(
 /// `POOLED`) shares, for groups of an [`odd`] number of filters if `ODD`.
 struct Sweep<'a, S, const POOLED: bool, const ODD: bool> {
     g: &'a ConvGeometry,
-    /// The filters, [`stride`] bytes apart (padded in the scratch where
-    /// the taps are not whole words).
+    /// The filters, `taps` bytes apart.
     w: &'a [i8],
     /// Taps of one filter.
     taps: usize,
-    /// Values of a column and of a padded filter ([`stride`]).
+    /// Values of a column and of a filter as they are widened ([`stride`]).
     stride: usize,
     /// Each filter's bias plus `−z · Σ w`, as little-endian int32 bytes.
     fixed: &'a [i8],
     zero_point: i8,
     out: &'a S,
     x: &'a [i8],
-    /// Two columns before they are widened, [`stride`] bytes each.
+    /// Two columns or filters before they are widened, [`stride`] bytes
+    /// each.
     staging: &'a mut [i8],
+    /// The pair of filters [`Sweep::filters`] runs, widened, word-aligned.
+    wide: &'a mut [i8],
     /// The widened columns of one unit, pair after pair, word-aligned.
     cols: &'a mut [i8],
     /// Columns per window.
@@ -304,18 +290,16 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
         let (taps, stride) = (taps_of(g), stride(g));
         let skew = scratch.as_ptr().addr().wrapping_neg() % 4;
         let (fixed, rest) = scratch[skew..].split_at_mut(4 * g.f);
-        let (cols, rest) = rest.split_at_mut(rest.len() - padded_len(g) - 2 * stride);
-        let (padded, staging) = rest.split_at_mut(padded_len(g));
+        let (wide, rest) = rest.split_at_mut(widened(stride));
+        let (cols, staging) = rest.split_at_mut(rest.len() - 2 * stride);
         let offset = -i32::from(zero_point);
         for ((f, b), at) in w.chunks_exact(taps).zip(b).zip(fixed.chunks_exact_mut(4)) {
             let v = folded_bias(f, *b, offset);
             at.copy_from_slice(&v.to_le_bytes().map(|b| b as i8));
         }
-        let w = if taps == stride {
-            w
-        } else {
-            (parts.pad)(w, taps, padded, stride)
-        };
+        // Columns and filters fill their taps; the values past them, met
+        // by columns as zero weights, are zero in the filters.
+        staging.fill(0);
         let (per_window, per_unit) = unit_shape(g, pool);
         Sweep {
             g,
@@ -327,6 +311,7 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
             out,
             x,
             staging,
+            wide,
             cols,
             per_window,
             per_unit,
@@ -383,9 +368,9 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
     }
 
     /// The group's filters over the columns [`Sweep::columns`] built, two
-    /// at a time, then one.
+    /// at a time (widened as a pair, once per unit), then one.
     fn filters(
-        &self,
+        &mut self,
         group: usize,
         windows: usize,
         y: &mut [i8],
@@ -399,13 +384,23 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
         let mut buffer = [[0i32; 4]; UNIT_PAIRS];
         let mut f = first;
         while f + 2 <= end {
-            let ws = &self.w[f * stride..][..2 * stride];
+            let (w0, w1) = self.w[f * t..][..2 * t].split_at(t);
+            if t == stride {
+                widen(w0, w1, self.wide);
+            } else {
+                // The staging's taps past `t` stay zero ([`Sweep::new`]).
+                let (s0, s1) = self.staging.split_at_mut(stride);
+                s0[..t].copy_from_slice(w0);
+                s1[..t].copy_from_slice(w1);
+                widen(s0, s1, self.wide);
+            }
+            let ws: &[i8] = self.wide;
             let sums = |cols: &[i8], sums: &mut [[i32; 4]]| dots_2x2(cols, ws, stride, sums);
             self.outputs::<2>(f, pairs, sums, &mut buffer, y, &place);
             f += 2;
         }
         if ODD {
-            let ws = &self.w[f * stride..][..t];
+            let ws = &self.w[f * t..][..t];
             let one = |cols: &[i8], sums: &mut [[i32; 4]]| {
                 for (sum, pair) in sums.iter_mut().zip(cols.chunks_exact(widened(stride))) {
                     sum[..2].copy_from_slice(&dots_1x2(pair, ws));
@@ -482,21 +477,6 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
             }
         }
     }
-}
-
-/// The filters `w` of `taps` values each, padded with zero weights to
-/// `stride` in `padded`.
-fn pad<'a>(w: &[i8], taps: usize, padded: &'a mut [i8], stride: usize) -> &'a [i8] {
-    padded.fill(0);
-    for (to, from) in padded.chunks_exact_mut(stride).zip(w.chunks_exact(taps)) {
-        to[..taps].copy_from_slice(from);
-    }
-    padded
-}
-
-/// [`Pad`] of a program none of whose layers pads its filters.
-fn unpadded<'a>(_: &[i8], _: usize, _: &'a mut [i8], _: usize) -> &'a [i8] {
-    unreachable!("columns: padding no layer planned")
 }
 
 /// The column of output position `(oy, ox)` in `group`: each of the

@@ -65,40 +65,55 @@ fn split_quad(q: &[i8; 4]) -> [u32; 2] {
     ]
 }
 
-/// Two filters against pairs of columns [`widen`] wrote: pair `j` is
-/// `cols[j · widened(n)..]`, the filters `ws[..n]` and `ws[n..2n]`, and
-/// `sums[j]` becomes `[f0·c0, f0·c1, f1·c0, f1·c1]`. The convolution's
-/// inner loop: on a DSP core one hand-written loop runs every pair, two
-/// loads bring four values of both columns, and the four sums of a pair
-/// cost a handful of instructions besides their products.
+/// Two filters against pairs of columns, all four as [`widen`] wrote
+/// them: pair `j` is `cols[j · widened(n)..]`, the filters `ws[..widened(n)]`
+/// (widened as a pair too, so a filter's quad sits beside the other's),
+/// and `sums[j]` becomes `[f0·c0, f0·c1, f1·c0, f1·c1]`. The
+/// convolution's inner loop: on a DSP core one hand-written loop runs
+/// every pair, four double-word loads bring four values of both columns
+/// and of both filters, and each sum of products costs an instruction.
 ///
 /// # Panics
 /// If `n` is not a positive multiple of 4 (a caller pads its columns and
 /// filters with zero weights), a slice is shorter than that, or (on a
-/// DSP core, whose double-word loads need it) `cols` is not 4-byte
-/// aligned. The message names both cases.
+/// DSP core, whose double-word loads need it) `cols` or `ws` is not
+/// 4-byte aligned. The message names both cases.
 #[inline(always)]
 pub(crate) fn dots_2x2(cols: &[i8], ws: &[i8], n: usize, sums: &mut [[i32; 4]]) {
+    let aligned = |s: &[i8]| cfg!(not(constnet_dsp)) || s.as_ptr().addr().is_multiple_of(4);
     assert!(
         n > 0
             && n.is_multiple_of(4)
             && widened(n)
                 .checked_mul(sums.len())
                 .is_some_and(|len| cols.len() >= len)
-            && ws.len() >= 2 * n
-            && (cfg!(not(constnet_dsp)) || cols.as_ptr().addr().is_multiple_of(4)),
-        "dots_2x2: short or unaligned columns, or short filters"
+            && ws.len() >= widened(n)
+            && aligned(cols)
+            && aligned(ws),
+        "dots_2x2: short or unaligned columns or filters"
     );
     #[cfg(constnet_dsp)]
     dsp::words_2x2(cols, ws, n, sums);
     #[cfg(not(constnet_dsp))]
-    {
-        let (w0, w1) = ws[..2 * n].split_at(n);
-        for (sum, pair) in sums.iter_mut().zip(cols.chunks_exact(widened(n))) {
-            let [[a, b], [c, d]] = [w0, w1].map(|w| dots_1x2(pair, w));
-            *sum = [a, b, c, d];
+    for (sum, pair) in sums.iter_mut().zip(cols.chunks_exact(widened(n))) {
+        *sum = [0; 4];
+        for (c, w) in pair.chunks_exact(16).zip(ws[..widened(n)].chunks_exact(16)) {
+            let ((c0, c1), (w0, w1)) = (c.split_at(8), w.split_at(8));
+            for (sum, (w, c)) in sum.iter_mut().zip([(w0, c0), (w0, c1), (w1, c0), (w1, c1)]) {
+                *sum = halves(w)
+                    .zip(halves(c))
+                    .fold(*sum, |s, (w, x)| s.wrapping_add(w * x));
+            }
         }
     }
+}
+
+/// The 16-bit values [`widen`] wrote, in their order.
+#[cfg(not(constnet_dsp))]
+fn halves(bytes: &[i8]) -> impl Iterator<Item = i32> + '_ {
+    bytes
+        .chunks_exact(2)
+        .map(|h| i32::from(i16::from_le_bytes([h[0] as u8, h[1] as u8])))
 }
 
 /// One filter `w` against a pair of columns [`widen`] wrote: the two
@@ -195,39 +210,33 @@ mod dsp {
     use core::arch::asm;
 
     /// One quad of [`words_2x2`]'s loop: four values of two widened
-    /// columns (`c`) against two filters (`w`, and the filters' stride
-    /// on, read from the top of the stack into `we`), 16
-    /// multiply-accumulates; it advances `c` by 16 and `w` by four.
+    /// columns (`c`) against the same of two filters (`w`), 16
+    /// multiply-accumulates; it advances `c` by 16 and `w` by 16.
     macro_rules! quad_2x2 {
         () => {
             concat!(
-                "ldrd {x1}, {a}, [{c}, #8]\n",
-                "ldrd {x0}, {b}, [{c}], #16\n",
-                "ldr {we}, [sp]\n",
-                "ldr {wv}, [{w}, {we}]\n",
-                "sxtb16 {we}, {wv}\n",
-                "sxtb16 {wv}, {wv}, ror #8\n",
-                "smlad {a10}, {we}, {x0}, {a10}\n",
-                "smlad {a10}, {wv}, {b}, {a10}\n",
-                "smlad {a11}, {we}, {x1}, {a11}\n",
-                "smlad {a11}, {wv}, {a}, {a11}\n",
-                "ldr {wv}, [{w}], #4\n",
-                "sxtb16 {we}, {wv}\n",
-                "sxtb16 {wv}, {wv}, ror #8\n",
-                "smlad {a00}, {we}, {x0}, {a00}\n",
-                "smlad {a00}, {wv}, {b}, {a00}\n",
-                "smlad {a01}, {we}, {x1}, {a01}\n",
-                "smlad {a01}, {wv}, {a}, {a01}\n",
+                "ldrd {x1e}, {x1o}, [{c}, #8]\n",
+                "ldrd {x0e}, {x0o}, [{c}], #16\n",
+                "ldrd {we}, {wo}, [{w}], #8\n",
+                "smlad {a00}, {we}, {x0e}, {a00}\n",
+                "smlad {a00}, {wo}, {x0o}, {a00}\n",
+                "smlad {a01}, {we}, {x1e}, {a01}\n",
+                "smlad {a01}, {wo}, {x1o}, {a01}\n",
+                "ldrd {we}, {wo}, [{w}], #8\n",
+                "smlad {a10}, {we}, {x0e}, {a10}\n",
+                "smlad {a10}, {wo}, {x0o}, {a10}\n",
+                "smlad {a11}, {we}, {x1e}, {a11}\n",
+                "smlad {a11}, {wo}, {x1o}, {a11}\n",
             )
         };
     }
 
     /// [`dots_2x2`](super::dots_2x2) on a DSP core, its bounds and the
-    /// columns' alignment checked by the caller. Per pair the four sums
+    /// slices' alignment checked by the caller. Per pair the four sums
     /// start at zero, the quads run two per trip (an odd count enters at
-    /// the second), and the sums are stored; the filters' stride, start
-    /// and end, the sums' next place, the columns' end and the count's
-    /// parity wait on the stack.
+    /// the second), and the sums are stored; the filters' start and end,
+    /// the sums' next place, the columns' end and the count's parity wait
+    /// on the stack.
     ///
     /// The loop needs twelve registers, every one `asm!` may allocate on
     /// Thumb-2 (r0–r5, r8–r12, lr): a target that reserves r9 (`rwpi`)
@@ -238,49 +247,49 @@ mod dsp {
             return;
         }
         let (c, w) = (cols.as_ptr(), ws.as_ptr());
-        // SAFETY: the caller checked that `cols` is 4-byte aligned and
-        // holds `4n` bytes per pair of `sums`, and `ws` holds `2n`, `n` a
-        // positive multiple of 4. Pair `j` reads the `4n` bytes from
-        // `cols[4jn]`, `n` from `ws` and from `ws[n]`, then writes
+        // SAFETY: the caller checked that `cols` and `ws` are 4-byte
+        // aligned, `cols` holds `4n` bytes per pair of `sums` and `ws`
+        // holds `4n`, `n` a positive multiple of 4. Pair `j` reads the
+        // `4n` bytes from `cols[4jn]` and from `ws`, then writes
         // `sums[j]`. The loop pushes six words and pops them before it
         // ends.
         unsafe {
             asm!(
-                "strd {we}, {wv}, [sp, #-8]!",
-                "strd {x0}, {x1}, [sp, #-8]!",
-                "strd {a}, {b}, [sp, #-8]!",
+                "strd {we}, {wo}, [sp, #-8]!",
+                "strd {x1e}, {x1o}, [sp, #-8]!",
+                "strd {x0e}, {x0o}, [sp, #-8]!",
                 "2:",
                 "mov {a00}, #0",
                 "mov {a01}, #0",
                 "mov {a10}, #0",
                 "mov {a11}, #0",
-                "ldr {w}, [sp, #8]",
-                "ldr {we}, [sp, #20]",
+                "ldr {w}, [sp, #4]",
+                "ldr {we}, [sp, #16]",
                 "cmp {we}, #0",
                 "bne 4f",
                 "3:",
                 quad_2x2!(),
                 "4:",
                 quad_2x2!(),
-                "ldr {we}, [sp, #4]",
+                "ldr {we}, [sp]",
                 "cmp {w}, {we}",
                 "bne 3b",
-                "ldr {we}, [sp, #12]",
+                "ldr {we}, [sp, #8]",
                 "strd {a00}, {a01}, [{we}], #8",
                 "strd {a10}, {a11}, [{we}], #8",
-                "str {we}, [sp, #12]",
-                "ldr {we}, [sp, #16]",
+                "str {we}, [sp, #8]",
+                "ldr {we}, [sp, #12]",
                 "cmp {c}, {we}",
                 "bne 2b",
                 "add sp, sp, #24",
                 c = inout(reg) c => _,
                 w = out(reg) _,
-                a = inout(reg) n => _,
-                b = inout(reg) w.add(n) => _,
-                x0 = inout(reg) w => _,
-                x1 = inout(reg) sums.as_mut_ptr() => _,
-                we = inout(reg) c.add(super::widened(n) * sums.len()) => _,
-                wv = inout(reg) (n / 4) & 1 => _,
+                x0e = inout(reg) w.add(super::widened(n)) => _,
+                x0o = inout(reg) w => _,
+                x1e = inout(reg) sums.as_mut_ptr() => _,
+                x1o = inout(reg) c.add(super::widened(n) * sums.len()) => _,
+                we = inout(reg) (n / 4) & 1 => _,
+                wo = out(reg) _,
                 a00 = out(reg) _,
                 a01 = out(reg) _,
                 a10 = out(reg) _,
@@ -420,9 +429,8 @@ mod tests {
         for (pair, out) in cols.chunks_exact(2).zip(wide.chunks_exact_mut(widened(12))) {
             widen(&pair[0], &pair[1], out);
         }
-        let mut ws = [0i8; 24];
-        ws[..12].copy_from_slice(&w0);
-        ws[12..].copy_from_slice(&w1);
+        let mut ws = [0i8; widened(12)];
+        widen(&w0, &w1, &mut ws);
         let mut sums = [[0i32; 4]; 3];
         dots_2x2(&wide, &ws, 12, &mut sums);
         for (j, sum) in sums.iter().enumerate() {
