@@ -116,16 +116,14 @@ pub(crate) fn sweep<const PAIRS: bool>(
                 unreachable!("depthwise: pairs of another kernel");
             };
             // Whole rows at once, each row's sums right after the last
-            // one's: the spare sum of an odd row is the next row's
-            // first, overwritten.
+            // one's (an odd row's spare sum overwritten by the next row's
+            // first), then one output run.
             let k = Kernel3x3::new(*kernel);
             let per_run = (RUN - 1) / ow;
             for (i, ys) in yf.chunks_mut(per_run * ow).enumerate() {
-                for r in 0..ys.len() / ow {
-                    let at = (i * per_run + r) * sh * cols;
-                    let row = &mut sums[r * ow..][..ow.next_multiple_of(2)];
-                    pairs_3x3(&plane[at..], cols, &k, row);
-                }
+                let at = i * per_run * sh * cols;
+                let room = ys.len() + ow % 2;
+                pairs_3x3(&plane[at..], (cols, sh * cols), &k, ow, &mut sums[..room]);
                 out.run(f, fixed, &sums[..ys.len()], 2, ys);
             }
             continue;

@@ -164,38 +164,55 @@ impl Kernel3x3 {
     }
 }
 
-/// The sums `Σ w · x` of the 3×3 windows whose first taps are `x[j]`, for
-/// `j` in `0..sums.len()` (an even count), rows `cols` apart: adjacent
-/// windows of a stride-1 row, two per step. On a DSP core one word load
-/// of a kernel row serves both windows of a pair, in hand-written code
-/// that keeps the kernel in registers; the sums wrap, as TFLite's
-/// compiled kernels do.
+/// The sums `Σ w · x` of the 3×3 windows of `rows` rows of `ow` adjacent
+/// windows (a stride-1 row), kernel rows `cols` apart: row `r`'s window
+/// `j` has its first tap at `x[r · step + j]` and its sum goes to
+/// `sums[r · ow + j]`. The windows run in pairs, an odd row's spare sum
+/// overwritten by the next row's first, which `sums` has room for
+/// (`(rows − 1) · ow` plus `ow` made even). On a DSP core one word load of
+/// a kernel row serves both windows of a pair, in hand-written code that
+/// keeps the kernel in registers and goes from row to row itself; the
+/// sums wrap, as TFLite's compiled kernels do.
 ///
 /// # Panics
-/// If `sums` has an odd length, or `x` is shorter than the last window's
-/// last row plus one byte (`2 · cols + sums.len() + 2`), which the second
-/// window of a pair reads where the first has no partner.
+/// If `ow` is 0, `sums` is shorter than that, or `x` is shorter than the
+/// last row's last window plus the bytes a pair's word loads read past it
+/// (`(rows − 1) · step + 2 · cols + ow` made even `+ 2`).
 #[inline(always)]
-pub(crate) fn pairs_3x3(x: &[i8], cols: usize, k: &Kernel3x3, sums: &mut [i32]) {
-    let n = sums.len();
+pub(crate) fn pairs_3x3(
+    x: &[i8],
+    (cols, step): (usize, usize),
+    k: &Kernel3x3,
+    ow: usize,
+    sums: &mut [i32],
+) {
+    let even = ow.next_multiple_of(2);
+    let rows = sums
+        .len()
+        .checked_sub(even - ow)
+        .map_or(0, |n| n / ow.max(1));
+    let read = rows.checked_sub(1).and_then(|r| {
+        r.checked_mul(step)?
+            .checked_add(cols.checked_mul(2)?)?
+            .checked_add(even + 2)
+    });
     assert!(
-        n.is_multiple_of(2)
-            && cols
-                .checked_mul(2)
-                .and_then(|rows| rows.checked_add(n + 2))
-                .is_some_and(|len| x.len() >= len),
+        ow > 0 && read.is_some_and(|len| x.len() >= len),
         "pairs_3x3: the windows leave their rows"
     );
     #[cfg(constnet_dsp)]
-    dsp::pairs_3x3(x, cols, k, sums);
+    dsp::pairs_3x3(x, (cols, step), k, (ow, rows), sums);
     #[cfg(not(constnet_dsp))]
-    for (j, sum) in sums.iter_mut().enumerate() {
-        *sum = k.w.iter().enumerate().fold(0i32, |acc, (r, w)| {
-            let row = &x[j + r * cols..][..3];
-            w.iter()
-                .zip(row)
-                .fold(acc, |acc, (&w, &x)| acc.wrapping_add(w * i32::from(x)))
-        });
+    for r in 0..rows {
+        for j in 0..even {
+            let sum = k.w.iter().enumerate().fold(0i32, |acc, (ky, w)| {
+                let row = &x[r * step + j + ky * cols..][..3];
+                w.iter()
+                    .zip(row)
+                    .fold(acc, |acc, (&w, &x)| acc.wrapping_add(w * i32::from(x)))
+            });
+            sums[r * ow + j] = sum;
+        }
     }
 }
 
@@ -299,28 +316,53 @@ mod dsp {
     }
 
     /// [`pairs_3x3`](super::pairs_3x3) on a DSP core, its bounds checked
-    /// by the caller. Per pair and kernel row: one word `x0..x3`, split into
-    /// `[x0, x2]` and `[x1, x3]`; `SMLAD` with `[w0, w2]` gives each
+    /// by the caller. Per pair and kernel row: one word `x0..x3`, split
+    /// into `[x0, x2]` and `[x1, x3]`; `SMLAD` with `[w0, w2]` gives each
     /// window's outer taps, `SMLAxy` the middle one (`x1` for the first
-    /// window, `x2` for the second) from a half of a `middle` word.
+    /// window, `x2` for the second) from a half of a `middle` word. At a
+    /// row's end the input moves on to the next row's first window and
+    /// the sums back over an odd row's spare.
     ///
-    /// Twelve registers, as [`words_2x2`]: the end is pushed and the
-    /// register that brought it becomes a load's.
+    /// Twelve registers, as [`words_2x2`]: the row's end, the last row's,
+    /// the moves between rows and a row's bytes of sums wait on the stack.
     #[inline(always)]
-    pub(super) fn pairs_3x3(x: &[i8], cols: usize, k: &super::Kernel3x3, sums: &mut [i32]) {
+    pub(super) fn pairs_3x3(
+        x: &[i8],
+        (cols, step): (usize, usize),
+        k: &super::Kernel3x3,
+        (ow, rows): (usize, usize),
+        sums: &mut [i32],
+    ) {
         let [e0, e1, e2] = k.outer;
         let [m01, m2] = k.middle;
-        let out = sums.as_mut_ptr();
-        if sums.is_empty() {
+        if rows == 0 {
             return;
         }
-        // SAFETY: `pairs_3x3` checked that `x` holds `2 · cols + n + 2`
-        // bytes: pair `j` reads 4 bytes from `x[2j]`, `x[2j + cols]` and
-        // `x[2j + 2 · cols]`, `2j ≤ n − 2`. It writes `sums`' `n` words and
-        // pops the word it pushes.
+        let even = ow.next_multiple_of(2);
+        let out = sums.as_mut_ptr();
+        // The stack, from its top: the row's end, the last row's end (after
+        // the move back), the input's move to the next row, the sums' move
+        // back, a row's sums in bytes.
+        let moves: [usize; 5] = [
+            out.addr() + 4 * even,
+            out.addr() + 4 * rows * ow,
+            step.wrapping_sub(even),
+            4 * (even - ow),
+            4 * even,
+        ];
+        // SAFETY: `pairs_3x3` checked that `x` holds `(rows − 1) · step +
+        // 2 · cols + even + 2` bytes: row `r`'s pair `j` reads 4 bytes
+        // from `x[r · step + 2j]` and one and two rows of `cols` on,
+        // `2j ≤ even − 2`. It writes `sums[r · ow..][..even]`, inside
+        // `sums` as checked. It pops the five words it pushes.
         unsafe {
             asm!(
-                "str {v}, [sp, #-4]!",
+                "ldrd {a0}, {a1}, [{v}]",
+                "strd {a0}, {a1}, [sp, #-20]!",
+                "ldrd {a0}, {a1}, [{v}, #8]",
+                "strd {a0}, {a1}, [sp, #8]",
+                "ldr {a0}, [{v}, #16]",
+                "str {a0}, [sp, #16]",
                 "2:",
                 "ldr {v}, [{p}]",
                 "sxtb16 {e}, {v}",
@@ -348,11 +390,20 @@ mod dsp {
                 "ldr {v}, [sp]",
                 "cmp {out}, {v}",
                 "bne 2b",
-                "add sp, sp, #4",
+                "ldrd {v}, {e}, [sp, #8]",
+                "add {p}, {p}, {v}",
+                "sub {out}, {out}, {e}",
+                "ldr {v}, [sp, #16]",
+                "add {v}, {out}, {v}",
+                "str {v}, [sp]",
+                "ldr {v}, [sp, #4]",
+                "cmp {out}, {v}",
+                "bne 2b",
+                "add sp, sp, #20",
                 p = inout(reg) x.as_ptr() => _,
                 cols = in(reg) cols,
                 out = inout(reg) out => _,
-                v = inout(reg) out.add(sums.len()) => _,
+                v = inout(reg) moves.as_ptr() => _,
                 e0 = in(reg) e0,
                 e1 = in(reg) e1,
                 e2 = in(reg) e2,
@@ -446,16 +497,23 @@ mod tests {
     }
 
     #[test]
-    fn a_pair_of_3x3_windows_weighs_its_taps() {
-        // Rows 7 apart; windows from 0 to 5, the last pair's second
-        // reading the byte past its row.
-        let x = of::<{ 2 * 7 + 6 + 2 }>(29);
+    fn pairs_of_3x3_windows_weigh_their_taps_row_by_row() {
+        // Kernel rows 7 apart, rows of 5 windows 14 apart (a stride of 2
+        // down): the odd rows' spare sums are overwritten, and the last
+        // pair reads the byte past its row.
+        let (cols, step, ow, rows) = (7, 14, 5, 3);
+        let x = of::<{ 2 * 14 + 2 * 7 + 6 + 2 }>(29);
         let kernel: [[i8; 3]; 3] = core::array::from_fn(|r| of(61 + 10 * r as i32));
-        let mut sums = [0i32; 6];
-        pairs_3x3(&x, 7, &Kernel3x3::new(kernel), &mut sums);
-        for (j, &sum) in sums.iter().enumerate() {
-            let want: i32 = (0..3).map(|r| dot(&kernel[r], &x[j + 7 * r..][..3])).sum();
-            assert_eq!(sum, want, "window {j}");
+        let mut sums = [0i32; 3 * 5 + 1];
+        pairs_3x3(&x, (cols, step), &Kernel3x3::new(kernel), ow, &mut sums);
+        for r in 0..rows {
+            for j in 0..ow {
+                let at = r * step + j;
+                let want: i32 = (0..3)
+                    .map(|k| dot(&kernel[k], &x[at + cols * k..][..3]))
+                    .sum();
+                assert_eq!(sums[r * ow + j], want, "row {r}, window {j}");
+            }
         }
     }
 }
