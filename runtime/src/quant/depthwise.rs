@@ -94,17 +94,15 @@ pub(crate) fn sweep<const PAIRS: bool>(
     let taps = kh * kw;
     let mut sums = [0i32; RUN];
     let hw = g.h * g.w;
+    // The border, once: each channel then overwrites the interior only.
+    plane.fill(input_zero_point);
+    let interior = g.pad.0 * cols + g.pad.1;
     // One loop over the filters, a channel's plane filled before its
     // first: nested loops, the compiler copied the inner one per case.
     for f in 0..g.f {
         if f % per_channel == 0 {
-            fill(
-                plane,
-                g,
-                cols,
-                &x[f / per_channel * hw..][..hw],
-                input_zero_point,
-            );
+            let xc = &x[f / per_channel * hw..][..hw];
+            copy_rows(xc, g.w, &mut plane[interior..], cols);
         }
         let wf = &w[f * taps..][..taps];
         let fixed = folded_bias(wf, b[f], offset);
@@ -138,18 +136,71 @@ pub(crate) fn sweep<const PAIRS: bool>(
     }
 }
 
-/// Copies channel `xc` into `plane`, rows `cols` apart, with a border of
-/// zero points `z`. Not inlined: a loop the compiler would unroll into
-/// dozens of `memcpy` calls in each caller, for a copy made once per
-/// channel.
-#[inline(never)]
-fn fill(plane: &mut [i8], g: &ConvGeometry, cols: usize, xc: &[i8], z: i8) {
-    plane.fill(z);
-    for (dst, src) in plane[g.pad.0 * cols..]
-        .chunks_exact_mut(cols)
-        .zip(xc.chunks_exact(g.w))
-    {
-        dst[g.pad.1..][..g.w].copy_from_slice(src);
+/// Copies the rows of `w` bytes of `src` into `dst`, rows `cols` apart.
+/// On a DSP core in a hand-written loop: a copy of a length known only at
+/// run time is a `memcpy` call otherwise, whose setup costs more than a
+/// depthwise layer's short rows.
+///
+/// # Panics
+/// If `dst` is shorter than the rows need.
+fn copy_rows(src: &[i8], w: usize, dst: &mut [i8], cols: usize) {
+    let rows = src.len() / w.max(1);
+    let room = rows
+        .checked_sub(1)
+        .map_or(Some(0), |r| r.checked_mul(cols)?.checked_add(w));
+    assert!(
+        w <= cols && room.is_some_and(|n| n <= dst.len()),
+        "depthwise: a channel's rows leave the plane"
+    );
+    #[cfg(constnet_dsp)]
+    if rows > 0 && w > 0 {
+        dsp::copy_rows(&src[..rows * w], w, dst, cols);
+    }
+    #[cfg(not(constnet_dsp))]
+    for (to, from) in dst.chunks_mut(cols).zip(src.chunks_exact(w)) {
+        to[..w].copy_from_slice(from);
+    }
+}
+
+/// [`copy_rows`]' loop, which stable Rust cannot keep from becoming a
+/// `memcpy` call per row.
+#[cfg(constnet_dsp)]
+#[expect(
+    unsafe_code,
+    reason = "the asm block reads and writes only the slices it is given"
+)]
+mod dsp {
+    use core::arch::asm;
+
+    /// [`copy_rows`](super::copy_rows) of a whole number of rows, at least
+    /// one and not empty, its bounds checked by the caller.
+    #[inline(always)]
+    pub(super) fn copy_rows(src: &[i8], w: usize, dst: &mut [i8], cols: usize) {
+        // SAFETY: row `r` reads `src[r · w..][..w]` and writes
+        // `dst[r · cols..][..w]`, `r < src.len() / w`, which the caller
+        // checked `dst` holds.
+        unsafe {
+            asm!(
+                "2:",
+                "add {e}, {s}, {w}",
+                "3:",
+                "ldrb {t}, [{s}], #1",
+                "strb {t}, [{d}], #1",
+                "cmp {s}, {e}",
+                "bne 3b",
+                "add {d}, {d}, {skip}",
+                "cmp {s}, {end}",
+                "bne 2b",
+                s = inout(reg) src.as_ptr() => _,
+                d = inout(reg) dst.as_mut_ptr() => _,
+                w = in(reg) w,
+                skip = in(reg) cols - w,
+                end = in(reg) src.as_ptr().add(src.len()),
+                e = out(reg) _,
+                t = out(reg) _,
+                options(nostack),
+            );
+        }
     }
 }
 
