@@ -12,7 +12,7 @@
 //! `w · z − w · z`.
 
 use super::conv2d::{folded_bias, taps};
-use super::dot::{dots_1x2, dots_2x2, widen, widened};
+use super::dot::{dots_1x2, dots_2x2, widen, widen_adjacent, widened};
 use super::program::ConvGeometry;
 use super::requantize::OutputStage;
 
@@ -267,6 +267,10 @@ struct Sweep<'a, S, const POOLED: bool, const ODD: bool> {
     per_unit: usize,
     /// How a column is built.
     column: Column,
+    /// Whether neighbouring positions' columns are built as a pair
+    /// ([`widen_adjacent`]): a 1×1 kernel at stride 1 without padding
+    /// or pool, its channels whole words.
+    adjacent: bool,
 }
 
 impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLED, ODD> {
@@ -316,6 +320,11 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
             per_window,
             per_unit,
             column: parts.column,
+            adjacent: !POOLED
+                && g.kernel == (1, 1)
+                && g.stride == (1, 1)
+                && g.pad == (0, 0)
+                && taps == stride,
         }
     }
 
@@ -344,26 +353,28 @@ impl<'a, S: OutputStage, const POOLED: bool, const ODD: bool> Sweep<'a, S, POOLE
         at: impl Fn(usize, usize) -> (usize, usize),
     ) {
         let (m, t, stride) = (self.per_window, self.taps, self.stride);
-        let mut pairs = self.cols.chunks_exact_mut(widened(stride));
-        // One call of the column builder, whichever half it fills: the
-        // compiler unrolled two into a dozen, which cost a firmware flash.
-        for j in 0..windows * m {
-            let half = &mut self.staging[j % 2 * stride..][..t];
-            (self.column)(
-                self.g,
-                self.x,
-                self.zero_point,
-                group,
-                at(j / m, j % m),
-                half,
-            );
-            if j % 2 == 1 {
-                let Some(pair) = pairs.next() else {
-                    unreachable!("columns: a unit's pairs fit its scratch");
-                };
-                let (c0, c1) = self.staging.split_at(stride);
-                widen(c0, c1, pair);
+        let g = self.g;
+        let hw = g.h * g.w;
+        let planes = &self.x[group * (g.c / g.groups) * hw..];
+        let pairs = self.cols.chunks_exact_mut(widened(stride));
+        for (k, pair) in pairs.take(windows * m / 2).enumerate() {
+            let [(y0, x0), (y1, x1)] = [2 * k, 2 * k + 1].map(|j| at(j / m, j % m));
+            let first = y0 * g.w + x0;
+            if self.adjacent && y1 * g.w + x1 == first + 1 {
+                // Neighbouring positions of a 1×1 kernel: their columns
+                // are the channels' pairs of bytes.
+                widen_adjacent(&planes[first..], hw, t, pair);
+                continue;
             }
+            // One call of the column builder for both halves: the
+            // compiler unrolled two into a dozen, which cost a firmware
+            // flash.
+            for (i, at) in [(y0, x0), (y1, x1)].into_iter().enumerate() {
+                let half = &mut self.staging[i * stride..][..t];
+                (self.column)(g, self.x, self.zero_point, group, at, half);
+            }
+            let (c0, c1) = self.staging.split_at(stride);
+            widen(c0, c1, pair);
         }
     }
 

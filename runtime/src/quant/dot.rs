@@ -41,6 +41,40 @@ pub(crate) fn widen(c0: &[i8], c1: &[i8], out: &mut [i8]) {
     portable_widen(c0, c1, out);
 }
 
+/// The pair of columns [`widen`] would write for two neighbouring
+/// positions of a 1×1 convolution, read straight from the input: column
+/// 0 is `x[c · hw]` and column 1 `x[c · hw + 1]` for channel `c` in
+/// `0..n` (`n` a multiple of 4), into `out` ([`widened`]`(n)` bytes). On a
+/// DSP core a hand-written loop reads each channel's two bytes as one
+/// halfword and splits four channels' at once.
+///
+/// # Panics
+/// If `n` is not a multiple of 4, `x` is shorter than the last
+/// channel's pair (`(n − 1) · hw + 2`), `out` is shorter than
+/// [`widened`]`(n)`, or (on a DSP core) `out` is not 4-byte aligned.
+#[inline(always)]
+pub(crate) fn widen_adjacent(x: &[i8], hw: usize, n: usize, out: &mut [i8]) {
+    let read = n
+        .checked_sub(1)
+        .map_or(Some(0), |c| c.checked_mul(hw)?.checked_add(2));
+    assert!(
+        n.is_multiple_of(4)
+            && read.is_some_and(|len| x.len() >= len)
+            && out.len() >= widened(n)
+            && (cfg!(not(constnet_dsp)) || out.as_ptr().addr().is_multiple_of(4)),
+        "widen_adjacent: short input or columns"
+    );
+    #[cfg(constnet_dsp)]
+    if n > 0 {
+        dsp::widen_adjacent(x, hw, n, out);
+    }
+    #[cfg(not(constnet_dsp))]
+    for (q, out) in out[..widened(n)].chunks_exact_mut(16).enumerate() {
+        let column = |i: usize| -> [i8; 4] { core::array::from_fn(|k| x[(4 * q + k) * hw + i]) };
+        widen(&column(0), &column(1), out);
+    }
+}
+
 /// [`widen`] in portable code.
 #[cfg(not(constnet_dsp))]
 fn portable_widen(c0: &[i8], c1: &[i8], out: &mut [i8]) {
@@ -412,6 +446,50 @@ mod dsp {
                 a0 = out(reg) _,
                 a1 = out(reg) _,
                 e = out(reg) _,
+            );
+        }
+    }
+
+    /// [`widen_adjacent`](super::widen_adjacent) on a DSP core, its
+    /// bounds and alignment checked by the caller. Per four channels: the
+    /// halfwords of channels `c` and `c + 2` in one word and those of `c +
+    /// 1` and `c + 3` in another, each split by `SXTB16` into column 0's
+    /// values (its bytes 0 and 2) and column 1's (bytes 1 and 3).
+    #[inline(always)]
+    pub(super) fn widen_adjacent(x: &[i8], hw: usize, n: usize, out: &mut [i8]) {
+        let o = out.as_mut_ptr();
+        // SAFETY: quad `q` reads two bytes at `x[c · hw]` for `c` in
+        // `4q..4q + 4`, `c < n`, and writes `out[16q..][..16]`, word-aligned:
+        // inside both slices, as the caller checked.
+        unsafe {
+            asm!(
+                "2:",
+                "ldrh {h0}, [{p}]",
+                "ldrh {h1}, [{q}]",
+                "ldrh {h2}, [{p}, {hw}, lsl #1]",
+                "ldrh {h3}, [{q}, {hw}, lsl #1]",
+                "add {p}, {p}, {hw}, lsl #2",
+                "add {q}, {q}, {hw}, lsl #2",
+                "orr {h0}, {h0}, {h2}, lsl #16",
+                "orr {h1}, {h1}, {h3}, lsl #16",
+                "sxtb16 {h2}, {h0}",
+                "sxtb16 {h0}, {h0}, ror #8",
+                "sxtb16 {h3}, {h1}",
+                "sxtb16 {h1}, {h1}, ror #8",
+                "strd {h0}, {h1}, [{o}, #8]",
+                "strd {h2}, {h3}, [{o}], #16",
+                "cmp {o}, {end}",
+                "bne 2b",
+                p = inout(reg) x.as_ptr() => _,
+                q = inout(reg) x.as_ptr().add(hw) => _,
+                hw = in(reg) hw,
+                o = inout(reg) o => _,
+                end = in(reg) o.add(super::widened(n)),
+                h0 = out(reg) _,
+                h1 = out(reg) _,
+                h2 = out(reg) _,
+                h3 = out(reg) _,
+                options(nostack),
             );
         }
     }
