@@ -216,7 +216,9 @@ struct Fused {
     /// `r − 1` in the low byte (all a register shift reads), and above it
     /// the bytes from one pair of accumulators to the next (`4 · step`).
     right: i32,
+    /// The lowest output in every byte, for a byte-wise clamp.
     min: i32,
+    /// The highest output in every byte.
     max: i32,
 }
 
@@ -241,8 +243,8 @@ impl Fused {
             multiplier,
             high: (1 << (r - 2)) + (i32::from(zero_point) << (r - 1)),
             right: (r - 1) | (4 * step) << 8,
-            min: i32::from(stage.range.0),
-            max: i32::from(stage.range.1),
+            min: (u32::from(stage.range.0 as u8) * 0x0101_0101) as i32,
+            max: (u32::from(stage.range.1 as u8) * 0x0101_0101) as i32,
         })
     }
 }
@@ -275,56 +277,61 @@ fn each(
 mod dsp {
     use core::arch::asm;
 
-    /// The stage of the accumulator at `[{s}, #offset]` into the next
-    /// byte of `{o}`, as [`super::Fused`] derives it: the bias; the
-    /// constant's low word from the sum's sign and its high word less the
-    /// sign; `SMLAL` of the product; the high word shifted by `r − 1`;
-    /// the clamp, `SSAT` to int8 and then `SSUB16` and `SEL` against the
-    /// lower bound and the upper, the lower first as [`super::clamp`] (both
-    /// within int8, so the low halfword holds the result).
+    /// The stage of the accumulator at `[{s}, #offset]` into `$out`, as
+    /// [`super::Fused`] derives it: the bias; the constant's low word from
+    /// the sum's sign and its high word less the sign; `SMLAL` of the
+    /// product; the high word shifted by `r − 1`; `SSAT` to int8.
     macro_rules! stage {
-        ($offset:literal) => {
+        ($offset:literal, $out:literal) => {
             concat!(
-                "ldr {a}, [{s}, #",
+                "ldr {x}, [{s}, #",
                 $offset,
                 "]\n",
-                "add {a}, {a}, {bias}\n",
-                "and {t}, {a}, #0x80000000\n",
+                "add {x}, {x}, {bias}\n",
+                "and {t}, {x}, #0x80000000\n",
                 "orr {t}, {t}, #0x40000000\n",
-                "add {h}, {high}, {a}, asr #31\n",
-                "smlal {t}, {h}, {a}, {m}\n",
+                "add {h}, {high}, {x}, asr #31\n",
+                "smlal {t}, {h}, {x}, {m}\n",
                 "asr {h}, {h}, {right}\n",
-                "ssat {h}, #8, {h}\n",
-                "ssub16 {t}, {h}, {min}\n",
-                "sel {h}, {h}, {min}\n",
-                "ssub16 {t}, {max}, {h}\n",
-                "sel {h}, {h}, {max}\n",
-                "strb {h}, [{o}], #1\n",
+                "ssat ",
+                $out,
+                ", #8, {h}\n",
             )
         };
     }
 
     /// The outputs of `out` (an even, positive count) from `acc` in pairs
     /// as far apart as `k.right` says, the caller having checked `acc`'s
-    /// length.
+    /// length. A pair's two bytes are clamped at once, `SSUB8` and `SEL`
+    /// against the lower bound and then the upper, as [`super::clamp`],
+    /// and stored as one halfword.
     #[inline(always)]
     pub(super) fn run(k: &super::Fused, acc: &[i32], out: &mut [i8]) {
         let o = out.as_mut_ptr();
         // SAFETY: the caller checked that `acc` holds `(n − 1) · step + 2`
         // words for the `n` pairs of `out`, `n > 0`: pair `j` reads
         // `acc[j · step]` and the word after it, and writes `out[2j]` and
-        // `out[2j + 1]`.
+        // `out[2j + 1]`. The loop pushes one word and pops it.
         unsafe {
             asm!(
+                "str {t}, [sp, #-4]!",
                 "2:",
-                stage!("0"),
-                stage!("4"),
+                stage!("0", "{a}"),
+                stage!("4", "{h}"),
+                "bfi {a}, {h}, #8, #8",
+                "ssub8 {t}, {a}, {min}",
+                "sel {a}, {a}, {min}",
+                "ssub8 {t}, {max}, {a}",
+                "sel {a}, {a}, {max}",
+                "strh {a}, [{o}], #2",
                 "add {s}, {s}, {right}, lsr #8",
-                "cmp {o}, {end}",
+                "ldr {t}, [sp]",
+                "cmp {o}, {t}",
                 "bne 2b",
+                "add sp, sp, #4",
                 s = inout(reg) acc.as_ptr() => _,
                 o = inout(reg) o => _,
-                end = in(reg) o.add(out.len()),
+                t = inout(reg) o.add(out.len()) => _,
                 bias = in(reg) k.bias,
                 m = in(reg) k.multiplier,
                 high = in(reg) k.high,
@@ -332,9 +339,8 @@ mod dsp {
                 min = in(reg) k.min,
                 max = in(reg) k.max,
                 a = out(reg) _,
-                t = out(reg) _,
                 h = out(reg) _,
-                options(nostack),
+                x = out(reg) _,
             );
         }
     }
