@@ -19,7 +19,7 @@ use super::requantize::OutputStage;
 /// Bytes of scratch [`forward`] needs for `g` followed by `pool`: up to
 /// three to align what follows to a word, one int32 per filter (its bias
 /// plus `−z · Σ w`), a pair of filters widened, the widened columns of
-/// one unit of windows (as many as fit in 4 KiB and 16 pairs of columns,
+/// one unit of windows (as many as fit in 8 KiB and 32 pairs of columns,
 /// or one), and two columns or filters of as many taps before they are
 /// widened.
 pub const fn scratch_len(g: &ConvGeometry, pool: Option<(usize, usize)>) -> usize {
@@ -32,11 +32,11 @@ pub const fn scratch_len(g: &ConvGeometry, pool: Option<(usize, usize)>) -> usiz
 /// alone takes more): the windows of a unit share each filter's setup
 /// (its bias, its requantization constants, the kernel call), which costs
 /// more than a window's own work in small layers.
-const UNIT_BYTES: usize = 4096;
+const UNIT_BYTES: usize = 8192;
 
 /// Pairs of columns in a unit, at most: their sums wait in a stack
 /// buffer of this many times 16 bytes for their output stage.
-const UNIT_PAIRS: usize = 16;
+const UNIT_PAIRS: usize = 32;
 
 /// Columns per window (a pool window's cells, or a pair of positions
 /// without a pool, made even) and windows per unit.

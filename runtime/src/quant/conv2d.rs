@@ -587,8 +587,8 @@ mod tests {
             (8, 6, 6, 2, 1, (5, 5), (1, 1), (2, 2), Some((2, 2))),
             // Depthwise by pairs of windows over more rows than one run of
             // sums holds, and with a stride down.
-            (2, 10, 10, 2, 2, (3, 3), (1, 1), (1, 1), None),
-            (2, 10, 10, 4, 2, (3, 3), (2, 1), (1, 1), None),
+            (2, 14, 10, 2, 2, (3, 3), (1, 1), (1, 1), None),
+            (2, 14, 10, 4, 2, (3, 3), (2, 1), (1, 1), None),
         ];
         for (c, h, w, f, groups, kernel, stride, pad, pool) in cases {
             let out = (
@@ -663,7 +663,7 @@ mod tests {
         let y = &mut y[..g.f * qh * qw];
         forward(g, pool, (weights, bias), -7, stage, x, y);
         assert_eq!(y, want, "{g:?}, pool {pool:?}");
-        let mut scratch = [0i8; 8192];
+        let mut scratch = [0i8; 16384];
         let scratch = &mut scratch[..super::super::columns::scratch_len(g, pool)];
         y.fill(0);
         super::super::columns::forward(g, pool, (weights, bias), -7, stage, x, y, scratch);

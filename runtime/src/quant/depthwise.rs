@@ -59,7 +59,7 @@ pub fn forward(
 /// Outputs whose sums [`sweep`]'s pairs of windows take at once, whole
 /// rows with a spare word: the sums wait in a stack buffer of this many
 /// words for their output stage, which then runs once for several rows.
-const RUN: usize = 64;
+const RUN: usize = 128;
 
 /// Whether [`sweep`] runs `g` by pairs of windows: the common depthwise
 /// kernel (3×3, stride 1 across, output rows narrower than [`RUN`]).
