@@ -92,7 +92,7 @@ fn the_program_and_its_sizes_are_constants() {
     // conv's scratch: up to 3 bytes to align it, an int32 per filter, a
     // pair of filters widened (9 taps rounded up to 12, 4 bytes per tap of
     // a pair), the widened columns of a unit of pool windows (all 9
-    // windows of the 3×3 pooled output, 32 pairs of columns allowed; 2×2
+    // windows of the 3×3 pooled output, 24 pairs of columns allowed; 2×2
     // cells), and 2 columns of 12 before they are widened.
     const { assert!(Q::PROGRAM.scratch == 3 + 4 * 8 + 4 * 12 + 9 * 2 * (4 * 12) + 2 * 12) };
     const { assert!(Q::ARENA_BYTES == SmallCnn::<f32>::ARENA_LEN + Q::PROGRAM.scratch) };

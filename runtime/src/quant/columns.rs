@@ -19,7 +19,7 @@ use super::requantize::OutputStage;
 /// Bytes of scratch [`forward`] needs for `g` followed by `pool`: up to
 /// three to align what follows to a word, one int32 per filter (its bias
 /// plus `−z · Σ w`), a pair of filters widened, the widened columns of
-/// one unit of windows (as many as fit in 8 KiB and 32 pairs of columns,
+/// one unit of windows (as many as fit in 8 KiB and 24 pairs of columns,
 /// or one), and two columns or filters of as many taps before they are
 /// widened.
 pub const fn scratch_len(g: &ConvGeometry, pool: Option<(usize, usize)>) -> usize {
@@ -36,7 +36,7 @@ const UNIT_BYTES: usize = 8192;
 
 /// Pairs of columns in a unit, at most: their sums wait in a stack
 /// buffer of this many times 16 bytes for their output stage.
-const UNIT_PAIRS: usize = 32;
+const UNIT_PAIRS: usize = 24;
 
 /// Columns per window (a pool window's cells, or a pair of positions
 /// without a pool, made even) and windows per unit.
