@@ -15,6 +15,7 @@ use super::conv2d::{folded_bias, taps};
 use super::dot::{dots_1x2, dots_2x2, widen, widen_adjacent, widened};
 use super::program::ConvGeometry;
 use super::requantize::OutputStage;
+use super::rows;
 
 /// Bytes of scratch [`forward`] needs for `g` followed by `pool`: up to
 /// three to align what follows to a word, one int32 per filter (its bias
@@ -543,10 +544,8 @@ fn any(g: &ConvGeometry, x: &[i8], z: i8, group: usize, (oy, ox): (usize, usize)
     let (n, ky1) = (x1 - x0, ky0 + (y1 - y0));
     col.fill(z);
     for (plane, taps) in channels.chunks_exact(hw).zip(col.chunks_exact_mut(kh * kw)) {
-        for ky in ky0..ky1 {
-            let src = &plane[(y0 + ky - ky0) * g.w + x0..][..n];
-            taps[ky * kw + kx0..][..n].copy_from_slice(src);
-        }
+        let (src, dst) = (&plane[y0 * g.w + x0..], &mut taps[ky0 * kw + kx0..]);
+        rows::copy(src, g.w, dst, kw, (ky1 - ky0, n));
     }
 }
 

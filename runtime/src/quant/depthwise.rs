@@ -10,6 +10,7 @@ use super::conv2d::folded_bias;
 use super::dot::{Kernel3x3, pairs_3x3};
 use super::program::ConvGeometry;
 use super::requantize::OutputStage;
+use super::rows;
 
 /// The padded plane's rows and columns: every window of `g` inside it.
 const fn padded(g: &ConvGeometry) -> (usize, usize) {
@@ -102,7 +103,7 @@ pub(crate) fn sweep<const PAIRS: bool>(
     for f in 0..g.f {
         if f % per_channel == 0 {
             let xc = &x[f / per_channel * hw..][..hw];
-            copy_rows(xc, g.w, &mut plane[interior..], cols);
+            rows::copy(xc, g.w, &mut plane[interior..], cols, (g.h, g.w));
         }
         let wf = &w[f * taps..][..taps];
         let fixed = folded_bias(wf, b[f], offset);
@@ -132,74 +133,6 @@ pub(crate) fn sweep<const PAIRS: bool>(
                 let at = oy * sh * cols + ox * sw;
                 *v = stage(window(plane, at, cols, wf, kw).wrapping_add(fixed));
             }
-        }
-    }
-}
-
-/// Copies the rows of `w` bytes of `src` into `dst`, rows `cols` apart.
-/// On a DSP core in a hand-written loop: a copy of a length known only at
-/// run time is a `memcpy` call otherwise, whose setup costs more than a
-/// depthwise layer's short rows.
-///
-/// # Panics
-/// If `dst` is shorter than the rows need.
-fn copy_rows(src: &[i8], w: usize, dst: &mut [i8], cols: usize) {
-    let rows = src.len() / w.max(1);
-    let room = rows
-        .checked_sub(1)
-        .map_or(Some(0), |r| r.checked_mul(cols)?.checked_add(w));
-    assert!(
-        w <= cols && room.is_some_and(|n| n <= dst.len()),
-        "depthwise: a channel's rows leave the plane"
-    );
-    #[cfg(constnet_dsp)]
-    if rows > 0 && w > 0 {
-        dsp::copy_rows(&src[..rows * w], w, dst, cols);
-    }
-    #[cfg(not(constnet_dsp))]
-    for (to, from) in dst.chunks_mut(cols).zip(src.chunks_exact(w)) {
-        to[..w].copy_from_slice(from);
-    }
-}
-
-/// [`copy_rows`]' loop, which stable Rust cannot keep from becoming a
-/// `memcpy` call per row.
-#[cfg(constnet_dsp)]
-#[expect(
-    unsafe_code,
-    reason = "the asm block reads and writes only the slices it is given"
-)]
-mod dsp {
-    use core::arch::asm;
-
-    /// [`copy_rows`](super::copy_rows) of a whole number of rows, at least
-    /// one and not empty, its bounds checked by the caller.
-    #[inline(always)]
-    pub(super) fn copy_rows(src: &[i8], w: usize, dst: &mut [i8], cols: usize) {
-        // SAFETY: row `r` reads `src[r · w..][..w]` and writes
-        // `dst[r · cols..][..w]`, `r < src.len() / w`, which the caller
-        // checked `dst` holds.
-        unsafe {
-            asm!(
-                "2:",
-                "add {e}, {s}, {w}",
-                "3:",
-                "ldrb {t}, [{s}], #1",
-                "strb {t}, [{d}], #1",
-                "cmp {s}, {e}",
-                "bne 3b",
-                "add {d}, {d}, {skip}",
-                "cmp {s}, {end}",
-                "bne 2b",
-                s = inout(reg) src.as_ptr() => _,
-                d = inout(reg) dst.as_mut_ptr() => _,
-                w = in(reg) w,
-                skip = in(reg) cols - w,
-                end = in(reg) src.as_ptr().add(src.len()),
-                e = out(reg) _,
-                t = out(reg) _,
-                options(nostack),
-            );
         }
     }
 }

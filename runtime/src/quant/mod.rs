@@ -73,6 +73,7 @@ pub mod net;
 pub mod pool;
 pub mod program;
 pub mod requantize;
+mod rows;
 mod run;
 
 #[cfg(feature = "std")]
