@@ -20,7 +20,7 @@ use super::rows;
 /// Bytes of scratch [`forward`] needs for `g` followed by `pool`: up to
 /// three to align what follows to a word, one int32 per filter (its bias
 /// plus `−z · Σ w`), a pair of filters widened, the widened columns of
-/// one unit of windows (as many as fit in 8 KiB and 24 pairs of columns,
+/// one unit of windows (as many as fit in 6 KiB and 24 pairs of columns,
 /// or one), and two columns or filters of as many taps before they are
 /// widened.
 pub const fn scratch_len(g: &ConvGeometry, pool: Option<(usize, usize)>) -> usize {
@@ -33,7 +33,7 @@ pub const fn scratch_len(g: &ConvGeometry, pool: Option<(usize, usize)>) -> usiz
 /// alone takes more): the windows of a unit share each filter's setup
 /// (its bias, its requantization constants, the kernel call), which costs
 /// more than a window's own work in small layers.
-const UNIT_BYTES: usize = 8192;
+const UNIT_BYTES: usize = 6144;
 
 /// Pairs of columns in a unit, at most: their sums wait in a stack
 /// buffer of this many times 16 bytes for their output stage.
