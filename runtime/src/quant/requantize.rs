@@ -149,26 +149,25 @@ impl OutputStage for Channels<'_> {
     /// channel's constants in registers and computes TFLite's two
     /// roundings as one ([`Fused`]), for the shifts calibrated layers have
     /// (a multiplier of at most 2^−2): the same integers as the one-output
-    /// stage, in about 14 instructions per output. Not inlined: a kernel
+    /// stage, in about 13 instructions per output. Not inlined: a kernel
     /// calls it once per run of outputs.
     #[inline(never)]
     fn run(&self, c: usize, bias: i32, acc: &[i32], step: usize, out: &mut [i8]) {
         #[cfg(constnet_dsp)]
         let done = {
-            let pairs = out.len() / 2;
-            let fits = |pairs: usize| {
-                let last = (pairs - 1).checked_mul(step)?.checked_add(2)?;
-                Some(last <= acc.len())
-            };
-            let stage = Fused::new(self, c, bias, step);
-            match stage {
-                Some(k) if pairs > 0 => {
+            // The sums output `n − 1` reads up to.
+            let n = out.len();
+            let read = n
+                .checked_sub(1)
+                .and_then(|i| (i / 2).checked_mul(step)?.checked_add(i % 2 + 1));
+            match Fused::new(self, c, bias, step) {
+                Some(k) if n > 0 => {
                     assert!(
-                        fits(pairs) == Some(true),
+                        read.is_some_and(|len| len <= acc.len()),
                         "OutputStage::run: fewer sums than outputs"
                     );
-                    dsp::run(&k, acc, &mut out[..2 * pairs]);
-                    2 * pairs
+                    dsp::run(&k, acc, out);
+                    n
                 }
                 _ => 0,
             }
@@ -300,21 +299,24 @@ mod dsp {
         };
     }
 
-    /// The outputs of `out` (an even, positive count) from `acc` in pairs
-    /// as far apart as `k.right` says, the caller having checked `acc`'s
-    /// length. A pair's two bytes are clamped at once, `SSUB8` and `SEL`
-    /// against the lower bound and then the upper, as [`super::clamp`],
-    /// and stored as one halfword.
+    /// The outputs of `out` (a positive count) from `acc` in pairs as far
+    /// apart as `k.right` says, the caller having checked `acc`'s length.
+    /// A pair's two bytes are clamped at once, `SSUB8` and `SEL` against
+    /// the lower bound and then the upper, as [`super::clamp`], and stored
+    /// as one halfword; an odd last output alone.
     #[inline(always)]
     pub(super) fn run(k: &super::Fused, acc: &[i32], out: &mut [i8]) {
         let o = out.as_mut_ptr();
-        // SAFETY: the caller checked that `acc` holds `(n − 1) · step + 2`
-        // words for the `n` pairs of `out`, `n > 0`: pair `j` reads
-        // `acc[j · step]` and the word after it, and writes `out[2j]` and
-        // `out[2j + 1]`. The loop pushes one word and pops it.
+        // SAFETY: the caller checked that `acc` holds the sums of the `n`
+        // outputs: pair `j` reads `acc[j · step]` and the word after it and
+        // writes `out[2j]` and `out[2j + 1]`; an odd last output reads
+        // `acc[(n / 2) · step]` and writes `out[n − 1]`. The loop pushes two
+        // words and pops them.
         unsafe {
             asm!(
-                "str {t}, [sp, #-4]!",
+                "strd {t}, {x}, [sp, #-8]!",
+                "cmp {o}, {t}",
+                "beq 3f",
                 "2:",
                 stage!("0", "{a}"),
                 stage!("4", "{h}"),
@@ -328,10 +330,22 @@ mod dsp {
                 "ldr {t}, [sp]",
                 "cmp {o}, {t}",
                 "bne 2b",
-                "add sp, sp, #4",
+                "3:",
+                "ldr {t}, [sp, #4]",
+                "cmp {t}, #0",
+                "beq 4f",
+                stage!("0", "{a}"),
+                "ssub8 {t}, {a}, {min}",
+                "sel {a}, {a}, {min}",
+                "ssub8 {t}, {max}, {a}",
+                "sel {a}, {a}, {max}",
+                "strb {a}, [{o}]",
+                "4:",
+                "add sp, sp, #8",
                 s = inout(reg) acc.as_ptr() => _,
                 o = inout(reg) o => _,
-                t = inout(reg) o.add(out.len()) => _,
+                t = inout(reg) o.add(out.len() & !1) => _,
+                x = inout(reg) out.len() % 2 => _,
                 bias = in(reg) k.bias,
                 m = in(reg) k.multiplier,
                 high = in(reg) k.high,
@@ -340,7 +354,6 @@ mod dsp {
                 max = in(reg) k.max,
                 a = out(reg) _,
                 h = out(reg) _,
-                x = out(reg) _,
             );
         }
     }
