@@ -586,9 +586,15 @@ mod tests {
             // A pool window's columns alone past a unit's bytes.
             (8, 6, 6, 2, 1, (5, 5), (1, 1), (2, 2), Some((2, 2))),
             // Depthwise by pairs of windows over more rows than one run of
-            // sums holds, and with a stride down.
+            // sums holds (even and odd rows), and with a stride down.
             (2, 14, 10, 2, 2, (3, 3), (1, 1), (1, 1), None),
-            (2, 14, 10, 4, 2, (3, 3), (2, 1), (1, 1), None),
+            (2, 26, 10, 4, 2, (3, 3), (2, 1), (1, 1), None),
+            (1, 24, 9, 1, 1, (3, 3), (1, 1), (1, 1), None),
+            // 1×1 over several units of columns, in groups, and with
+            // channels that are not whole words.
+            (4, 12, 12, 4, 1, (1, 1), (1, 1), (0, 0), None),
+            (8, 6, 7, 4, 2, (1, 1), (1, 1), (0, 0), None),
+            (6, 5, 7, 4, 1, (1, 1), (1, 1), (0, 0), None),
         ];
         for (c, h, w, f, groups, kernel, stride, pad, pool) in cases {
             let out = (

@@ -10,6 +10,11 @@
 //! columns are split alike, so the pairs meet the right partners.
 //! Elsewhere the sums are plain loops. Integer sums modulo 2^32 do not
 //! depend on their order, so both give the same integers.
+//!
+//! The input's words and halfwords are read wherever they start: a
+//! Cortex-M3/M4 allows unaligned `LDR` and `LDRH` (unless `UNALIGN_TRP` is
+//! set, which no firmware here does); the double-word loads and stores
+//! read only the word-aligned scratch.
 
 /// Bytes [`widen`] writes for a pair of columns of `n` values each.
 pub(crate) const fn widened(n: usize) -> usize {
@@ -59,6 +64,7 @@ pub(crate) fn widen_adjacent(x: &[i8], hw: usize, n: usize, out: &mut [i8]) {
         .map_or(Some(0), |c| c.checked_mul(hw)?.checked_add(2));
     assert!(
         n.is_multiple_of(4)
+            && n.checked_mul(4).is_some()
             && read.is_some_and(|len| x.len() >= len)
             && out.len() >= widened(n)
             && (cfg!(not(constnet_dsp)) || out.as_ptr().addr().is_multiple_of(4)),
@@ -118,6 +124,7 @@ pub(crate) fn dots_2x2(cols: &[i8], ws: &[i8], n: usize, sums: &mut [[i32; 4]]) 
     assert!(
         n > 0
             && n.is_multiple_of(4)
+            && n.checked_mul(4).is_some()
             && widened(n)
                 .checked_mul(sums.len())
                 .is_some_and(|len| cols.len() >= len)
@@ -209,7 +216,8 @@ impl Kernel3x3 {
 /// sums wrap, as TFLite's compiled kernels do.
 ///
 /// # Panics
-/// If `ow` is 0, `sums` is shorter than that, or `x` is shorter than the
+/// If `ow` is 0, `sums` has no room for one row (`ow` made even), or `x`
+/// is shorter than the
 /// last row's last window plus the bytes a pair's word loads read past it
 /// (`(rows − 1) · step + 2 · cols + ow` made even `+ 2`).
 #[inline(always)]
@@ -285,9 +293,9 @@ mod dsp {
     /// [`dots_2x2`](super::dots_2x2) on a DSP core, its bounds and the
     /// slices' alignment checked by the caller. Per pair the four sums
     /// start at zero, the quads run two per trip (an odd count enters at
-    /// the second), and the sums are stored; the filters' start and end,
+    /// the second), and the sums are stored; the filters' end and start,
     /// the sums' next place, the columns' end and the count's parity wait
-    /// on the stack.
+    /// on the stack, from its top.
     ///
     /// The loop needs twelve registers, every one `asm!` may allocate on
     /// Thumb-2 (r0–r5, r8–r12, lr): a target that reserves r9 (`rwpi`)
@@ -369,9 +377,6 @@ mod dsp {
     ) {
         let [e0, e1, e2] = k.outer;
         let [m01, m2] = k.middle;
-        if rows == 0 {
-            return;
-        }
         let even = ow.next_multiple_of(2);
         let out = sums.as_mut_ptr();
         // The stack, from its top: the row's end, the last row's end (after

@@ -133,6 +133,11 @@ mod tests {
         avg_forward(&g, &[1, 1, -1, 1, 2, -2], &mut y, FULL_RANGE);
         // 5 / 4 = 1.25 → 1; −3 / 2 = −1.5 → −2.
         assert_eq!(y, [1, -2]);
+        // A window as wide as the input, one run of cells: 22 / 9 → 2.
+        let g = geometry((3, 3), 3, 1, 0, (1, 1));
+        let mut y = [0i8; 1];
+        avg_forward(&g, &[1, 2, 3, 4, 5, -6, 7, 8, -2], &mut y, FULL_RANGE);
+        assert_eq!(y, [2]);
     }
 
     #[test]

@@ -183,9 +183,10 @@ impl OutputStage for Channels<'_> {
 }
 
 impl Channels<'_> {
-    /// Channel `c`'s output of `acc`, not inlined: [`Channels::run`]'s odd
-    /// last output and rare stages, where the compiler's unrolled loop
-    /// would take a kilobyte of a firmware's flash.
+    /// Channel `c`'s output of `acc`, not inlined: [`Channels::run`]'s
+    /// outputs off a DSP core, and there the stages its loop does not
+    /// take, where the compiler's unrolled loop would take a kilobyte of a
+    /// firmware's flash.
     #[inline(never)]
     fn one(&self, c: usize, acc: i32) -> i8 {
         self.channel(c)(acc)
@@ -201,7 +202,7 @@ impl Channels<'_> {
 /// `R`. Both floors merge into one of the 64-bit `a·m + 2^30 + (2^(r−1) −
 /// s)·2^31`, whose shift by `31 + r ≥ 32` is the high word shifted by
 /// `r − 1`; adding `zp·2^(31+r)` adds the zero point. `s` may be taken
-/// as the sign of `a`: they differ only where `a·m` lies in `[−2^30, 0)`,
+/// as the sign of `a`: they differ only where `a < 0` and `a·m ≥ −2^30`,
 /// so `R = 0`, and both sides round 0 to 0. The constant `2^30 + 2^(30+r)
 /// − s·2^31 + zp·2^(31+r)` has the low word `2^30`, or `3·2^30` for a
 /// negative `a`, and the high word [`Fused::high`] less `s`; `SMLAL` adds
@@ -214,7 +215,7 @@ struct Fused {
     high: i32,
     /// `r − 1` in the low byte (all a register shift reads), and above it
     /// the bytes from one pair of accumulators to the next (`4 · step`).
-    right: i32,
+    shift_step: i32,
     /// The lowest output in every byte, for a byte-wise clamp.
     min: i32,
     /// The highest output in every byte.
@@ -241,7 +242,7 @@ impl Fused {
             bias,
             multiplier,
             high: (1 << (r - 2)) + (i32::from(zero_point) << (r - 1)),
-            right: (r - 1) | (4 * step) << 8,
+            shift_step: (r - 1) | (4 * step) << 8,
             min: (u32::from(stage.range.0 as u8) * 0x0101_0101) as i32,
             max: (u32::from(stage.range.1 as u8) * 0x0101_0101) as i32,
         })
@@ -267,7 +268,7 @@ fn each(
 
 /// [`Channels::run`]'s loop, which stable Rust only writes in `asm!`
 /// (the compiler's kept too few of its values in registers, and has no
-/// `SSUB16`/`SEL` for the clamp).
+/// `SSUB8`/`SEL` for the clamp).
 #[cfg(constnet_dsp)]
 #[expect(
     unsafe_code,
@@ -291,7 +292,7 @@ mod dsp {
                 "orr {t}, {t}, #0x40000000\n",
                 "add {h}, {high}, {x}, asr #31\n",
                 "smlal {t}, {h}, {x}, {m}\n",
-                "asr {h}, {h}, {right}\n",
+                "asr {h}, {h}, {shift_step}\n",
                 "ssat ",
                 $out,
                 ", #8, {h}\n",
@@ -299,11 +300,29 @@ mod dsp {
         };
     }
 
+    /// The clamp of the bytes of `{a}`, each as [`super::clamp`]: `SSUB8`
+    /// sets a byte's flag where it is at least the lower bound, `SEL`
+    /// keeps it there and takes the bound elsewhere; then the same against
+    /// the upper bound.
+    macro_rules! clamp {
+        () => {
+            concat!(
+                "ssub8 {t}, {a}, {min}\n",
+                "sel {a}, {a}, {min}\n",
+                "ssub8 {t}, {max}, {a}\n",
+                "sel {a}, {a}, {max}\n",
+            )
+        };
+    }
+
     /// The outputs of `out` (a positive count) from `acc` in pairs as far
-    /// apart as `k.right` says, the caller having checked `acc`'s length.
+    /// apart as `k.shift_step` says, the caller having checked `acc`'s length.
     /// A pair's two bytes are clamped at once, `SSUB8` and `SEL` against
     /// the lower bound and then the upper, as [`super::clamp`], and stored
     /// as one halfword; an odd last output alone.
+    ///
+    /// The loop needs twelve registers, every one `asm!` may allocate on
+    /// Thumb-2: a target that reserves r9 (`rwpi`) would not build it.
     #[inline(always)]
     pub(super) fn run(k: &super::Fused, acc: &[i32], out: &mut [i8]) {
         let o = out.as_mut_ptr();
@@ -321,12 +340,9 @@ mod dsp {
                 stage!("0", "{a}"),
                 stage!("4", "{h}"),
                 "bfi {a}, {h}, #8, #8",
-                "ssub8 {t}, {a}, {min}",
-                "sel {a}, {a}, {min}",
-                "ssub8 {t}, {max}, {a}",
-                "sel {a}, {a}, {max}",
+                clamp!(),
                 "strh {a}, [{o}], #2",
-                "add {s}, {s}, {right}, lsr #8",
+                "add {s}, {s}, {shift_step}, lsr #8",
                 "ldr {t}, [sp]",
                 "cmp {o}, {t}",
                 "bne 2b",
@@ -335,10 +351,7 @@ mod dsp {
                 "cmp {t}, #0",
                 "beq 4f",
                 stage!("0", "{a}"),
-                "ssub8 {t}, {a}, {min}",
-                "sel {a}, {a}, {min}",
-                "ssub8 {t}, {max}, {a}",
-                "sel {a}, {a}, {max}",
+                clamp!(),
                 "strb {a}, [{o}]",
                 "4:",
                 "add sp, sp, #8",
@@ -349,7 +362,7 @@ mod dsp {
                 bias = in(reg) k.bias,
                 m = in(reg) k.multiplier,
                 high = in(reg) k.high,
-                right = in(reg) k.right,
+                shift_step = in(reg) k.shift_step,
                 min = in(reg) k.min,
                 max = in(reg) k.max,
                 a = out(reg) _,
@@ -541,17 +554,29 @@ mod tests {
         }
     }
 
-    /// What [`Channels::run`]'s DSP loop computes from `k` for `acc`, step
-    /// by step: the `SMLAL` into the constant, the high word's shift, the
-    /// clamp.
-    fn fused(k: &Fused, acc: i32) -> i8 {
-        let a = acc.wrapping_add(k.bias);
-        let low = (a as u32 & 0x8000_0000) | 0x4000_0000;
-        let high = k.high.wrapping_add(a >> 31);
-        let constant = (i64::from(high) << 32) | i64::from(low);
-        let sum = constant.wrapping_add(i64::from(a) * i64::from(k.multiplier));
-        let shifted = ((sum >> 32) as i32) >> (k.right & 0xff);
-        clamp(shifted, (k.min as i8, k.max as i8))
+    /// What [`Channels::run`]'s DSP loop computes from `k` for a pair of
+    /// accumulators, step by step: the `SMLAL` into the constant, the high
+    /// word's shift, `SSAT`, the two outputs as the bytes of one word and
+    /// their clamp by `SSUB8`/`SEL`.
+    fn fused(k: &Fused, acc: [i32; 2]) -> [i8; 2] {
+        let saturated = acc.map(|acc| {
+            let a = acc.wrapping_add(k.bias);
+            let low = (a as u32 & 0x8000_0000) | 0x4000_0000;
+            let high = k.high.wrapping_add(a >> 31);
+            let constant = (i64::from(high) << 32) | i64::from(low);
+            let sum = constant.wrapping_add(i64::from(a) * i64::from(k.multiplier));
+            let shifted = ((sum >> 32) as i32) >> (k.shift_step & 0xff);
+            shifted.clamp(-128, 127) as i8
+        });
+        // `SEL` keeps a byte of the first operand where `SSUB8` found the
+        // difference non-negative.
+        let select = |x: [i8; 2], y: [i8; 2], keep: [bool; 2]| {
+            [0, 1].map(|i| if keep[i] { x[i] } else { y[i] })
+        };
+        let bound = |word: i32| [word as i8; 2];
+        let (min, max) = (bound(k.min), bound(k.max));
+        let low = select(saturated, min, [0, 1].map(|i| saturated[i] >= min[i]));
+        select(low, max, [0, 1].map(|i| max[i] >= low[i]))
     }
 
     #[test]
@@ -578,7 +603,10 @@ mod tests {
         ]);
         for shift in -23..=-2 {
             let multipliers = [0, 1 << 30, i32::MAX, (next() >> 1 | 1 << 30) as i32];
-            for (multiplier, zero_point) in multipliers.into_iter().zip([-128, -3, 0, 127]) {
+            for (multiplier, zero_point) in multipliers
+                .into_iter()
+                .flat_map(|m| [-128, -3, 0, 127].map(|z| (m, z)))
+            {
                 for range in [FULL_RANGE, relu_range(zero_point as i8), (-5, 60), (9, -9)] {
                     let stage = Channels {
                         multiplier: &[multiplier],
@@ -586,20 +614,22 @@ mod tests {
                         output_zero_point: zero_point,
                         range,
                     };
-                    let bias = next() as i32 >> (next() % 32);
-                    let Some(k) = Fused::new(&stage, 0, bias, 2) else {
-                        panic!("shift {shift}: the loop's case");
-                    };
-                    accs[10..]
-                        .iter_mut()
-                        .for_each(|a| *a = next() as i32 >> (next() % 32));
-                    for &acc in &accs {
-                        let want = stage.output(0, acc.wrapping_add(bias));
-                        assert_eq!(
-                            fused(&k, acc),
-                            want,
-                            "{multiplier} {shift} {zero_point} {acc}"
-                        );
+                    for bias in [0, next() as i32 >> (next() % 32)] {
+                        let Some(k) = Fused::new(&stage, 0, bias, 2) else {
+                            panic!("shift {shift}: the loop's case");
+                        };
+                        accs[10..]
+                            .iter_mut()
+                            .for_each(|a| *a = next() as i32 >> (next() % 32));
+                        for pair in accs.chunks_exact(2) {
+                            let pair = [pair[0], pair[1]];
+                            let want = pair.map(|acc| stage.output(0, acc.wrapping_add(bias)));
+                            assert_eq!(
+                                fused(&k, pair),
+                                want,
+                                "{multiplier} {shift} {zero_point} {pair:?}"
+                            );
+                        }
                     }
                 }
             }

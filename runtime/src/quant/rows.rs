@@ -54,8 +54,7 @@ mod dsp {
     ) {
         // SAFETY: row `r` reads `src[r · from..][..w]` and writes
         // `dst[r · to..][..w]`, `r < rows`, inside both slices as the
-        // caller checked. The end is an address past the last row, never
-        // dereferenced.
+        // caller checked; the rows are counted down.
         unsafe {
             asm!(
                 "2:",
@@ -67,14 +66,14 @@ mod dsp {
                 "bne 3b",
                 "add {s}, {s}, {skip_s}",
                 "add {d}, {d}, {skip_d}",
-                "cmp {s}, {end}",
+                "subs {n}, {n}, #1",
                 "bne 2b",
                 s = inout(reg) src.as_ptr() => _,
                 d = inout(reg) dst.as_mut_ptr() => _,
                 w = in(reg) w,
                 skip_s = in(reg) from.wrapping_sub(w),
                 skip_d = in(reg) to.wrapping_sub(w),
-                end = in(reg) src.as_ptr().wrapping_add(rows * from),
+                n = inout(reg) rows => _,
                 e = out(reg) _,
                 t = out(reg) _,
                 options(nostack),
@@ -92,5 +91,12 @@ mod tests {
         // Two rows of 3 bytes, 5 apart in the source, 4 in the copy.
         super::copy(&src[1..], 5, &mut dst[2..], 4, (2, 3));
         assert_eq!(dst, [0, 0, 2, 3, 4, 0, 7, 8, 9, 0, 0]);
+        // One source row copied three times, and no rows or empty rows.
+        let mut dst = [0i8; 8];
+        super::copy(&src, 0, &mut dst, 3, (3, 2));
+        assert_eq!(dst, [1, 2, 0, 1, 2, 0, 1, 2]);
+        super::copy(&src, 5, &mut dst, 4, (0, 3));
+        super::copy(&src, 5, &mut dst, 4, (3, 0));
+        assert_eq!(dst, [1, 2, 0, 1, 2, 0, 1, 2]);
     }
 }
