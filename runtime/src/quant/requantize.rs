@@ -147,7 +147,7 @@ impl OutputStage for Channels<'_> {
 
     /// On a DSP core, a loop in hand-written code that holds the
     /// channel's constants in registers and computes TFLite's two
-    /// roundings as one ([`Fused`]), for the shifts calibrated layers have
+    /// roundings as one (`Fused`), for the shifts calibrated layers have
     /// (a multiplier of at most 2^−2): the same integers as the one-output
     /// stage, in about 13 instructions per output. Not inlined: a kernel
     /// calls it once per run of outputs.
