@@ -559,13 +559,8 @@ mod tests {
     /// and filter counts that take every branch.
     #[test]
     fn tiles_agree_with_the_tap_by_tap_path() {
-        let mut seed = 0x2545_f491u32;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed as i8
-        };
+        let mut draw = crate::quant::xorshift(0x2545_f491);
+        let mut next = || draw() as i8;
         #[rustfmt::skip]
         let cases = [
             // c, h, w, f, groups, k, stride, pad, pool

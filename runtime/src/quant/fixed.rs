@@ -164,13 +164,8 @@ mod tests {
 
     #[test]
     fn the_doubling_high_mul_shift_is_gemmlowps_division() {
-        let mut seed = 0x9e37_79b9u32;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed as i32
-        };
+        let mut draw = crate::quant::xorshift(0x9e37_79b9);
+        let mut next = || draw() as i32;
         let edges = [0, 1, -1, 2, -2, 1 << 30, -(1 << 30), i32::MAX, i32::MIN];
         for &a in &edges {
             for &b in &edges {
@@ -320,13 +315,8 @@ mod tests {
 
     #[test]
     fn a_multiplier_formed_once_is_the_three_steps() {
-        let mut seed = 0x2545_f491u32;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed as i32
-        };
+        let mut draw = crate::quant::xorshift(0x2545_f491);
+        let mut next = move || draw() as i32;
         let edges = [0, 1, -1, i32::MAX, i32::MIN, 1 << 30, -(1 << 30)];
         for shift in -31..=31 {
             for i in 0..2000 {

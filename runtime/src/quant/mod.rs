@@ -82,3 +82,15 @@ pub use net::{QNet, Quantizable};
 
 #[cfg(all(test, feature = "serde"))]
 mod tests;
+
+/// Reproducible draws for the int8 kernels' tests (xorshift32: tests need
+/// the same values on every run, not statistical quality).
+#[cfg(test)]
+fn xorshift(mut seed: u32) -> impl FnMut() -> u32 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    }
+}

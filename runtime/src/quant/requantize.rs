@@ -581,13 +581,7 @@ mod tests {
 
     #[test]
     fn the_fused_stage_rounds_twice_as_tflite() {
-        let mut seed = 0x1234_5679u32;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed
-        };
+        let mut next = crate::quant::xorshift(0x1234_5679);
         let mut accs = [0i32; 64];
         accs[..10].copy_from_slice(&[
             i32::MIN,
