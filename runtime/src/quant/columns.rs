@@ -20,9 +20,9 @@ use super::rows;
 /// Bytes of scratch [`forward`] needs for `g` followed by `pool`: up to
 /// three to align what follows to a word, one int32 per filter (its bias
 /// plus `−z · Σ w`), a pair of filters widened, the widened columns of
-/// one unit of windows (as many as fit in 6 KiB and 24 pairs of columns,
-/// or one), and two columns or filters of as many taps before they are
-/// widened.
+/// one unit of windows (as many as fit in `UNIT_BYTES`, 6 KiB, and
+/// `UNIT_PAIRS`, 24 pairs of columns, or one), and two columns or
+/// filters of as many taps before they are widened.
 pub const fn scratch_len(g: &ConvGeometry, pool: Option<(usize, usize)>) -> usize {
     let (columns, windows) = unit_shape(g, pool);
     let columns = columns / 2 * windows * widened(stride(g));
